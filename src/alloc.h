@@ -1,0 +1,24 @@
+/* alloc.h - the one allocation hook.
+ *
+ * All project allocations go through these wrappers so a test can make the
+ * Nth allocation fail (wsp_alloc_fail_after) and check that every caller
+ * handles NULL.  They behave exactly like their libc namesakes otherwise.
+ */
+#ifndef WSP_ALLOC_H
+#define WSP_ALLOC_H
+
+#include <stddef.h>
+
+void *wsp_malloc(size_t n);
+void *wsp_calloc(size_t nmemb, size_t size);
+void *wsp_realloc(void *p, size_t n);
+char *wsp_strdup(const char *s);
+char *wsp_strndup(const char *s, size_t n);
+void wsp_free(void *p);
+
+/* Make the allocation after the next `n` succeed-calls fail (n = 0: the very
+ * next one).  A negative n disables failure injection.  Tests only; not
+ * thread-safe. */
+void wsp_alloc_fail_after(long n);
+
+#endif

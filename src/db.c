@@ -1,0 +1,193 @@
+/* db.c - see db.h. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "alloc.h"
+#include "db.h"
+
+struct wsp_db {
+	PGconn *conn;
+	char sqlstate[6];
+};
+
+struct wsp_db_res {
+	PGresult *res;
+};
+
+static void first_line(const char *msg, char *out, size_t outsz)
+{
+	size_t n = strcspn(msg, "\n");
+
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, msg, n);
+	out[n] = '\0';
+}
+
+void wsp_db_describe(const char *conninfo, char *out, size_t outsz)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	const char *host = NULL, *port = NULL, *dbname = NULL;
+
+	if (opts) {
+		for (PQconninfoOption *o = opts; o->keyword; o++) {
+			if (!o->val)
+				continue;
+			if (strcmp(o->keyword, "host") == 0)
+				host = o->val;
+			else if (strcmp(o->keyword, "port") == 0)
+				port = o->val;
+			else if (strcmp(o->keyword, "dbname") == 0)
+				dbname = o->val;
+		}
+	}
+	snprintf(out, outsz, "host=%s port=%s dbname=%s", host ? host : "(default)",
+		 port ? port : "(default)", dbname ? dbname : "(default)");
+	if (opts)
+		PQconninfoFree(opts);
+}
+
+wsp_db *wsp_db_connect(const char *conninfo, wsp_error *err)
+{
+	wsp_db *db = wsp_calloc(1, sizeof(*db));
+	char where[256], why[256];
+
+	if (!db) {
+		wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	db->conn = PQconnectdb(conninfo);
+	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
+		wsp_db_describe(conninfo, where, sizeof(where));
+		first_line(db->conn ? PQerrorMessage(db->conn) : "out of memory", why, sizeof(why));
+		wsp_error_set(err, WSP_ERR_DB, "cannot connect to PostgreSQL (%s): %s", where, why);
+		wsp_db_close(db);
+		return NULL;
+	}
+	PQsetClientEncoding(db->conn, "UTF8");
+	return db;
+}
+
+void wsp_db_close(wsp_db *db)
+{
+	if (!db)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	wsp_free(db);
+}
+
+int wsp_db_ok(wsp_db *db)
+{
+	if (PQstatus(db->conn) == CONNECTION_OK)
+		return 1;
+	PQreset(db->conn);
+	return PQstatus(db->conn) == CONNECTION_OK;
+}
+
+const char *wsp_db_last_sqlstate(wsp_db *db) { return db->sqlstate; }
+
+static wsp_db_res *check(wsp_db *db, PGresult *res, wsp_error *err)
+{
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	wsp_db_res *r;
+	char why[256];
+
+	db->sqlstate[0] = '\0';
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		r = wsp_malloc(sizeof(*r));
+		if (!r) {
+			PQclear(res);
+			wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+		r->res = res;
+		return r;
+	}
+	if (res && PQresultErrorField(res, PG_DIAG_SQLSTATE))
+		snprintf(db->sqlstate, sizeof(db->sqlstate), "%s",
+			 PQresultErrorField(res, PG_DIAG_SQLSTATE));
+	first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn), why, sizeof(why));
+	if (!why[0])
+		first_line(PQerrorMessage(db->conn), why, sizeof(why));
+	/* Class 08 (connection), 57 (shutdown) or no SQLSTATE at all mean the
+	 * database is unavailable rather than the request being wrong. */
+	if (PQstatus(db->conn) != CONNECTION_OK || !db->sqlstate[0] ||
+	    strncmp(db->sqlstate, "08", 2) == 0 || strncmp(db->sqlstate, "57", 2) == 0)
+		wsp_error_set(err, WSP_ERR_DB, "database unavailable: %s", why);
+	else if (strncmp(db->sqlstate, "23", 2) == 0 || strncmp(db->sqlstate, "22", 2) == 0)
+		wsp_error_set(err, WSP_ERR_INVALID, "%s (SQLSTATE %s)", why, db->sqlstate);
+	else
+		wsp_error_set(err, WSP_ERR_DB, "query failed: %s (SQLSTATE %s)", why, db->sqlstate);
+	PQclear(res);
+	return NULL;
+}
+
+wsp_db_res *wsp_db_query(wsp_db *db, const char *sql, int n, const char *const *params,
+			 wsp_error *err)
+{
+	if (PQstatus(db->conn) != CONNECTION_OK && !wsp_db_ok(db)) {
+		wsp_error_set(err, WSP_ERR_DB, "database unavailable: connection lost");
+		return NULL;
+	}
+	return check(db, PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0), err);
+}
+
+int wsp_db_exec(wsp_db *db, const char *sql, int n, const char *const *params, wsp_error *err)
+{
+	wsp_error e;
+	wsp_db_res *r;
+
+	wsp_error_init(&e);
+	r = wsp_db_query(db, sql, n, params, &e);
+	if (!r) {
+		wsp_error_set(err, e.code, "%s", e.text);
+		return e.code;
+	}
+	wsp_db_res_free(r);
+	return 0;
+}
+
+int wsp_db_exec_script(wsp_db *db, const char *sql, wsp_error *err)
+{
+	wsp_error e;
+	wsp_db_res *r;
+
+	wsp_error_init(&e);
+	r = check(db, PQexec(db->conn, sql), &e);
+	if (!r) {
+		wsp_error_set(err, e.code, "%s", e.text);
+		return e.code;
+	}
+	wsp_db_res_free(r);
+	return 0;
+}
+
+int wsp_db_nrows(const wsp_db_res *r) { return PQntuples(r->res); }
+
+const char *wsp_db_get(const wsp_db_res *r, int row, int col)
+{
+	return PQgetvalue(r->res, row, col);
+}
+
+int wsp_db_isnull(const wsp_db_res *r, int row, int col) { return PQgetisnull(r->res, row, col); }
+
+long wsp_db_affected(const wsp_db_res *r)
+{
+	const char *s = PQcmdTuples(r->res);
+
+	return s && *s ? strtol(s, NULL, 10) : 0;
+}
+
+void wsp_db_res_free(wsp_db_res *r)
+{
+	if (!r)
+		return;
+	PQclear(r->res);
+	wsp_free(r);
+}

@@ -1,0 +1,31 @@
+# The core library shared by every program (pure logic + the blocking db
+# module), the daemon, the admin tool and the public module header.
+noinst_LTLIBRARIES += src/libwspcore.la
+src_libwspcore_la_SOURCES = \
+	src/alloc.c src/alloc.h \
+	src/conf.c src/conf.h \
+	src/db.c src/db.h \
+	src/error.c src/error.h \
+	src/log.c src/log.h \
+	src/password.c src/password.h \
+	src/secret.c src/secret.h \
+	src/token.c src/token.h
+src_libwspcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS) $(CRYPTO_CFLAGS) $(XCRYPT_CFLAGS)
+src_libwspcore_la_LIBADD = $(JANSSON_LIBS) $(PQ_LIBS) $(CRYPTO_LIBS) $(XCRYPT_LIBS) $(PTHREAD_LIBS)
+
+sbin_PROGRAMS += src/wspulsed
+src_wspulsed_SOURCES = src/daemon/main.c
+src_wspulsed_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS)
+src_wspulsed_LDADD = src/libwspcore.la $(LWS_LIBS) $(JANSSON_LIBS) $(PQ_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
+# Modules loaded with dlopen() resolve the wsp_* API from the executable.
+src_wspulsed_LDFLAGS = $(AM_LDFLAGS) -export-dynamic
+
+bin_PROGRAMS += src/wspulse-admin
+src_wspulse_admin_SOURCES = src/admin/wspulse-admin.c
+src_wspulse_admin_LDADD = src/libwspcore.la
+
+wspulseincludedir = $(includedir)/wspulse
+wspulseinclude_HEADERS = src/wspulse/wspulse.h
+
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = src/wspulse.pc

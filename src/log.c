@@ -1,0 +1,99 @@
+/* log.c - see log.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "log.h"
+
+static const char *log_prog = "wspulse";
+static int log_min = WSP_LOG_INFO;
+static int log_fd = 2;
+static char log_path[512];
+
+static const char *const level_names[] = { "DEBUG", "INFO", "WARN", "ERROR" };
+
+int wsp_log_level_parse(const char *s)
+{
+	static const char *const names[] = { "debug", "info", "warn", "error" };
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int open_file(void)
+{
+	int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		return WSP_ERR_IO;
+	if (log_fd > 2)
+		close(log_fd);
+	log_fd = fd;
+	return 0;
+}
+
+int wsp_log_open(const char *prog, const char *level, const char *file)
+{
+	int lv = level ? wsp_log_level_parse(level) : WSP_LOG_INFO;
+
+	if (prog)
+		log_prog = prog;
+	log_min = lv < 0 ? WSP_LOG_INFO : lv;
+	if (!file || !*file) {
+		log_path[0] = '\0';
+		return 0;
+	}
+	snprintf(log_path, sizeof(log_path), "%s", file);
+	return open_file();
+}
+
+int wsp_log_reopen(void)
+{
+	if (!log_path[0])
+		return 0;
+	if (open_file() < 0) {
+		log_fd = 2;
+		wsp_err(NULL, "cannot reopen log file %s: %s", log_path, strerror(errno));
+		return WSP_ERR_IO;
+	}
+	return 0;
+}
+
+void wsp_log(int level, const char *scope, const char *fmt, ...)
+{
+	char line[2048];
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+	va_list ap;
+
+	if (level < log_min)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n += snprintf(line + n, sizeof(line) - n, " %s[%d] %s ", log_prog, (int)getpid(),
+		      level_names[level < 0 || level > 3 ? 3 : level]);
+	if (scope && n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - n, "[%s] ", scope);
+	if (n < sizeof(line)) {
+		va_start(ap, fmt);
+		n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+		va_end(ap);
+	}
+	if (n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* A full disk or closed log must never take the program down. */
+	if (write(log_fd, line, n) < 0 && log_fd != 2)
+		(void)!write(2, line, n);
+}

@@ -1,0 +1,259 @@
+// stack.mjs - start the real wspulse stack for integration tests.
+//
+// Everything is real: a throwaway PostgreSQL cluster (scripts/wspulse-pg.sh,
+// own data and socket dir under /tmp, removed afterwards), wspulse-admin,
+// wspulsed, wspulse.fcgi and nginx with the shipped nginx/wspulse.conf, all on
+// free loopback ports.  Set WSPULSE_KEEP=1 to keep the temp dirs for
+// debugging, WSPULSE_TEST_URL to point simple tests at a running stack.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const builddir = process.env.WSPULSE_BUILDDIR || path.resolve('.');
+export const srcdir = process.env.WSPULSE_SRCDIR || builddir;
+export const bin = {
+  daemon: path.join(builddir, 'src/wspulsed'),
+  fcgi: path.join(builddir, 'fcgi/wspulse.fcgi'),
+  admin: path.join(builddir, 'src/wspulse-admin'),
+  pg: path.join(srcdir, 'scripts/wspulse-pg.sh'),
+  nginx: process.env.NGINX && process.env.NGINX !== 'no' ? process.env.NGINX : '/usr/sbin/nginx',
+};
+
+const children = new Set();
+process.on('exit', () => { for (const c of children) try { c.kill('SIGKILL'); } catch {} });
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+export function tmpdir(prefix = 'wsp-') {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(d, 0o755);
+  return d;
+}
+
+/** Run a program to completion; returns {status, stdout, stderr}. */
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60000, ...opts });
+  return { status: r.status, stdout: r.stdout || '', stderr: r.stderr || '', signal: r.signal };
+}
+
+/** Start a long-running program; its output goes to logfile. */
+export function start(cmd, args, { log, env, cwd } = {}) {
+  const fd = log ? fs.openSync(log, 'a') : 'ignore';
+  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env }, cwd });
+  children.add(child);
+  child.exited = new Promise((resolve) => child.on('exit', (code, sig) => { children.delete(child); resolve({ code, sig }); }));
+  return child;
+}
+
+export async function stop(child, sig = 'SIGTERM', ms = 5000) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exited;
+  child.kill(sig);
+  const t = setTimeout(() => child.kill('SIGKILL'), ms);
+  const r = await child.exited;
+  clearTimeout(t);
+  return r;
+}
+
+/** Poll fn until it returns truthy (or throw after ms). */
+export async function waitFor(fn, ms = 10000, what = 'condition') {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try { const v = await fn(); if (v) return v; } catch (e) { last = e; }
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ': ' + last.message : ''}`);
+}
+
+/** A private PostgreSQL cluster with the wspulse schema applied. */
+export async function startPostgres({ schema = true } = {}) {
+  const dir = tmpdir('wsp-pg-');
+  const data = path.join(dir, 'data');
+  let r = run(bin.pg, ['init', data]);
+  if (r.status !== 0) throw new Error('initdb: ' + r.stderr);
+  r = run(bin.pg, ['start', data]);
+  if (r.status !== 0) throw new Error('pg start: ' + r.stderr);
+  const conninfo = run(bin.pg, ['conninfo', data]).stdout.trim();
+  const pg = {
+    dir, data, conninfo,
+    psql(sql, db = 'wspulse') {
+      const r = run('psql', [conninfo.replace('dbname=wspulse', `dbname=${db}`), '-qtAX', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+      if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+      return r.stdout.trim();
+    },
+    start() { const r = run(bin.pg, ['start', data]); if (r.status !== 0) throw new Error(r.stderr); },
+    stopServer() { run(bin.pg, ['stop', data]); },
+    async stop() {
+      run(bin.pg, ['stop', data]);
+      if (!process.env.WSPULSE_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  pg.psql('CREATE DATABASE wspulse', 'postgres');
+  if (schema) {
+    r = run(bin.admin, ['-d', conninfo, 'init-db', '--migrations', path.join(srcdir, 'db')]);
+    if (r.status !== 0) throw new Error('init-db: ' + r.stderr);
+  }
+  return pg;
+}
+
+/** Add a user through the real admin tool. */
+export function addUser(pg, name, password, roles = []) {
+  const args = ['-d', pg.conninfo, 'user', 'add', name];
+  if (roles.length) args.push('--roles', roles.join(','));
+  const r = run(bin.admin, args, { input: password + '\n' });
+  if (r.status !== 0) throw new Error(`user add ${name}: ${r.stderr}`);
+}
+
+/** Write a config file; `extra` adds or overrides keys (arrays repeat the key). */
+export function writeConfig(dir, settings) {
+  const lines = ['# written by tests/integration/lib/stack.mjs'];
+  for (const [k, v] of Object.entries(settings)) {
+    if (v === undefined || v === null) continue;
+    for (const item of Array.isArray(v) ? v : [v]) lines.push(`${k} = ${item}`);
+  }
+  const file = path.join(dir, 'wspulse.conf');
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+async function httpOk(url) {
+  const res = await fetch(url);
+  return res.ok;
+}
+
+/**
+ * Start the whole stack.  Options: users [{name,password,roles}], config
+ * (extra keys for both programs), nginx (default true).
+ * Returns { url, wsUrl, pg, dir, config, daemonPort, fcgiPort, ... , stop() }.
+ */
+export async function startStack(opts = {}) {
+  const pg = opts.pg || await startPostgres();
+  const dir = tmpdir('wsp-stack-');
+  const daemonPort = await freePort();
+  const fcgiPort = await freePort();
+  const httpPort = await freePort();
+  const secret = path.join(dir, 'secret');
+  run(bin.admin, ['gen-secret', secret]);
+  const token = 'test-token-' + Math.random().toString(16).slice(2);
+  const tokenFile = path.join(dir, 'api-token');
+  fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+  for (const u of opts.users || []) addUser(pg, u.name, u.password, u.roles || []);
+  const settings = {
+    database: pg.conninfo,
+    secret_file: secret,
+    api_token_file: tokenFile,
+    listen: `127.0.0.1:${daemonPort}`,
+    fcgi_listen: `127.0.0.1:${fcgiPort}`,
+    www_root: path.join(srcdir, 'www'),
+    log_level: 'debug',
+    ...(opts.config || {}),
+  };
+  const config = writeConfig(dir, settings);
+  const s = {
+    pg, dir, config, settings, token, daemonPort, fcgiPort, httpPort,
+    url: `http://127.0.0.1:${httpPort}`,
+    wsUrl: `ws://127.0.0.1:${httpPort}`,
+    daemonUrl: `http://127.0.0.1:${daemonPort}`,
+    log: (name) => { try { return fs.readFileSync(path.join(dir, name), 'utf8'); } catch { return ''; } },
+  };
+  s.startDaemon = async (extraArgs = []) => {
+    s.daemon = start(bin.daemon, ['-c', config, ...extraArgs], { log: path.join(dir, 'wspulsed.log') });
+    await waitFor(() => httpOk(`${s.daemonUrl}/health`), 10000, 'wspulsed /health');
+    return s.daemon;
+  };
+  s.stopDaemon = (sig) => stop(s.daemon, sig);
+  s.startFcgi = async () => {
+    s.fcgi = start(bin.fcgi, ['-c', config, '--listen', `127.0.0.1:${fcgiPort}`], { log: path.join(dir, 'wspulse.fcgi.log') });
+    await waitFor(() => new Promise((resolve) => {
+      const c = net.connect(fcgiPort, '127.0.0.1', () => { c.destroy(); resolve(true); });
+      c.on('error', () => resolve(false));
+    }), 10000, 'wspulse.fcgi socket');
+    return s.fcgi;
+  };
+  s.startNginx = async () => {
+    for (const f of ['fastcgi_params', 'mime.types']) fs.copyFileSync(`/etc/nginx/${f}`, path.join(dir, f));
+    const conf = path.join(dir, 'nginx.conf');
+    fs.writeFileSync(conf, `${process.getuid() === 0 ? 'user root root;' : ''}
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  include mime.types;
+  access_log ${dir}/nginx-access.log;
+  client_body_temp_path ${dir}/tmp-body;
+  proxy_temp_path ${dir}/tmp-proxy;
+  fastcgi_temp_path ${dir}/tmp-fastcgi;
+  uwsgi_temp_path ${dir}/tmp-uwsgi;
+  scgi_temp_path ${dir}/tmp-scgi;
+  upstream wspulse_daemon { server 127.0.0.1:${daemonPort}; }
+  upstream wspulse_fcgi { server 127.0.0.1:${fcgiPort}; keepalive 8; }
+  server {
+    listen 127.0.0.1:${httpPort};
+    root ${path.join(srcdir, 'www')};
+    include ${path.join(srcdir, 'nginx/wspulse.conf')};
+  }
+}
+`);
+    s.nginx = start(bin.nginx, ['-p', dir, '-c', conf, '-e', path.join(dir, 'nginx-error.log')], { log: path.join(dir, 'nginx.out') });
+    await waitFor(() => httpOk(`${s.url}/index.html`), 10000, 'nginx');
+    return s.nginx;
+  };
+  s.stop = async () => {
+    await Promise.all([stop(s.nginx), stop(s.fcgi), stop(s.daemon)]);
+    if (!opts.pg) await pg.stop();
+    if (!process.env.WSPULSE_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await s.startDaemon();
+    await s.startFcgi();
+    if (opts.nginx !== false) await s.startNginx();
+  } catch (e) {
+    const logs = ['wspulsed.log', 'wspulse.fcgi.log', 'nginx-error.log'].map((f) => `--- ${f}\n${s.log(f)}`).join('\n');
+    await s.stop();
+    throw new Error(`${e.message}\n${logs}`);
+  }
+  return s;
+}
+
+/** Open a WebSocket and collect its messages; resolves once open. */
+export function openWs(url, { headers, protocols } = {}) {
+  return new Promise((resolve, reject) => {
+    const ws = headers ? new WebSocket(url, { headers, protocols }) : new WebSocket(url, protocols);
+    ws.messages = [];
+    ws.waiters = [];
+    ws.addEventListener('message', (ev) => {
+      let m;
+      try { m = JSON.parse(ev.data); } catch { m = { raw: ev.data }; }
+      ws.messages.push(m);
+      for (const w of [...ws.waiters]) if (w.pred(m)) { ws.waiters.splice(ws.waiters.indexOf(w), 1); w.resolve(m); }
+    });
+    ws.closed = new Promise((r) => ws.addEventListener('close', (ev) => r({ code: ev.code, reason: ev.reason })));
+    /** Resolve with the first message (past or future) matching pred. */
+    ws.next = (pred = () => true, ms = 5000) => {
+      const hit = ws.messages.find(pred);
+      if (hit) { ws.messages.splice(ws.messages.indexOf(hit), 1); return Promise.resolve(hit); }
+      return new Promise((res, rej) => {
+        const w = { pred, resolve: (m) => { clearTimeout(t); ws.messages.splice(ws.messages.indexOf(m), 1); res(m); } };
+        const t = setTimeout(() => { ws.waiters.splice(ws.waiters.indexOf(w), 1); rej(new Error('no matching message within ' + ms + ' ms')); }, ms);
+        ws.waiters.push(w);
+      });
+    };
+    ws.sendJson = (o) => ws.send(JSON.stringify(o));
+    ws.addEventListener('open', () => resolve(ws), { once: true });
+    ws.addEventListener('error', (e) => reject(new Error('WebSocket error: ' + (e.message || 'connection failed'))), { once: true });
+  });
+}

@@ -1,0 +1,25 @@
+# Tests.  `make check` runs the CUnit unit tests and the integration tests
+# (Node's test runner against the real programs, PostgreSQL and nginx).
+check_PROGRAMS += tests/unit/unit-tests
+tests_unit_unit_tests_SOURCES = \
+	tests/unit/main.c tests/unit/suites.h \
+	tests/unit/test_conf.c \
+	tests/unit/test_secret.c \
+	tests/unit/test_token.c
+tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_unit_tests_LDADD = src/libwspcore.la $(CUNIT_LIBS)
+TESTS += tests/unit/unit-tests
+
+# Integration tests: each file starts what it needs (tests/integration/lib).
+INTEGRATION_TESTS = \
+	tests/integration/foundation.test.mjs
+TESTS += $(INTEGRATION_TESTS)
+TEST_EXTENSIONS = .mjs
+MJS_LOG_COMPILER = $(NODE)
+AM_MJS_LOG_FLAGS = --experimental-websocket --no-warnings --test --test-reporter=spec
+AM_TESTS_ENVIRONMENT = \
+	WSPULSE_BUILDDIR='$(abs_top_builddir)'; WSPULSE_SRCDIR='$(abs_top_srcdir)'; \
+	PG_BINDIR='$(PG_BINDIR)'; NGINX='$(NGINX)'; \
+	export WSPULSE_BUILDDIR WSPULSE_SRCDIR PG_BINDIR NGINX;
+EXTRA_DIST += $(INTEGRATION_TESTS) \
+	tests/integration/lib/stack.mjs

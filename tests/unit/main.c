@@ -1,0 +1,36 @@
+/* main.c - the one CUnit runner: Basic mode, exit status = failures. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include <CUnit/Basic.h>
+
+#include "suites.h"
+
+static int (*const suites[])(void) = {
+	test_conf_register,
+	test_token_register,
+	test_secret_register,
+};
+
+int main(void)
+{
+	unsigned failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
+		if (suites[i]() != CUE_SUCCESS) {
+			fprintf(stderr, "cannot register suite %zu: %s\n", i, CU_get_error_msg());
+			CU_cleanup_registry();
+			return 1;
+		}
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	printf("%u passed, %u failed\n", CU_get_number_of_tests_run() - CU_get_number_of_tests_failed(),
+	       CU_get_number_of_tests_failed());
+	CU_cleanup_registry();
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,16 @@
+/* suites.h - every unit-test file registers its CUnit suite here. */
+#ifndef WSP_TEST_SUITES_H
+#define WSP_TEST_SUITES_H
+
+#include <CUnit/CUnit.h>
+
+/* Each returns 0 or a CUnit error code. */
+int test_conf_register(void);
+int test_token_register(void);
+int test_secret_register(void);
+
+/* Add a test to `suite`, returning non-zero from the caller on failure. */
+#define WSP_ADD_TEST(suite, fn) \
+	do { if (!CU_add_test((suite), #fn, (fn))) return CU_get_error(); } while (0)
+
+#endif
