@@ -1,0 +1,390 @@
+#!/usr/bin/env node
+// Benchmark runner (issue 7): starts each target on free loopback ports, drives the C load
+// generator through the scenarios, prints one table with the ratio to nchan on every row.
+//
+//   node tests/bench/run.mjs [--loadgen PATH] [--out FILE.json]
+//
+// Environment:
+//   BENCH_TARGETS    comma list, default "wspulse,nchan,ws" (a target that cannot start is reported)
+//   BENCH_SCENARIOS  comma list of fanout,scale,idle,latency,connscale,soak (default: all)
+//   BENCH_QUICK=1    smoke run of about 2 minutes: smaller counts, shorter holds
+//   BENCH_SOAK_SECS, BENCH_SOAK_CLIENTS, BENCH_LAT_SECS, BENCH_IDLE_SECS, BENCH_CONNSCALE
+//                    override single figures (defaults are the issue's)
+//   BENCH_LOADGEN    path of the loadgen binary (default: built next to this file or in $PWD)
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const argOf = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const env = process.env;
+const quick = env.BENCH_QUICK === '1';
+const num = (name, dflt, quickVal) => Number(env[name] ?? (quick ? quickVal : dflt));
+
+// The issue's figures; BENCH_QUICK shrinks the durations and counts, never the shape.
+const P = {
+  fanout: { n: num('BENCH_FANOUT_SUBS', 1000, 1000), m: num('BENCH_FANOUT_MSGS', 1000, 200), k: 16 },
+  scale: { n: num('BENCH_SCALE_SUBS', 15000, 15000), m: num('BENCH_SCALE_MSGS', 50, 10), k: 16 },
+  idle: { n: num('BENCH_IDLE_SUBS', 15000, 15000), hold: num('BENCH_IDLE_SECS', 10, 2) },
+  latency: { n: 1000, rate: 100, secs: num('BENCH_LAT_SECS', 30, 5) },
+  connscale: { n: num('BENCH_CONNSCALE', 50000, 50000), m: 1 },
+  soak: { n: num('BENCH_SOAK_CLIENTS', 5000, 1000), secs: num('BENCH_SOAK_SECS', 600, 20),
+          frac: 0.1, rate: num('BENCH_SOAK_RATE', 20, 20) },
+};
+const PER_PROC = num('BENCH_PER_PROC', 19000, 19000); // RLIMIT_NOFILE is 20000 per process here
+const targetsWanted = (env.BENCH_TARGETS || 'wspulse,nchan,ws').split(',').filter(Boolean);
+const scenariosWanted = (env.BENCH_SCENARIOS || 'fanout,scale,idle,latency,connscale,soak').split(',').filter(Boolean);
+const outFile = argOf('--out') || env.BENCH_OUT || path.resolve('bench-results.json');
+
+function findLoadgen() {
+  const cands = [argOf('--loadgen'), env.BENCH_LOADGEN, path.resolve('tests/bench/loadgen'), path.join(here, 'loadgen')];
+  for (const c of cands) if (c && fs.existsSync(c)) return c;
+  // Not built by make: build it here (the runner must work from a bare checkout too).
+  const out = path.join(os.tmpdir(), `wsp-loadgen-${process.getuid()}`);
+  execFileSync('cc', ['-std=c11', '-O2', '-Wall', '-Wextra', '-o', out, path.join(here, 'loadgen.c'), '-lm'], { stdio: 'inherit' });
+  return out;
+}
+const LOADGEN = findLoadgen();
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+async function waitPort(port, ms = 15000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const ok = await new Promise((r) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
+      c.on('error', () => r(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`port ${port} did not open`);
+}
+
+function childrenOf(pid) {
+  const kids = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) kids.push(Number(d));
+    } catch { /* gone */ }
+  }
+  return kids;
+}
+
+// Server CPU seconds (utime+stime) and VmRSS KiB, summed over pids.
+function procRead(pids) {
+  const tck = 100; // sysconf(_SC_CLK_TCK) on Linux
+  let cpu = 0, rss = 0;
+  for (const pid of pids) {
+    try {
+      const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      cpu += (Number(f[11]) + Number(f[12])) / tck;
+      const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) rss += Number(m[1]);
+    } catch { /* gone */ }
+  }
+  return { cpu, rss };
+}
+
+async function stopProc(child, ms = 5000) {
+  if (!child || child.exitCode !== null || child.signalCode) return;
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), ms);
+  await done;
+  clearTimeout(t);
+}
+
+// ------------------------------------------------------------------ targets
+// start() resolves to { sub, pub, pubHeaders, wrap, soakSub, pids, note, stop() }.
+
+const targets = {
+  async nchan() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsp-bench-nchan-'));
+    const port = await freePort();
+    fs.writeFileSync(path.join(dir, 'nginx.conf'), `
+load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  keepalive_requests 100000000;
+  keepalive_timeout 600s;
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    # Direct HTTP publish, WebSocket subscribers; no replay of buffered messages to newcomers.
+    location = /pub { nchan_publisher; nchan_channel_id bench; }
+    location = /sub { nchan_subscriber websocket; nchan_channel_id bench; nchan_subscriber_first_message newest; }
+    location = /pubsub { nchan_pubsub websocket; nchan_channel_id bench; nchan_subscriber_first_message newest; }
+  }
+}
+`);
+    const child = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
+      { stdio: ['ignore', 'inherit', 'inherit'] });
+    await waitPort(port);
+    let worker = [];
+    for (let i = 0; i < 50 && worker.length === 0; i++) { worker = childrenOf(child.pid); if (!worker.length) await sleep(50); }
+    return {
+      sub: `ws://127.0.0.1:${port}/sub`, soakSub: `ws://127.0.0.1:${port}/pubsub`,
+      pub: `http://127.0.0.1:${port}/pub`, pubHeaders: [], wrap: null,
+      pids: [child.pid, ...worker], note: 'nginx 1 worker + master, nchan HTTP publish',
+      async stop() { await stopProc(child); fs.rmSync(dir, { recursive: true, force: true }); },
+    };
+  },
+
+  async ws() {
+    const nm = await ensureWs();
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(nm, 'ws-server.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve, reject) => {
+      const rl = readline.createInterface({ input: child.stdout });
+      rl.on('line', (l) => { if (l.startsWith('LISTENING')) resolve(); });
+      child.on('exit', (c) => reject(new Error(`ws-server exited ${c}`)));
+    });
+    return {
+      sub: `ws://127.0.0.1:${port}/sub`, soakSub: `ws://127.0.0.1:${port}/sub`,
+      pub: `http://127.0.0.1:${port}/pub`, pubHeaders: [], wrap: null,
+      pids: [child.pid], note: `node ${process.version} + ws, 1 process`,
+      async stop() { await stopProc(child); },
+    };
+  },
+
+  async wspulse(scenario) {
+    throw new Error('wspulse target not wired yet (needs wspulsed + wspulse.fcgi on main)');
+  },
+};
+
+// The ws peer needs the npm package: use tests/bench/node_modules if present, else install it
+// once into a cache directory from package-lock.json (npm ci), next to a copy of the server.
+async function ensureWs() {
+  if (fs.existsSync(path.join(here, 'node_modules', 'ws'))) return here;
+  const dir = path.join(os.tmpdir(), `wsp-bench-node-${process.getuid()}`);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of ['package.json', 'package-lock.json', 'ws-server.mjs']) fs.copyFileSync(path.join(here, f), path.join(dir, f));
+  if (!fs.existsSync(path.join(dir, 'node_modules', 'ws'))) {
+    log('installing npm ws into', dir);
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
+  }
+  return dir;
+}
+
+// ------------------------------------------------------------------ loadgen driver
+
+// Runs loadgen, as several processes when n exceeds one process's descriptor limit. Process 0
+// publishes; the others only subscribe. Each prints READY, waits for GO, prints its JSON, and
+// keeps its sockets until told to exit, so the server's /proc figures cover the measured phase
+// and nothing else. Returns the merged result.
+async function loadgen(t, { n, extra = [], label }) {
+  const procs = Math.max(1, Math.ceil(n / PER_PROC));
+  const per = Math.ceil(n / procs);
+  const before = procRead(t.pids);
+  const kids = [];
+  for (let p = 0; p < procs; p++) {
+    const cnt = Math.min(per, n - p * per);
+    const a = ['-n', String(cnt), '--wait-go', '--hist', '--label', `${label}#${p}`,
+      '--src-base', `127.0.${p + 1}.2`, '--src-count', '16', '--server-pid', t.pids.join(','),
+      '--sub', t.sub, ...(t.subHeaders || []).flatMap((h) => ['--sub-header', h]), ...extra(p)];
+    const child = spawn(LOADGEN, a, { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = [];
+    let wake = null;
+    readline.createInterface({ input: child.stdout }).on('line', (l) => { lines.push(l); if (wake) wake(); });
+    const exited = new Promise((r) => child.on('exit', (code) => { r(code); if (wake) wake(); }));
+    const next = async (pred) => {
+      for (;;) {
+        const i = lines.findIndex(pred);
+        if (i >= 0) return lines.splice(i, 1)[0];
+        if (child.exitCode !== null) throw new Error(`loadgen ${label}#${p} exited ${child.exitCode}`);
+        await new Promise((r) => { wake = r; });
+        wake = null;
+      }
+    };
+    kids.push({ child, next, exited });
+  }
+  try {
+    await Promise.all(kids.map((k) => k.next((l) => l.startsWith('READY'))));
+    await sleep(1000);
+    const connected = procRead(t.pids);
+    for (const k of kids) k.child.stdin.write('GO\n');
+    const results = await Promise.all(kids.map(async (k) => JSON.parse(await k.next((l) => l.startsWith('{')))));
+    const after = procRead(t.pids);
+    for (const k of kids) k.child.stdin.end('EXIT\n');
+    await Promise.all(kids.map((k) => k.exited));
+    return merge(results, { before, connected, after, procs });
+  } finally {
+    for (const k of kids) if (k.child.exitCode === null) k.child.kill('SIGKILL');
+  }
+}
+
+function merge(rs, { before, connected, after, procs }) {
+  const sum = (k) => rs.reduce((a, r) => a + (r[k] || 0), 0);
+  const open = sum('open'), received = sum('received');
+  const published = rs[0].published, sentWs = sum('sent_ws');
+  const mode = rs[0].mode;
+  const expected = mode === 'fanout' ? published * open : mode === 'soak' ? sentWs * open : 0;
+  const hist = new Map();
+  for (const r of rs) for (const [us, c] of r.hist_us || []) hist.set(us, (hist.get(us) || 0) + c);
+  const keys = [...hist.keys()].sort((a, b) => a - b);
+  const total = keys.reduce((a, k) => a + hist.get(k), 0);
+  const pct = (q) => {
+    if (!total) return null;
+    const want = Math.max(1, Math.ceil(q * total));
+    let acc = 0;
+    for (const k of keys) { acc += hist.get(k); if (acc >= want) return k / 1000; }
+    return null;
+  };
+  const span = Math.max(...rs.map((r) => r.span_s));
+  // One process: its own /proc window is the tightest. Several: the runner's, around all of them.
+  const cpu = procs === 1 ? rs[0].server_cpu_s : after.cpu - connected.cpu;
+  const kibConn = procs === 1 ? rs[0].kib_per_conn : open ? (connected.rss - before.rss) / open : null;
+  return {
+    mode, procs, subs: sum('subs'), open, failed: sum('failed'), published, publish_errors: rs[0].publish_errors,
+    sent_ws: sentWs, expected, received, span_s: span, deliveries_per_s: span > 0 ? received / span : 0,
+    lat_p50_ms: pct(0.5), lat_p99_ms: pct(0.99), lat_max_ms: Math.max(...rs.map((r) => r.lat_max_ms ?? 0)) || null,
+    server_cpu_s: cpu, cpu_us_per_delivery: received ? (cpu / received) * 1e6 : null,
+    rss_before_kib: procs === 1 ? rs[0].rss_before_kib : before.rss,
+    rss_conn_kib: procs === 1 ? rs[0].rss_conn_kib : connected.rss,
+    rss_end_kib: procs === 1 ? rs[0].rss_end_kib : after.rss, kib_per_conn: kibConn,
+    rss_warm_kib: rs[0].rss_warm_kib, rss_drift_pct: rs[0].rss_drift_pct,
+    disconnects: sum('disconnects'), bad_frames: sum('bad_frames'),
+  };
+}
+
+// ------------------------------------------------------------------ scenarios
+
+const scenarios = {
+  fanout: {
+    title: `fan-out ${P.fanout.n}×${P.fanout.m}, K=${P.fanout.k}`,
+    run: (t) => loadgen(t, { n: P.fanout.n, label: 'fanout',
+      extra: (p) => p === 0 ? pubArgs(t, ['-m', String(P.fanout.m), '-k', String(P.fanout.k)]) : ['--no-publish', '-m', String(P.fanout.m)] }),
+    rows: [['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['deliveries/s', 'deliveries_per_s', 0],
+           ['latency p99 ms', 'lat_p99_ms', 1], ['delivered', 'delivered']],
+  },
+  scale: {
+    title: `fan-out at scale ${P.scale.n}×${P.scale.m}, K=${P.scale.k}`,
+    run: (t) => loadgen(t, { n: P.scale.n, label: 'scale',
+      extra: (p) => p === 0 ? pubArgs(t, ['-m', String(P.scale.m), '-k', String(P.scale.k)]) : ['--no-publish', '-m', String(P.scale.m)] }),
+    rows: [['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['deliveries/s', 'deliveries_per_s', 0],
+           ['latency p99 ms', 'lat_p99_ms', 1], ['delivered', 'delivered']],
+  },
+  idle: {
+    title: `idle memory, ${P.idle.n} subscribers`,
+    run: (t) => loadgen(t, { n: P.idle.n, label: 'idle', extra: () => ['--idle', String(P.idle.hold), '--settle', '2'] }),
+    rows: [['RSS KiB/conn', 'kib_per_conn', 2], ['connections open', 'open', 0], ['disconnects', 'disconnects', 0]],
+  },
+  latency: {
+    title: `latency, ${P.latency.rate} publishes/s to ${P.latency.n} subs (${P.latency.secs}s)`,
+    run: (t) => loadgen(t, { n: P.latency.n, label: 'latency',
+      extra: () => pubArgs(t, ['-m', String(P.latency.rate * P.latency.secs), '-k', '16', '--rate', String(P.latency.rate)]) }),
+    rows: [['latency p50 ms', 'lat_p50_ms', 2], ['latency p99 ms', 'lat_p99_ms', 2], ['latency max ms', 'lat_max_ms', 1],
+           ['delivered', 'delivered']],
+  },
+  connscale: {
+    title: `connection scale, ${P.connscale.n} sockets, 1 broadcast`,
+    only: ['wspulse'],
+    run: (t) => loadgen(t, { n: P.connscale.n, label: 'connscale',
+      extra: (p) => p === 0 ? pubArgs(t, ['-m', '1', '-k', '1']) : ['--no-publish', '-m', '1'] }),
+    rows: [['sockets open', 'open', 0], ['delivered', 'delivered'], ['RSS KiB/conn', 'kib_per_conn', 2]],
+  },
+  soak: {
+    title: `soak ${P.soak.secs}s, ${P.soak.n} clients, ${P.soak.rate} msg/s from ${P.soak.frac * 100}%`,
+    run: (t) => loadgen(t, { n: P.soak.n, label: 'soak',
+      extra: () => ['--soak', String(P.soak.secs), '--soak-frac', String(P.soak.frac), '--soak-rate', String(P.soak.rate)] }),
+    rows: [['RSS drift % after warm-up', 'rss_drift_pct', 2], ['unexpected disconnects', 'disconnects', 0],
+           ['latency p99 ms', 'lat_p99_ms', 1], ['delivered', 'delivered']],
+  },
+};
+
+function pubArgs(t, extra) {
+  const a = ['--pub', t.pub, ...extra];
+  for (const h of t.pubHeaders) a.push('--pub-header', h);
+  if (t.wrap) a.push('--wrap', t.wrap);
+  return a;
+}
+
+// ------------------------------------------------------------------ main
+
+const fmt = (v, d) => v === null || v === undefined || Number.isNaN(v) ? '—'
+  : d === 0 ? Math.round(v).toLocaleString('en-US') : Number(v).toFixed(d);
+
+async function main() {
+  log(`loadgen ${LOADGEN}; targets ${targetsWanted.join(',')}; scenarios ${scenariosWanted.join(',')}${quick ? ' (BENCH_QUICK)' : ''}`);
+  const results = {}; // scenario -> target -> result | {error}
+  const notes = {};
+  for (const sname of scenariosWanted) {
+    const sc = scenarios[sname];
+    if (!sc) throw new Error(`unknown scenario ${sname}`);
+    results[sname] = {};
+    for (const tname of targetsWanted) {
+      if (sc.only && !sc.only.includes(tname)) continue;
+      let t = null;
+      try {
+        log(`${sc.title} — ${tname}: starting`);
+        t = await targets[tname](sname);
+        notes[tname] = t.note;
+        const r = await sc.run(sname === 'soak' ? { ...t, sub: t.soakSub } : t);
+        results[sname][tname] = r;
+        log(`${sc.title} — ${tname}: ${JSON.stringify(r)}`);
+      } catch (e) {
+        results[sname][tname] = { error: String(e.message || e) };
+        log(`${sc.title} — ${tname}: FAILED ${e.message || e}`);
+      } finally {
+        if (t) await t.stop();
+      }
+    }
+  }
+  fs.writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), quick, params: P, notes, results }, null, 2));
+  log(`raw results in ${outFile}`);
+  printTable(results);
+}
+
+function printTable(results) {
+  const cols = targetsWanted;
+  const lines = [];
+  lines.push(`| scenario | figure | ${cols.join(' | ')} |`);
+  lines.push(`|---|---|${cols.map(() => '---:').join('|')}|`);
+  for (const [sname, byTarget] of Object.entries(results)) {
+    const sc = scenarios[sname];
+    sc.rows.forEach(([label, key, d], i) => {
+      const base = byTarget.nchan;
+      const cells = cols.map((c) => {
+        const r = byTarget[c];
+        if (!r) return 'n/a';
+        if (r.error) return i === 0 ? `error: ${r.error.slice(0, 60)}` : '';
+        if (key === 'delivered') return `${fmt(r.received, 0)} / ${fmt(r.expected, 0)}`;
+        const v = r[key];
+        let s = fmt(v, d);
+        if (base && !base.error && typeof v === 'number' && typeof base[key] === 'number' && base[key] !== 0)
+          s += ` (${(v / base[key]).toFixed(2)}×)`;
+        return s;
+      });
+      lines.push(`| ${i === 0 ? sc.title : ''} | ${label} | ${cells.join(' | ')} |`);
+    });
+  }
+  console.log(lines.join('\n'));
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
