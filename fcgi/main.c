@@ -11,6 +11,7 @@
 
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,8 @@ int main(int argc, char **argv)
 	const char *path = WSP_DEFAULT_CONFIG, *listen_addr = NULL;
 	int check_only = 0, opt;
 	pthread_t *threads;
+	sigset_t sigs;
+	int sig = 0;
 	wsp_error err;
 
 	while ((opt = getopt_long(argc, argv, "c:l:Vh", longopts, NULL)) != -1) {
@@ -135,11 +138,31 @@ int main(int argc, char **argv)
 	}
 	wsp_info(NULL, "serving with %ld threads%s%s", cfg.fcgi_threads,
 		 listen_addr ? " on " : " on the inherited socket", listen_addr ? listen_addr : "");
+	/* Workers block in accept(); the main thread alone takes SIGTERM/SIGINT
+	 * (libfcgi's own handler only sets a flag) and ends the process. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	threads = calloc((size_t)cfg.fcgi_threads, sizeof(*threads));
-	for (long i = 0; threads && i < cfg.fcgi_threads; i++)
+	if (!threads) {
+		fprintf(stderr, "wspulse.fcgi: out of memory\n");
+		return 1;
+	}
+	for (long i = 0; i < cfg.fcgi_threads; i++)
 		pthread_create(&threads[i], NULL, worker, NULL);
-	for (long i = 0; threads && i < cfg.fcgi_threads; i++)
-		pthread_join(threads[i], NULL);
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			wsp_log_reopen();
+			continue;
+		}
+		break;
+	}
+	wsp_info(NULL, "signal %d: stopping", sig);
+	FCGX_ShutdownPending();
 	free(threads);
 	wsp_config_cleanup(&cfg);
 	return 0;

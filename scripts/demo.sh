@@ -24,16 +24,24 @@ done
 
 pids=()
 cleanup() {
-    trap - INT TERM EXIT
+    trap - EXIT
+    trap '' INT TERM
     echo; echo "demo: stopping"
     [ -f "$run/nginx.pid" ] && kill "$(cat "$run/nginx.pid")" 2>/dev/null || true
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    for _ in $(seq 1 30); do
+        alive=0
+        for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ $alive = 0 ] && break
+        sleep 0.1
+    done
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
     rm -f "$run/active"
     # Stop the shared cluster only when no other demo still uses it.
     if ! ls "$var"/run-*/active >/dev/null 2>&1; then "$pgctl" stop "$pg" || true; fi
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 
 # 1. PostgreSQL: initdb'd on the first run, reused afterwards.
 "$pgctl" init "$pg"
