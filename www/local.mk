@@ -1,5 +1,7 @@
 # Browser assets, installed under $(pkgdatadir)/www (keep the list sorted).
 nobase_dist_pkgdata_DATA += \
+	www/admin/websocket-stats.css \
+	www/admin/websocket-stats.js \
 	www/hello-websocket/hello-websocket.css \
 	www/hello-websocket/hello-websocket.js \
 	www/hello-websocket/index.html \
@@ -16,7 +18,8 @@ nobase_dist_pkgdata_DATA += \
 JS_UNIT_TESTS = \
 	tests/js/hello-websocket.test.mjs \
 	tests/js/jpulse-ws.test.mjs \
-	tests/js/login.test.mjs
+	tests/js/login.test.mjs \
+	tests/js/websocket-stats.test.mjs
 TESTS += $(JS_UNIT_TESTS)
 EXTRA_DIST += $(JS_UNIT_TESTS) \
 	tests/js/lib/harness.mjs \

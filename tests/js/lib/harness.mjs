@@ -162,3 +162,92 @@ export function loadClient(opts = {}) {
 	env.ws = env.win.jPulse.ws;
 	return env;
 }
+
+// A minimal DOM: enough for code that builds nodes with createElement,
+// textContent, className/classList, attributes, appendChild/replaceChildren
+// and finds them with getElementById. No parser, no innerHTML (on purpose).
+class FakeText {
+	constructor(text) { this.nodeType = 3; this.parentNode = null; this._text = String(text); }
+	get textContent() { return this._text; }
+	set textContent(v) { this._text = String(v); }
+	remove() { if (this.parentNode) this.parentNode.removeChild(this); }
+}
+
+export class FakeElement {
+	constructor(tag, doc) {
+		this.nodeType = 1;
+		this.tagName = String(tag).toUpperCase();
+		this.ownerDocument = doc;
+		this.childNodes = [];
+		this.parentNode = null;
+		this.attrs = new Map();
+		this.className = '';
+		this.style = {};
+		this.hidden = false;
+		const self = this;
+		this.classList = {
+			add: (...c) => { const s = new Set(self.className.split(/\s+/).filter(Boolean)); c.forEach((x) => s.add(x)); self.className = [...s].join(' '); },
+			remove: (...c) => { self.className = self.className.split(/\s+/).filter((x) => x && !c.includes(x)).join(' '); },
+			contains: (c) => self.className.split(/\s+/).includes(c),
+			toggle: (c, on) => { const has = self.classList.contains(c); if (on === undefined ? !has : on) self.classList.add(c); else self.classList.remove(c); },
+		};
+	}
+	get children() { return this.childNodes.filter((n) => n.nodeType === 1); }
+	get id() { return this.attrs.get('id') || ''; }
+	set id(v) { this.attrs.set('id', String(v)); }
+	get textContent() { return this.childNodes.map((n) => n.textContent).join(''); }
+	set textContent(v) { this.replaceChildren(new FakeText(v === null || v === undefined ? '' : v)); }
+	get innerHTML() { throw new Error('innerHTML is not used by wspulse pages'); }
+	set innerHTML(v) { throw new Error('innerHTML is not used by wspulse pages'); }
+	setAttribute(k, v) { if (k === 'class') this.className = String(v); else this.attrs.set(k, String(v)); }
+	getAttribute(k) { if (k === 'class') return this.className; return this.attrs.has(k) ? this.attrs.get(k) : null; }
+	hasAttribute(k) { return k === 'class' ? !!this.className : this.attrs.has(k); }
+	removeAttribute(k) { if (k === 'class') this.className = ''; else this.attrs.delete(k); }
+	appendChild(n) {
+		if (n.parentNode) n.parentNode.removeChild(n);
+		this.childNodes.push(n);
+		n.parentNode = this;
+		return n;
+	}
+	removeChild(n) {
+		const i = this.childNodes.indexOf(n);
+		if (i < 0) throw new Error('not a child');
+		this.childNodes.splice(i, 1);
+		n.parentNode = null;
+		return n;
+	}
+	replaceChildren(...nodes) {
+		for (const n of this.childNodes) n.parentNode = null;
+		this.childNodes = [];
+		nodes.forEach((n) => this.appendChild(typeof n === 'string' ? new FakeText(n) : n));
+	}
+	remove() { if (this.parentNode) this.parentNode.removeChild(this); }
+	*walk() { yield this; for (const c of this.children) yield* c.walk(); }
+}
+
+export class FakeDocument {
+	constructor() {
+		this.readyState = 'complete';
+		this.documentElement = new FakeElement('html', this);
+		this.body = this.documentElement.appendChild(new FakeElement('body', this));
+	}
+	createElement(tag) { return new FakeElement(tag, this); }
+	createTextNode(t) { return new FakeText(t); }
+	getElementById(id) {
+		for (const e of this.documentElement.walk()) if (e.id === id) return e;
+		return null;
+	}
+	addEventListener() {}
+	// Build a tree from a compact spec: ['table', {id:'x'}, ['tbody', {...}]]
+	build(spec, parent = this.body) {
+		const [tag, attrs = {}, ...kids] = spec;
+		const e = this.createElement(tag);
+		for (const [k, v] of Object.entries(attrs)) {
+			if (k === 'text') e.textContent = v;
+			else e.setAttribute(k, v);
+		}
+		parent.appendChild(e);
+		kids.forEach((k) => this.build(k, e));
+		return e;
+	}
+}
