@@ -174,6 +174,16 @@ test('status changes connecting → connected → reconnecting → connected →
 	assert.equal(h.getStatus(), 'disconnected');
 });
 
+test('send() works from the connected status callback (the spec example)', () => {
+	const env = loadClient();
+	const results = [];
+	const h = env.ws.connect(NS);
+	h.onStatusChange((s) => { if (s === 'connected') results.push(h.send({ type: 'hello' })); });
+	env.sockets[0].serverOpen();
+	deq(results, [true]);
+	deq(env.sockets[0].sentJSON, [{ type: 'hello' }]);
+});
+
 test('send while not open returns false and queues nothing', () => {
 	const env = loadClient();
 	const h = env.ws.connect(NS, { jitter: false });

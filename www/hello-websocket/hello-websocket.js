@@ -269,7 +269,7 @@ function () {
 			var s = combinedStatus([state.statuses.emoji, state.statuses.todo]);
 			var box = $('ws-status');
 			box.textContent = s;
-			box.className = 'ws-status ws-' + s;
+			box.className = 'ws-' + s;	/* exactly ws-<status> */
 			box.setAttribute('data-status', s);
 			['emoji', 'todo'].forEach(function (k) {
 				var d = $('ws-status-' + k);
