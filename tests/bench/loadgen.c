@@ -72,6 +72,7 @@ static struct {
 	char pub_hdrs[4096];      /* extra publish header lines, each ending in \r\n */
 	const char *wrap;         /* body template with @MSG@, or NULL */
 	long n, m, k;
+	long pub_per_conn;       /* requests per publish connection, then a new one (0: no cap) */
 	double rate;              /* publishes/s; 0 = as fast as K allows */
 	int size;
 	int src_count;
@@ -705,6 +706,7 @@ static struct {
 	char *r;
 	size_t rlen, rcap;
 	long inflight, sent, ok, err;
+	long on_conn;             /* requests sent on the current connection */
 	int first_err_status;
 	char first_err_body[200];
 	double t_start, t_done;
@@ -726,6 +728,7 @@ static void pub_connect(void)
 	epoll_ctl(ep, EPOLL_CTL_ADD, pub.fd, &e);
 	pub.connected = false;
 	pub.wlen = pub.woff = pub.rlen = 0;
+	pub.on_conn = 0;
 }
 
 /* The connection dropped: requests still unanswered are lost, count them as errors. */
@@ -781,6 +784,7 @@ static void pub_send_one(void)
 	                             opt.pub_path, opt.pub_host, opt.pub_port, opt.pub_hdrs, bl, body);
 	pub.inflight++;
 	pub.sent++;
+	pub.on_conn++;
 }
 
 /* Consumes complete responses from pub.r. */
@@ -915,8 +919,20 @@ static void pub_tick(double t)
 		pub_connect();
 	if (!pub.connected && pub.sent > 0)
 		return;
+	/* A server that closes keep-alive connections after N requests (nginx's
+	 * keepalive_requests) would drop what was pipelined behind the Nth: move to a
+	 * fresh connection once this one has drained instead. */
+	if (opt.pub_per_conn && pub.on_conn >= opt.pub_per_conn) {
+		if (pub.inflight)
+			return;
+		epoll_ctl(ep, EPOLL_CTL_DEL, pub.fd, NULL);
+		close(pub.fd);
+		pub_connect();
+		return;
+	}
 	long before = pub.sent;
-	while (pub.sent < opt.m && pub.inflight < opt.k) {
+	while (pub.sent < opt.m && pub.inflight < opt.k &&
+	       (!opt.pub_per_conn || pub.on_conn < opt.pub_per_conn)) {
 		if (opt.rate > 0 && t < pub.t_start + pub.sent / opt.rate)
 			break;
 		pub_send_one();
@@ -1033,6 +1049,7 @@ static void usage(void)
 	"  -m M                 messages to publish (default 100)\n"
 	"  -k K                 max unanswered publishes in flight (default 16)\n"
 	"  --rate R             publish at R/s instead of as fast as K allows\n"
+	"  --pub-per-conn N     at most N publishes per keep-alive connection, then reconnect\n"
 	"  --size B             message JSON size in bytes (default 100)\n"
 	"  --src-count A        source addresses 127.0.0.x to spread over (default 8)\n"
 	"  --src-base IP        first source address (default 127.0.0.2)\n"
@@ -1057,7 +1074,7 @@ int main(int argc, char **argv)
 {
 	enum { O_SUB = 256, O_SUBH, O_PUB, O_PUBH, O_WRAP, O_RATE, O_SIZE, O_SRCN, O_SRCB, O_CONC,
 	       O_PID, O_SETTLE, O_QUIET, O_TIMEOUT, O_IDLE, O_SOAK, O_SFRAC, O_SRATE, O_SWARM,
-	       O_NOPUB, O_GO, O_HIST, O_LABEL };
+	       O_NOPUB, O_GO, O_HIST, O_LABEL, O_PPC };
 	static const struct option lo[] = {
 		{ "sub", 1, 0, O_SUB }, { "sub-header", 1, 0, O_SUBH }, { "pub", 1, 0, O_PUB },
 		{ "pub-header", 1, 0, O_PUBH }, { "wrap", 1, 0, O_WRAP }, { "rate", 1, 0, O_RATE },
@@ -1066,7 +1083,7 @@ int main(int argc, char **argv)
 		{ "quiet", 1, 0, O_QUIET }, { "timeout", 1, 0, O_TIMEOUT }, { "idle", 1, 0, O_IDLE },
 		{ "soak", 1, 0, O_SOAK }, { "soak-frac", 1, 0, O_SFRAC }, { "soak-rate", 1, 0, O_SRATE },
 		{ "soak-warmup", 1, 0, O_SWARM }, { "no-publish", 0, 0, O_NOPUB },
-		{ "wait-go", 0, 0, O_GO }, { "hist", 0, 0, O_HIST }, { "label", 1, 0, O_LABEL },
+		{ "wait-go", 0, 0, O_GO }, { "hist", 0, 0, O_HIST }, { "label", 1, 0, O_LABEL }, { "pub-per-conn", 1, 0, O_PPC },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	bool have_sub = false, have_pub = false;
@@ -1119,6 +1136,7 @@ int main(int argc, char **argv)
 		case O_GO: opt.wait_go = true; break;
 		case O_HIST: opt.hist = true; break;
 		case O_LABEL: opt.label = optarg; break;
+		case O_PPC: opt.pub_per_conn = atol(optarg); break;
 		default: usage();
 		}
 	}

@@ -11,6 +11,7 @@ CLEANFILES += tests/bench/loadgen$(EXEEXT) bench-results.json
 # BENCH_QUICK=1 make bench   → a ~2 minute smoke run; see BENCHMARKS.md for the other knobs.
 bench: all tests/bench/loadgen$(EXEEXT)
 	BENCH_BUILDDIR='$(abs_top_builddir)' BENCH_SRCDIR='$(abs_top_srcdir)' \
+	PG_BINDIR='$(PG_BINDIR)' NGINX='$(NGINX)' \
 	$(NODE) $(srcdir)/tests/bench/run.mjs --loadgen '$(abs_builddir)/tests/bench/loadgen$(EXEEXT)' \
 		--out '$(abs_builddir)/bench-results.json'
 .PHONY: bench

@@ -17,7 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -173,10 +173,66 @@ http {
     };
   },
 
+  // The real stack, started by the integration tests' own library (PostgreSQL, wspulsed,
+  // wspulse.fcgi, nginx). Subscribers connect to wspulsed directly (as nchan's subscribers
+  // connect to nginx directly); publishes take the REST path: nginx → FastCGI → PostgreSQL
+  // outbox + NOTIFY → wspulsed. CPU and RSS are wspulsed's (all its processes) only.
   async wspulse(scenario) {
-    throw new Error('wspulse target not wired yet (needs wspulsed + wspulse.fcgi on main)');
+    const stack = await wspulseStackLib();
+    const workers = scenario === 'connscale' ? CONNSCALE_WORKERS : 1;
+    const user = { name: 'bench', password: 'bench-password-1', roles: ['admin'] };
+    const s = await stack.startStack({
+      users: [user],
+      config: {
+        namespace: BENCH_NS, log_level: 'warn', workers: String(workers),
+        // The defaults guard a public server (1000 sockets per address); the load
+        // generator is a handful of loopback addresses.
+        max_connections_per_ip: '1000000',
+      },
+    });
+    let pids = [s.daemon.pid];
+    for (let i = 0; i < 100 && workers > 1 && pids.length < workers + 1; i++) {
+      pids = [s.daemon.pid, ...childrenOf(s.daemon.pid)];
+      if (pids.length < workers + 1) await sleep(50);
+    }
+    const t = {
+      sub: `ws://127.0.0.1:${s.daemonPort}${BENCH_NS}?uuid={uuid}`,
+      pub: `${s.url}/api/1/websocket/publish`,
+      pubHeaders: [`Authorization: Bearer ${s.token}`, 'Content-Type: application/json'],
+      wrap: `{"namespace":"${BENCH_NS}","data":@MSG@}`,
+      // nginx closes a keep-alive connection after keepalive_requests (1000) requests.
+      pubPerConn: 1000,
+      pids, note: `wspulsed ${workers} worker(s), publish via POST /api/1/websocket/publish (nginx → fcgi → PostgreSQL → daemon)`,
+      async stop() { await s.stop(); },
+    };
+    if (scenario === 'soak') {
+      // Client traffic needs a namespace whose clients' messages are broadcast: the built-in
+      // /api/1/ws/jpulse-ws-test echoes to every client of the namespace; it requires a login.
+      const res = await fetch(`${s.url}/api/1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: user.name, password: user.password }) });
+      const cookie = (res.headers.get('set-cookie') || '').split(';')[0];
+      if (!res.ok || !cookie) { await s.stop(); throw new Error(`login for the soak namespace failed: HTTP ${res.status}`); }
+      t.soakSub = `ws://127.0.0.1:${s.daemonPort}/api/1/ws/jpulse-ws-test?uuid={uuid}`;
+      t.subHeaders = [`Cookie: ${cookie}`];
+    }
+    return t;
   },
 };
+
+const BENCH_NS = '/api/1/ws/bench';
+const CONNSCALE_WORKERS = num('BENCH_CONNSCALE_WORKERS', 4, 4); // 20000 descriptors per process
+
+// tests/integration/lib/stack.mjs, told where the build is (make bench sets BENCH_BUILDDIR).
+async function wspulseStackLib() {
+  const src = env.BENCH_SRCDIR || path.resolve(here, '../..');
+  const build = env.BENCH_BUILDDIR || process.cwd();
+  if (!fs.existsSync(path.join(build, 'src/wspulsed')))
+    throw new Error(`no ${build}/src/wspulsed: build wspulse first (make bench does) or set BENCH_BUILDDIR`);
+  env.WSPULSE_BUILDDIR ??= build;
+  env.WSPULSE_SRCDIR ??= src;
+  env.PG_BINDIR ??= fs.existsSync('/usr/lib/postgresql/15/bin') ? '/usr/lib/postgresql/15/bin' : '';
+  return import(pathToFileURL(path.join(src, 'tests/integration/lib/stack.mjs')).href);
+}
 
 // The ws peer needs the npm package: use tests/bench/node_modules if present, else install it
 // once into a cache directory from package-lock.json (npm ci), next to a copy of the server.
@@ -322,6 +378,7 @@ function pubArgs(t, extra) {
   const a = ['--pub', t.pub, ...extra];
   for (const h of t.pubHeaders) a.push('--pub-header', h);
   if (t.wrap) a.push('--wrap', t.wrap);
+  if (t.pubPerConn) a.push('--pub-per-conn', String(t.pubPerConn));
   return a;
 }
 
