@@ -431,7 +431,8 @@ function printTable(results) {
         const r = byTarget[c];
         if (!r) return 'n/a';
         if (r.error) return i === 0 ? `error: ${r.error.slice(0, 60)}` : '';
-        if (key === 'delivered') return `${fmt(r.received, 0)} / ${fmt(r.expected, 0)}`;
+        if (key === 'delivered') return `${fmt(r.received, 0)} / ${fmt(r.expected, 0)}`
+          + (r.failed ? `, ${r.failed} conn failed` : '') + (r.publish_errors ? `, ${r.publish_errors} publish errors` : '');
         const v = r[key];
         let s = fmt(v, d);
         if (base && !base.error && typeof v === 'number' && typeof base[key] === 'number' && base[key] !== 0)
