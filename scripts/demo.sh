@@ -6,10 +6,16 @@
 #                  live under $builddir/var/ (cluster, secret, password) and
 #                  $builddir/var/run-$WSPULSE_PORT/ (this demo's sockets,
 #                  config, logs), so demos on different ports run side by side.
+#   WSPULSE_DAEMONS  how many wspulsed to start on the one database (default
+#                  1); nginx spreads WebSockets over them round-robin, so two
+#                  browsers can land on different daemons and still share
+#                  cursors and todos.
 set -euo pipefail
 builddir=${WSPULSE_BUILDDIR:?run me through make demo}
 srcdir=${WSPULSE_SRCDIR:?run me through make demo}
 port=${WSPULSE_PORT:-8080}
+ndaemons=${WSPULSE_DAEMONS:-1}
+case $ndaemons in ''|*[!0-9]*|0) echo "demo: WSPULSE_DAEMONS must be a positive number" >&2; exit 2 ;; esac
 var=$builddir/var
 run=$var/run-$port
 pg=$var/pg
@@ -77,9 +83,16 @@ if [ ! -f "$var/admin-password" ]; then
 fi
 chmod 600 "$var/admin-password"
 
-# 4. The daemon, the FastCGI program (under spawn-fcgi) and nginx.
-"$builddir/src/wspulsed" -c "$run/wspulse.conf" 2>>"$run/wspulsed.log" &
-pids+=($!)
+# 4. The daemon(s), the FastCGI program (under spawn-fcgi) and nginx.  Each
+# daemon gets the same configuration but its own socket and id.
+upstream=""
+for i in $(seq 1 "$ndaemons"); do
+    sed -e "s|^listen = .*|listen = unix:$run/wspulsed-$i.sock|" "$run/wspulse.conf" > "$run/wspulsed-$i.conf"
+    echo "daemon_id = demo-$port-$i" >> "$run/wspulsed-$i.conf"
+    "$builddir/src/wspulsed" -c "$run/wspulsed-$i.conf" 2>>"$run/wspulsed-$i.log" &
+    pids+=($!)
+    upstream="$upstream server unix:$run/wspulsed-$i.sock;"
+done
 rm -f "$run/fcgi.sock"
 spawn-fcgi -n -s "$run/fcgi.sock" -M 0600 -- "$builddir/fcgi/wspulse.fcgi" -c "$run/wspulse.conf" \
     2>>"$run/wspulse.fcgi.log" &
@@ -104,7 +117,7 @@ http {
     fastcgi_temp_path $run/tmp-fastcgi;
     uwsgi_temp_path $run/tmp-uwsgi;
     scgi_temp_path $run/tmp-scgi;
-    upstream wspulse_daemon { server unix:$run/wspulsed.sock; }
+    upstream wspulse_daemon {$upstream }
     upstream wspulse_fcgi { server unix:$run/fcgi.sock; keepalive 8; }
     server {
         listen 127.0.0.1:$port;
@@ -134,6 +147,7 @@ cat <<MSG
     Admin page:   http://127.0.0.1:$port/admin/websocket-stats.shtml
     Login page:   http://127.0.0.1:$port/login/
     Admin login:  admin / $(cat "$var/admin-password")   (saved in $var/admin-password)
+    Daemons:      $ndaemons (WSPULSE_DAEMONS=2 make demo starts two on one database)
     Logs:         $run/
 
 MSG
