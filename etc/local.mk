@@ -1,3 +1,13 @@
-# The example configuration, installed as $(sysconfdir)/wspulse/wspulse.conf.example.
+# The example configuration, installed as $(sysconfdir)/wspulse/wspulse.conf.example,
+# and systemd units under $(pkgdatadir)/systemd (copy them to /etc/systemd/system).
 wspulseconfdir = $(sysconfdir)/wspulse
 dist_wspulseconf_DATA = etc/wspulse.conf.example
+
+systemddir = $(pkgdatadir)/systemd
+systemd_DATA = etc/systemd/wspulsed.service etc/systemd/wspulse-fcgi.service
+EXTRA_DIST += etc/systemd/wspulsed.service.in etc/systemd/wspulse-fcgi.service.in
+CLEANFILES += $(systemd_DATA)
+
+etc/systemd/%.service: $(top_srcdir)/etc/systemd/%.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) etc/systemd && $(SED) -e 's|@sbindir[@]|$(sbindir)|g' \
+		-e 's|@bindir[@]|$(bindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' $< > $@
