@@ -20,9 +20,11 @@ node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/de
 for svc in postgresql nginx apache2; do
     (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true
 done
-# Node packages for the browser tests and benchmarks (no browser download:
-# playwright-core drives Debian's /usr/bin/chromium).
+# Node packages for the browser tests and benchmarks, pinned by their
+# package-lock.json (no browser download: playwright-core drives Debian's
+# /usr/bin/chromium).
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ -f "$here/tests/package.json" ]; then
-    (cd "$here/tests" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+for d in tests tests/bench; do
+    [ -f "$here/$d/package.json" ] || continue
+    (cd "$here/$d" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+done
