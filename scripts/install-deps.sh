@@ -10,7 +10,7 @@ apt-get install -y -qq --no-install-recommends \
     libssl-dev libcrypt-dev \
     postgresql postgresql-contrib nginx libnginx-mod-nchan spawn-fcgi \
     apache2 libapache2-mod-fcgid \
-    chromium \
+    chromium fonts-noto-color-emoji \
     clang libclang-rt-14-dev valgrind curl procps iproute2 >/dev/null
 # Node.js 20 comes with the machine (Debian 12's own nodejs is 18, too old
 # for the built-in WebSocket the tests use); say so if it is missing.
