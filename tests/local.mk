@@ -22,4 +22,5 @@ AM_TESTS_ENVIRONMENT = \
 	PG_BINDIR='$(PG_BINDIR)'; NGINX='$(NGINX)'; \
 	export WSPULSE_BUILDDIR WSPULSE_SRCDIR PG_BINDIR NGINX;
 EXTRA_DIST += $(INTEGRATION_TESTS) \
-	tests/integration/lib/stack.mjs
+	tests/integration/lib/stack.mjs \
+	tests/integration/lib/browser.mjs tests/package.json tests/package-lock.json
