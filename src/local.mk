@@ -13,10 +13,12 @@ src_libwspcore_la_SOURCES = \
 src_libwspcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS) $(CRYPTO_CFLAGS) $(XCRYPT_CFLAGS)
 src_libwspcore_la_LIBADD = $(JANSSON_LIBS) $(PQ_LIBS) $(CRYPTO_LIBS) $(XCRYPT_LIBS) $(PTHREAD_LIBS)
 
+include src/daemon/local.mk
+
 sbin_PROGRAMS += src/wspulsed
 src_wspulsed_SOURCES = src/daemon/main.c
 src_wspulsed_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS)
-src_wspulsed_LDADD = src/libwspcore.la $(LWS_LIBS) $(JANSSON_LIBS) $(PQ_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
+src_wspulsed_LDADD = src/libwspd.la src/libwspcore.la $(LWS_LIBS) $(JANSSON_LIBS) $(PQ_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
 # Modules loaded with dlopen() resolve the wsp_* API from the executable.
 src_wspulsed_LDFLAGS = $(AM_LDFLAGS) -export-dynamic
 

@@ -5,9 +5,19 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/main.c tests/unit/suites.h \
 	tests/unit/test_conf.c \
 	tests/unit/test_secret.c \
-	tests/unit/test_token.c
+	tests/unit/test_token.c \
+	tests/unit/test_access.c \
+	tests/unit/test_envelope.c \
+	tests/unit/test_idwin.c \
+	tests/unit/test_msgq.c \
+	tests/unit/test_nsreg.c \
+	tests/unit/test_query.c \
+	tests/unit/test_rate.c \
+	tests/unit/test_stats.c \
+	tests/unit/test_strmap.c \
+	tests/unit/test_uuid.c
 tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JANSSON_CFLAGS)
-tests_unit_unit_tests_LDADD = src/libwspcore.la $(CUNIT_LIBS)
+tests_unit_unit_tests_LDADD = src/libwspd.la src/libwspcore.la $(CUNIT_LIBS) $(JANSSON_LIBS) -lm
 TESTS += tests/unit/unit-tests
 
 # Integration tests: each file starts what it needs (tests/integration/lib).

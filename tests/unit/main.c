@@ -11,6 +11,16 @@ static int (*const suites[])(void) = {
 	test_conf_register,
 	test_token_register,
 	test_secret_register,
+	test_uuid_register,
+	test_query_register,
+	test_rate_register,
+	test_msgq_register,
+	test_envelope_register,
+	test_access_register,
+	test_strmap_register,
+	test_nsreg_register,
+	test_idwin_register,
+	test_stats_register,
 };
 
 int main(void)

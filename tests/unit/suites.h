@@ -8,6 +8,16 @@
 int test_conf_register(void);
 int test_token_register(void);
 int test_secret_register(void);
+int test_uuid_register(void);
+int test_query_register(void);
+int test_rate_register(void);
+int test_msgq_register(void);
+int test_envelope_register(void);
+int test_access_register(void);
+int test_strmap_register(void);
+int test_nsreg_register(void);
+int test_idwin_register(void);
+int test_stats_register(void);
 
 /* Add a test to `suite`, returning non-zero from the caller on failure. */
 #define WSP_ADD_TEST(suite, fn) \

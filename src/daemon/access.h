@@ -1,0 +1,33 @@
+/* access.h - who may open a socket: the Origin rule and the client address.
+ *
+ * Origin: browsers send an Origin header with every WebSocket handshake, so
+ * checking it stops other sites' pages from opening sockets with the user's
+ * cookie (cross-site WebSocket hijacking).  With `allowed_origins` set, the
+ * Origin must equal one of them ("*" allows any); with the list empty, the
+ * Origin's host[:port] must equal the Host header (the shipped nginx config
+ * forwards `Host: $http_host`).  Default ports (:80, :443) are ignored on
+ * both sides.  A request with no Origin header (not a browser: curl, a
+ * server-side client) is allowed; the literal "null" origin is not.
+ *
+ * Client address for per-address limits: X-Real-IP, else the last entry of
+ * X-Forwarded-For, but ONLY when the socket peer is a local proxy (loopback
+ * or a unix socket); any other peer could forge those headers.
+ */
+#ifndef WSP_ACCESS_H
+#define WSP_ACCESS_H
+
+#include <stddef.h>
+
+/* 1 if allowed, 0 if not.  origin/host may be NULL (absent header). */
+int wsp_origin_allowed(const char *origin, const char *host, char *const *allowed, int nallowed);
+
+/* 1 if `peer` is a loopback address ("127.x.y.z", "::1", "::ffff:127...")
+ * or empty (unix socket). */
+int wsp_peer_is_local(const char *peer);
+
+/* Write the client address to out (always NUL-terminated) and return out.
+ * xreal / xff are the header values or NULL. */
+const char *wsp_client_ip(const char *peer, const char *xreal, const char *xff, char *out,
+			  size_t outsz);
+
+#endif

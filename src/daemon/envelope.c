@@ -1,0 +1,113 @@
+/* envelope.c - see envelope.h. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "envelope.h"
+
+int wsp_envelope_stamp(json_t *data, const char *username)
+{
+	if (!json_is_object(data))
+		return WSP_ERR_INVALID;
+	return json_object_set_new(data, "username", json_string(username ? username : "")) ?
+		WSP_ERR_NOMEM : 0;
+}
+
+/* Dump `prefix` + json + "}" into one message. */
+static wsp_msg *wrap(const char *prefix, json_t *j)
+{
+	size_t plen = strlen(prefix), n = json_dumpb(j, NULL, 0, JSON_COMPACT);
+	wsp_msg *m;
+	char *tmp;
+
+	if (!n)
+		return NULL;
+	tmp = wsp_malloc(plen + n + 2);
+	if (!tmp)
+		return NULL;
+	memcpy(tmp, prefix, plen);
+	if (json_dumpb(j, tmp + plen, n, JSON_COMPACT) != n) {
+		wsp_free(tmp);
+		return NULL;
+	}
+	tmp[plen + n] = '}';
+	m = wsp_msg_new(tmp, plen + n + 1);
+	wsp_free(tmp);
+	return m;
+}
+
+wsp_msg *wsp_envelope_success(json_t *data, long long id)
+{
+	char prefix[64];
+
+	if (!json_is_object(data))
+		return NULL;
+	if (id >= 0)
+		snprintf(prefix, sizeof(prefix), "{\"success\":true,\"id\":%lld,\"data\":", id);
+	else
+		snprintf(prefix, sizeof(prefix), "{\"success\":true,\"data\":");
+	return wrap(prefix, data);
+}
+
+wsp_msg *wsp_envelope_error(int code, const char *text, json_t *extra)
+{
+	json_t *e = json_pack("{s:b, s:s, s:i, s:s}", "success", 0, "error", text ? text : "error",
+			      "code", code, "username", "");
+	wsp_msg *m = NULL;
+	char *s;
+
+	if (!e)
+		return NULL;
+	if (json_is_object(extra))
+		json_object_update_missing(e, extra);
+	s = json_dumps(e, JSON_COMPACT);
+	if (s) {
+		m = wsp_msg_new(s, strlen(s));
+		free(s);
+	}
+	json_decref(e);
+	return m;
+}
+
+int wsp_envelope_parse(const char *buf, size_t len, json_t **out, wsp_error *err)
+{
+	json_error_t je;
+	json_t *j;
+
+	*out = NULL;
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!j)
+		return wsp_error_set(err, WSP_ERR_INVALID, "invalid JSON: %s", je.text);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return wsp_error_set(err, WSP_ERR_INVALID, "a message must be a JSON object");
+	}
+	*out = j;
+	return 0;
+}
+
+const char *wsp_envelope_type(const json_t *data)
+{
+	const char *t = json_string_value(json_object_get(data, "type"));
+
+	return t ? t : "";
+}
+
+int wsp_envelope_is_ping(const json_t *data)
+{
+	return strcmp(wsp_envelope_type(data), "ping") == 0;
+}
+
+json_t *wsp_envelope_from_payload(const char *payload, size_t len, const char *username)
+{
+	json_t *d = json_loadb(payload, len, 0, NULL);
+
+	if (!json_is_object(d) || wsp_envelope_stamp(d, username) < 0) {
+		json_decref(d);
+		return NULL;
+	}
+	return d;
+}

@@ -1,0 +1,317 @@
+/* stats.c - see stats.h. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "stats.h"
+
+void wsp_window_init(wsp_rate_window *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+static void advance(wsp_rate_window *w, long long now)
+{
+	long long m = now / 60;
+
+	if (now > w->sec_at) {
+		long long gap = now - w->sec_at;
+
+		if (gap >= 60 || w->sec_at == 0)
+			memset(w->sec, 0, sizeof(w->sec));
+		else
+			for (long long s = w->sec_at + 1; s <= now; s++)
+				w->sec[s % 60] = 0;
+		w->sec_at = now;
+	}
+	if (m > w->min_at) {
+		long long gap = m - w->min_at;
+
+		if (gap >= 60 || w->min_at == 0)
+			memset(w->min, 0, sizeof(w->min));
+		else
+			for (long long x = w->min_at + 1; x <= m; x++)
+				w->min[x % 60] = 0;
+		w->min_at = m;
+	}
+}
+
+void wsp_window_add(wsp_rate_window *w, long long now, unsigned n)
+{
+	advance(w, now);
+	w->sec[now % 60] += n;
+	w->min[(now / 60) % 60] += n;
+}
+
+unsigned long wsp_window_per_min(wsp_rate_window *w, long long now)
+{
+	unsigned long sum = 0;
+
+	advance(w, now);
+	for (int i = 0; i < 60; i++)
+		sum += w->sec[i];
+	return sum;
+}
+
+unsigned long wsp_window_per_hour(wsp_rate_window *w, long long now)
+{
+	unsigned long sum = 0;
+
+	advance(w, now);
+	for (int i = 0; i < 60; i++)
+		sum += w->min[i];
+	return sum;
+}
+
+void wsp_counters_message(wsp_ns_counters *c, long long now)
+{
+	c->total++;
+	c->last_activity = now;
+	wsp_window_add(&c->win, now, 1);
+}
+
+const char *wsp_stats_status(long clients, long long last_activity, long long now)
+{
+	if (clients <= 0 || !last_activity)
+		return "red";
+	if (now - last_activity < 5 * 60)
+		return "green";
+	if (now - last_activity < 30 * 60)
+		return "yellow";
+	return "red";
+}
+
+void wsp_iso8601(long long ms, char *out, size_t outsz)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, outsz - n, ".%03dZ", (int)(ms % 1000));
+}
+
+json_t *wsp_stats_ns_json(const char *path, long clients, long active_users,
+			  wsp_ns_counters *c, long long now)
+{
+	char iso[40];
+	json_t *last;
+
+	if (c->last_activity) {
+		wsp_iso8601(c->last_activity * 1000, iso, sizeof(iso));
+		last = json_string(iso);
+	} else {
+		last = json_null();
+	}
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "path", path, "status",
+			 wsp_stats_status(clients, c->last_activity, now), "clientCount",
+			 (json_int_t)clients, "activeUsers", (json_int_t)active_users, "messagesPerMin",
+			 (json_int_t)wsp_window_per_min(&c->win, now), "messagesPerHour",
+			 (json_int_t)wsp_window_per_hour(&c->win, now), "totalMessages",
+			 (json_int_t)c->total, "dropped", (json_int_t)c->dropped, "lastActivity", last);
+}
+
+int wsp_activity_init(wsp_activity *a, unsigned cap)
+{
+	memset(a, 0, sizeof(*a));
+	a->v = wsp_calloc(cap ? cap : 1, sizeof(*a->v));
+	if (!a->v)
+		return WSP_ERR_NOMEM;
+	a->cap = cap ? cap : 1;
+	return 0;
+}
+
+void wsp_activity_cleanup(wsp_activity *a)
+{
+	wsp_free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+static void expire(wsp_activity *a, long long now_ms)
+{
+	while (a->count && a->v[a->head].ms < now_ms - WSP_ACTIVITY_SECS * 1000LL) {
+		a->head = (a->head + 1) % a->cap;
+		a->count--;
+	}
+}
+
+/* Copy at most outsz-1 bytes without cutting a UTF-8 sequence in half. */
+static void copy_utf8(char *out, size_t outsz, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n >= outsz) {
+		n = outsz - 1;
+		while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	if (n)
+		memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+void wsp_activity_add(wsp_activity *a, long long now_ms, const char *ns, const char *type,
+		      const char *username, const char *message)
+{
+	wsp_activity_ent *e;
+
+	if (!a->v)
+		return;
+	expire(a, now_ms);
+	if (a->count == a->cap) {
+		a->head = (a->head + 1) % a->cap;
+		a->count--;
+	}
+	e = &a->v[(a->head + a->count) % a->cap];
+	a->count++;
+	e->ms = now_ms;
+	copy_utf8(e->ns, sizeof(e->ns), ns);
+	copy_utf8(e->type, sizeof(e->type), type);
+	copy_utf8(e->username, sizeof(e->username), username);
+	copy_utf8(e->message, sizeof(e->message), message);
+}
+
+json_t *wsp_activity_json(wsp_activity *a, long long now_ms)
+{
+	json_t *arr = json_array();
+
+	if (!arr)
+		return NULL;
+	expire(a, now_ms);
+	for (unsigned i = a->count; i-- > 0;) {
+		const wsp_activity_ent *e = &a->v[(a->head + i) % a->cap];
+		char iso[40];
+
+		wsp_iso8601(e->ms, iso, sizeof(iso));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "timestamp", iso,
+						     "namespace", e->ns, "type", e->type, "username",
+						     e->username, "message", e->message));
+	}
+	return arr;
+}
+
+/* Parse our own ISO timestamps back to ms (0 if malformed). */
+static long long iso_ms(const char *s)
+{
+	struct tm tm;
+	int ms = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) < 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (long long)timegm(&tm) * 1000 + ms;
+}
+
+static void add_int(json_t *o, const char *k, json_t *from)
+{
+	json_object_set_new(o, k, json_integer(json_integer_value(json_object_get(o, k)) +
+					       json_integer_value(json_object_get(from, k))));
+}
+
+static int cmp_activity(const void *a, const void *b)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "timestamp"));
+	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "timestamp"));
+
+	return strcmp(y ? y : "", x ? x : "");   /* newest first */
+}
+
+json_t *wsp_stats_merge(json_t *rows, long long now)
+{
+	json_t *out = json_object(), *daemons = json_array(), *nsobj = json_object(), *nss = json_array();
+	json_t *acts = json_array(), *row, *sorted;
+	json_int_t total = 0, uptime = 0;
+	size_t i, n;
+	const char *path;
+	json_t *ns;
+	json_t **tmp;
+
+	if (!out || !daemons || !nsobj || !nss || !acts)
+		goto fail;
+	json_array_foreach(rows, i, row) {
+		json_t *st = json_object_get(row, "stats"), *e;
+		int up = json_is_true(json_object_get(row, "up"));
+		size_t j;
+
+		json_array_append_new(daemons, json_pack("{s:O?, s:O?, s:O?, s:I, s:I, s:b, s:O?}", "id",
+							 json_object_get(row, "id"), "host",
+							 json_object_get(row, "host"), "pid",
+							 json_object_get(row, "pid"), "workers", (json_int_t)1,
+							 "uptime",
+							 json_integer_value(json_object_get(st, "uptime")), "up",
+							 up, "updatedAt", json_object_get(row, "updatedAt")));
+		if (!up || !json_is_object(st))
+			continue;
+		total += json_integer_value(json_object_get(st, "totalMessages"));
+		if (json_integer_value(json_object_get(st, "uptime")) > uptime)
+			uptime = json_integer_value(json_object_get(st, "uptime"));
+		json_array_foreach(json_object_get(st, "namespaces"), j, e) {
+			const char *p = json_string_value(json_object_get(e, "path"));
+			json_t *acc;
+
+			if (!p)
+				continue;
+			acc = json_object_get(nsobj, p);
+			if (!acc) {
+				json_object_set_new(nsobj, p, json_deep_copy(e));
+				continue;
+			}
+			add_int(acc, "clientCount", e);
+			add_int(acc, "activeUsers", e);
+			add_int(acc, "messagesPerMin", e);
+			add_int(acc, "messagesPerHour", e);
+			add_int(acc, "totalMessages", e);
+			add_int(acc, "dropped", e);
+			if (iso_ms(json_string_value(json_object_get(e, "lastActivity"))) >
+			    iso_ms(json_string_value(json_object_get(acc, "lastActivity"))))
+				json_object_set(acc, "lastActivity", json_object_get(e, "lastActivity"));
+		}
+		json_array_foreach(json_object_get(st, "activityLog"), j, e)
+			json_array_append(acts, e);
+	}
+	json_object_foreach(nsobj, path, ns) {
+		long long last = iso_ms(json_string_value(json_object_get(ns, "lastActivity"))) / 1000;
+
+		json_object_set_new(ns, "status",
+				    json_string(wsp_stats_status(
+					    (long)json_integer_value(json_object_get(ns, "clientCount")), last,
+					    now)));
+		json_array_append(nss, ns);
+	}
+	/* Activity: newest first, capped like one daemon's log. */
+	n = json_array_size(acts);
+	tmp = wsp_malloc(sizeof(*tmp) * (n ? n : 1));
+	if (!tmp)
+		goto fail;
+	for (i = 0; i < n; i++)
+		tmp[i] = json_array_get(acts, i);
+	qsort(tmp, n, sizeof(*tmp), cmp_activity);
+	sorted = json_array();
+	for (i = 0; i < n && i < 500; i++)
+		json_array_append(sorted, tmp[i]);
+	wsp_free(tmp);
+	json_object_set_new(out, "uptime", json_integer(uptime));
+	json_object_set_new(out, "totalMessages", json_integer(total));
+	json_object_set_new(out, "daemons", daemons);
+	json_object_set_new(out, "namespaces", nss);
+	json_object_set_new(out, "activityLog", sorted);
+	json_decref(nsobj);
+	json_decref(acts);
+	return out;
+fail:
+	json_decref(out);
+	json_decref(daemons);
+	json_decref(nsobj);
+	json_decref(nss);
+	json_decref(acts);
+	return NULL;
+}

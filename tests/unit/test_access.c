@@ -1,0 +1,57 @@
+/* test_access.c - the Origin rule and the client address. */
+#include "config.h"
+
+#include "daemon/access.h"
+#include "suites.h"
+
+static void test_origin_host_rule(void)
+{
+	CU_ASSERT_TRUE(wsp_origin_allowed("http://127.0.0.1:8080", "127.0.0.1:8080", NULL, 0));
+	CU_ASSERT_TRUE(wsp_origin_allowed("https://Example.com", "example.com", NULL, 0));
+	CU_ASSERT_TRUE(wsp_origin_allowed("https://example.com:443", "example.com", NULL, 0));
+	CU_ASSERT_TRUE(wsp_origin_allowed("http://example.com", "example.com:80", NULL, 0));
+	CU_ASSERT_FALSE(wsp_origin_allowed("http://evil.example", "example.com", NULL, 0));
+	CU_ASSERT_FALSE(wsp_origin_allowed("http://example.com:8080", "example.com", NULL, 0));
+	CU_ASSERT_FALSE(wsp_origin_allowed("http://example.com.evil", "example.com", NULL, 0));
+	CU_ASSERT_FALSE(wsp_origin_allowed("null", "example.com", NULL, 0));
+	CU_ASSERT_FALSE(wsp_origin_allowed("http://example.com", NULL, NULL, 0));
+	CU_ASSERT_TRUE(wsp_origin_allowed(NULL, "example.com", NULL, 0));   /* not a browser */
+}
+
+static void test_origin_list(void)
+{
+	char *list[] = { "https://a.example", "https://b.example/" };
+	char *star[] = { "*" };
+
+	CU_ASSERT_TRUE(wsp_origin_allowed("https://a.example", "x", list, 2));
+	CU_ASSERT_TRUE(wsp_origin_allowed("https://B.example", "x", list, 2));
+	CU_ASSERT_FALSE(wsp_origin_allowed("http://a.example", "a.example", list, 2));
+	CU_ASSERT_FALSE(wsp_origin_allowed("https://c.example", "c.example", list, 2));
+	CU_ASSERT_TRUE(wsp_origin_allowed("https://c.example", "x", star, 1));
+}
+
+static void test_client_ip(void)
+{
+	char buf[64];
+
+	CU_ASSERT_STRING_EQUAL(wsp_client_ip("127.0.0.1", "203.0.113.9", "1.1.1.1", buf, sizeof(buf)), "203.0.113.9");
+	CU_ASSERT_STRING_EQUAL(wsp_client_ip("127.0.0.1", NULL, "10.0.0.1, 203.0.113.7", buf, sizeof(buf)), "203.0.113.7");
+	CU_ASSERT_STRING_EQUAL(wsp_client_ip("", NULL, "198.51.100.1", buf, sizeof(buf)), "198.51.100.1");
+	CU_ASSERT_STRING_EQUAL(wsp_client_ip("::1", NULL, NULL, buf, sizeof(buf)), "::1");
+	/* A remote peer cannot choose its address with headers. */
+	CU_ASSERT_STRING_EQUAL(wsp_client_ip("198.51.100.5", "1.2.3.4", "1.2.3.4", buf, sizeof(buf)), "198.51.100.5");
+	CU_ASSERT_TRUE(wsp_peer_is_local("::ffff:127.0.0.1"));
+	CU_ASSERT_FALSE(wsp_peer_is_local("10.0.0.1"));
+}
+
+int test_access_register(void)
+{
+	CU_pSuite s = CU_add_suite("access", NULL, NULL);
+
+	if (!s)
+		return CU_get_error();
+	WSP_ADD_TEST(s, test_origin_host_rule);
+	WSP_ADD_TEST(s, test_origin_list);
+	WSP_ADD_TEST(s, test_client_ip);
+	return 0;
+}
