@@ -342,17 +342,24 @@ int main(int argc, char **argv)
 	wsp_error_init(&err);
 	if (wsp_config_init(&cfg) < 0)
 		return fail("out of memory");
-	/* The config file is optional when -d names the database. */
-	if ((cfgpath || !conninfo) && wsp_config_load(&cfg, cfgpath ? cfgpath : WSP_DEFAULT_CONFIG, &err) < 0)
-		return fail(err.text);
+	/* The config file is optional when -d names the database.  Every path
+	 * below frees what it holds, so LeakSanitizer and valgrind see a clean
+	 * exit even on failure. */
+	if ((cfgpath || !conninfo) && wsp_config_load(&cfg, cfgpath ? cfgpath : WSP_DEFAULT_CONFIG, &err) < 0) {
+		rc = fail(err.text);
+		goto out;
+	}
 	db = wsp_db_connect(conninfo ? conninfo : cfg.database, &err);
-	if (!db)
-		return fail(err.text);
+	if (!db) {
+		rc = fail(err.text);
+		goto out;
+	}
 	if (strcmp(argv[i], "init-db") == 0)
 		rc = init_db(db, migrations);
 	else
 		rc = user_cmd(db, argc - i - 1, argv + i + 1);
 	wsp_db_close(db);
+out:
 	wsp_config_cleanup(&cfg);
 	return rc;
 }
