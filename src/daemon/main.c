@@ -114,9 +114,15 @@ int main(int argc, char **argv)
 		}
 	}
 	wsp_error_init(&err);
-	if (wsp_config_init(&cfg) < 0 || wsp_config_load(&cfg, path, &err) < 0) {
-		fprintf(stderr, "wspulsed: %s\n", err.text);
+	if (wsp_config_init(&cfg) < 0) {
+		fprintf(stderr, "wspulsed: out of memory\n");
 		return 1;
+	}
+	/* Every failure below frees the configuration, so a sanitizer run sees
+	 * a clean exit on the error paths too. */
+	if (wsp_config_load(&cfg, path, &err) < 0) {
+		fprintf(stderr, "wspulsed: %s\n", err.text);
+		goto fail;
 	}
 	if (check_only) {
 		wsp_config_dump(&cfg, stdout);
@@ -125,11 +131,11 @@ int main(int argc, char **argv)
 	}
 	if (wsp_log_open("wspulsed", cfg.log_level, cfg.log_file) < 0) {
 		fprintf(stderr, "wspulsed: cannot open log file %s\n", cfg.log_file);
-		return 1;
+		goto fail;
 	}
 	if (wsp_secret_load(&secret, cfg.secret_file, &err) < 0) {
 		fprintf(stderr, "wspulsed: %s\n", err.text);
-		return 1;
+		goto fail;
 	}
 	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
 	memset(&info, 0, sizeof(info));
@@ -146,7 +152,7 @@ int main(int argc, char **argv)
 		if (!colon || (port = atoi(colon + 1)) <= 0 || port > 65535) {
 			fprintf(stderr, "wspulsed: %s: listen must be HOST:PORT or unix:PATH, not '%s'\n",
 				path, cfg.listen);
-			return 1;
+			goto fail;
 		}
 		*colon = '\0';
 	}
@@ -156,7 +162,7 @@ int main(int argc, char **argv)
 	ctx = lws_create_context(&info);
 	if (!ctx) {
 		fprintf(stderr, "wspulsed: cannot listen on %s\n", cfg.listen);
-		return 1;
+		goto fail;
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
@@ -168,4 +174,7 @@ int main(int argc, char **argv)
 	wsp_info(NULL, "stopped");
 	wsp_config_cleanup(&cfg);
 	return 0;
+fail:
+	wsp_config_cleanup(&cfg);
+	return 1;
 }
