@@ -42,10 +42,25 @@ export function tmpdir(prefix = 'wsp-') {
   return d;
 }
 
-/** Run a program to completion; returns {status, stdout, stderr}. */
+/**
+ * The first sanitizer or valgrind report in a program's output, or null.
+ * Under `configure --enable-asan` (ASan, LeakSanitizer, UBSan with
+ * -fno-sanitize-recover) and under WSPULSE_VALGRIND=1 a report is always a
+ * bug, even when the program's exit status is what the test expected.
+ */
+export function sanitizerReport(text) {
+  const m = /==\d+==ERROR: \w+Sanitizer[^]*|^.*runtime error: [^]*|==\d+== (?:Invalid|Conditional|Syscall param|Mismatched|Source and destination)[^]*|==\d+== ERROR SUMMARY: [1-9][^]*|==\d+==\s+definitely lost: [1-9][^]*/m.exec(text || '');
+  return m ? m[0].slice(0, 4000) : null;
+}
+
+/** Run a program to completion; returns {status, stdout, stderr}.  Throws if
+ * the program printed a sanitizer report. */
 export function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60000, ...opts });
-  return { status: r.status, stdout: r.stdout || '', stderr: r.stderr || '', signal: r.signal };
+  const out = { status: r.status, stdout: r.stdout || '', stderr: r.stderr || '', signal: r.signal };
+  const report = sanitizerReport(out.stderr);
+  if (report) throw new Error(`${path.basename(cmd)} ${args.join(' ')}: memory error report:\n${report}`);
+  return out;
 }
 
 /** Start a long-running program; its output goes to logfile. */
@@ -214,8 +229,14 @@ http {
   };
   s.stop = async () => {
     await Promise.all([stop(s.nginx), stop(s.fcgi), stop(s.daemon)]);
+    // Both programs exit cleanly on SIGTERM, so a sanitizer/valgrind run
+    // reports leaks and bad accesses into their logs: any report fails the
+    // test file that started them.
+    const reports = ['wspulsed.log', 'wspulse.fcgi.log']
+      .map((f) => [f, sanitizerReport(s.log(f))]).filter(([, r]) => r);
     if (!opts.pg) await pg.stop();
-    if (!process.env.WSPULSE_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+    if (!process.env.WSPULSE_KEEP && !reports.length) fs.rmSync(dir, { recursive: true, force: true });
+    if (reports.length) throw new Error(reports.map(([f, r]) => `memory error report in ${dir}/${f}:\n${r}`).join('\n'));
   };
   try {
     await s.startDaemon();
