@@ -318,6 +318,7 @@ function merge(rs, { before, connected, after, procs }) {
   const kibConn = procs === 1 ? rs[0].kib_per_conn : open ? (connected.rss - before.rss) / open : null;
   return {
     mode, procs, subs: sum('subs'), open, failed: sum('failed'), published, publish_errors: rs[0].publish_errors,
+    publish_s: rs[0].publish_s, publishes_per_s: rs[0].publish_s > 0 ? published / rs[0].publish_s : null,
     sent_ws: sentWs, expected, received, span_s: span, deliveries_per_s: span > 0 ? received / span : 0,
     lat_p50_ms: pct(0.5), lat_p99_ms: pct(0.99), lat_max_ms: Math.max(...rs.map((r) => r.lat_max_ms ?? 0)) || null,
     server_cpu_s: cpu, cpu_us_per_delivery: received ? (cpu / received) * 1e6 : null,
@@ -356,7 +357,7 @@ const scenarios = {
     run: (t) => loadgen(t, { n: P.latency.n, label: 'latency',
       extra: () => pubArgs(t, ['-m', String(P.latency.rate * P.latency.secs), '-k', '16', '--rate', String(P.latency.rate)]) }),
     rows: [['latency p50 ms', 'lat_p50_ms', 2], ['latency p99 ms', 'lat_p99_ms', 2], ['latency max ms', 'lat_max_ms', 1],
-           ['delivered', 'delivered']],
+           ['publishes/s achieved', 'publishes_per_s', 1], ['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['delivered', 'delivered']],
   },
   connscale: {
     title: `connection scale, ${P.connscale.n} sockets, 1 broadcast`,
@@ -369,8 +370,9 @@ const scenarios = {
     title: `soak ${P.soak.secs}s, ${P.soak.n} clients, ${P.soak.rate} msg/s from ${P.soak.frac * 100}%`,
     run: (t) => loadgen(t, { n: P.soak.n, label: 'soak',
       extra: () => ['--soak', String(P.soak.secs), '--soak-frac', String(P.soak.frac), '--soak-rate', String(P.soak.rate)] }),
-    rows: [['RSS drift % after warm-up', 'rss_drift_pct', 2], ['unexpected disconnects', 'disconnects', 0],
-           ['latency p99 ms', 'lat_p99_ms', 1], ['delivered', 'delivered']],
+    rows: [['RSS drift % after warm-up', 'rss_drift_pct', 2], ['RSS at end KiB', 'rss_end_kib', 0],
+           ['unexpected disconnects', 'disconnects', 0], ['latency p99 ms', 'lat_p99_ms', 1],
+           ['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['delivered', 'delivered']],
   },
 };
 
