@@ -404,7 +404,10 @@ async function main() {
         log(`${sc.title} — ${tname}: starting`);
         t = await targets[tname](sname);
         notes[tname] = t.note;
+        const load0 = os.loadavg()[0];
         const r = await sc.run(sname === 'soak' ? { ...t, sub: t.soakSub } : t);
+        // The machine is shared: keep the 1-minute load average around each run with its figures.
+        r.loadavg = [load0, os.loadavg()[0]];
         results[sname][tname] = r;
         log(`${sc.title} — ${tname}: ${JSON.stringify(r)}`);
       } catch (e) {
@@ -444,6 +447,8 @@ function printTable(results) {
       lines.push(`| ${i === 0 ? sc.title : ''} | ${label} | ${cells.join(' | ')} |`);
     });
   }
+  const loads = Object.values(results).flatMap((bt) => Object.values(bt)).filter((r) => r.loadavg).flatMap((r) => r.loadavg);
+  if (loads.length) lines.push('', `1-minute load average around the runs: ${Math.min(...loads).toFixed(2)} – ${Math.max(...loads).toFixed(2)} (2 cores; loadgen + server account for about 2)`);
   console.log(lines.join('\n'));
 }
 
