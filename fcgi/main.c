@@ -1,57 +1,107 @@
-/* main.c - wspulse.fcgi: command line, listening socket, worker threads.
- *
- * FOUNDATION SKELETON: answers GET /api/1/health (with a database check) and
- * 404 JSON for everything else.  The REST side (router, auth, hello-todo,
- * stats, admin page, publish) replaces handle_request.
+/* main.c - wspulse.fcgi: command line, listening socket, worker threads and
+ * the accept loop.  Everything a request needs is routed from the table in
+ * routes.c; this file only adapts FastCGI to the pure request/response
+ * modules.
  *
  * Sockets: with --listen ADDR (or fcgi_listen in the config) it opens its own
  * listening socket; otherwise it uses the one on stdin, as spawn-fcgi and
- * Apache mod_fcgid pass it. */
+ * Apache mod_fcgid pass it.  fcgi_threads workers accept concurrently, each
+ * with its own PostgreSQL connection, so one slow request never holds up
+ * another. */
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <fcgiapp.h>
 
-#include "conf.h"
-#include "db.h"
+#include "app.h"
+#include "handlers.h"
 #include "log.h"
 
-static wsp_config cfg;
-static int listen_fd;
+static wsp_app app;
+static int listen_fd;   /* 0: the socket on stdin */
 
-static void reply(FCGX_Request *rq, int status, const char *body)
+static const char *fcgx_param(const char *name, void *ud)
 {
-	FCGX_FPrintF(rq->out, "Status: %d\r\nContent-Type: application/json\r\n"
-			      "Cache-Control: no-store\r\n\r\n%s", status, body);
+	return FCGX_GetParam(name, ((FCGX_Request *)ud)->envp);
+}
+
+static long fcgx_read(void *ud, char *buf, size_t n)
+{
+	FCGX_Stream *in = ((FCGX_Request *)ud)->in;
+	int r = FCGX_GetStr(buf, n > INT_MAX ? INT_MAX : (int)n, in);
+
+	if (r <= 0 && FCGX_GetError(in))
+		return -1;
+	return r;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static void handle_request(FCGX_Request *rq, wsp_db **db)
 {
-	const char *ruri = FCGX_GetParam("REQUEST_URI", rq->envp);
-	char uri[1024];
-	wsp_error err;
+	double t0 = now_ms();
+	wsp_request req;
+	wsp_response resp;
+	wsp_ctx ctx;
+	wsp_buf out;
+	int rc;
 
-	/* REQUEST_URI is set by nginx, Apache mod_proxy_fcgi and mod_fcgid. */
-	snprintf(uri, sizeof(uri), "%.*s", ruri ? (int)strcspn(ruri, "?") : 0, ruri ? ruri : "");
-	if (strcmp(uri, "/api/1/health") == 0) {
-		wsp_error_init(&err);
-		if (!*db)
-			*db = wsp_db_connect(cfg.database, &err);
-		if (*db && wsp_db_exec(*db, "SELECT 1", 0, NULL, &err) == 0) {
-			reply(rq, 200, "{\"success\":true,\"data\":{\"status\":\"ok\",\"program\":\"wspulse.fcgi\",\"database\":\"ok\"}}");
-		} else {
-			wsp_err(NULL, "health: %s", err.text);
-			reply(rq, 503, "{\"success\":false,\"error\":\"database unavailable\",\"code\":503,\"path\":\"/api/1/health\"}");
-		}
+	memset(&ctx, 0, sizeof(ctx));
+	wsp_response_init(&resp);
+	wsp_buf_init(&out);
+	if (wsp_request_init(&req, fcgx_param, rq) < 0) {
+		wsp_request_cleanup(&req);
+		wsp_response_render(&resp, &out);   /* 500 fallback */
+		FCGX_PutStr(wsp_buf_str(&out), (int)out.len, rq->out);
+		wsp_buf_cleanup(&out);
 		return;
 	}
-	reply(rq, 404, "{\"success\":false,\"error\":\"not found\",\"code\":404}");
+	ctx.app = &app;
+	ctx.db = db;
+	ctx.req = &req;
+	ctx.resp = &resp;
+	ctx.read = fcgx_read;
+	ctx.read_ud = rq;
+	switch (wsp_router_match(wsp_routes, wsp_routes_count, req.method, req.path, &ctx.match)) {
+	case WSP_ROUTE_FOUND:
+		rc = ctx.match.route->handler(&ctx);
+		if (rc < 0 && !resp.status)
+			wsp_err(NULL, "%s %s: handler failed: %s", req.method, req.path, wsp_error_name(rc));
+		break;
+	case WSP_ROUTE_BAD_METHOD:
+		wsp_response_error(&resp, 405, "Method not allowed", "METHOD_NOT_ALLOWED", req.path, NULL);
+		wsp_response_header(&resp, "Allow", ctx.match.allow);
+		break;
+	default:
+		wsp_response_error(&resp, 404, "Not found", "NOT_FOUND", req.path, NULL);
+		break;
+	}
+	if (resp.bad_header)
+		wsp_warn(NULL, "%s %s: a response header was refused", req.method, req.path);
+	/* Keep the connection in step: consume a body nobody read. */
+	if (!req.body)
+		wsp_request_drain(fcgx_read, rq);
+	wsp_response_render(&resp, &out);
+	FCGX_PutStr(wsp_buf_str(&out), (int)out.len, rq->out);
+	wsp_debug(NULL, "%s %s %d %.1fms", req.method, req.path, resp.status ? resp.status : 500,
+		  now_ms() - t0);
+	wsp_buf_cleanup(&out);
+	wsp_response_cleanup(&resp);
+	wsp_request_cleanup(&req);
 }
 
 static void *worker(void *arg)
@@ -108,24 +158,29 @@ int main(int argc, char **argv)
 		}
 	}
 	wsp_error_init(&err);
-	if (wsp_config_init(&cfg) < 0 || wsp_config_load(&cfg, path, &err) < 0) {
+	if (wsp_config_init(&app.cfg) < 0 || wsp_config_load(&app.cfg, path, &err) < 0) {
 		fprintf(stderr, "wspulse.fcgi: %s\n", err.text);
 		return 1;
 	}
 	if (check_only) {
-		wsp_config_dump(&cfg, stdout);
+		wsp_config_dump(&app.cfg, stdout);
 		return 0;
 	}
-	if (wsp_log_open("wspulse.fcgi", cfg.log_level, cfg.log_file) < 0) {
-		fprintf(stderr, "wspulse.fcgi: cannot open log file %s\n", cfg.log_file);
+	if (wsp_app_load(&app, &err) < 0) {
+		fprintf(stderr, "wspulse.fcgi: %s\n", err.text);
 		return 1;
 	}
+	if (wsp_log_open("wspulse.fcgi", app.cfg.log_level, app.cfg.log_file) < 0) {
+		fprintf(stderr, "wspulse.fcgi: cannot open log file %s\n", app.cfg.log_file);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0) {
 		fprintf(stderr, "wspulse.fcgi: FCGX_Init failed\n");
 		return 1;
 	}
-	if (!listen_addr && cfg.fcgi_listen[0])
-		listen_addr = cfg.fcgi_listen;
+	if (!listen_addr && app.cfg.fcgi_listen[0] && FCGX_IsCGI())
+		listen_addr = app.cfg.fcgi_listen;
 	if (listen_addr) {
 		listen_fd = FCGX_OpenSocket(listen_addr, 128);
 		if (listen_fd < 0) {
@@ -136,7 +191,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulse.fcgi: no FastCGI socket on stdin; use --listen ADDR or run it under spawn-fcgi/mod_fcgid\n");
 		return 1;
 	}
-	wsp_info(NULL, "serving with %ld threads%s%s", cfg.fcgi_threads,
+	wsp_info(NULL, "serving with %ld threads%s%s", app.cfg.fcgi_threads,
 		 listen_addr ? " on " : " on the inherited socket", listen_addr ? listen_addr : "");
 	/* Workers block in accept(); the main thread alone takes SIGTERM/SIGINT
 	 * (libfcgi's own handler only sets a flag) and ends the process. */
@@ -145,13 +200,16 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	threads = calloc((size_t)cfg.fcgi_threads, sizeof(*threads));
+	threads = calloc((size_t)app.cfg.fcgi_threads, sizeof(*threads));
 	if (!threads) {
 		fprintf(stderr, "wspulse.fcgi: out of memory\n");
 		return 1;
 	}
-	for (long i = 0; i < cfg.fcgi_threads; i++)
-		pthread_create(&threads[i], NULL, worker, NULL);
+	for (long i = 0; i < app.cfg.fcgi_threads; i++)
+		if (pthread_create(&threads[i], NULL, worker, NULL) != 0) {
+			fprintf(stderr, "wspulse.fcgi: cannot start worker thread %ld\n", i);
+			return 1;
+		}
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
@@ -164,6 +222,6 @@ int main(int argc, char **argv)
 	wsp_info(NULL, "signal %d: stopping", sig);
 	FCGX_ShutdownPending();
 	free(threads);
-	wsp_config_cleanup(&cfg);
+	wsp_config_cleanup(&app.cfg);
 	return 0;
 }

@@ -15,14 +15,26 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_rate.c \
 	tests/unit/test_stats.c \
 	tests/unit/test_strmap.c \
-	tests/unit/test_uuid.c
-tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JANSSON_CFLAGS)
-tests_unit_unit_tests_LDADD = src/libwspd.la src/libwspcore.la $(CUNIT_LIBS) $(JANSSON_LIBS) -lm
+	tests/unit/test_uuid.c \
+	tests/unit/test_html.c \
+	tests/unit/test_request.c \
+	tests/unit/test_response.c \
+	tests/unit/test_router.c \
+	tests/unit/test_validate.c
+tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)
+tests_unit_unit_tests_LDADD = fcgi/libwspfcgi.la src/libwspd.la src/libwspcore.la $(CUNIT_LIBS) $(JANSSON_LIBS) -lm
 TESTS += tests/unit/unit-tests
+
+# Test helper: prints the NOTIFYs on PostgreSQL channels (see the file).
+check_PROGRAMS += tests/integration/helpers/pg-listen
+tests_integration_helpers_pg_listen_SOURCES = tests/integration/helpers/pg-listen.c
+tests_integration_helpers_pg_listen_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
+tests_integration_helpers_pg_listen_LDADD = $(PQ_LIBS)
 
 # Integration tests: each file starts what it needs (tests/integration/lib).
 INTEGRATION_TESTS = \
-	tests/integration/foundation.test.mjs
+	tests/integration/foundation.test.mjs \
+	tests/integration/fcgi-auth.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs
 MJS_LOG_COMPILER = $(NODE)

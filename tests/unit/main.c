@@ -20,6 +20,11 @@ static int (*const suites[])(void) = {
 	test_strmap_register,
 	test_nsreg_register,
 	test_idwin_register,
+	test_router_register,
+	test_validate_register,
+	test_html_register,
+	test_response_register,
+	test_request_register,
 	test_stats_register,
 };
 

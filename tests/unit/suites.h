@@ -17,6 +17,11 @@ int test_access_register(void);
 int test_strmap_register(void);
 int test_nsreg_register(void);
 int test_idwin_register(void);
+int test_router_register(void);
+int test_validate_register(void);
+int test_html_register(void);
+int test_response_register(void);
+int test_request_register(void);
 int test_stats_register(void);
 
 /* Add a test to `suite`, returning non-zero from the caller on failure. */

@@ -17,6 +17,7 @@ export const bin = {
   daemon: path.join(builddir, 'src/wspulsed'),
   fcgi: path.join(builddir, 'fcgi/wspulse.fcgi'),
   admin: path.join(builddir, 'src/wspulse-admin'),
+  pgListen: path.join(builddir, 'tests/integration/helpers/pg-listen'),
   pg: path.join(srcdir, 'scripts/wspulse-pg.sh'),
   nginx: process.env.NGINX && process.env.NGINX !== 'no' ? process.env.NGINX : '/usr/sbin/nginx',
 };
@@ -215,7 +216,7 @@ http {
   uwsgi_temp_path ${dir}/tmp-uwsgi;
   scgi_temp_path ${dir}/tmp-scgi;
   upstream wspulse_daemon { server 127.0.0.1:${daemonPort}; }
-  upstream wspulse_fcgi { server 127.0.0.1:${fcgiPort}; keepalive 8; }
+  upstream wspulse_fcgi { server 127.0.0.1:${fcgiPort}; }
   server {
     listen 127.0.0.1:${httpPort};
     root ${path.join(srcdir, 'www')};
@@ -277,4 +278,69 @@ export function openWs(url, { headers, protocols } = {}) {
     ws.addEventListener('open', () => resolve(ws), { once: true });
     ws.addEventListener('error', (e) => reject(new Error('WebSocket error: ' + (e.message || 'connection failed'))), { once: true });
   });
+}
+
+/**
+ * LISTEN on PostgreSQL channels through tests/integration/helpers/pg-listen.
+ * Resolves once listening; `.events` collects {channel, payload}; `.next(pred)`
+ * waits for one; `.stop()` ends it.
+ */
+export async function pgListen(pg, channels) {
+  const child = spawn(bin.pgListen, [pg.conninfo, ...channels], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  const l = { events: [], waiters: [] };
+  let buf = '', ready;
+  const readyP = new Promise((r, j) => { ready = r; child.on('exit', (c) => j(new Error('pg-listen exited ' + c))); });
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line === 'READY') { ready(); continue; }
+      const sp = line.indexOf(' ');
+      const ev = { channel: line.slice(0, sp), payload: line.slice(sp + 1) };
+      l.events.push(ev);
+      for (const w of [...l.waiters]) if (w.pred(ev)) { l.waiters.splice(l.waiters.indexOf(w), 1); w.resolve(ev); }
+    }
+  });
+  l.next = (pred = () => true, ms = 5000) => {
+    const hit = l.events.find(pred);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((res, rej) => {
+      const w = { pred, resolve: (e) => { clearTimeout(t); res(e); } };
+      const t = setTimeout(() => { l.waiters.splice(l.waiters.indexOf(w), 1); rej(new Error('no matching NOTIFY within ' + ms + ' ms')); }, ms);
+      l.waiters.push(w);
+    });
+  };
+  l.stop = () => stop(child);
+  await readyP;
+  return l;
+}
+
+/**
+ * One HTTP request; returns {status, headers, text, json, cookies}.  opts:
+ * body (object -> JSON, string -> as is), type (Content-Type), cookie,
+ * headers.  Never follows redirects.
+ */
+export async function http(base, method, urlPath, opts = {}) {
+  const headers = { ...(opts.headers || {}) };
+  let body = opts.body;
+  if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) body = JSON.stringify(body);
+  if (body !== undefined && !('Content-Type' in headers) && opts.type !== null) headers['Content-Type'] = opts.type || 'application/json';
+  if (opts.cookie) headers.Cookie = opts.cookie;
+  const res = await fetch(base + urlPath, { method, headers, body, redirect: 'manual' });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch {}
+  return { status: res.status, headers: res.headers, text, json, cookies: res.headers.getSetCookie() };
+}
+
+/** Log in through the REST API; returns {cookie, res} ("wsp_session=..."). */
+export async function login(base, username, password, extra = {}) {
+  const res = await http(base, 'POST', '/api/1/auth/login', { body: { username, password }, ...extra });
+  const sc = res.cookies.find((c) => c.startsWith('wsp_session='));
+  return { res, cookie: sc ? sc.split(';')[0] : null };
 }

@@ -1,0 +1,204 @@
+/* app.c - see app.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "app.h"
+#include "log.h"
+#include "validate.h"
+
+int wsp_app_load(wsp_app *app, wsp_error *err)
+{
+	FILE *f;
+	struct stat st;
+	size_t n;
+
+	if (wsp_secret_load(&app->secret, app->cfg.secret_file, err) < 0)
+		return err ? err->code : WSP_ERR_IO;
+	app->api_token[0] = '\0';
+	app->api_token_len = 0;
+	if (!app->cfg.api_token_file[0])
+		return 0;
+	f = fopen(app->cfg.api_token_file, "r");
+	if (!f)
+		return wsp_error_set(err, WSP_ERR_IO, "%s: cannot open api_token_file: %s",
+				     app->cfg.api_token_file, strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
+		fclose(f);
+		return wsp_error_set(err, WSP_ERR_FORBIDDEN,
+				     "%s: api_token_file must not be readable by group or others (chmod 600 %s)",
+				     app->cfg.api_token_file, app->cfg.api_token_file);
+	}
+	n = fread(app->api_token, 1, WSP_API_TOKEN_MAX, f);
+	fclose(f);
+	app->api_token[n] = '\0';
+	n = strcspn(app->api_token, "\r\n");
+	app->api_token[n] = '\0';
+	if (n < 16)
+		return wsp_error_set(err, WSP_ERR_INVALID, "%s: the API token must be at least 16 characters",
+				     app->cfg.api_token_file);
+	app->api_token_len = n;
+	return 0;
+}
+
+wsp_db *wsp_ctx_db(wsp_ctx *ctx, wsp_error *err)
+{
+	wsp_error e;
+
+	if (*ctx->db && !wsp_db_ok(*ctx->db)) {
+		/* The reset inside wsp_db_ok failed: start afresh next time. */
+		wsp_db_close(*ctx->db);
+		*ctx->db = NULL;
+	}
+	if (!*ctx->db) {
+		wsp_error_init(&e);
+		*ctx->db = wsp_db_connect(ctx->app->cfg.database, &e);
+		if (!*ctx->db) {
+			wsp_error_set(err, WSP_ERR_DB, "%s", e.text);
+			return NULL;
+		}
+	}
+	return *ctx->db;
+}
+
+int wsp_session_is_admin(const wsp_session *s)
+{
+	return wsp_roles_has(s->roles, "admin") || wsp_roles_has(s->roles, "root");
+}
+
+int wsp_ctx_auth(wsp_ctx *ctx, wsp_error *err)
+{
+	const char *cookie;
+	const char *params[1];
+	wsp_token tok;
+	wsp_db_res *r;
+	wsp_db *db;
+	size_t len;
+
+	if (ctx->auth_state)
+		return ctx->auth_state == 2;
+	ctx->auth_state = 1;
+	cookie = wsp_request_cookie(ctx->req, WSP_SESSION_COOKIE, &len);
+	if (!cookie || wsp_token_verify(&ctx->app->secret, cookie, len, (long long)time(NULL), &tok) < 0)
+		return 0;
+	db = wsp_ctx_db(ctx, err);
+	if (!db) {
+		ctx->auth_state = 0;
+		return WSP_ERR_DB;
+	}
+	params[0] = tok.sid;
+	r = wsp_db_query(db, "SELECT username, array_to_string(roles, ',') FROM wsp_sessions"
+			     " WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()",
+			 1, params, err);
+	if (!r) {
+		ctx->auth_state = 0;
+		return err && err->code ? err->code : WSP_ERR_DB;
+	}
+	if (wsp_db_nrows(r) == 1 && strcmp(wsp_db_get(r, 0, 0), tok.username) == 0) {
+		memcpy(ctx->session.sid, tok.sid, sizeof(ctx->session.sid));
+		snprintf(ctx->session.username, sizeof(ctx->session.username), "%s", tok.username);
+		snprintf(ctx->session.roles, sizeof(ctx->session.roles), "%s", wsp_db_get(r, 0, 1));
+		ctx->session.exp = tok.exp;
+		ctx->auth_state = 2;
+	}
+	wsp_db_res_free(r);
+	return ctx->auth_state == 2;
+}
+
+int wsp_ctx_require_admin(wsp_ctx *ctx)
+{
+	wsp_error err;
+	int rc;
+
+	wsp_error_init(&err);
+	rc = wsp_ctx_auth(ctx, &err);
+	if (rc < 0) {
+		wsp_ctx_fail(ctx, &err, "session check");
+		return 0;
+	}
+	if (rc == 0) {
+		wsp_ctx_error(ctx, 401, "Authentication required", "UNAUTHORIZED");
+		return 0;
+	}
+	if (!wsp_session_is_admin(&ctx->session)) {
+		wsp_ctx_error(ctx, 403, "Admin role required", "FORBIDDEN");
+		return 0;
+	}
+	return 1;
+}
+
+int wsp_ctx_error(wsp_ctx *ctx, int status, const char *message, const char *code)
+{
+	wsp_response_reset(ctx->resp);
+	return wsp_response_error(ctx->resp, status, message, code, ctx->req->path, NULL);
+}
+
+int wsp_ctx_fail(wsp_ctx *ctx, const wsp_error *err, const char *what)
+{
+	int status = wsp_error_http_status(err->code ? err->code : WSP_ERR_INTERNAL);
+
+	if (status >= 500)
+		wsp_err(NULL, "%s %s: %s: %s", ctx->req->method, ctx->req->path, what, err->text);
+	wsp_response_reset(ctx->resp);
+	return wsp_response_from_error(ctx->resp, err, ctx->req->path);
+}
+
+int wsp_ctx_json_body(wsp_ctx *ctx, json_t **out)
+{
+	wsp_error err;
+	json_error_t jerr;
+	json_t *j;
+
+	*out = NULL;
+	if (!wsp_content_type_is_json(ctx->req->content_type)) {
+		wsp_ctx_error(ctx, 415, "Content-Type must be application/json", "UNSUPPORTED_MEDIA_TYPE");
+		return -1;
+	}
+	wsp_error_init(&err);
+	if (wsp_request_read_body(ctx->req, ctx->read, ctx->read_ud, ctx->app->cfg.max_body_bytes, &err) < 0) {
+		if (err.code == WSP_ERR_TOOBIG)
+			wsp_ctx_error(ctx, 413, err.text, "PAYLOAD_TOO_LARGE");
+		else
+			wsp_ctx_fail(ctx, &err, "reading the body");
+		return -1;
+	}
+	j = json_loadb(ctx->req->body, ctx->req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "Malformed JSON: %s", jerr.text);
+		wsp_ctx_error(ctx, 400, msg, "INVALID_JSON");
+		return -1;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		wsp_ctx_error(ctx, 400, "The request body must be a JSON object", "INVALID_JSON");
+		return -1;
+	}
+	*out = j;
+	return 0;
+}
+
+int wsp_tx_begin(wsp_db *db, wsp_error *err) { return wsp_db_exec(db, "BEGIN", 0, NULL, err); }
+int wsp_tx_commit(wsp_db *db, wsp_error *err) { return wsp_db_exec(db, "COMMIT", 0, NULL, err); }
+void wsp_tx_rollback(wsp_db *db) { wsp_db_exec(db, "ROLLBACK", 0, NULL, NULL); }
+
+json_t *wsp_roles_json(const char *roles)
+{
+	json_t *a = json_array();
+
+	while (a && roles && *roles) {
+		size_t n = strcspn(roles, ",");
+
+		if (n)
+			json_array_append_new(a, json_stringn(roles, n));
+		roles += n;
+		if (*roles == ',')
+			roles++;
+	}
+	return a;
+}

@@ -1,0 +1,99 @@
+/* app.h - what every REST handler gets: the per-process application state,
+ * the per-request context, and the helpers handlers share (database handle,
+ * session, JSON body, error answers, transactions).
+ *
+ * Threading: one wsp_app per process, read-only once the workers run; one
+ * wsp_ctx per request, owned by the worker thread that accepted it, with that
+ * thread's own database connection.
+ */
+#ifndef WSP_APP_H
+#define WSP_APP_H
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "db.h"
+#include "request.h"
+#include "response.h"
+#include "router.h"
+#include "secret.h"
+#include "token.h"
+
+#define WSP_API_TOKEN_MAX 512
+#define WSP_SESSION_COOKIE "wsp_session"
+
+/* One per process. */
+typedef struct wsp_app {
+	wsp_config cfg;
+	wsp_secret secret;
+	char api_token[WSP_API_TOKEN_MAX + 1];  /* "" = no token configured */
+	size_t api_token_len;
+} wsp_app;
+
+/* The session of a request after checking cookie and database row. */
+typedef struct wsp_session {
+	char sid[WSP_SID_LEN + 1];
+	char username[WSP_USERNAME_MAX + 1];
+	char roles[WSP_ROLES_MAX + 1];        /* "admin,root" (from the session row) */
+	long long exp;
+} wsp_session;
+
+/* One per request. */
+typedef struct wsp_ctx {
+	const wsp_app *app;
+	wsp_db **db;              /* the worker's connection (may be NULL: connect lazily) */
+	wsp_request *req;
+	wsp_response *resp;
+	wsp_route_match match;
+	wsp_read_fn read;         /* body reader */
+	void *read_ud;
+	int auth_state;           /* 0 not checked, 1 anonymous, 2 logged in */
+	wsp_session session;
+} wsp_ctx;
+
+/* Load the secret and the API token file named in app->cfg.  0 or an error
+ * with a one-line message in err. */
+int wsp_app_load(wsp_app *app, wsp_error *err);
+
+/* The worker's connection, (re)connected when needed.  NULL with
+ * WSP_ERR_DB in err when PostgreSQL is unreachable. */
+wsp_db *wsp_ctx_db(wsp_ctx *ctx, wsp_error *err);
+
+/* Who is calling: 1 logged in (ctx->session filled), 0 anonymous (no, bad,
+ * expired or revoked cookie), or a negative code (database error in err).
+ * The token signature and expiry are checked first, then that the session
+ * row exists, is not revoked and has not expired.  Cached per request. */
+int wsp_ctx_auth(wsp_ctx *ctx, wsp_error *err);
+
+/* Require a logged-in user with role admin or root.  Returns 1 when allowed;
+ * otherwise answers 401 / 403 / 503 itself and returns 0. */
+int wsp_ctx_require_admin(wsp_ctx *ctx);
+
+/* 1 if the session has role admin or root. */
+int wsp_session_is_admin(const wsp_session *s);
+
+/* Read and parse the JSON object body.  Returns 0 with a new reference in
+ * *out, or answers 415 (not application/json), 413 (over max_body_bytes) or
+ * 400 (malformed JSON, not an object) itself and returns -1. */
+int wsp_ctx_json_body(wsp_ctx *ctx, json_t **out);
+
+/* Answer with an error envelope for this request's path. */
+int wsp_ctx_error(wsp_ctx *ctx, int status, const char *message, const char *code);
+/* Answer for a wsp_error (status and code by the error mapping); 5xx
+ * details are logged, never sent. */
+int wsp_ctx_fail(wsp_ctx *ctx, const wsp_error *err, const char *what);
+
+/* Transactions on the worker's connection.  rollback ignores errors (the
+ * connection may be gone, which rolls back too). */
+int wsp_tx_begin(wsp_db *db, wsp_error *err);
+int wsp_tx_commit(wsp_db *db, wsp_error *err);
+void wsp_tx_rollback(wsp_db *db);
+
+/* "a,b" -> ["a","b"] (new reference; "" gives []). */
+json_t *wsp_roles_json(const char *roles);
+
+/* SQL expression formatting a timestamptz column as ISO 8601 UTC with
+ * milliseconds ("2026-11-25T19:30:00.123Z"). */
+#define WSP_SQL_ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+#endif

@@ -1,0 +1,235 @@
+/* h_auth.c - POST /api/1/auth/login, POST /api/1/auth/logout, GET /api/1/auth/me.
+ *
+ * Login verifies a yescrypt hash (a dummy hash for unknown users, so both
+ * cases cost the same and answer the same), is rate limited per user name
+ * and per client address from wsp_login_failures, and always creates a fresh
+ * session row and id (a cookie sent with the login is revoked, never
+ * reused).  Passwords and tokens are never logged.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "handlers.h"
+#include "log.h"
+#include "password.h"
+#include "validate.h"
+
+static void set_session_cookie(wsp_ctx *ctx, const char *value, long max_age)
+{
+	wsp_cookie c = { WSP_SESSION_COOKIE, value, max_age, ctx->req->secure };
+
+	wsp_response_cookie(ctx->resp, &c);
+}
+
+/* Revoke one session row; the trigger tells every daemon. */
+static int revoke(wsp_db *db, const char *sid, wsp_error *err)
+{
+	const char *p[1] = { sid };
+
+	return wsp_db_exec(db, "UPDATE wsp_sessions SET revoked_at = now(), revoke_reason = 'logout'"
+			       " WHERE id = $1 AND revoked_at IS NULL", 1, p, err);
+}
+
+/* Failures of this user or address inside the window: 0 allowed, or the
+ * seconds until the next attempt is allowed; negative on a database error. */
+static long rate_limited(wsp_ctx *ctx, wsp_db *db, const char *user, wsp_error *err)
+{
+	char window[24];
+	const char *p[3] = { user, ctx->req->client_addr, window };
+	long max = ctx->app->cfg.login_max_failures, wait = 0;
+	wsp_db_res *r;
+
+	snprintf(window, sizeof(window), "%ld", ctx->app->cfg.login_window);
+	r = wsp_db_query(db,
+		"SELECT count(*) FILTER (WHERE username = $1),"
+		" count(*) FILTER (WHERE address = $2),"
+		" ceil(extract(epoch FROM min(at) FILTER (WHERE username = $1) + $3::int * interval '1 second' - now())),"
+		" ceil(extract(epoch FROM min(at) FILTER (WHERE address = $2) + $3::int * interval '1 second' - now()))"
+		" FROM wsp_login_failures"
+		" WHERE (username = $1 OR address = $2) AND at > now() - $3::int * interval '1 second'",
+		3, p, err);
+	if (!r)
+		return err->code;
+	if (atol(wsp_db_get(r, 0, 0)) >= max)
+		wait = atol(wsp_db_get(r, 0, 2));
+	if (atol(wsp_db_get(r, 0, 1)) >= max && atol(wsp_db_get(r, 0, 3)) > wait)
+		wait = atol(wsp_db_get(r, 0, 3));
+	if ((atol(wsp_db_get(r, 0, 0)) >= max || atol(wsp_db_get(r, 0, 1)) >= max) && wait < 1)
+		wait = 1;
+	wsp_db_res_free(r);
+	return wait;
+}
+
+int wsp_h_login(wsp_ctx *ctx)
+{
+	json_t *body, *ju, *jp;
+	const char *user, *pass, *hash;
+	char stored_user[WSP_USERNAME_MAX + 1], sid[WSP_SID_LEN + 1], token[WSP_TOKEN_MAX];
+	char ttl[24];
+	wsp_error err;
+	wsp_db *db;
+	wsp_db_res *r = NULL;
+	wsp_token t;
+	long wait;
+	int found, ok, rc;
+
+	if (wsp_ctx_json_body(ctx, &body) < 0)
+		return 0;
+	ju = json_object_get(body, "username");
+	jp = json_object_get(body, "password");
+	if (!json_is_string(ju) || !json_is_string(jp) || !json_string_length(ju) ||
+	    !json_string_length(jp) || strlen(json_string_value(jp)) != json_string_length(jp)) {
+		json_decref(body);
+		return wsp_ctx_error(ctx, 400, "Username and password are required", "VALIDATION_ERROR");
+	}
+	user = json_string_value(ju);
+	pass = json_string_value(jp);
+	/* A name that cannot exist is an unknown user; failures are counted
+	 * under a placeholder so the column stays short, valid text. */
+	snprintf(stored_user, sizeof(stored_user), "%s", wsp_valid_username(user) ? user : "(invalid)");
+	wsp_error_init(&err);
+	db = wsp_ctx_db(ctx, &err);
+	if (!db)
+		goto fail;
+	wait = rate_limited(ctx, db, stored_user, &err);
+	if (wait < 0)
+		goto fail;
+	if (wait > 0) {
+		char ra[24];
+
+		json_decref(body);
+		wsp_info(NULL, "login refused for '%s' from %s: too many failures", stored_user,
+			 ctx->req->client_addr);
+		wsp_response_reset(ctx->resp);
+		snprintf(ra, sizeof(ra), "%ld", wait);
+		wsp_response_header(ctx->resp, "Retry-After", ra);
+		return wsp_response_error(ctx->resp, 429, "Too many failed logins, try again later",
+					  "TOO_MANY_REQUESTS", ctx->req->path,
+					  json_pack("{s:I}", "retryAfter", (json_int_t)wait));
+	}
+	{
+		const char *p[1] = { stored_user };
+
+		r = wsp_db_query(db, "SELECT password_hash FROM wsp_users WHERE username = $1", 1, p, &err);
+		if (!r)
+			goto fail;
+	}
+	found = wsp_valid_username(user) && wsp_db_nrows(r) == 1;
+	hash = found ? wsp_db_get(r, 0, 0) : wsp_password_dummy_hash();
+	ok = wsp_password_verify(pass, hash) && found;
+	wsp_db_res_free(r);
+	r = NULL;
+	if (!ok) {
+		const char *p[2] = { stored_user, ctx->req->client_addr };
+
+		if (wsp_db_exec(db, "INSERT INTO wsp_login_failures (username, address) VALUES ($1, $2)",
+				2, p, &err) < 0)
+			goto fail;
+		wsp_info(NULL, "login failed for '%s' from %s", stored_user, ctx->req->client_addr);
+		json_decref(body);
+		return wsp_ctx_error(ctx, 401, "Invalid username or password", "INVALID_CREDENTIALS");
+	}
+	/* No session fixation: a session presented with the login ends here. */
+	rc = wsp_ctx_auth(ctx, &err);
+	if (rc < 0)
+		goto fail;
+	if (rc == 1 && revoke(db, ctx->session.sid, &err) < 0)
+		goto fail;
+	if (wsp_random_hex(sid, WSP_SID_LEN / 2) < 0) {
+		wsp_error_set(&err, WSP_ERR_INTERNAL, "no random bytes");
+		goto fail;
+	}
+	snprintf(ttl, sizeof(ttl), "%ld", ctx->app->cfg.session_ttl);
+	{
+		const char *p[4] = { sid, stored_user, ctx->req->client_addr, ttl };
+
+		/* Roles come from the user row in the same statement, so a role
+		 * change racing this login cannot leave stale roles behind. */
+		r = wsp_db_query(db,
+			"INSERT INTO wsp_sessions (id, username, roles, address, expires_at)"
+			" SELECT $1, username, roles, $3, now() + $4::int * interval '1 second'"
+			" FROM wsp_users WHERE username = $2"
+			" RETURNING array_to_string(roles, ','), floor(extract(epoch FROM expires_at))::bigint, "
+			WSP_SQL_ISO("expires_at"), 4, p, &err);
+		if (!r)
+			goto fail;
+	}
+	if (wsp_db_nrows(r) != 1) {
+		/* The user was deleted between the check and now. */
+		wsp_db_res_free(r);
+		json_decref(body);
+		return wsp_ctx_error(ctx, 401, "Invalid username or password", "INVALID_CREDENTIALS");
+	}
+	memset(&t, 0, sizeof(t));
+	memcpy(t.sid, sid, sizeof(t.sid));
+	snprintf(t.username, sizeof(t.username), "%s", stored_user);
+	snprintf(t.roles, sizeof(t.roles), "%s", wsp_db_get(r, 0, 0));
+	t.exp = atoll(wsp_db_get(r, 0, 1));
+	if (wsp_token_sign(&ctx->app->secret, &t, token, sizeof(token)) < 0) {
+		wsp_db_res_free(r);
+		wsp_error_set(&err, WSP_ERR_INTERNAL, "cannot sign the session token");
+		goto fail;
+	}
+	{
+		const char *p[1] = { stored_user };
+
+		wsp_db_exec(db, "DELETE FROM wsp_login_failures WHERE username = $1", 1, p, NULL);
+	}
+	wsp_info(NULL, "login '%s' from %s (session %.8s...)", stored_user, ctx->req->client_addr, sid);
+	wsp_response_reset(ctx->resp);
+	set_session_cookie(ctx, token, ctx->app->cfg.session_ttl);
+	wsp_response_success(ctx->resp,
+			     json_pack("{s:s, s:o, s:s}", "username", t.username, "roles",
+				       wsp_roles_json(t.roles), "expiresAt", wsp_db_get(r, 0, 2)),
+			     json_pack("{s:s}", "message", "Logged in"));
+	wsp_db_res_free(r);
+	json_decref(body);
+	return 0;
+fail:
+	json_decref(body);
+	wsp_db_res_free(r);
+	return wsp_ctx_fail(ctx, &err, "login");
+}
+
+int wsp_h_logout(wsp_ctx *ctx)
+{
+	wsp_error err;
+	wsp_db *db;
+	int rc;
+
+	wsp_error_init(&err);
+	rc = wsp_ctx_auth(ctx, &err);
+	if (rc < 0)
+		return wsp_ctx_fail(ctx, &err, "logout");
+	if (rc == 1) {
+		db = wsp_ctx_db(ctx, &err);
+		if (!db || revoke(db, ctx->session.sid, &err) < 0)
+			return wsp_ctx_fail(ctx, &err, "logout");
+		wsp_info(NULL, "logout '%s' (session %.8s...)", ctx->session.username, ctx->session.sid);
+	}
+	wsp_response_reset(ctx->resp);
+	set_session_cookie(ctx, "", 0);
+	return wsp_response_success(ctx->resp, json_pack("{s:b}", "loggedOut", rc == 1),
+				    json_pack("{s:s}", "message", "Logged out"));
+}
+
+int wsp_h_me(wsp_ctx *ctx)
+{
+	wsp_error err;
+	int rc;
+
+	wsp_error_init(&err);
+	rc = wsp_ctx_auth(ctx, &err);
+	if (rc < 0)
+		return wsp_ctx_fail(ctx, &err, "auth/me");
+	if (rc == 0)
+		return wsp_ctx_error(ctx, 401, "Not logged in", "UNAUTHORIZED");
+	return wsp_response_success(ctx->resp,
+				    json_pack("{s:s, s:o}", "username", ctx->session.username, "roles",
+					      wsp_roles_json(ctx->session.roles)),
+				    NULL);
+}

@@ -1,0 +1,126 @@
+/* h_publish.c - POST /api/1/websocket/publish {namespace, data, clientId?}:
+ * a broadcast for scripts and backends without a WebSocket.  Allowed for an
+ * admin/root session or `Authorization: Bearer <api token>` (compared in
+ * constant time).  The message goes into the outbox; its NOTIFY carries only
+ * the row id, so data may be as large as max_message_bytes (64 KiB by
+ * default), far past NOTIFY's 8000-byte payload limit. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "handlers.h"
+#include "log.h"
+#include "validate.h"
+
+/* Who may publish: 1 with *username set, or 0 after answering 401/403/503. */
+static int allowed(wsp_ctx *ctx, const char **username)
+{
+	size_t len;
+	const char *tok = wsp_bearer_token(ctx->req->authorization, &len);
+	wsp_error err;
+	int rc;
+
+	if (tok) {
+		if (ctx->app->api_token_len &&
+		    wsp_ct_equal(tok, len, ctx->app->api_token, ctx->app->api_token_len)) {
+			*username = "";
+			return 1;
+		}
+		wsp_ctx_error(ctx, 401, "Invalid API token", "UNAUTHORIZED");
+		return 0;
+	}
+	wsp_error_init(&err);
+	rc = wsp_ctx_auth(ctx, &err);
+	if (rc < 0) {
+		wsp_ctx_fail(ctx, &err, "publish auth");
+		return 0;
+	}
+	if (rc == 0) {
+		wsp_ctx_error(ctx, 401, "Authentication required (admin session or API token)", "UNAUTHORIZED");
+		return 0;
+	}
+	if (!wsp_session_is_admin(&ctx->session)) {
+		wsp_ctx_error(ctx, 403, "Admin role required", "FORBIDDEN");
+		return 0;
+	}
+	*username = ctx->session.username;
+	return 1;
+}
+
+int wsp_h_publish(wsp_ctx *ctx)
+{
+	json_t *body, *jns, *jdata, *jcid;
+	const char *username, *ns, *cid = NULL;
+	char *payload = NULL;
+	wsp_db_res *r;
+	wsp_error err;
+	wsp_db *db;
+	size_t plen;
+
+	if (!allowed(ctx, &username))
+		return 0;
+	if (wsp_ctx_json_body(ctx, &body) < 0)
+		return 0;
+	jns = json_object_get(body, "namespace");
+	jdata = json_object_get(body, "data");
+	jcid = json_object_get(body, "clientId");
+	ns = json_string_value(jns);
+	if (!ns || !wsp_valid_namespace(ns)) {
+		json_decref(body);
+		return wsp_ctx_error(ctx, 400, "namespace must be a path starting with /api/1/ws/", "VALIDATION_ERROR");
+	}
+	if (!json_is_object(jdata)) {
+		json_decref(body);
+		return wsp_ctx_error(ctx, 400, "data must be a JSON object", "VALIDATION_ERROR");
+	}
+	if (jcid && !json_is_null(jcid)) {
+		cid = json_string_value(jcid);
+		if (!cid || !wsp_valid_client_id(cid)) {
+			json_decref(body);
+			return wsp_ctx_error(ctx, 400, "clientId must be a client UUID", "VALIDATION_ERROR");
+		}
+	}
+	payload = json_dumps(jdata, JSON_COMPACT);
+	if (!payload) {
+		json_decref(body);
+		wsp_error_init(&err);
+		wsp_error_set(&err, WSP_ERR_NOMEM, "out of memory");
+		return wsp_ctx_fail(ctx, &err, "publish");
+	}
+	plen = strlen(payload);
+	if ((long)plen > ctx->app->cfg.max_message_bytes) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "data is %zu bytes, over the %ld-byte message limit", plen,
+			 ctx->app->cfg.max_message_bytes);
+		free(payload);
+		json_decref(body);
+		return wsp_ctx_error(ctx, 413, msg, "PAYLOAD_TOO_LARGE");
+	}
+	wsp_error_init(&err);
+	db = wsp_ctx_db(ctx, &err);
+	r = NULL;
+	if (db) {
+		const char *p[4] = { ns, payload, username, cid };
+
+		r = wsp_db_query(db, "INSERT INTO wsp_outbox (namespace, payload, username, client_id)"
+				     " VALUES ($1, $2, $3, $4) RETURNING id", 4, p, &err);
+	}
+	free(payload);
+	if (!r) {
+		json_decref(body);
+		return wsp_ctx_fail(ctx, &err, "publish");
+	}
+	wsp_info(ns, "published %zu bytes as outbox %s by %s", plen, wsp_db_get(r, 0, 0),
+		 username[0] ? username : "api token");
+	wsp_response_success(ctx->resp,
+			     json_pack("{s:I, s:s, s:s?, s:I}", "id", (json_int_t)atoll(wsp_db_get(r, 0, 0)),
+				       "namespace", ns, "clientId", cid, "bytes", (json_int_t)plen),
+			     json_pack("{s:s}", "message", "Message queued for delivery"));
+	wsp_db_res_free(r);
+	json_decref(body);
+	return 0;
+}

@@ -1,0 +1,252 @@
+/* h_todo.c - the hello-todo API (jPulse's routes and error codes) with its
+ * broadcasts: every mutation writes the todo change and its outbox row for
+ * /api/1/ws/hello-todo in ONE transaction, so the NOTIFY that wakes the
+ * daemons is sent if and only if the change committed.
+ *
+ *   GET    /api/1/helloTodo             newest first, with stats
+ *   POST   /api/1/helloTodo {title}     create (username: session user or guest)
+ *   PUT    /api/1/helloTodo/:id/toggle  flip completed
+ *   DELETE /api/1/helloTodo/:id         delete
+ *   GET    /api/1/helloTodo/stats       {total, completed, pending}
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "handlers.h"
+#include "log.h"
+#include "validate.h"
+
+#define TODO_NS "/api/1/ws/hello-todo"
+#define TODO_COLS "id, title, completed, username, " WSP_SQL_ISO("created_at") ", " WSP_SQL_ISO("updated_at")
+
+/* The JSON of one todo row selected with TODO_COLS (new reference). */
+static json_t *todo_json(const wsp_db_res *r, int row)
+{
+	return json_pack("{s:I, s:s, s:b, s:s, s:s, s:s}",
+			 "id", (json_int_t)atoll(wsp_db_get(r, row, 0)),
+			 "title", wsp_db_get(r, row, 1),
+			 "completed", wsp_db_get(r, row, 2)[0] == 't',
+			 "username", wsp_db_get(r, row, 3),
+			 "createdAt", wsp_db_get(r, row, 4),
+			 "updatedAt", wsp_db_get(r, row, 5));
+}
+
+static const char *actor(wsp_ctx *ctx, wsp_error *err, int *rc)
+{
+	*rc = wsp_ctx_auth(ctx, err);
+	return *rc == 1 ? ctx->session.username : "guest";
+}
+
+static json_t *stats_json(wsp_db *db, wsp_error *err)
+{
+	wsp_db_res *r = wsp_db_query(db, "SELECT count(*), count(*) FILTER (WHERE completed)"
+					 " FROM wsp_hello_todos", 0, NULL, err);
+	long long total, done;
+
+	if (!r)
+		return NULL;
+	total = atoll(wsp_db_get(r, 0, 0));
+	done = atoll(wsp_db_get(r, 0, 1));
+	wsp_db_res_free(r);
+	return json_pack("{s:I, s:I, s:I}", "total", (json_int_t)total, "completed", (json_int_t)done,
+			 "pending", (json_int_t)(total - done));
+}
+
+int wsp_h_todo_list(wsp_ctx *ctx)
+{
+	wsp_error err;
+	wsp_db *db;
+	wsp_db_res *r;
+	json_t *list, *stats;
+	int n;
+
+	wsp_error_init(&err);
+	db = wsp_ctx_db(ctx, &err);
+	if (!db)
+		return wsp_ctx_fail(ctx, &err, "helloTodo list");
+	/* One snapshot for the list and its stats. */
+	if (wsp_db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, &err) < 0)
+		return wsp_ctx_fail(ctx, &err, "helloTodo list");
+	r = wsp_db_query(db, "SELECT " TODO_COLS " FROM wsp_hello_todos ORDER BY created_at DESC, id DESC",
+			 0, NULL, &err);
+	if (!r) {
+		wsp_tx_rollback(db);
+		return wsp_ctx_fail(ctx, &err, "helloTodo list");
+	}
+	stats = stats_json(db, &err);
+	wsp_tx_rollback(db);
+	if (!stats) {
+		wsp_db_res_free(r);
+		return wsp_ctx_fail(ctx, &err, "helloTodo stats");
+	}
+	list = json_array();
+	n = wsp_db_nrows(r);
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, todo_json(r, i));
+	wsp_db_res_free(r);
+	return wsp_response_success(ctx->resp, list,
+				    json_pack("{s:o, s:s}", "stats", stats, "message", "Todos retrieved"));
+}
+
+int wsp_h_todo_stats(wsp_ctx *ctx)
+{
+	wsp_error err;
+	wsp_db *db;
+	json_t *stats;
+
+	wsp_error_init(&err);
+	db = wsp_ctx_db(ctx, &err);
+	if (!db || !(stats = stats_json(db, &err)))
+		return wsp_ctx_fail(ctx, &err, "helloTodo stats");
+	return wsp_response_success(ctx->resp, stats, NULL);
+}
+
+/* Inside the open transaction: queue {type, todo} for the namespace. */
+static int outbox(wsp_db *db, const char *type, json_t *todo, const char *username, wsp_error *err)
+{
+	json_t *msg = json_pack("{s:s, s:O}", "type", type, "todo", todo);
+	char *payload = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	const char *p[3] = { TODO_NS, payload, username };
+	int rc;
+
+	json_decref(msg);
+	if (!payload)
+		return wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
+	rc = wsp_db_exec(db, "INSERT INTO wsp_outbox (namespace, payload, username) VALUES ($1, $2, $3)",
+			 3, p, err);
+	free(payload);
+	return rc;
+}
+
+/* Run `sql` (one todo row RETURNING TODO_COLS, or none) and its outbox row
+ * in one transaction.  Returns the todo (new reference), NULL with *missing
+ * set when no row matched, or NULL with err set. */
+static json_t *mutate(wsp_db *db, const char *sql, int n, const char *const *params, const char *type,
+		      const char *username, int *missing, wsp_error *err)
+{
+	wsp_db_res *r;
+	json_t *todo;
+
+	*missing = 0;
+	if (wsp_tx_begin(db, err) < 0)
+		return NULL;
+	r = wsp_db_query(db, sql, n, params, err);
+	if (!r)
+		goto rollback;
+	if (wsp_db_nrows(r) != 1) {
+		wsp_db_res_free(r);
+		*missing = 1;
+		goto rollback;
+	}
+	todo = todo_json(r, 0);
+	wsp_db_res_free(r);
+	if (!todo) {
+		wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
+		goto rollback;
+	}
+	if (outbox(db, type, todo, username, err) < 0 || wsp_tx_commit(db, err) < 0) {
+		json_decref(todo);
+		goto rollback;
+	}
+	return todo;
+rollback:
+	wsp_tx_rollback(db);
+	return NULL;
+}
+
+int wsp_h_todo_create(wsp_ctx *ctx)
+{
+	char title[4 * WSP_TODO_TITLE_MAX + 1];
+	json_t *body, *jt, *todo;
+	const char *user;
+	wsp_error err;
+	wsp_db *db;
+	int rc, missing;
+
+	if (wsp_ctx_json_body(ctx, &body) < 0)
+		return 0;
+	wsp_error_init(&err);
+	jt = json_object_get(body, "title");
+	if (!json_is_string(jt)) {
+		json_decref(body);
+		return wsp_ctx_error(ctx, 400, "Title is required", "VALIDATION_ERROR");
+	}
+	if (wsp_valid_todo_title(json_string_value(jt), json_string_length(jt), title, sizeof(title), &err) < 0) {
+		json_decref(body);
+		return wsp_ctx_error(ctx, 400, err.text, "VALIDATION_ERROR");
+	}
+	json_decref(body);
+	user = actor(ctx, &err, &rc);
+	if (rc < 0 || !(db = wsp_ctx_db(ctx, &err)))
+		return wsp_ctx_fail(ctx, &err, "helloTodo create");
+	{
+		const char *p[2] = { title, user };
+
+		todo = mutate(db, "INSERT INTO wsp_hello_todos (title, username) VALUES ($1, $2)"
+				  " RETURNING " TODO_COLS, 2, p, "todo-created", user, &missing, &err);
+	}
+	if (!todo)
+		return wsp_ctx_fail(ctx, &err, "helloTodo create");
+	return wsp_response_success(ctx->resp, todo, json_pack("{s:s}", "message", "Todo created successfully"));
+}
+
+/* The :id parameter, or answer 400 INVALID_TODO_ID and return -1. */
+static int todo_id(wsp_ctx *ctx, char *out, size_t outsz)
+{
+	size_t len = 0;
+	const char *s = wsp_route_param(&ctx->match, "id", &len);
+	long long id;
+
+	if (!s || wsp_parse_id(s, len, &id) < 0) {
+		wsp_ctx_error(ctx, 400, "Invalid todo ID format", "INVALID_TODO_ID");
+		return -1;
+	}
+	snprintf(out, outsz, "%lld", id);
+	return 0;
+}
+
+static int change(wsp_ctx *ctx, const char *sql, const char *type, const char *message_done)
+{
+	char id[24];
+	const char *user;
+	json_t *todo;
+	wsp_error err;
+	wsp_db *db;
+	int rc, missing;
+
+	if (todo_id(ctx, id, sizeof(id)) < 0)
+		return 0;
+	wsp_error_init(&err);
+	user = actor(ctx, &err, &rc);
+	if (rc < 0 || !(db = wsp_ctx_db(ctx, &err)))
+		return wsp_ctx_fail(ctx, &err, type);
+	{
+		const char *p[1] = { id };
+
+		todo = mutate(db, sql, 1, p, type, user, &missing, &err);
+	}
+	if (!todo && missing)
+		return wsp_ctx_error(ctx, 404, "Todo not found", "HELLO_TODO_NOT_FOUND");
+	if (!todo)
+		return wsp_ctx_fail(ctx, &err, type);
+	if (!message_done)
+		message_done = json_is_true(json_object_get(todo, "completed")) ? "Todo completed successfully"
+										  : "Todo reopened successfully";
+	return wsp_response_success(ctx->resp, todo, json_pack("{s:s}", "message", message_done));
+}
+
+int wsp_h_todo_toggle(wsp_ctx *ctx)
+{
+	return change(ctx, "UPDATE wsp_hello_todos SET completed = NOT completed, updated_at = now()"
+			   " WHERE id = $1::bigint RETURNING " TODO_COLS, "todo-updated", NULL);
+}
+
+int wsp_h_todo_delete(wsp_ctx *ctx)
+{
+	return change(ctx, "DELETE FROM wsp_hello_todos WHERE id = $1::bigint RETURNING " TODO_COLS,
+		      "todo-deleted", "Todo deleted successfully");
+}

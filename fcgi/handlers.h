@@ -1,0 +1,34 @@
+/* handlers.h - every REST route's handler, one file per group, and the
+ * route table that maps requests onto them (routes.c). */
+#ifndef WSP_HANDLERS_H
+#define WSP_HANDLERS_H
+
+#include <stddef.h>
+
+#include "router.h"
+
+/* Route flags. */
+#define WSP_ROUTE_HTML 1u   /* answers with HTML pages, not JSON errors */
+
+extern const wsp_route wsp_routes[];
+extern const size_t wsp_routes_count;
+
+/* h_auth.c */
+int wsp_h_login(struct wsp_ctx *ctx);
+int wsp_h_logout(struct wsp_ctx *ctx);
+int wsp_h_me(struct wsp_ctx *ctx);
+/* h_todo.c */
+int wsp_h_todo_list(struct wsp_ctx *ctx);
+int wsp_h_todo_create(struct wsp_ctx *ctx);
+int wsp_h_todo_toggle(struct wsp_ctx *ctx);
+int wsp_h_todo_delete(struct wsp_ctx *ctx);
+int wsp_h_todo_stats(struct wsp_ctx *ctx);
+/* h_stats.c */
+int wsp_h_health(struct wsp_ctx *ctx);
+int wsp_h_ws_stats(struct wsp_ctx *ctx);
+/* h_admin.c */
+int wsp_h_admin_page(struct wsp_ctx *ctx);
+/* h_publish.c */
+int wsp_h_publish(struct wsp_ctx *ctx);
+
+#endif

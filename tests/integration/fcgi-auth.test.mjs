@@ -1,0 +1,168 @@
+// fcgi-auth.test.mjs - login, logout, me and sessions through nginx ->
+// wspulse.fcgi -> PostgreSQL: cookie attributes, no fixation, revocation
+// reaching PostgreSQL (NOTIFY wsp_session), rate limiting per user and per
+// address, identical answers for a bad user and a bad password, and
+// nothing secret in the log.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, http, login, pgListen } from './lib/stack.mjs';
+
+let s, base;
+before(async () => {
+  s = await startStack({
+    users: [
+      { name: 'alice', password: 'alice-password-1', roles: ['admin'] },
+      { name: 'bob', password: 'bob-password-1' },
+      { name: 'carol', password: 'carol-password-1' },
+    ],
+    config: { login_max_failures: 3, login_window: 60, session_ttl: 3600 },
+  });
+  base = s.url;
+});
+after(async () => { await s?.stop(); });
+
+test('login sets an HttpOnly SameSite=Lax cookie; me answers who it is', async () => {
+  const { res, cookie } = await login(base, 'alice', 'alice-password-1');
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json.success, true);
+  assert.equal(res.json.data.username, 'alice');
+  assert.deepEqual(res.json.data.roles, ['admin']);
+  const sc = res.cookies.find((c) => c.startsWith('wsp_session='));
+  assert.match(sc, /^wsp_session=v1\.[0-9a-f]{32}\.\d+\.[^;]+; HttpOnly; SameSite=Lax; Path=\/; Max-Age=3600$/);
+  assert.ok(!/Secure/.test(sc), 'no Secure over plain HTTP');
+  const me = await http(base, 'GET', '/api/1/auth/me', { cookie });
+  assert.equal(me.status, 200);
+  assert.deepEqual(me.json, { success: true, data: { username: 'alice', roles: ['admin'] } });
+  const sid = cookie.split('.')[1];
+  assert.equal(s.pg.psql(`SELECT username || ' ' || array_to_string(roles, ',') FROM wsp_sessions WHERE id = '${sid}'`), 'alice admin');
+});
+
+test('Secure is added when the request came over HTTPS (X-Forwarded-Proto from a local proxy)', async () => {
+  const { res } = await login(base, 'bob', 'bob-password-1', { headers: { 'X-Forwarded-Proto': 'https' } });
+  assert.equal(res.status, 200);
+  assert.match(res.cookies.find((c) => c.startsWith('wsp_session=')), /; Secure$/);
+});
+
+test('me without, with a garbage, or with a forged cookie is 401 JSON', async () => {
+  for (const cookie of [undefined, 'wsp_session=nonsense', 'wsp_session=v1.' + '0'.repeat(32) + '.9999999999.YWxpY2U.YWRtaW4.AAAA']) {
+    const r = await http(base, 'GET', '/api/1/auth/me', { cookie });
+    assert.equal(r.status, 401);
+    assert.equal(r.json.success, false);
+    assert.equal(r.json.code, 'UNAUTHORIZED');
+    assert.equal(r.json.path, '/api/1/auth/me');
+  }
+});
+
+test('every login gets a fresh session id; the one sent along is revoked (no fixation)', async () => {
+  const first = await login(base, 'bob', 'bob-password-1');
+  const second = await login(base, 'bob', 'bob-password-1', { cookie: first.cookie });
+  assert.ok(first.cookie && second.cookie);
+  const sid1 = first.cookie.split('.')[1], sid2 = second.cookie.split('.')[1];
+  assert.notEqual(sid1, sid2);
+  assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie: first.cookie })).status, 401);
+  assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie: second.cookie })).status, 200);
+});
+
+test('logout revokes the session row, NOTIFYs wsp_session and the cookie stops working', async () => {
+  const l = await pgListen(s.pg, ['wsp_session']);
+  try {
+    const { cookie } = await login(base, 'carol', 'carol-password-1');
+    const sid = cookie.split('.')[1];
+    const r = await http(base, 'POST', '/api/1/auth/logout', { cookie });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.success, true);
+    assert.match(r.cookies.find((c) => c.startsWith('wsp_session=')), /^wsp_session=; HttpOnly; SameSite=Lax; Path=\/; Max-Age=0/);
+    const ev = await l.next((e) => e.payload === `revoke:${sid}:logout`);
+    assert.equal(ev.channel, 'wsp_session');
+    assert.equal(s.pg.psql(`SELECT revoke_reason FROM wsp_sessions WHERE id = '${sid}' AND revoked_at IS NOT NULL`), 'logout');
+    // The token is still correctly signed and unexpired: only the row says no.
+    assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie })).status, 401);
+    // Logging out again is harmless.
+    assert.equal((await http(base, 'POST', '/api/1/auth/logout', { cookie })).status, 200);
+  } finally { await l.stop(); }
+});
+
+test('a role change revokes live sessions (trigger) and the cookie is refused', async () => {
+  const { cookie } = await login(base, 'bob', 'bob-password-1');
+  assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie })).status, 200);
+  s.pg.psql("UPDATE wsp_users SET roles = '{editor}' WHERE username = 'bob'");
+  assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie })).status, 401);
+  const again = await login(base, 'bob', 'bob-password-1');
+  assert.deepEqual(again.res.json.data.roles, ['editor']);
+});
+
+test('a bad password and an unknown user get the same answer', async () => {
+  const a = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'alice', password: 'wrong-password' } });
+  const b = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'nobody-at-all', password: 'wrong-password' } });
+  assert.equal(a.status, 401);
+  assert.equal(b.status, 401);
+  assert.deepEqual(a.json, b.json);
+  assert.equal(a.json.code, 'INVALID_CREDENTIALS');
+  assert.equal(a.cookies.length, 0);
+  // Clear the counters so the rate-limit tests start from zero.
+  s.pg.psql('DELETE FROM wsp_login_failures');
+});
+
+test('login input errors: missing fields 400, wrong type 415, malformed 400', async () => {
+  let r = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'alice' } });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.code, 'VALIDATION_ERROR');
+  r = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'alice', password: 7 } });
+  assert.equal(r.status, 400);
+  r = await http(base, 'POST', '/api/1/auth/login', { body: 'username=alice&password=x', type: 'application/x-www-form-urlencoded' });
+  assert.equal(r.status, 415);
+  assert.equal(r.json.code, 'UNSUPPORTED_MEDIA_TYPE');
+  r = await http(base, 'POST', '/api/1/auth/login', { body: '{"username":' });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.code, 'INVALID_JSON');
+  r = await http(base, 'GET', '/api/1/auth/login');
+  assert.equal(r.status, 405);
+  assert.equal(r.headers.get('allow'), 'POST');
+});
+
+test('per-user rate limit: after login_max_failures, 429 with retryAfter, even with the right password', async () => {
+  for (let i = 0; i < 3; i++) {
+    const r = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'carol', password: 'nope' + i }, headers: { 'X-Real-IP': `10.1.0.${i + 1}` } });
+    assert.equal(r.status, 401);
+  }
+  const r = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'carol', password: 'carol-password-1' }, headers: { 'X-Real-IP': '10.1.0.99' } });
+  assert.equal(r.status, 429);
+  assert.equal(r.json.code, 'TOO_MANY_REQUESTS');
+  assert.ok(r.json.retryAfter >= 1 && r.json.retryAfter <= 60, `retryAfter ${r.json.retryAfter}`);
+  assert.equal(r.headers.get('retry-after'), String(r.json.retryAfter));
+  assert.equal(r.cookies.length, 0);
+  // Once the window has passed (simulated by ageing the rows) it works again.
+  s.pg.psql("UPDATE wsp_login_failures SET at = at - interval '61 seconds'");
+  const ok = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'carol', password: 'carol-password-1' } });
+  assert.equal(ok.status, 200);
+});
+
+test('per-address rate limit: many users from one address', async () => {
+  s.pg.psql('DELETE FROM wsp_login_failures');
+  for (const u of ['u1', 'u2', 'u3']) {
+    const r = await http(base, 'POST', '/api/1/auth/login', { body: { username: u, password: 'x' }, headers: { 'X-Real-IP': '10.2.0.1' } });
+    assert.equal(r.status, 401);
+  }
+  const r = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'alice', password: 'alice-password-1' }, headers: { 'X-Real-IP': '10.2.0.1' } });
+  assert.equal(r.status, 429);
+  assert.equal(s.pg.psql("SELECT count(*) FROM wsp_login_failures WHERE address = '10.2.0.1'"), '3');
+  // Another address is not affected.
+  const other = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'alice', password: 'alice-password-1' }, headers: { 'X-Real-IP': '10.2.0.2' } });
+  assert.equal(other.status, 200);
+});
+
+test('an expired token is refused even though its row is live', async () => {
+  const { cookie } = await login(base, 'alice', 'alice-password-1');
+  const sid = cookie.split('.')[1];
+  s.pg.psql(`UPDATE wsp_sessions SET expires_at = now() - interval '1 second' WHERE id = '${sid}'`);
+  assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie })).status, 401);
+});
+
+test('passwords and tokens never reach the log', async () => {
+  const { cookie } = await login(base, 'alice', 'alice-password-1');
+  await http(base, 'GET', '/api/1/auth/me', { cookie });
+  const log = s.log('wspulse.fcgi.log');
+  assert.match(log, /login 'alice'/);
+  for (const secret of ['alice-password-1', 'wrong-password', 'carol-password-1', cookie.slice('wsp_session='.length)])
+    assert.ok(!log.includes(secret), 'log must not contain ' + secret.slice(0, 12));
+});
