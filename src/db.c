@@ -122,8 +122,8 @@ static wsp_db_res *check(wsp_db *db, PGresult *res, wsp_error *err)
 		wsp_error_set(err, WSP_ERR_DB, "database unavailable: %s", why);
 	else if (strncmp(db->sqlstate, "23", 2) == 0 || strncmp(db->sqlstate, "22", 2) == 0)
 		wsp_error_set(err, WSP_ERR_INVALID, "%s (SQLSTATE %s)", why, db->sqlstate);
-	else
-		wsp_error_set(err, WSP_ERR_DB, "query failed: %s (SQLSTATE %s)", why, db->sqlstate);
+	else  /* The server answered: a bug or a trigger said no, not an outage. */
+		wsp_error_set(err, WSP_ERR_INTERNAL, "query failed: %s (SQLSTATE %s)", why, db->sqlstate);
 	PQclear(res);
 	return NULL;
 }

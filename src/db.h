@@ -24,8 +24,9 @@ int wsp_db_ok(wsp_db *db);
 
 /* Run `sql` with `n` text parameters (NULL entries are SQL NULL).  Returns a
  * result (even with zero rows) or NULL with err set: WSP_ERR_DB when the
- * server is unreachable, WSP_ERR_INVALID for a constraint/data error (the
- * SQLSTATE is in the text and in wsp_db_last_sqlstate). */
+ * server is unreachable, WSP_ERR_INVALID for a constraint/data error, and
+ * WSP_ERR_INTERNAL for any other failure the server reported (the SQLSTATE is
+ * in the text and in wsp_db_last_sqlstate). */
 wsp_db_res *wsp_db_query(wsp_db *db, const char *sql, int n, const char *const *params,
 			 wsp_error *err);
 
