@@ -50,9 +50,9 @@ static void td(wsp_buf *b, const char *cls, const char *text)
 	wsp_buf_puts(b, "</td>");
 }
 
-static void td_num(wsp_buf *b, const char *cls, long long v)
+static void td_num(wsp_buf *b, long long v)
 {
-	wsp_buf_printf(b, "<td class=\"%s\">%lld</td>", cls, v);
+	wsp_buf_printf(b, "<td class=\"wsp-num\">%lld</td>", v);
 }
 
 static const char *dot_class(const char *status)
@@ -114,14 +114,14 @@ int wsp_admin_page_render(wsp_buf *b, json_t *stats, const char *username, const
 		clients += num(v, "clientCount");
 	head(b, "WebSocket Stats - wspulse");
 	wsp_buf_puts(b, "<link rel=\"stylesheet\" href=\"/admin/websocket-stats.css\">\n</head>\n"
-			"<body class=\"wsp-admin\">\n<header class=\"wsp-header\">\n"
-			"<h1>WebSocket Stats</h1>\n<div class=\"wsp-header-meta\">"
-			"<span id=\"wsp-conn\" class=\"wsp-conn wsp-conn-connecting\">connecting</span> "
-			"<span class=\"wsp-updated-label\">Updated</span> <time id=\"wsp-updated\">");
+			"<body class=\"wsp-admin\">\n<header class=\"wsp-head\">\n"
+			"<h1>WebSocket Stats</h1>\n"
+			"<span id=\"wsp-conn\" class=\"wsp-conn wsp-conn-connecting\">connecting</span>\n"
+			"<span class=\"wsp-updated-wrap\">Updated <time id=\"wsp-updated\">");
 	wsp_html_escape(b, str(stats, "generatedAt"));
-	wsp_buf_puts(b, "</time> <span class=\"wsp-user\">");
+	wsp_buf_puts(b, "</time> &middot; <span class=\"wsp-viewer\">");
 	wsp_html_escape(b, username);
-	wsp_buf_puts(b, "</span></div>\n</header>\n<main data-page=\"");
+	wsp_buf_puts(b, "</span></span>\n</header>\n<main data-page=\"");
 	wsp_html_escape(b, page_path);
 	wsp_buf_puts(b, "\">\n<section class=\"wsp-cards\">\n");
 	wsp_format_duration(num(stats, "uptime"), text, sizeof(text));
@@ -133,58 +133,61 @@ int wsp_admin_page_render(wsp_buf *b, json_t *stats, const char *username, const
 	snprintf(text, sizeof(text), "%lld", clients);
 	card(b, "wsp-client-count", "Clients", text);
 	wsp_buf_puts(b, "</section>\n<section>\n<h2>Namespaces</h2>\n<table class=\"wsp-table\">\n<thead><tr>"
-			"<th>Namespace</th><th>Clients</th><th>Active users</th><th>Msg/min</th>"
-			"<th>Msg/hour</th><th>Total</th><th>Dropped</th><th>Last activity</th>"
+			"<th data-col=\"path\">Namespace</th><th data-col=\"clientCount\">Clients</th>"
+			"<th data-col=\"activeUsers\">Active users</th><th data-col=\"messagesPerMin\">Msg/min</th>"
+			"<th data-col=\"messagesPerHour\">Msg/hour</th><th data-col=\"totalMessages\">Total</th>"
+			"<th data-col=\"dropped\">Dropped</th><th data-col=\"lastActivity\">Last activity</th>"
 			"</tr></thead>\n<tbody id=\"wsp-namespaces\">\n");
 	json_array_foreach(nss, i, v) {
 		const char *status = str(v, "status");
 
-		wsp_buf_puts(b, "<tr data-path=\"");
+		wsp_buf_printf(b, "<tr class=\"wsp-ns-row wsp-ns-%s\" data-path=\"", dot_class(status) + 4);
 		wsp_html_escape(b, str(v, "path"));
-		wsp_buf_printf(b, "\"><td class=\"wsp-ns\"><span class=\"wsp-dot %s\" title=\"", dot_class(status));
-		wsp_html_escape(b, status);
-		wsp_buf_puts(b, "\"></span> ");
+		wsp_buf_printf(b, "\"><td><span class=\"wsp-dot %s\"></span><span class=\"wsp-cell-text\">",
+			       dot_class(status));
 		wsp_html_escape(b, str(v, "path"));
-		wsp_buf_puts(b, "</td>");
-		td_num(b, "wsp-clients", num(v, "clientCount"));
-		td_num(b, "wsp-users", num(v, "activeUsers"));
-		td_num(b, "wsp-per-min", num(v, "messagesPerMin"));
-		td_num(b, "wsp-per-hour", num(v, "messagesPerHour"));
-		td_num(b, "wsp-total", num(v, "totalMessages"));
-		td_num(b, "wsp-dropped", num(v, "dropped"));
-		td(b, "wsp-last", json_is_string(json_object_get(v, "lastActivity")) ? str(v, "lastActivity") : "never");
+		wsp_buf_puts(b, "</span></td>");
+		td_num(b, num(v, "clientCount"));
+		td_num(b, num(v, "activeUsers"));
+		td_num(b, num(v, "messagesPerMin"));
+		td_num(b, num(v, "messagesPerHour"));
+		td_num(b, num(v, "totalMessages"));
+		td_num(b, num(v, "dropped"));
+		td(b, "", json_is_string(json_object_get(v, "lastActivity")) ? str(v, "lastActivity") : "never");
 		wsp_buf_puts(b, "</tr>\n");
 	}
 	wsp_buf_puts(b, "</tbody>\n</table>\n</section>\n<section>\n<h2>Activity</h2>\n<ul id=\"wsp-activity\" class=\"wsp-activity\">\n");
 	json_array_foreach(log, i, v) {
-		wsp_buf_puts(b, "<li><time>");
+		wsp_buf_puts(b, "<li class=\"wsp-activity-item\"><time class=\"wsp-time\">");
 		wsp_html_escape(b, str(v, "timestamp"));
-		wsp_buf_puts(b, "</time> <span class=\"wsp-act-ns\">");
+		wsp_buf_puts(b, "</time> <span class=\"wsp-ns\">");
 		wsp_html_escape(b, str(v, "namespace"));
-		wsp_buf_puts(b, "</span> <span class=\"wsp-act-type\">");
+		wsp_buf_puts(b, "</span> <span class=\"wsp-type\">");
 		wsp_html_escape(b, str(v, "type"));
-		wsp_buf_puts(b, "</span> <span class=\"wsp-act-user\">");
-		wsp_html_escape(b, str(v, "username"));
-		wsp_buf_puts(b, "</span> <span class=\"wsp-act-msg\">");
+		wsp_buf_puts(b, "</span> <span class=\"wsp-user\">");
+		wsp_html_escape(b, str(v, "username")[0] ? str(v, "username") : "\xE2\x80\x94");
+		wsp_buf_puts(b, "</span> <span class=\"wsp-msg\">");
 		wsp_html_escape(b, str(v, "message"));
 		wsp_buf_puts(b, "</span></li>\n");
 	}
 	wsp_buf_puts(b, "</ul>\n</section>\n<section>\n<h2>Daemons</h2>\n<table class=\"wsp-table\">\n<thead><tr>"
-			"<th>Daemon</th><th>Host</th><th>PID</th><th>Uptime</th><th>State</th><th>Updated</th>"
+			"<th>Daemon</th><th>Host</th><th>PID</th><th>Workers</th><th>Uptime</th><th>State</th><th>Updated</th>"
 			"</tr></thead>\n<tbody id=\"wsp-daemons\">\n");
 	json_array_foreach(daemons, i, v) {
 		int up = json_is_true(json_object_get(v, "up"));
 
-		wsp_buf_puts(b, "<tr data-id=\"");
+		wsp_buf_printf(b, "<tr class=\"wsp-daemon%s\" data-id=\"", up ? "" : " wsp-down");
 		wsp_html_escape(b, str(v, "id"));
-		wsp_buf_puts(b, "\">");
-		td(b, "wsp-daemon-id", str(v, "id"));
-		td(b, "wsp-daemon-host", str(v, "host"));
-		td_num(b, "wsp-daemon-pid", num(v, "pid"));
+		wsp_buf_printf(b, "\"><td><span class=\"wsp-dot wsp-%s\"></span>", up ? "green" : "red");
+		wsp_html_escape(b, str(v, "id"));
+		wsp_buf_puts(b, "</td>");
+		td(b, "", str(v, "host"));
+		td_num(b, num(v, "pid"));
+		td_num(b, num(v, "workers"));
 		wsp_format_duration(num(v, "uptime"), text, sizeof(text));
-		td(b, "wsp-daemon-uptime", text);
-		td(b, up ? "wsp-daemon-up" : "wsp-daemon-down", up ? "up" : "down");
-		td(b, "wsp-daemon-updated", str(v, "updatedAt"));
+		td(b, "", text);
+		td(b, "", up ? "up" : "down");
+		td(b, "", str(v, "updatedAt"));
 		wsp_buf_puts(b, "</tr>\n");
 	}
 	wsp_buf_puts(b, "</tbody>\n</table>\n</section>\n</main>\n"

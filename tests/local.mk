@@ -35,7 +35,8 @@ tests_integration_helpers_pg_listen_LDADD = $(PQ_LIBS)
 INTEGRATION_TESTS = \
 	tests/integration/foundation.test.mjs \
 	tests/integration/fcgi-auth.test.mjs \
-	tests/integration/fcgi-todo.test.mjs
+	tests/integration/fcgi-todo.test.mjs \
+	tests/integration/fcgi-admin.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs
 MJS_LOG_COMPILER = $(NODE)

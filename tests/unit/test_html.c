@@ -96,7 +96,8 @@ static void test_admin_page(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "<link rel=\"stylesheet\" href=\"/admin/websocket-stats.css\">"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "<script src=\"/jpulse-ws.js\"></script>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "<script src=\"/admin/websocket-stats.js\"></script>"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(s, "wsp-daemon-down"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "<tr class=\"wsp-daemon wsp-down\" data-id=\"d&lt;1&gt;\">"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "<th data-col=\"clientCount\">"));
 	wsp_buf_cleanup(&b);
 	json_decref(stats);
 }
