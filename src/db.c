@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "db.h"
+#include "log.h"
 
 struct wsp_db {
 	PGconn *conn;
@@ -52,6 +53,14 @@ void wsp_db_describe(const char *conninfo, char *out, size_t outsz)
 		PQconninfoFree(opts);
 }
 
+/* Server notices (and its goodbye on shutdown) go to the log as one line,
+ * not raw to stderr. */
+static void notice(void *arg, const char *msg)
+{
+	(void)arg;
+	wsp_warn(NULL, "postgres: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
 wsp_db *wsp_db_connect(const char *conninfo, wsp_error *err)
 {
 	wsp_db *db = wsp_calloc(1, sizeof(*db));
@@ -70,6 +79,7 @@ wsp_db *wsp_db_connect(const char *conninfo, wsp_error *err)
 		return NULL;
 	}
 	PQsetClientEncoding(db->conn, "UTF8");
+	PQsetNoticeProcessor(db->conn, notice, NULL);
 	return db;
 }
 
@@ -84,7 +94,13 @@ void wsp_db_close(wsp_db *db)
 
 int wsp_db_ok(wsp_db *db)
 {
-	if (PQstatus(db->conn) == CONNECTION_OK)
+	/* Read whatever the server sent while we were idle (never blocks: libpq
+	 * sockets are non-blocking underneath): a server that restarted has
+	 * closed the socket, which turns the status bad here instead of failing
+	 * the next real statement.  Twice: the first read may stop at the
+	 * server's goodbye message, the second then sees the end of the stream. */
+	if (PQstatus(db->conn) == CONNECTION_OK && PQconsumeInput(db->conn) &&
+	    PQconsumeInput(db->conn) && PQstatus(db->conn) == CONNECTION_OK)
 		return 1;
 	PQreset(db->conn);
 	return PQstatus(db->conn) == CONNECTION_OK;

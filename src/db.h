@@ -19,7 +19,9 @@ typedef struct wsp_db_res wsp_db_res; /* one query result */
 wsp_db *wsp_db_connect(const char *conninfo, wsp_error *err);
 void wsp_db_close(wsp_db *db);
 
-/* 1 if the connection is up; if not, try one reset and report again. */
+/* 1 if the connection is up (input the server sent meanwhile is consumed,
+ * so a connection the server closed is noticed); if not, try one reset and
+ * report again. */
 int wsp_db_ok(wsp_db *db);
 
 /* Run `sql` with `n` text parameters (NULL entries are SQL NULL).  Returns a
