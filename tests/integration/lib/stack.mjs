@@ -394,3 +394,50 @@ export function fcgiRequest(addr, params, body = '') {
     });
   });
 }
+
+/**
+ * Start Debian's Apache 2.4 in front of a running stack, with its own config
+ * file in s.dir and the shipped apache/wspulse.conf included as a user would
+ * (addresses given with Define).  Returns {url, wsUrl, proc, log()}.
+ * `extra` is appended to the server config (e.g. a mod_fcgid setup).
+ */
+export async function startApache(s, { extra = '', modules = [] } = {}) {
+  const port = await freePort();
+  const dir = path.join(s.dir, 'apache');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o755);
+  const mods = ['mpm_event', 'authz_core', 'dir', 'mime', 'alias', 'proxy', 'proxy_http', 'proxy_fcgi', 'proxy_wstunnel', ...modules];
+  const asRoot = process.getuid() === 0;
+  const conf = path.join(dir, 'apache2.conf');
+  fs.writeFileSync(conf, `ServerRoot "${dir}"
+${mods.map((m) => `LoadModule ${m}_module /usr/lib/apache2/modules/mod_${m}.so`).join('\n')}
+${asRoot ? 'User www-data\nGroup www-data' : ''}
+Listen 127.0.0.1:${port}
+ServerName 127.0.0.1
+PidFile "${dir}/apache2.pid"
+ErrorLog "${dir}/error.log"
+LogLevel warn
+Mutex file:${dir} default
+DefaultRuntimeDir "${dir}"
+TypesConfig /etc/mime.types
+LogFormat "%h %r %>s" plain
+CustomLog "${dir}/access.log" plain
+Define WSPULSE_DAEMON 127.0.0.1:${s.daemonPort}
+Define WSPULSE_FCGI 127.0.0.1:${s.fcgiPort}
+Define WSPULSE_WWW ${path.join(srcdir, 'www')}
+Include "${path.join(builddir, 'apache/wspulse.conf')}"
+${extra}
+`);
+  const r = run('/usr/sbin/apache2', ['-f', conf, '-t']);
+  if (r.status !== 0) throw new Error('apache2 -t: ' + r.stderr + r.stdout);
+  const proc = start('/usr/sbin/apache2', ['-f', conf, '-DFOREGROUND'], { log: path.join(dir, 'apache.out') });
+  const a = {
+    proc, port, dir,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    log: () => ['error.log', 'apache.out'].map((f) => { try { return fs.readFileSync(path.join(dir, f), 'utf8'); } catch { return ''; } }).join('\n'),
+    stop: () => stop(proc, 'SIGTERM', 5000),
+  };
+  await waitFor(() => httpOk(`${a.url}/index.html`), 10000, 'apache2').catch((e) => { throw new Error(e.message + '\n' + a.log()); });
+  return a;
+}
