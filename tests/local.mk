@@ -50,3 +50,15 @@ AM_TESTS_ENVIRONMENT = \
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib/stack.mjs \
 	tests/integration/lib/browser.mjs tests/package.json tests/package-lock.json
+
+# `make check-valgrind`: the integration tests with wspulsed and wspulse.fcgi
+# under valgrind memcheck (tests/integration/lib/stack.mjs reads
+# WSPULSE_VALGRIND).  Needs a build without --enable-asan.
+check-valgrind: all $(check_PROGRAMS)
+	@case '$(WSP_CFLAGS)' in *-fsanitize=*) \
+	  echo "check-valgrind: this build uses --enable-asan; valgrind needs a plain build (configure without it)" >&2; exit 1;; esac
+	@command -v valgrind >/dev/null || { echo "check-valgrind: valgrind not found (apt-get install valgrind)" >&2; exit 1; }
+	WSPULSE_VALGRIND=1 WSPULSE_VALGRIND_SUPP='$(abs_top_srcdir)/tests/valgrind.supp' \
+	  $(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(INTEGRATION_TESTS)'
+.PHONY: check-valgrind
+EXTRA_DIST += tests/valgrind.supp

@@ -22,6 +22,21 @@ export const bin = {
   nginx: process.env.NGINX && process.env.NGINX !== 'no' ? process.env.NGINX : '/usr/sbin/nginx',
 };
 
+// WSPULSE_VALGRIND=1 (make check-valgrind) runs wspulsed and wspulse.fcgi
+// under valgrind memcheck: any invalid access or definite leak makes the
+// program exit 99 and leaves a report in its log, which fails the test file
+// (see s.stop).  Everything is ~20x slower, so start-up waits stretch too.
+export const valgrind = !!process.env.WSPULSE_VALGRIND && process.env.WSPULSE_VALGRIND !== '0';
+export const slow = valgrind ? 6 : 1;
+const VALGRIND_ARGS = ['--quiet', '--leak-check=full', '--errors-for-leak-kinds=definite',
+  '--show-leak-kinds=definite', '--error-exitcode=99', '--track-origins=yes', '--num-callers=30',
+  ...(process.env.WSPULSE_VALGRIND_SUPP ? [`--suppressions=${process.env.WSPULSE_VALGRIND_SUPP}`] : [])];
+
+/** cmd/args, wrapped in valgrind when WSPULSE_VALGRIND is set. */
+export function underValgrind(cmd, args) {
+  return valgrind ? ['valgrind', [...VALGRIND_ARGS, cmd, ...args]] : [cmd, args];
+}
+
 const children = new Set();
 process.on('exit', () => { for (const c of children) try { c.kill('SIGKILL'); } catch {} });
 
@@ -50,7 +65,7 @@ export function tmpdir(prefix = 'wsp-') {
  * bug, even when the program's exit status is what the test expected.
  */
 export function sanitizerReport(text) {
-  const m = /==\d+==ERROR: \w+Sanitizer[^]*|^.*runtime error: [^]*|==\d+== (?:Invalid|Conditional|Syscall param|Mismatched|Source and destination)[^]*|==\d+== ERROR SUMMARY: [1-9][^]*|==\d+==\s+definitely lost: [1-9][^]*/m.exec(text || '');
+  const m = /==\d+==ERROR: \w+Sanitizer[^]*|^.*runtime error: [^]*|==\d+== (?:Invalid|Conditional|Use of uninitialised|Syscall param|Mismatched|Source and destination)[^]*|==\d+== [\d,]+ (?:\([\d,]+ direct, [\d,]+ indirect\) )?bytes in [\d,]+ blocks are definitely lost[^]*|==\d+== ERROR SUMMARY: [1-9][^]*|==\d+==\s+definitely lost: [1-9][^]*/m.exec(text || '');
   return m ? m[0].slice(0, 4000) : null;
 }
 
@@ -185,17 +200,17 @@ export async function startStack(opts = {}) {
     log: (name) => { try { return fs.readFileSync(path.join(dir, name), 'utf8'); } catch { return ''; } },
   };
   s.startDaemon = async (extraArgs = []) => {
-    s.daemon = start(bin.daemon, ['-c', config, ...extraArgs], { log: path.join(dir, 'wspulsed.log') });
-    await waitFor(() => httpOk(`${s.daemonUrl}/health`), 10000, 'wspulsed /health');
+    s.daemon = start(...underValgrind(bin.daemon, ['-c', config, ...extraArgs]), { log: path.join(dir, 'wspulsed.log') });
+    await waitFor(() => httpOk(`${s.daemonUrl}/health`), 10000 * slow, 'wspulsed /health');
     return s.daemon;
   };
   s.stopDaemon = (sig) => stop(s.daemon, sig);
   s.startFcgi = async () => {
-    s.fcgi = start(bin.fcgi, ['-c', config, '--listen', `127.0.0.1:${fcgiPort}`], { log: path.join(dir, 'wspulse.fcgi.log') });
+    s.fcgi = start(...underValgrind(bin.fcgi, ['-c', config, '--listen', `127.0.0.1:${fcgiPort}`]), { log: path.join(dir, 'wspulse.fcgi.log') });
     await waitFor(() => new Promise((resolve) => {
       const c = net.connect(fcgiPort, '127.0.0.1', () => { c.destroy(); resolve(true); });
       c.on('error', () => resolve(false));
-    }), 10000, 'wspulse.fcgi socket');
+    }), 10000 * slow, 'wspulse.fcgi socket');
     return s.fcgi;
   };
   s.startNginx = async () => {
@@ -229,7 +244,12 @@ http {
     return s.nginx;
   };
   s.stop = async () => {
-    await Promise.all([stop(s.nginx), stop(s.fcgi), stop(s.daemon)]);
+    const [, fcgiExit, daemonExit] = await Promise.all([stop(s.nginx), stop(s.fcgi, 'SIGTERM', 5000 * slow), stop(s.daemon, 'SIGTERM', 5000 * slow)]);
+    if (valgrind) {
+      // Exit 99 is valgrind's --error-exitcode; the report is in the log.
+      for (const [f, e] of [['wspulse.fcgi.log', fcgiExit], ['wspulsed.log', daemonExit]])
+        if (e?.code === 99) fs.appendFileSync(path.join(dir, f), '==0== ERROR SUMMARY: 1+ errors (valgrind exit 99)\n');
+    }
     // Both programs exit cleanly on SIGTERM, so a sanitizer/valgrind run
     // reports leaks and bad accesses into their logs: any report fails the
     // test file that started them.
