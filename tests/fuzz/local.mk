@@ -8,16 +8,17 @@
 # The targets are not built by `make all` or `make check`: they need clang,
 # and the project's own sources are compiled again with coverage
 # instrumentation into tests/fuzz/obj/ (independent of CC and --enable-asan).
-FUZZ_TARGETS = config token envelope handshake
+FUZZ_TARGETS = config token envelope handshake rest
 FUZZ_SECONDS = 60
 FUZZ_FLAGS = -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1
 FUZZ_SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE)
-FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) -I$(srcdir)/tests/fuzz \
+FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) -I$(top_srcdir) -I$(srcdir)/tests/fuzz \
 	$(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(PQ_CFLAGS) $(XCRYPT_CFLAGS)
 FUZZ_LIBS = $(JANSSON_LIBS) $(CRYPTO_LIBS) $(PQ_LIBS) $(XCRYPT_LIBS) -lm -pthread
-# The code under test: the core library and the daemon's pure modules.
-FUZZ_LIB_SOURCES = $(filter %.c,$(src_libwspcore_la_SOURCES) $(src_libwspd_la_SOURCES))
+# The code under test: the core library and the pure modules of both programs.
+FUZZ_LIB_SOURCES = $(filter %.c,$(src_libwspcore_la_SOURCES) $(src_libwspd_la_SOURCES) \
+	$(fcgi_libwspfcgi_la_SOURCES))
 FUZZ_LIB_OBJECTS = $(patsubst %.c,tests/fuzz/obj/%.o,$(FUZZ_LIB_SOURCES))
 FUZZ_BINS = $(patsubst %,tests/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
