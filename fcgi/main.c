@@ -22,6 +22,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "db.h"
 #include "handlers.h"
 #include "log.h"
 
@@ -173,6 +174,19 @@ int main(int argc, char **argv)
 	if (wsp_log_open("wspulse.fcgi", app.cfg.log_level, app.cfg.log_file) < 0) {
 		fprintf(stderr, "wspulse.fcgi: cannot open log file %s\n", app.cfg.log_file);
 		return 1;
+	}
+	/* Refuse to start against a database that cannot be reached: a typo in
+	 * `database` must show at start-up, not as 503s later.  Once running,
+	 * an outage is answered with 503 and the workers reconnect. */
+	{
+		wsp_db *probe = wsp_db_connect(app.cfg.database, &err);
+
+		if (!probe) {
+			fprintf(stderr, "wspulse.fcgi: %s\n", err.text);
+			wsp_config_cleanup(&app.cfg);
+			return 1;
+		}
+		wsp_db_close(probe);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0) {

@@ -81,6 +81,20 @@ test('wspulse-admin: an unreachable database names the host in one line', () => 
   assert.equal(r.stderr.trim().split('\n').length, 1);
 });
 
+test('wspulse.fcgi refuses to start on an unreachable database, naming the host', () => {
+  const dir = tmpdir();
+  try {
+    const conf = writeConfig(dir, {
+      database: 'host=/nonexistent-dir port=5999 dbname=x user=postgres connect_timeout=2',
+      secret_file: s.settings.secret_file,
+    });
+    const r = run(bin.fcgi, ['-c', conf, '--listen', '127.0.0.1:0']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^wspulse\.fcgi: cannot connect to PostgreSQL \(host=\/nonexistent-dir port=5999/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('both programs reject a missing, unknown-key or malformed config with file:line', () => {
   const dir = tmpdir();
   try {
