@@ -1,0 +1,278 @@
+// torture.test.mjs - the WebSocket protocol torture suite (issue 8, item 1).
+//
+// The cases of the Autobahn|Testsuite list (which cannot run here), plus the
+// daemon's own limits, sent with a raw-socket client (lib/rawws.mjs) straight
+// to wspulsed.  Every case asserts the exact close code (RFC 6455 section
+// 7.4.1: 1002 protocol error, 1007 invalid payload data, 1009 message too
+// big) or HTTP status, and after every case a normal client still gets its
+// welcome and a clean close.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startStack, sleep, slow } from './lib/stack.mjs';
+import { OP, frame, closePayload, connect, openRaw } from './lib/rawws.mjs';
+
+const NS = '/api/1/ws/hello-todo';
+const MAX_FRAME = 4096;          // max_frame_bytes: the hard cap (close 1009)
+const MAX_MESSAGE = 1024;        // max_message_bytes: error envelope 413
+const HANDSHAKE_TIMEOUT = 2;     // seconds
+const PER_IP = 6;                // max_connections_per_ip
+
+let s;
+before(async () => {
+  s = await startStack({
+    nginx: false,
+    config: {
+      max_frame_bytes: MAX_FRAME,
+      max_message_bytes: MAX_MESSAGE,
+      handshake_timeout: HANDSHAKE_TIMEOUT,
+      max_connections_per_ip: PER_IP,
+      rate_limit: 1000,
+    },
+  });
+});
+after(async () => { await s?.stop(); });
+
+/** A normal client still connects, gets its welcome and closes cleanly. */
+async function assertHealthy() {
+  const c = await openRaw(s.daemonPort, `${NS}?uuid=00000000-0000-4000-8000-000000000001`);
+  c.send(frame(OP.CLOSE, closePayload(1000)));
+  const r = await c.waitClose(5000 * slow);
+  assert.equal(r.code, 1000, 'a normal client closes with 1000');
+  c.end();
+}
+
+/** Open a socket, send the frames, expect the server to close with `code`. */
+async function expectClose(frames, code, { what = '', wait = 5000 } = {}) {
+  const c = await openRaw(s.daemonPort, NS);
+  for (const f of frames) c.send(f);
+  const r = await c.waitClose(wait * slow);
+  c.end();
+  assert.equal(r.code, code, `${what}: expected close ${code}, got ${r.code}${r.closeFrame ? '' : ' (TCP closed without a close frame)'}`);
+  await assertHealthy();
+  return r;
+}
+
+test('baseline: a raw client gets the welcome envelope and a clean close', async () => {
+  await assertHealthy();
+});
+
+test('unmasked client frame: close 1002', async () => {
+  await expectClose([frame(OP.TEXT, '{"type":"ping"}', { mask: false })], 1002, { what: 'unmasked text' });
+});
+
+for (const rsv of [4, 2, 1]) {
+  test(`reserved bit RSV${rsv === 4 ? 1 : rsv === 2 ? 2 : 3} set with no extension: close 1002`, async () => {
+    await expectClose([frame(OP.TEXT, '{"a":1}', { rsv })], 1002, { what: `rsv=${rsv}` });
+  });
+}
+
+for (const op of [3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf]) {
+  test(`reserved opcode 0x${op.toString(16)}: close 1002`, async () => {
+    await expectClose([frame(op, 'x')], 1002, { what: `opcode ${op}` });
+  });
+}
+
+test('fragmented control frame (ping with FIN=0): close 1002', async () => {
+  await expectClose([frame(OP.PING, 'a', { fin: false }), frame(OP.CONT, 'b')], 1002, { what: 'fragmented ping' });
+});
+
+test('ping with a 126-byte payload (over 125): close 1002', async () => {
+  await expectClose([frame(OP.PING, Buffer.alloc(126, 0x61))], 1002, { what: 'long ping' });
+});
+
+test('close frame with a 126-byte payload: close 1002', async () => {
+  await expectClose([frame(OP.CLOSE, closePayload(1000, 'x'.repeat(124)))], 1002, { what: 'long close' });
+});
+
+test('a ping of exactly 125 bytes is answered with a pong of the same payload', async () => {
+  const c = await openRaw(s.daemonPort, NS);
+  const payload = Buffer.alloc(125, 0x62);
+  c.send(frame(OP.PING, payload));
+  const deadline = Date.now() + 3000 * slow;
+  while (!c.frames.some((f) => f.opcode === OP.PONG) && Date.now() < deadline) await sleep(20);
+  const pong = c.frames.find((f) => f.opcode === OP.PONG);
+  assert.ok(pong, 'pong received');
+  assert.deepEqual(pong.payload, payload);
+  c.end();
+  await assertHealthy();
+});
+
+const BAD_UTF8 = {
+  'lone 0xFF': Buffer.from([0x7b, 0xff, 0x7d]),
+  'overlong NUL (C0 80)': Buffer.from([0x22, 0xc0, 0x80, 0x22]),
+  'UTF-16 surrogate (ED A0 80)': Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]),
+  'above U+10FFFF (F4 90 80 80)': Buffer.from([0x22, 0xf4, 0x90, 0x80, 0x80, 0x22]),
+  'truncated at the end (E2 82)': Buffer.from([0x22, 0x61, 0xe2, 0x82]),
+};
+for (const [name, bytes] of Object.entries(BAD_UTF8)) {
+  test(`invalid UTF-8 in a text frame (${name}): close 1007`, async () => {
+    await expectClose([frame(OP.TEXT, bytes)], 1007, { what: name });
+  });
+}
+
+test('invalid UTF-8 split across fragments: close 1007', async () => {
+  // "κ" is CE BA: the first fragment ends after CE, the second goes on with
+  // a byte that is not a continuation byte.
+  await expectClose([
+    frame(OP.TEXT, Buffer.from([0x22, 0xce]), { fin: false }),
+    frame(OP.CONT, Buffer.from([0x41, 0x22]), { fin: true }),
+  ], 1007, { what: 'split invalid' });
+});
+
+test('valid UTF-8 split mid-character across fragments is one message (no close)', async () => {
+  const c = await openRaw(s.daemonPort, NS);
+  const text = Buffer.from('{"type":"ping","t":"κόσμε"}');
+  const cut = text.indexOf(0xce) + 1; // inside the first two-byte character
+  c.send(frame(OP.TEXT, text.subarray(0, cut), { fin: false }));
+  c.send(frame(OP.CONT, text.subarray(cut, cut + 3), { fin: false }));
+  c.send(frame(OP.CONT, text.subarray(cut + 3), { fin: true }));
+  c.send(frame(OP.CLOSE, closePayload(1000)));
+  const r = await c.waitClose(5000 * slow);
+  assert.equal(r.code, 1000, 'the message was accepted and the close echoed');
+  c.end();
+});
+
+for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535]) {
+  test(`close frame with invalid code ${code}: close 1002`, async () => {
+    await expectClose([frame(OP.CLOSE, closePayload(code))], 1002, { what: `code ${code}` });
+  });
+}
+
+test('close frame with a 1-byte payload: close 1002', async () => {
+  await expectClose([frame(OP.CLOSE, Buffer.from([0x03]))], 1002, { what: '1-byte close' });
+});
+
+for (const code of [1000, 1001, 1003, 3000, 4999]) {
+  test(`close frame with valid code ${code} is echoed`, async () => {
+    await expectClose([frame(OP.CLOSE, closePayload(code, 'bye'))], code, { what: `code ${code}` });
+  });
+}
+
+test('close frame without a code is answered (1005: no code)', async () => {
+  await expectClose([frame(OP.CLOSE)], 1005, { what: 'empty close' });
+});
+
+test('close reason with invalid UTF-8: close 1007', async () => {
+  await expectClose([frame(OP.CLOSE, closePayload(1000, Buffer.from([0xff, 0xfe])))], 1007, { what: 'bad reason' });
+});
+
+test(`one frame over the hard cap (max_frame_bytes=${MAX_FRAME}): close 1009`, async () => {
+  const big = Buffer.alloc(MAX_FRAME + 1, 0x20);
+  await expectClose([frame(OP.TEXT, big)], 1009, { what: 'big frame' });
+});
+
+test('a frame header announcing 2^62 bytes: close 1009 before any payload', async () => {
+  const head = frame(OP.TEXT, Buffer.alloc(0), { lengthOverride: 2 ** 62 });
+  await expectClose([head], 1009, { what: 'huge length' });
+});
+
+test('a fragmented message whose total passes the hard cap: close 1009', async () => {
+  const part = Buffer.alloc(1500, 0x20);
+  await expectClose([
+    frame(OP.TEXT, part, { fin: false }),
+    frame(OP.CONT, part, { fin: false }),
+    frame(OP.CONT, part, { fin: false }),
+    frame(OP.CONT, part, { fin: true }),
+  ], 1009, { what: 'fragmented big' });
+});
+
+test(`a message over max_message_bytes (${MAX_MESSAGE}) but under the cap: error 413, socket stays open`, async () => {
+  const c = await openRaw(s.daemonPort, NS);
+  c.sendJson({ type: 'x', pad: 'y'.repeat(MAX_MESSAGE + 10) });
+  const m = await c.nextMessage((m) => m.success === false, 5000 * slow);
+  assert.equal(m.code, 413);
+  assert.equal(m.username, '');
+  c.send(frame(OP.CLOSE, closePayload(1000)));
+  assert.equal((await c.waitClose(5000 * slow)).code, 1000, 'still open after the refusal');
+  c.end();
+});
+
+test('continuation frame with nothing to continue: close 1002', async () => {
+  await expectClose([frame(OP.CONT, 'x', { fin: true })], 1002, { what: 'lone continuation' });
+});
+
+test('a new text frame inside a fragmented message (interleaved): close 1002', async () => {
+  await expectClose([
+    frame(OP.TEXT, '{"a":', { fin: false }),
+    frame(OP.TEXT, '{"b":2}', { fin: true }),
+  ], 1002, { what: 'interleaved text' });
+});
+
+test('a binary frame inside a fragmented text message: close 1002', async () => {
+  await expectClose([
+    frame(OP.TEXT, '{"a":', { fin: false }),
+    frame(OP.BINARY, 'zz', { fin: false }),
+  ], 1002, { what: 'interleaved binary' });
+});
+
+test('a ping between fragments is answered and the message completes', async () => {
+  const c = await openRaw(s.daemonPort, NS);
+  c.send(frame(OP.TEXT, '{"type":', { fin: false }));
+  c.send(frame(OP.PING, 'mid'));
+  c.send(frame(OP.CONT, '"ping"}', { fin: true }));
+  const deadline = Date.now() + 3000 * slow;
+  while (!c.frames.some((f) => f.opcode === OP.PONG) && Date.now() < deadline) await sleep(20);
+  assert.ok(c.frames.some((f) => f.opcode === OP.PONG && f.payload.toString() === 'mid'), 'pong for the interleaved ping');
+  c.send(frame(OP.CLOSE, closePayload(1000)));
+  assert.equal((await c.waitClose(5000 * slow)).code, 1000);
+  c.end();
+});
+
+test(`a handshake that never finishes (slowloris) is closed after handshake_timeout (${HANDSHAKE_TIMEOUT} s)`, async () => {
+  const sock = net.connect(s.daemonPort, '127.0.0.1');
+  await new Promise((r, j) => { sock.on('connect', r); sock.on('error', j); });
+  const started = Date.now();
+  const ended = new Promise((r) => sock.on('close', r));
+  sock.on('error', () => {});
+  // One header line a second, never the blank line that ends the request.
+  sock.write(`GET ${NS} HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
+  const drip = setInterval(() => { if (!sock.destroyed) sock.write(`X-Drip-${Date.now()}: 1\r\n`); }, 1000);
+  const limit = (HANDSHAKE_TIMEOUT + 3) * 1000 * slow;
+  const t = setTimeout(() => sock.destroy(new Error('still open')), limit);
+  await ended;
+  clearInterval(drip);
+  clearTimeout(t);
+  const took = Date.now() - started;
+  assert.ok(took < limit, `closed after ${took} ms, limit ${limit} ms`);
+  assert.ok(took >= (HANDSHAKE_TIMEOUT - 1) * 1000, `closed after ${took} ms, not before the timeout`);
+  await assertHealthy();
+});
+
+test('a connection that sends nothing at all is closed after handshake_timeout', async () => {
+  const sock = net.connect(s.daemonPort, '127.0.0.1');
+  sock.on('error', () => {});
+  const started = Date.now();
+  const limit = (HANDSHAKE_TIMEOUT + 3) * 1000 * slow;
+  const closed = await Promise.race([new Promise((r) => sock.on('close', () => r(true))), sleep(limit).then(() => false)]);
+  sock.destroy();
+  assert.ok(closed, `idle connection still open after ${Date.now() - started} ms`);
+  await assertHealthy();
+});
+
+test(`a flood from one address: connection ${PER_IP + 1} is refused with 429, the others work`, async () => {
+  const open = [];
+  try {
+    for (let i = 0; i < PER_IP; i++) open.push(await openRaw(s.daemonPort, NS));
+    const extra = await connect(s.daemonPort, NS);
+    extra.end();
+    assert.equal(extra.status, 429, `the connection over max_connections_per_ip got ${extra.status}`);
+    // Every socket under the cap is still alive.
+    for (const c of open) {
+      c.send(frame(OP.PING, 'alive'));
+    }
+    await sleep(300);
+    for (const c of open) assert.ok(c.frames.some((f) => f.opcode === OP.PONG), 'socket under the cap answers');
+  } finally {
+    for (const c of open) c.end();
+  }
+  // Closed sockets free their slots.
+  await sleep(300);
+  await assertHealthy();
+});
+
+test('the daemon is still healthy after the whole suite', async () => {
+  const res = await fetch(`${s.daemonUrl}/health`);
+  assert.equal(res.status, 200);
+  await assertHealthy();
+});
