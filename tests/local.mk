@@ -38,7 +38,8 @@ INTEGRATION_TESTS = \
 	tests/integration/fcgi-todo.test.mjs \
 	tests/integration/fcgi-admin.test.mjs \
 	tests/integration/fcgi-run.test.mjs \
-	tests/integration/fcgi-apache.test.mjs
+	tests/integration/fcgi-apache.test.mjs \
+	tests/integration/fcgi-fcgid.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs
 MJS_LOG_COMPILER = $(NODE)

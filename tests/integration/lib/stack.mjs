@@ -419,9 +419,10 @@ export function fcgiRequest(addr, params, body = '') {
  * Start Debian's Apache 2.4 in front of a running stack, with its own config
  * file in s.dir and the shipped apache/wspulse.conf included as a user would
  * (addresses given with Define).  Returns {url, wsUrl, proc, log()}.
- * `extra` is appended to the server config (e.g. a mod_fcgid setup).
+ * `extra` is appended to the server config (e.g. a mod_fcgid setup);
+ * `snippet: false` leaves the shipped snippet out.
  */
-export async function startApache(s, { extra = '', modules = [] } = {}) {
+export async function startApache(s, { extra = '', modules = [], snippet = true } = {}) {
   const port = await freePort();
   const dir = path.join(s.dir, 'apache');
   fs.mkdirSync(dir, { recursive: true });
@@ -445,7 +446,7 @@ CustomLog "${dir}/access.log" plain
 Define WSPULSE_DAEMON 127.0.0.1:${s.daemonPort}
 Define WSPULSE_FCGI 127.0.0.1:${s.fcgiPort}
 Define WSPULSE_WWW ${path.join(srcdir, 'www')}
-Include "${path.join(builddir, 'apache/wspulse.conf')}"
+${snippet ? `Include "${path.join(builddir, 'apache/wspulse.conf')}"` : ''}
 ${extra}
 `);
   const r = run('/usr/sbin/apache2', ['-f', conf, '-t']);
