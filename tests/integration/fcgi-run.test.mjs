@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startStack, http, login, bin, start, stop, waitFor, freePort, fcgiRequest, run, writeConfig, tmpdir, sleep } from './lib/stack.mjs';
+import { startStack, http, login, bin, start, stop, waitFor, freePort, fcgiRequest, run, writeConfig, tmpdir, sleep, slow } from './lib/stack.mjs';
 
 let s, base, alice;
 before(async () => {
@@ -24,21 +24,21 @@ test('a request waiting on a row lock does not stall other requests', async () =
   const t = (await http(base, 'POST', '/api/1/helloTodo', { body: { title: 'locked one' } })).json.data;
   // Another session holds the row for 3 s.
   const holder = spawn('psql', [s.pg.conninfo, '-qtAX', '-c',
-    `BEGIN; SELECT id FROM wsp_hello_todos WHERE id = ${t.id} FOR UPDATE; SELECT pg_sleep(3); COMMIT;`], { stdio: 'ignore' });
+    `BEGIN; SELECT id FROM wsp_hello_todos WHERE id = ${t.id} FOR UPDATE; SELECT pg_sleep(${3 * slow}); COMMIT;`], { stdio: 'ignore' });
   const held = new Promise((r) => holder.on('exit', r));
-  await waitFor(() => Number(s.pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' AND state = 'active' AND pid <> pg_backend_pid()")) > 0, 5000, 'the lock holder');
+  await waitFor(() => Number(s.pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(%' AND state = 'active' AND pid <> pg_backend_pid()")) > 0, 5000, 'the lock holder');
   const t0 = Date.now();
   let slowDone = 0;
-  const slow = http(base, 'PUT', `/api/1/helloTodo/${t.id}/toggle`).then((r) => { slowDone = Date.now(); return r; });
-  await sleep(300);
+  const locked = http(base, 'PUT', `/api/1/helloTodo/${t.id}/toggle`).then((r) => { slowDone = Date.now(); return r; });
+  await sleep(300 * slow);
   for (const [m, p, opts] of [['GET', '/api/1/helloTodo'], ['GET', '/api/1/helloTodo/stats'], ['POST', '/api/1/helloTodo', { body: { title: 'not blocked' } }], ['GET', '/api/1/auth/me', { cookie: alice }]]) {
     const f0 = Date.now();
     const r = await http(base, m, p, opts);
     assert.equal(r.status, 200, `${m} ${p}: ${r.text}`);
-    assert.ok(Date.now() - f0 < 1000, `${m} ${p} took ${Date.now() - f0} ms`);
+    assert.ok(Date.now() - f0 < 1000 * slow, `${m} ${p} took ${Date.now() - f0} ms`);
   }
   assert.equal(slowDone, 0, 'the locked request is still waiting');
-  const r = await slow;
+  const r = await locked;
   await held;
   assert.equal(r.status, 200);
   assert.equal(r.json.data.completed, true);
