@@ -39,7 +39,9 @@ INTEGRATION_TESTS = \
 	tests/integration/fcgi-admin.test.mjs \
 	tests/integration/fcgi-run.test.mjs \
 	tests/integration/fcgi-apache.test.mjs \
-	tests/integration/fcgi-fcgid.test.mjs
+	tests/integration/fcgi-fcgid.test.mjs \
+	tests/integration/daemon-core.test.mjs \
+	tests/integration/daemon-ops.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs
 MJS_LOG_COMPILER = $(NODE)
@@ -50,6 +52,7 @@ AM_TESTS_ENVIRONMENT = \
 	export WSPULSE_BUILDDIR WSPULSE_SRCDIR PG_BINDIR NGINX;
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib/stack.mjs \
+	tests/integration/lib/rawclient.mjs \
 	tests/integration/lib/browser.mjs tests/package.json tests/package-lock.json
 
 # The protocol torture suite (issue 8).  Out of TESTS until wspulsed on main
@@ -81,3 +84,14 @@ check-valgrind: all $(check_PROGRAMS)
 	  $(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(INTEGRATION_TESTS)'
 .PHONY: check-valgrind
 EXTRA_DIST += tests/valgrind.supp
+
+# Test tools and modules used by the daemon's integration tests.
+check_PROGRAMS += tests/tools/wsp-mint-session
+tests_tools_wsp_mint_session_SOURCES = tests/tools/wsp-mint-session.c
+tests_tools_wsp_mint_session_LDADD = src/libwspcore.la
+check_LTLIBRARIES += tests/modules/test-module.la tests/modules/broken-module.la
+tests_modules_test_module_la_SOURCES = tests/modules/test-module.c
+tests_modules_test_module_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_modules_test_module_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_modules_broken_module_la_SOURCES = tests/modules/broken-module.c
+tests_modules_broken_module_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere

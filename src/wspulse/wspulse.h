@@ -1,19 +1,31 @@
 /* wspulse/wspulse.h - the module API of wspulsed.
  *
  * A site extends the daemon with a shared object listed in the config
- * (`modules = /path/to/mymod.so`).  The daemon dlopen()s it and calls its
- * `int wsp_module_init(wsp_server *srv)`, which registers namespaces.  A
- * module that fails to load, lacks wsp_module_init, or returns non-zero stops
- * start-up with its name and the reason.
+ * (`modules = /path/to/mymod.so`).  The daemon dlopen()s it at start-up and
+ * calls its `int wsp_module_init(wsp_server *srv)`, which registers
+ * namespaces.  A module that cannot be loaded, lacks wsp_module_init, or
+ * whose wsp_module_init returns non-zero stops start-up; the log names the
+ * module and the dlerror() text.  Build a module with
  *
- * Threading: every callback runs on the daemon's event-loop thread, and every
- * function here must be called from that thread (inside a callback or
- * wsp_module_init).  Callbacks must not block: no synchronous I/O, no sleep.
+ *     cc -shared -fPIC $(pkg-config --cflags wspulse) -o mymod.so mymod.c
+ *
+ * (the wsp_* functions are resolved from the daemon executable at load time;
+ * do not link a library).  src/modules/example-chat.c is a complete example.
+ *
+ * Threading: every callback runs on the daemon's single event-loop thread,
+ * and every function here must be called from that thread (inside a
+ * callback, a wsp_server_every() timer or wsp_module_init).  Callbacks must
+ * not block: no synchronous I/O, no sleep, no blocking database calls.
  *
  * json_t ownership (jansson): each function says whether it STEALS the
- * reference it is given (the caller must not json_decref it afterwards, even
- * on failure) or BORROWS it (the caller keeps it).  Values handed TO callbacks
- * are borrowed for the duration of the call: json_incref to keep them.
+ * reference it is given (the caller must not use or json_decref it
+ * afterwards, even on failure) or BORROWS it (the caller keeps it).  Values
+ * handed TO callbacks are borrowed for the duration of the call: json_incref
+ * them to keep them.  Functions returning json_t * return a NEW reference.
+ *
+ * Message envelopes are added by the framework: modules pass the `data`
+ * object only; clients receive {"success":true,"data":{...data,"username":U}}
+ * where U is the username given to the call ("" for system messages).
  */
 #ifndef WSPULSE_H
 #define WSPULSE_H
@@ -33,61 +45,91 @@ typedef struct wsp_namespace wsp_namespace; /* one per registered path */
 typedef struct wsp_client wsp_client;       /* one per connected socket */
 typedef struct wsp_user wsp_user;           /* the logged-in user of a socket */
 
-/* Handlers; all optional.  `user` is NULL for a client that is not logged in. */
+/* Options of a namespace; every member is optional (zero = off/none). */
 typedef struct wsp_namespace_opts {
-	bool require_auth;           /* refuse (401) sockets without a valid session */
-	const char *const *require_roles; /* NULL-terminated; any one suffices (403 otherwise) */
-	bool history;                /* keep broadcasts for ?since= catch-up */
+	/* Refuse the handshake with HTTP 401 without a valid session cookie. */
+	bool require_auth;
+	/* NULL-terminated role names; the user needs ANY one of them (HTTP 403
+	 * otherwise).  Non-empty roles imply require_auth.  Deep-copied. */
+	const char *const *require_roles;
+	/* Keep broadcasts in the PostgreSQL outbox so a reconnecting client
+	 * (?since=<id>) gets what it missed; every message then carries an id. */
+	bool history;
+	/* A socket was accepted; the welcome envelope has been sent.  `user` is
+	 * NULL for a client that is not logged in. */
 	void (*on_connect)(wsp_client *c, const wsp_user *user, void *ud);
-	/* `data` is the client's parsed JSON object with "username" stamped in
-	 * (borrowed).  Return 0, or non-zero to send the client an error
-	 * envelope with code 500 (the socket stays open). */
+	/* A client message: `data` is the parsed JSON object with "username"
+	 * stamped in (BORROWED).  Return 0, or non-zero to have the framework
+	 * send the client an error envelope with code 500 (the socket stays
+	 * open).  Application pings ({type:"ping"}) never reach this handler. */
 	int (*on_message)(wsp_client *c, json_t *data, const wsp_user *user, void *ud);
+	/* The socket is gone (the client may still be used for accessors, not
+	 * for sending). */
 	void (*on_disconnect)(wsp_client *c, const wsp_user *user, void *ud);
-	void *user_data;             /* passed as `ud` */
+	void *user_data;             /* passed to the handlers as `ud` */
 } wsp_namespace_opts;
 
-/* Register `path` (must start with /api/1/ws/, must not be registered yet).
- * `opts` is copied (require_roles deep-copied).  Returns the handle, or NULL
- * with the reason logged (and in *err_text if non-NULL, a static string). */
+/* Register `path`, which must start with /api/1/ws/ and not be registered
+ * yet.  `opts` (may be NULL) is copied.  Returns the handle (valid until the
+ * daemon exits), or NULL with the reason logged.  Only during
+ * wsp_module_init. */
 wsp_namespace *wsp_register_namespace(wsp_server *srv, const char *path,
 				      const wsp_namespace_opts *opts);
 
-/* Send `data` to every client of the namespace on EVERY daemon sharing the
- * database, wrapped as {success:true,data:{...,username}}.  `username` is
- * stamped into data ("" for system messages; NULL means "").  STEALS data.
- * Returns 0 or a negative code (data not an object, too large). */
+/* Send `data` (a JSON object; STOLEN) to every client of the namespace on
+ * EVERY daemon sharing the database, with `username` stamped (NULL = "").
+ * Serialised once; local clients get it at once, other daemons through
+ * PostgreSQL.  Returns 0, or a negative code (data not an object, out of
+ * memory). */
 int wsp_broadcast(wsp_namespace *ns, json_t *data, const char *username);
 
-/* Send `data` to every socket of this namespace whose clientId is
- * `client_id` (several tabs may share one uuid), wherever it is connected.
- * STEALS data.  Returns 0 or a negative code. */
+/* As wsp_broadcast, but only to this daemon's clients (e.g. per-daemon
+ * presence or stats pushes).  STEALS data. */
+int wsp_broadcast_local(wsp_namespace *ns, json_t *data, const char *username);
+
+/* Send `data` (STOLEN) to every socket of this namespace whose clientId is
+ * `client_id` (several tabs may share one uuid), on every daemon, with
+ * username "".  Returns 0 or a negative code. */
 int wsp_send_to_client(wsp_namespace *ns, const char *client_id, json_t *data);
 
-/* Send to this one socket only.  STEALS data. */
+/* Send `data` (STOLEN) to this one socket only, username "".  0 or negative. */
 int wsp_client_send(wsp_client *c, json_t *data);
 
-/* Statistics as in the spec's getStats(); NEW reference (caller decrefs). */
+/* Send this socket an error envelope {success:false,error,code,username:""}. */
+int wsp_client_send_error(wsp_client *c, int code, const char *text);
+
+/* Close this socket with a WebSocket close code (e.g. 1000, 4000-4999). */
+void wsp_client_close(wsp_client *c, int code, const char *reason);
+
+/* Statistics as in the spec's getStats(); NEW references (caller decrefs).
+ * wsp_namespace_stats: this daemon's entry for the namespace.
+ * wsp_server_stats: {uptime, totalMessages, daemons, namespaces, activityLog}
+ * summed over every live daemon sharing the database (from the snapshot
+ * rows, at most stats_interval old), or this daemon alone while PostgreSQL
+ * is unreachable. */
 json_t *wsp_namespace_stats(wsp_namespace *ns);
 json_t *wsp_server_stats(wsp_server *srv);
 
-/* Accessors; returned strings are valid while the client/user lives. */
+/* Accessors.  Returned strings are valid while the client/user lives. */
 const char *wsp_client_id(const wsp_client *c);
 wsp_namespace *wsp_client_namespace(const wsp_client *c);
+const wsp_user *wsp_client_user(const wsp_client *c);   /* NULL: not logged in */
 const char *wsp_namespace_path(const wsp_namespace *ns);
-int wsp_namespace_client_count(const wsp_namespace *ns);
+int wsp_namespace_client_count(const wsp_namespace *ns); /* this daemon's */
 const char *wsp_user_name(const wsp_user *u);   /* "" for NULL */
 bool wsp_user_has_role(const wsp_user *u, const char *role);
+const char *wsp_server_id(const wsp_server *srv); /* daemon id (config daemon_id) */
 
-/* Per-client module storage (e.g. the chosen emoji); owned by the module. */
+/* Per-client module storage (e.g. the chosen emoji).  The module owns the
+ * pointer and frees it in on_disconnect. */
 void wsp_client_set_data(wsp_client *c, void *p);
 void *wsp_client_get_data(const wsp_client *c);
 
 /* Call fn(srv, arg) every `ms` milliseconds on the loop thread until the
- * server stops.  Returns 0 or a negative code. */
+ * daemon stops.  Returns 0 or a negative code. */
 int wsp_server_every(wsp_server *srv, unsigned ms, void (*fn)(wsp_server *, void *), void *arg);
 
-/* Every module defines this. */
+/* Every module defines this; return 0 on success. */
 int wsp_module_init(wsp_server *srv);
 
 #ifdef __cplusplus

@@ -5,7 +5,7 @@
 // wspulsed, wspulse.fcgi and nginx with the shipped nginx/wspulse.conf, all on
 // free loopback ports.  Set WSPULSE_KEEP=1 to keep the temp dirs for
 // debugging, WSPULSE_TEST_URL to point simple tests at a running stack.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -124,6 +124,13 @@ export async function startPostgres({ schema = true } = {}) {
       if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
       return r.stdout.trim();
     },
+    /** As psql, without blocking the event loop (clients keep reading). */
+    psqlAsync(sql, db = 'wspulse') {
+      return new Promise((resolve, reject) => {
+        execFile('psql', [conninfo.replace('dbname=wspulse', `dbname=${db}`), '-qtAX', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+          { encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`psql: ${stderr}`)) : resolve(stdout.trim())));
+      });
+    },
     start() { const r = run(bin.pg, ['start', data]); if (r.status !== 0) throw new Error(r.stderr); },
     stopServer() { run(bin.pg, ['stop', data]); },
     async stop() {
@@ -165,8 +172,25 @@ async function httpOk(url) {
 }
 
 /**
+ * A signed session cookie for `user` without the REST login
+ * (tests/tools/wsp-mint-session inserts the wsp_sessions row).  Options:
+ * roles ("a,b", default: the user's roles), ttl (s), row (false: no row).
+ * Returns { cookie: 'wsp_session=...', value, sid }.
+ */
+export function mintSession(s, user, { roles, ttl, row = true } = {}) {
+  const args = ['-c', s.config, user];
+  if (roles !== undefined) args.push('--roles', roles);
+  if (ttl !== undefined) args.push('--ttl', String(ttl));
+  if (!row) args.push('--no-row');
+  const r = run(path.join(builddir, 'tests/tools/wsp-mint-session'), args);
+  if (r.status !== 0) throw new Error('wsp-mint-session: ' + r.stderr);
+  const [value, sid] = r.stdout.trim().split(' ');
+  return { cookie: `wsp_session=${value}`, value, sid };
+}
+
+/**
  * Start the whole stack.  Options: users [{name,password,roles}], config
- * (extra keys for both programs), nginx (default true).
+ * (extra keys for both programs), nginx (default true), fcgi (default true).
  * Returns { url, wsUrl, pg, dir, config, daemonPort, fcgiPort, ... , stop() }.
  */
 export async function startStack(opts = {}) {
@@ -261,7 +285,7 @@ http {
   };
   try {
     await s.startDaemon();
-    await s.startFcgi();
+    if (opts.fcgi !== false) await s.startFcgi();
     if (opts.nginx !== false) await s.startNginx();
   } catch (e) {
     const logs = ['wspulsed.log', 'wspulse.fcgi.log', 'nginx-error.log'].map((f) => `--- ${f}\n${s.log(f)}`).join('\n');

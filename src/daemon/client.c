@@ -1,0 +1,440 @@
+/* client.c - one socket: handshake rules, receive path, send queue, ping. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "daemon/access.h"
+#include "daemon/daemon.h"
+#include "daemon/envelope.h"
+#include "daemon/query.h"
+#include "log.h"
+
+#define SESSION_COOKIE "wsp_session"
+
+/* Copy a header into buf; NULL when absent or too long. */
+static const char *hdr(struct lws *wsi, enum lws_token_indexes t, char *buf, int len)
+{
+	int n = lws_hdr_total_length(wsi, t);
+
+	if (n <= 0 || n >= len || lws_hdr_copy(wsi, buf, len, t) < 0)
+		return NULL;
+	return buf;
+}
+
+static const char *custom_hdr(struct lws *wsi, const char *name, char *buf, int len)
+{
+	int n = lws_hdr_custom_length(wsi, name, (int)strlen(name));
+
+	if (n <= 0 || n >= len || lws_hdr_custom_copy(wsi, buf, len, name, (int)strlen(name)) < 0)
+		return NULL;
+	return buf;
+}
+
+/* The query string, re-joined with '&' from lws's fragments. */
+static void query_string(struct lws *wsi, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < 16; i++) {
+		char frag[256];
+		int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+
+		if (n <= 0)
+			break;
+		if (o + (size_t)n + 2 >= outsz)
+			break;
+		if (o)
+			out[o++] = '&';
+		memcpy(out + o, frag, (size_t)n);
+		o += (size_t)n;
+		out[o] = '\0';
+	}
+}
+
+void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
+{
+	const wsp_config *cfg = srv->cfg;
+	char path[256], origin[512], host[300], cookie[4096], peer[64], xri[64], xff[512], qs[1200],
+		val[128];
+	const char *o, *h, *ck;
+	long *count;
+
+	memset(hs, 0, sizeof(*hs));
+	hs->since = -1;
+	if (!hdr(wsi, WSI_TOKEN_GET_URI, path, sizeof(path)) ||
+	    !(hs->ns = wsp_nsreg_find(&srv->reg, path, strlen(path)))) {
+		hs->status = 404;
+		hs->why = "unknown namespace";
+		return;
+	}
+	if (srv->stopping) {
+		hs->status = 503;
+		hs->why = "shutting down";
+		return;
+	}
+	o = hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+	h = hdr(wsi, WSI_TOKEN_HOST, host, sizeof(host));
+	if (!wsp_origin_allowed(o, h, cfg->allowed_origins.v, cfg->allowed_origins.n)) {
+		hs->status = 403;
+		hs->why = "origin not allowed";
+		return;
+	}
+	/* Client address (per-address limit). */
+	peer[0] = '\0';
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	wsp_client_ip(peer, custom_hdr(wsi, "x-real-ip:", xri, sizeof(xri)),
+		      hdr(wsi, WSI_TOKEN_X_FORWARDED_FOR, xff, sizeof(xff)), hs->ip, sizeof(hs->ip));
+	if (srv->nclients >= cfg->max_connections) {
+		hs->status = 503;
+		hs->why = "too many connections";
+		return;
+	}
+	count = wsp_strmap_get(&srv->per_ip, hs->ip);
+	if (count && *count >= cfg->max_connections_per_ip) {
+		hs->status = 429;
+		hs->why = "too many connections from this address";
+		return;
+	}
+	/* Session cookie: verified by signature alone, so a page that has just
+	 * logged in is never refused for a row the daemon has not seen yet;
+	 * revocations arrive over NOTIFY and are kept in srv->revoked. */
+	ck = hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie));
+	if (ck) {
+		size_t vl;
+		const char *v = wsp_cookie_find(ck, SESSION_COOKIE, &vl);
+		wsp_token t;
+
+		if (v && wsp_token_verify(srv->secret, v, vl, wsp__now_ms() / 1000, &t) == 0 &&
+		    !wsp_strmap_get(&srv->revoked, t.sid)) {
+			hs->has_user = true;
+			snprintf(hs->user.name, sizeof(hs->user.name), "%s", t.username);
+			snprintf(hs->user.roles, sizeof(hs->user.roles), "%s", t.roles);
+			snprintf(hs->user.sid, sizeof(hs->user.sid), "%s", t.sid);
+			hs->user.exp = t.exp;
+		}
+	}
+	if (hs->ns->opts.require_auth && !hs->has_user) {
+		hs->status = 401;
+		hs->why = "not logged in";
+		return;
+	}
+	if (hs->ns->roles && hs->ns->roles[0]) {
+		bool ok = false;
+
+		for (int i = 0; hs->ns->roles[i] && !ok; i++)
+			ok = wsp_roles_has(hs->user.roles, hs->ns->roles[i]);
+		if (!ok) {
+			hs->status = 403;
+			hs->why = "role missing";
+			return;
+		}
+	}
+	query_string(wsi, qs, sizeof(qs));
+	if (wsp_query_get(qs, "uuid", val, sizeof(val)) < 0 || !wsp_uuid_parse(val, strlen(val), hs->id))
+		wsp_uuid_v4(hs->id);
+	if (wsp_query_get(qs, "since", val, sizeof(val)) >= 0 && wsp_query_id(val, &hs->since) < 0)
+		hs->since = -1;
+}
+
+static void ping_cb(lws_sorted_usec_list_t *sul);
+
+static void schedule_ping(wsp_client *c, long secs)
+{
+	lws_sul_schedule(c->srv->ctx, 0, &c->ping_sul, ping_cb, (lws_usec_t)secs * LWS_US_PER_SEC);
+}
+
+/* Protocol ping every ping_interval; no pong within pong_timeout: hang up. */
+static void ping_cb(lws_sorted_usec_list_t *sul)
+{
+	wsp_client *c = lws_container_of(sul, wsp_client, ping_sul);
+
+	if (!c->wsi)
+		return;
+	if (c->awaiting_pong) {
+		wsp_info(c->ns->path, "client %s: no pong within %ld s, closing", c->id,
+			 c->srv->cfg->pong_timeout);
+		c->closing = true;
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return;
+	}
+	c->want_ping = true;
+	c->awaiting_pong = true;
+	lws_callback_on_writable(c->wsi);
+	schedule_ping(c, c->srv->cfg->pong_timeout);
+}
+
+void wsp__client_pong(wsp_client *c)
+{
+	if (!c->awaiting_pong)
+		return;
+	c->awaiting_pong = false;
+	schedule_ping(c, c->srv->cfg->ping_interval);
+}
+
+wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handshake *hs)
+{
+	wsp_client *c = wsp_calloc(1, sizeof(*c));
+	wsp_namespace *ns = hs->ns;
+	json_t *welcome;
+
+	if (!c)
+		return NULL;
+	c->srv = srv;
+	c->ns = ns;
+	c->wsi = wsi;
+	c->refs = 1;
+	memcpy(c->id, hs->id, sizeof(c->id));
+	c->has_user = hs->has_user;
+	c->user = hs->user;
+	memcpy(c->ip, hs->ip, sizeof(c->ip));
+	c->since = hs->since;
+	c->replay_live_min = -1;
+	wsp_msgq_init(&c->q, (size_t)srv->cfg->send_queue_max_bytes,
+		      (unsigned)srv->cfg->send_queue_max_messages);
+	wsp_rate_init(&c->rate, srv->cfg->rate_limit, wsp__mono_ms());
+	c->next = ns->clients;
+	if (ns->clients)
+		ns->clients->prev = c;
+	ns->clients = c;
+	ns->nclients++;
+	srv->nclients++;
+	wsp_strmap_add(&srv->per_ip, c->ip, 1);
+	schedule_ping(c, srv->cfg->ping_interval);
+	wsp_debug(ns->path, "client %s connected from %s (%s)", c->id, c->ip,
+		  c->has_user ? c->user.name : "anonymous");
+	welcome = json_pack("{s:s, s:s, s:s}", "type", "connected", "clientId", c->id, "namespace",
+			    ns->path);
+	if (welcome) {
+		wsp_msg *m;
+
+		if (wsp_envelope_stamp(welcome, c->has_user ? c->user.name : "") == 0 &&
+		    (m = wsp_envelope_success(welcome, -1))) {
+			wsp__client_push(c, m);
+			wsp_msg_unref(m);
+		}
+		json_decref(welcome);
+	}
+	if (ns->opts.history && c->since >= 0)
+		wsp__relay_client_since(c);
+	if (ns->opts.on_connect)
+		ns->opts.on_connect(c, c->has_user ? &c->user : NULL, ns->opts.user_data);
+	return c;
+}
+
+void wsp_client_close(wsp_client *c, int code, const char *reason)
+{
+	if (!c || !c->wsi || c->closing)
+		return;
+	c->closing = true;
+	c->close_code = code;
+	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
+	wsp_msgq_cleanup(&c->q);
+	lws_callback_on_writable(c->wsi);
+	/* A peer that never reads never lets us write the close frame. */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 1);
+}
+
+int wsp__client_push(wsp_client *c, wsp_msg *m)
+{
+	int rc;
+
+	if (!c->wsi || c->closing)
+		return 0;
+	rc = wsp_msgq_push(&c->q, m);
+	if (rc == WSP_ERR_LIMIT) {
+		c->ns->counters.dropped++;
+		wsp_warn(c->ns->path, "client %s: send queue full (%u messages, %zu bytes), closing 1008",
+			 c->id, c->q.count, c->q.bytes);
+		wsp_client_close(c, 1008, "send queue full");
+		return rc;
+	}
+	if (rc == 0)
+		lws_callback_on_writable(c->wsi);
+	return rc;
+}
+
+static void send_error(wsp_client *c, int code, const char *text, json_t *extra)
+{
+	wsp_msg *m = wsp_envelope_error(code, text, extra);
+
+	if (m) {
+		wsp__client_push(c, m);
+		wsp_msg_unref(m);
+	}
+}
+
+/* One whole message from the client. */
+static void handle_message(wsp_client *c)
+{
+	wsp_namespace *ns = c->ns;
+	wsp_error err;
+	json_t *data;
+	long wait;
+
+	if (c->rx_oversize) {
+		char text[96];
+
+		snprintf(text, sizeof(text), "message too large (limit %ld bytes)",
+			 c->srv->cfg->max_message_bytes);
+		send_error(c, 413, text, NULL);
+		return;
+	}
+	wsp_error_init(&err);
+	if (wsp_envelope_parse(c->rx ? c->rx : "", c->rx_len, &data, &err) < 0) {
+		send_error(c, 400, err.text, NULL);
+		return;
+	}
+	/* Application pings are the framework's business: answered, not
+	 * counted, not shown to handlers, not rate limited. */
+	if (wsp_envelope_is_ping(data)) {
+		json_t *pong = json_pack("{s:s}", "type", "pong");
+		wsp_msg *m;
+
+		if (pong && wsp_envelope_stamp(pong, c->has_user ? c->user.name : "") == 0 &&
+		    (m = wsp_envelope_success(pong, -1))) {
+			wsp__client_push(c, m);
+			wsp_msg_unref(m);
+		}
+		json_decref(pong);
+		json_decref(data);
+		return;
+	}
+	wait = wsp_rate_take(&c->rate, c->srv->cfg->rate_limit, wsp__mono_ms());
+	if (wait > 0) {
+		json_t *extra = json_pack("{s:i}", "retryAfterMs", (int)wait);
+
+		send_error(c, 429, "rate limit exceeded", extra);
+		json_decref(extra);
+		json_decref(data);
+		return;
+	}
+	wsp_envelope_stamp(data, c->has_user ? c->user.name : "");
+	wsp__ns_count(ns, wsp_envelope_type(data), c->has_user ? c->user.name : "", data);
+	if (ns->opts.on_message &&
+	    ns->opts.on_message(c, data, c->has_user ? &c->user : NULL, ns->opts.user_data) != 0) {
+		wsp_warn(ns->path, "handler failed for a '%s' message from %s", wsp_envelope_type(data), c->id);
+		send_error(c, 500, "handler failed", NULL);
+	}
+	json_decref(data);
+}
+
+int wsp__client_rx(wsp_client *c, const char *in, size_t len, bool first, bool final,
+		   size_t remaining)
+{
+	const wsp_config *cfg = c->srv->cfg;
+
+	if (c->closing)
+		return 0;
+	if (first) {
+		c->rx_len = c->rx_total = 0;
+		c->rx_oversize = false;
+	}
+	c->rx_total += len;
+	if (c->rx_total + remaining > (size_t)cfg->max_frame_bytes) {
+		wsp_warn(c->ns->path, "client %s: message over %ld bytes, closing 1009", c->id,
+			 cfg->max_frame_bytes);
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+				 (unsigned char *)"message too big", 15);
+		return -1;
+	}
+	if (c->rx_total > (size_t)cfg->max_message_bytes) {
+		c->rx_oversize = true;
+		c->rx_len = 0;
+	} else if (len) {
+		if (c->rx_len + len + 1 > c->rx_cap) {
+			size_t ncap = c->rx_len + len + 1 + (first && final ? 0 : 4096);
+			char *p = wsp_realloc(c->rx, ncap);
+
+			if (!p)
+				return -1;
+			c->rx = p;
+			c->rx_cap = ncap;
+		}
+		memcpy(c->rx + c->rx_len, in, len);
+		c->rx_len += len;
+	}
+	if (final && remaining == 0) {
+		handle_message(c);
+		c->rx_len = c->rx_total = 0;
+		c->rx_oversize = false;
+		/* Large reassembly buffers are not kept around. */
+		if (c->rx_cap > 16384) {
+			wsp_free(c->rx);
+			c->rx = NULL;
+			c->rx_cap = 0;
+		}
+	}
+	return 0;
+}
+
+int wsp__client_writable(wsp_client *c)
+{
+	unsigned char buf[LWS_PRE + 16];
+	/* lws 4.1.6 drops EMPTY pongs without a callback, so our pings carry a
+	 * payload the client must echo. */
+	static const char ping_payload[] = "wsp";
+	wsp_msg *m;
+
+	if (c->closing && c->close_code) {
+		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+				 (unsigned char *)c->close_reason, strlen(c->close_reason));
+		return -1;
+	}
+	if (c->closing)
+		return 0;
+	if (c->want_ping) {
+		c->want_ping = false;
+		memcpy(buf + LWS_PRE, ping_payload, 3);
+		if (lws_write(c->wsi, buf + LWS_PRE, 3, LWS_WRITE_PING) < 3)
+			return -1;
+		if (c->q.count)
+			lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	m = wsp_msgq_peek(&c->q);
+	if (!m)
+		return 0;
+	if (lws_write(c->wsi, wsp_msg_payload(m), m->len, LWS_WRITE_TEXT) < (int)m->len)
+		return -1;
+	wsp_msgq_pop(&c->q);
+	if (c->q.count || c->want_ping)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+void wsp__client_unref(wsp_client *c)
+{
+	if (c && --c->refs == 0) {
+		wsp_msgq_cleanup(&c->q);
+		wsp_free(c->rx);
+		wsp_free(c);
+	}
+}
+
+void wsp__client_closed(wsp_client *c)
+{
+	wsp_namespace *ns = c->ns;
+	wsp_server *srv = c->srv;
+
+	lws_sul_cancel(&c->ping_sul);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ns->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	ns->nclients--;
+	srv->nclients--;
+	wsp_strmap_add(&srv->per_ip, c->ip, -1);
+	c->wsi = NULL;
+	wsp_msgq_cleanup(&c->q);
+	wsp_debug(ns->path, "client %s disconnected", c->id);
+	if (ns->opts.on_disconnect)
+		ns->opts.on_disconnect(c, c->has_user ? &c->user : NULL, ns->opts.user_data);
+	wsp__client_unref(c);
+}

@@ -1,0 +1,189 @@
+/* daemon.h - wspulsed internals shared by its files (not installed).
+ *
+ *   server.c   the server object, namespaces, the module API, stats
+ *   client.c   one socket: handshake rules, receive path, send queue, ping
+ *   relay.c    everything that crosses PostgreSQL: outbox delivery and
+ *              replay, module broadcasts between daemons, session
+ *              revocation, stats snapshots, history catch-up
+ *   bus.c      the non-blocking libpq connection inside the lws loop
+ *   proto.c    the lws protocol callback (a thin switch) and the context
+ *   builtin.c  the built-in namespaces; modules.c  dlopen of site modules
+ */
+#ifndef WSP_DAEMON_H
+#define WSP_DAEMON_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+#include <libwebsockets.h>
+
+#include "conf.h"
+#include "error.h"
+#include "secret.h"
+#include "token.h"
+#include "wspulse/wspulse.h"
+
+#include "daemon/idwin.h"
+#include "daemon/msgq.h"
+#include "daemon/nsreg.h"
+#include "daemon/rate.h"
+#include "daemon/stats.h"
+#include "daemon/strmap.h"
+#include "daemon/uuid.h"
+
+_Static_assert(WSP_MSG_PRE >= LWS_PRE, "wsp_msg headroom must cover LWS_PRE");
+
+struct wsp_bus;
+
+/* The logged-in user of a socket, from the verified session cookie. */
+struct wsp_user {
+	char name[WSP_USERNAME_MAX + 1];
+	char roles[WSP_ROLES_MAX + 1];
+	char sid[WSP_SID_LEN + 1];
+	long long exp;
+};
+
+/* One per registered path. */
+struct wsp_namespace {
+	wsp_server *srv;
+	char *path;
+	wsp_namespace_opts opts;     /* require_roles points at `roles` */
+	char **roles;
+	wsp_client *clients;         /* doubly linked, this daemon's sockets */
+	int nclients;
+	wsp_ns_counters counters;
+};
+
+/* One per connected socket (created at LWS_CALLBACK_ESTABLISHED). */
+struct wsp_client {
+	wsp_server *srv;
+	wsp_namespace *ns;
+	struct lws *wsi;             /* NULL once the socket is closed */
+	wsp_client *prev, *next;
+	unsigned refs;               /* the socket + pending queries about it */
+	char id[WSP_UUID_LEN + 1];
+	bool has_user;
+	wsp_user user;
+	char ip[64];
+	wsp_msgq q;
+	wsp_rate rate;
+	char *rx;                    /* message being reassembled */
+	size_t rx_len, rx_cap, rx_total;
+	bool rx_oversize;
+	void *data;                  /* module storage */
+	bool closing;
+	int close_code;
+	char close_reason[64];
+	bool want_ping, awaiting_pong;
+	lws_sorted_usec_list_t ping_sul;
+	long long since;             /* ?since=, -1 if absent */
+	bool replaying;
+	long long replay_live_min;   /* smallest live id sent during replay */
+};
+
+/* What the handshake rules decided for one upgrade request. */
+typedef struct wsp_handshake {
+	int status;                  /* 0 = accept, else the HTTP status */
+	const char *why;
+	wsp_namespace *ns;
+	bool has_user;
+	wsp_user user;
+	char ip[64];
+	char id[WSP_UUID_LEN + 1];
+	long long since;
+} wsp_handshake;
+
+typedef struct wsp_timer {
+	lws_sorted_usec_list_t sul;
+	wsp_server *srv;
+	unsigned ms;
+	void (*fn)(wsp_server *, void *);
+	void *arg;
+	struct wsp_timer *next;
+} wsp_timer;
+
+/* The daemon; one per process. */
+struct wsp_server {
+	const wsp_config *cfg;
+	const wsp_secret *secret;
+	char id[128];
+	char host[128];
+	long long started_ms;
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	wsp_nsreg reg;
+	wsp_namespace **nss;         /* registration order */
+	int nns;
+	bool registering;            /* wsp_register_namespace allowed */
+	long nclients;
+	unsigned long long total_messages;
+	wsp_activity activity;
+	wsp_strmap per_ip;
+	wsp_strmap revoked;          /* sid -> 1 (logout/deleted/expired) or 2 (roles) */
+	wsp_timer *timers;
+	/* shutdown */
+	volatile int sig_term, sig_hup;
+	bool stopping, exit_loop;
+	long long stop_deadline_ms;
+	lws_sorted_usec_list_t stop_sul, sweep_sul, stats_sul, flush_sul, gc_sul;
+	/* relay state */
+	struct wsp_bus *bus;
+	bool floor_known;
+	wsp_idwin seen;
+	long long replay_from;
+	char *fetch_ids;             /* "{1,2,3" being collected */
+	bool fetch_queued;
+	json_t *batch;               /* pending module broadcasts (array) */
+	size_t batch_bytes;
+	bool flush_scheduled;
+	json_t *cluster;             /* last summed stats, NULL if none */
+	long long cluster_ms;
+};
+
+/* clocks */
+long long wsp__now_ms(void);          /* wall clock, ms */
+long long wsp__mono_ms(void);         /* monotonic, ms */
+
+/* server.c */
+wsp_server *wsp__server_new(const wsp_config *cfg, const wsp_secret *secret, wsp_error *err);
+int wsp__server_declare_namespaces(wsp_server *srv, wsp_error *err);
+void wsp__server_free(wsp_server *srv);
+void wsp__server_stop(wsp_server *srv);         /* begin the SIGTERM sequence */
+void wsp__server_signals(wsp_server *srv);      /* act on flags set by signal handlers */
+json_t *wsp__local_stats(wsp_server *srv);       /* getStats() without "daemons" */
+void wsp__ns_count(wsp_namespace *ns, const char *type, const char *username, json_t *data);
+/* Send one serialised message to the namespace's local clients; client_id
+ * NULL = all.  `id` >= 0 marks an outbox message (for ?since= replays). */
+void wsp__ns_send(wsp_namespace *ns, wsp_msg *m, const char *client_id, long long id);
+
+/* client.c */
+void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs);
+wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handshake *hs);
+int wsp__client_rx(wsp_client *c, const char *in, size_t len, bool first, bool final,
+		   size_t remaining);
+int wsp__client_writable(wsp_client *c);
+void wsp__client_pong(wsp_client *c);
+void wsp__client_closed(wsp_client *c);
+int wsp__client_push(wsp_client *c, wsp_msg *m);  /* queue; closes 1008 when full */
+void wsp__client_unref(wsp_client *c);
+
+/* relay.c */
+int wsp__relay_start(wsp_server *srv);
+void wsp__relay_stop(wsp_server *srv);
+/* Cross-daemon part of a module broadcast (local delivery is done). */
+void wsp__relay_broadcast(wsp_namespace *ns, json_t *data, const char *username,
+			  const char *client_id);
+/* A history namespace: insert into the outbox, deliver when the id is known. */
+int wsp__relay_history(wsp_namespace *ns, json_t *data, const char *username,
+		       const char *client_id);
+void wsp__relay_client_since(wsp_client *c);
+void wsp__relay_stats_tick(wsp_server *srv);
+
+/* proto.c */
+int wsp__lws_start(wsp_server *srv, wsp_error *err);
+
+/* builtin.c / modules.c */
+int wsp__builtin_init(wsp_server *srv);
+int wsp__modules_load(wsp_server *srv, wsp_error *err);
+
+#endif

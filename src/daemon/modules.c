@@ -1,0 +1,35 @@
+/* modules.c - site modules: dlopen() each `modules =` entry in config order
+ * and call its wsp_module_init().  Any failure stops start-up with the
+ * module's path and the dlerror() text.  Modules stay loaded for the life of
+ * the process (their namespaces hold pointers into them). */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <string.h>
+
+#include "daemon/daemon.h"
+#include "log.h"
+
+int wsp__modules_load(wsp_server *srv, wsp_error *err)
+{
+	for (int i = 0; i < srv->cfg->modules.n; i++) {
+		const char *path = srv->cfg->modules.v[i];
+		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		int (*init)(wsp_server *);
+		const char *e;
+
+		if (!h)
+			return wsp_error_set(err, WSP_ERR_INVALID, "module %s: cannot load: %s", path, dlerror());
+		dlerror();
+		*(void **)&init = dlsym(h, "wsp_module_init");
+		e = dlerror();
+		if (e || !init)
+			return wsp_error_set(err, WSP_ERR_INVALID, "module %s: no wsp_module_init: %s", path,
+					     e ? e : "symbol is NULL");
+		if (init(srv) != 0)
+			return wsp_error_set(err, WSP_ERR_INVALID, "module %s: wsp_module_init failed (see the log above)",
+					     path);
+		wsp_info(NULL, "module %s loaded", path);
+	}
+	return 0;
+}

@@ -1,0 +1,161 @@
+/* proto.c - the lws side of wspulsed: the context, and one protocol
+ * callback that is a thin switch onto plain functions in client.c.
+ *
+ * Handshake refusals are real HTTP statuses: lws 4.1.6 offers
+ * LWS_CALLBACK_HTTP_CONFIRM_UPGRADE, called with the request headers before
+ * it answers "101"; we run the handshake rules there and, to refuse, write a
+ * status with lws_return_http_status() and return 1 ("headers already
+ * sent").  The rules run again at ESTABLISHED (lws frees the HTTP-time
+ * per-session data when it binds the ws protocol), where they only fail if
+ * the state changed in between (then: close 4401/4403). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/bus.h"
+#include "daemon/daemon.h"
+#include "log.h"
+
+/* Per-socket data lws allocates for us. */
+struct pss {
+	wsp_client *c;
+};
+
+static wsp_server *the_server;
+
+static int send_json(struct lws *wsi, unsigned status, const char *body)
+{
+	unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
+	size_t n = strlen(body);
+
+	if (lws_add_http_common_headers(wsi, status, "application/json", n, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	if (lws_write(wsi, (unsigned char *)body, n, LWS_WRITE_HTTP_FINAL) != (int)n)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	struct pss *pss = user;
+	wsp_server *srv = the_server;
+	wsp_handshake hs;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		if (strcmp((const char *)in, "/health") == 0)
+			return send_json(wsi, 200, srv->stopping ?
+				"{\"success\":true,\"data\":{\"status\":\"stopping\",\"program\":\"wspulsed\"}}" :
+				"{\"success\":true,\"data\":{\"status\":\"ok\",\"program\":\"wspulsed\"}}");
+		return send_json(wsi, 404, "{\"success\":false,\"error\":\"not found\",\"code\":404,\"username\":\"\"}");
+
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		if (strcmp((const char *)in, "websocket") != 0)
+			return -1;
+		wsp__handshake(srv, wsi, &hs);
+		if (!hs.status)
+			return 0;
+		wsp_info(hs.ns ? hs.ns->path : NULL, "handshake refused: %d %s (%s)", hs.status, hs.why, hs.ip);
+		if (lws_return_http_status(wsi, (unsigned)hs.status, hs.why))
+			return -1;
+		return 1;
+
+	case LWS_CALLBACK_ESTABLISHED:
+		wsp__handshake(srv, wsi, &hs);
+		if (hs.status) {
+			lws_close_reason(wsi, hs.status == 401 ? 4401 : hs.status == 403 ? 4403 : LWS_CLOSE_STATUS_POLICY_VIOLATION,
+					 (unsigned char *)hs.why, strlen(hs.why));
+			return -1;
+		}
+		pss->c = wsp__client_open(srv, wsi, &hs);
+		return pss->c ? 0 : -1;
+
+	case LWS_CALLBACK_RECEIVE:
+		if (!pss->c)
+			return -1;
+		return wsp__client_rx(pss->c, in, len, lws_is_first_fragment(wsi),
+				      lws_is_final_fragment(wsi), lws_remaining_packet_payload(wsi));
+
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (pss->c)
+			wsp__client_pong(pss->c);
+		return 0;
+
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return pss->c ? wsp__client_writable(pss->c) : -1;
+
+	case LWS_CALLBACK_CLOSED:
+		if (pss->c)
+			wsp__client_closed(pss->c);
+		pss->c = NULL;
+		return 0;
+
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (srv)
+			wsp__server_signals(srv);
+		return 0;
+
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static struct lws_protocols protocols[] = {
+	{ "wspulse", callback, sizeof(struct pss), 16384, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the bus protocol, filled in below */
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+void wsp__server_start_timers(wsp_server *srv);
+
+int wsp__lws_start(wsp_server *srv, wsp_error *err)
+{
+	struct lws_context_creation_info info;
+	const wsp_config *cfg = srv->cfg;
+	static char iface[256];
+	int port = 0;
+
+	the_server = srv;
+	protocols[1] = wsp_bus_protocol;
+	memset(&info, 0, sizeof(info));
+	/* VALIDATE_UTF8: invalid text frames are closed with 1007 by lws. */
+	info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
+		       LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	if (strncmp(cfg->listen, "unix:", 5) == 0) {
+		snprintf(iface, sizeof(iface), "%s", cfg->listen + 5);
+		unlink(iface);
+		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
+	} else {
+		char *colon;
+
+		snprintf(iface, sizeof(iface), "%s", cfg->listen);
+		colon = strrchr(iface, ':');
+		if (!colon || (port = atoi(colon + 1)) <= 0 || port > 65535)
+			return wsp_error_set(err, WSP_ERR_INVALID,
+					     "listen must be HOST:PORT or unix:PATH, not '%s'", cfg->listen);
+		*colon = '\0';
+		if (iface[0] == '[' && colon > iface + 1 && colon[-1] == ']') {
+			memmove(iface, iface + 1, strlen(iface));
+			iface[strlen(iface) - 1] = '\0';
+		}
+	}
+	info.port = port;
+	info.iface = *iface ? iface : NULL;
+	info.protocols = protocols;
+	info.timeout_secs = (unsigned)cfg->handshake_timeout;
+	info.fd_limit_per_thread = 0;
+	srv->ctx = lws_create_context(&info);
+	if (!srv->ctx)
+		return wsp_error_set(err, WSP_ERR_IO, "cannot create the libwebsockets context");
+	info.vhost_name = "wspulse";
+	srv->vh = lws_create_vhost(srv->ctx, &info);
+	if (!srv->vh)
+		return wsp_error_set(err, WSP_ERR_IO, "cannot listen on %s", cfg->listen);
+	wsp__server_start_timers(srv);
+	return 0;
+}

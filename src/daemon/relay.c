@@ -1,0 +1,584 @@
+/* relay.c - everything that crosses PostgreSQL.
+ *
+ *   wsp_outbox   NOTIFY '<id>' on commit of an outbox row (REST broadcasts,
+ *                large module broadcasts, every history-namespace message).
+ *                We fetch the rows by id, deliver each once (idwin), and
+ *                after a reconnect replay `id > floor`.
+ *   wsp_bcast    module broadcasts that fit a NOTIFY: a JSON array of
+ *                {"o":origin,"n":namespace,"c":clientId|null,"u":username,
+ *                 "d":data}, batched per loop turn, no table write at all.
+ *   wsp_session  'revoke:<sid>:<reason>': close that session's sockets.
+ *
+ * Plus the stats snapshot row every stats_interval, the cluster-wide sum read
+ * back for jpulse-ws-status, and outbox garbage collection.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "daemon/bus.h"
+#include "daemon/daemon.h"
+#include "daemon/envelope.h"
+#include "log.h"
+
+#define NOTIFY_MAX 7800     /* PostgreSQL's NOTIFY payload limit is 8000 bytes */
+#define REPLAY_BATCH 500
+#define ROW_COLS "id, namespace, payload, username, coalesce(client_id, ''), client_id IS NULL, origin"
+
+static const char *const channels[] = { "wsp_outbox", "wsp_session", "wsp_bcast", NULL };
+
+static void replay(wsp_server *srv, long long from);
+
+/* Deliver one message (data STOLEN) to local clients, counted in stats. */
+static void deliver(wsp_namespace *ns, json_t *data, const char *username, const char *client_id,
+		    long long id)
+{
+	wsp_msg *m;
+
+	if (wsp_envelope_stamp(data, username) == 0 && (m = wsp_envelope_success(data, id))) {
+		wsp__ns_count(ns, wsp_envelope_type(data), username, data);
+		wsp__ns_send(ns, m, client_id, id);
+		wsp_msg_unref(m);
+	}
+	json_decref(data);
+}
+
+/* One outbox row: deliver unless seen or ours. */
+static void deliver_row(wsp_server *srv, const wsp_bus_res *r, int i)
+{
+	long long id = atoll(wsp_bus_get(r, i, 0));
+	const char *path = wsp_bus_get(r, i, 1), *payload = wsp_bus_get(r, i, 2);
+	const char *username = wsp_bus_get(r, i, 3), *cid = wsp_bus_get(r, i, 4);
+	bool all = strcmp(wsp_bus_get(r, i, 5), "t") == 0;
+	const char *origin = wsp_bus_get(r, i, 6);
+	wsp_namespace *ns;
+	json_t *data;
+
+	if (!wsp_idwin_mark(&srv->seen, id) || strcmp(origin, srv->id) == 0)
+		return;
+	ns = wsp_nsreg_find(&srv->reg, path, strlen(path));
+	if (!ns)
+		return;
+	data = wsp_envelope_from_payload(payload, strlen(payload), username);
+	if (!data) {
+		wsp_warn(path, "outbox row %lld: payload is not a JSON object, skipped", id);
+		return;
+	}
+	deliver(ns, data, username, all ? NULL : cid, id);
+}
+
+static void replay_done(void *arg, const wsp_bus_res *r, const char *error)
+{
+	wsp_server *srv = arg;
+	int n = wsp_bus_nrows(r);
+
+	if (!r)
+		return;  /* the connection dropped: the next `up` replays again */
+	for (int i = 0; i < n; i++)
+		deliver_row(srv, r, i);
+	if (n == REPLAY_BATCH)
+		replay(srv, atoll(wsp_bus_get(r, n - 1, 0)));
+	else if (n)
+		wsp_info("bus", "replayed outbox up to id %s", wsp_bus_get(r, n - 1, 0));
+}
+
+static void replay(wsp_server *srv, long long from)
+{
+	char f[32];
+	const char *p[1] = { f };
+
+	snprintf(f, sizeof(f), "%lld", from);
+	wsp_bus_query(srv->bus, "SELECT " ROW_COLS " FROM wsp_outbox WHERE id > $1::bigint ORDER BY id LIMIT 500",
+		      1, p, replay_done, srv);
+}
+
+static void floor_done(void *arg, const wsp_bus_res *r, const char *error)
+{
+	wsp_server *srv = arg;
+
+	if (!r)
+		return;
+	wsp_idwin_init(&srv->seen, atoll(wsp_bus_get(r, 0, 0)));
+	srv->floor_known = true;
+	wsp_debug("bus", "outbox floor %lld", srv->seen.floor);
+	replay(srv, srv->seen.floor);
+}
+
+static void fetch_done(void *arg, const wsp_bus_res *r, const char *error);
+
+/* Queue one fetch of the ids collected so far. */
+static void fetch_more(wsp_server *srv)
+{
+	char *ids = srv->fetch_ids;
+	const char *p[1];
+	size_t n;
+
+	if (srv->fetch_queued || !ids)
+		return;
+	srv->fetch_ids = NULL;
+	n = strlen(ids);
+	ids[n] = '}';   /* room was reserved */
+	ids[n + 1] = '\0';
+	p[0] = ids;
+	if (wsp_bus_query(srv->bus, "SELECT " ROW_COLS " FROM wsp_outbox WHERE id = ANY($1::bigint[]) ORDER BY id",
+			  1, p, fetch_done, srv) == 0)
+		srv->fetch_queued = true;
+	wsp_free(ids);
+}
+
+static void fetch_done(void *arg, const wsp_bus_res *r, const char *error)
+{
+	wsp_server *srv = arg;
+
+	srv->fetch_queued = false;
+	for (int i = 0; i < wsp_bus_nrows(r); i++)
+		deliver_row(srv, r, i);
+	if (r)
+		fetch_more(srv);   /* ids that arrived meanwhile */
+}
+
+static void on_outbox_notify(wsp_server *srv, const char *payload)
+{
+	size_t have = srv->fetch_ids ? strlen(srv->fetch_ids) : 0, add = strlen(payload);
+	char *p;
+
+	if (!*payload || strspn(payload, "0123456789") != add || add > 20)
+		return;
+	if (srv->floor_known && wsp_idwin_seen(&srv->seen, atoll(payload)))
+		return;
+	p = wsp_realloc(srv->fetch_ids, have + add + 4);
+	if (!p)
+		return;
+	if (!have)
+		p[have++] = '{';
+	else
+		p[have++] = ',';
+	memcpy(p + have, payload, add + 1);
+	srv->fetch_ids = p;
+	fetch_more(srv);
+}
+
+static void revoke_sid(wsp_server *srv, const char *sid, const char *reason)
+{
+	int code = strcmp(reason, "roles") == 0 ? 4403 : 4401;
+	int closed = 0;
+
+	wsp_strmap_set(&srv->revoked, sid, code);
+	for (int i = 0; i < srv->nns; i++) {
+		wsp_namespace *ns = srv->nss[i];
+
+		if (!ns->opts.require_auth)
+			continue;
+		for (wsp_client *c = ns->clients; c; c = c->next)
+			if (c->has_user && strcmp(c->user.sid, sid) == 0) {
+				wsp_client_close(c, code, code == 4403 ? "roles changed" : "session ended");
+				closed++;
+			}
+	}
+	if (closed)
+		wsp_info(NULL, "session %.8s... revoked (%s): closed %d socket%s with %d", sid, reason,
+			 closed, closed == 1 ? "" : "s", code);
+}
+
+static void revoked_done(void *arg, const wsp_bus_res *r, const char *error)
+{
+	wsp_server *srv = arg;
+
+	if (!r)
+		return;
+	wsp_strmap_cleanup(&srv->revoked);
+	for (int i = 0; i < wsp_bus_nrows(r); i++)
+		revoke_sid(srv, wsp_bus_get(r, i, 0), wsp_bus_get(r, i, 1));
+}
+
+static void on_bcast(wsp_server *srv, const char *payload)
+{
+	json_t *arr = json_loads(payload, 0, NULL), *it;
+	size_t i;
+
+	json_array_foreach(arr, i, it) {
+		const char *o = json_string_value(json_object_get(it, "o"));
+		const char *n = json_string_value(json_object_get(it, "n"));
+		const char *c = json_string_value(json_object_get(it, "c"));
+		const char *u = json_string_value(json_object_get(it, "u"));
+		json_t *d = json_object_get(it, "d");
+		wsp_namespace *ns;
+
+		if (!o || !n || !json_is_object(d) || strcmp(o, srv->id) == 0)
+			continue;
+		ns = wsp_nsreg_find(&srv->reg, n, strlen(n));
+		if (ns)
+			deliver(ns, json_incref(d), u ? u : "", c, -1);
+	}
+	json_decref(arr);
+}
+
+static void bus_up(void *arg)
+{
+	wsp_server *srv = arg;
+	char start[32];
+	const char *p[1] = { start };
+
+	wsp_bus_query(srv->bus, "SELECT id, coalesce(revoke_reason, 'logout') FROM wsp_sessions "
+				"WHERE revoked_at IS NOT NULL AND expires_at > now()", 0, NULL, revoked_done, srv);
+	if (!srv->floor_known) {
+		/* First contact: everything committed since this daemon started is
+		 * new to it (a DB that was down at start-up is caught up here). */
+		snprintf(start, sizeof(start), "%.3f", srv->started_ms / 1000.0);
+		wsp_bus_query(srv->bus, "SELECT coalesce(max(id), 0) FROM wsp_outbox WHERE created_at < to_timestamp($1::float8)",
+			      1, p, floor_done, srv);
+	} else {
+		replay(srv, srv->seen.floor);
+	}
+	wsp__relay_stats_tick(srv);
+}
+
+static void bus_down(void *arg)
+{
+	wsp_server *srv = arg;
+
+	srv->fetch_queued = false;
+	wsp_free(srv->fetch_ids);
+	srv->fetch_ids = NULL;
+	json_decref(srv->batch);
+	srv->batch = NULL;
+	srv->batch_bytes = 0;
+}
+
+static void bus_notify(void *arg, const char *channel, const char *payload)
+{
+	wsp_server *srv = arg;
+
+	if (strcmp(channel, "wsp_outbox") == 0) {
+		on_outbox_notify(srv, payload);
+	} else if (strcmp(channel, "wsp_bcast") == 0) {
+		on_bcast(srv, payload);
+	} else if (strcmp(channel, "wsp_session") == 0 && strncmp(payload, "revoke:", 7) == 0) {
+		char sid[WSP_SID_LEN + 1];
+		const char *reason;
+
+		if (strlen(payload) < 7 + WSP_SID_LEN + 1 || payload[7 + WSP_SID_LEN] != ':')
+			return;
+		memcpy(sid, payload + 7, WSP_SID_LEN);
+		sid[WSP_SID_LEN] = '\0';
+		reason = payload + 7 + WSP_SID_LEN + 1;
+		revoke_sid(srv, sid, reason);
+	}
+}
+
+/* ---- module broadcasts between daemons */
+
+static void ignore(void *arg, const wsp_bus_res *r, const char *error)
+{
+	(void)arg;
+	(void)r;
+	(void)error;
+}
+
+static void flush_batch(lws_sorted_usec_list_t *sul)
+{
+	wsp_server *srv = lws_container_of(sul, wsp_server, flush_sul);
+	char *text;
+	const char *p[1];
+
+	srv->flush_scheduled = false;
+	if (!srv->batch)
+		return;
+	text = json_dumps(srv->batch, JSON_COMPACT);
+	json_decref(srv->batch);
+	srv->batch = NULL;
+	srv->batch_bytes = 0;
+	if (!text)
+		return;
+	p[0] = text;
+	wsp_bus_query(srv->bus, "SELECT pg_notify('wsp_bcast', $1)", 1, p, ignore, NULL);
+	free(text);
+}
+
+void wsp__relay_broadcast(wsp_namespace *ns, json_t *data, const char *username,
+			  const char *client_id)
+{
+	wsp_server *srv = ns->srv;
+	json_t *item;
+	size_t len;
+
+	if (!wsp_bus_up(srv->bus))
+		return;
+	item = json_pack("{s:s, s:s, s:s?, s:s, s:O}", "o", srv->id, "n", ns->path, "c", client_id,
+			 "u", username ? username : "", "d", data);
+	if (!item)
+		return;
+	len = json_dumpb(item, NULL, 0, JSON_COMPACT);
+	if (len + 2 > NOTIFY_MAX) {
+		/* Too big for a NOTIFY: through the outbox (origin = us, so we do
+		 * not deliver it twice). */
+		char *payload = json_dumps(data, JSON_COMPACT);
+		const char *p[5] = { ns->path, payload, username ? username : "", client_id, srv->id };
+
+		if (payload)
+			wsp_bus_query(srv->bus, "INSERT INTO wsp_outbox (namespace, payload, username, client_id, origin) "
+						"VALUES ($1, $2, $3, $4, $5)", 5, p, ignore, NULL);
+		free(payload);
+		json_decref(item);
+		return;
+	}
+	if (srv->batch && srv->batch_bytes + len + 1 > NOTIFY_MAX) {
+		lws_sul_cancel(&srv->flush_sul);
+		flush_batch(&srv->flush_sul);
+	}
+	if (!srv->batch) {
+		srv->batch = json_array();
+		srv->batch_bytes = 2;
+	}
+	json_array_append_new(srv->batch, item);
+	srv->batch_bytes += len + 1;
+	if (!srv->flush_scheduled) {
+		srv->flush_scheduled = true;
+		/* Everything broadcast in this loop turn (and the next ms) goes
+		 * out as ONE notification. */
+		lws_sul_schedule(srv->ctx, 0, &srv->flush_sul, flush_batch, 1000);
+	}
+}
+
+/* ---- history namespaces: outbox first, then deliver with the id */
+
+struct hist {
+	wsp_namespace *ns;
+	json_t *data;
+	char *username, *client_id;
+};
+
+static void hist_done(void *arg, const wsp_bus_res *r, const char *error)
+{
+	struct hist *h = arg;
+	long long id = -1;
+
+	if (r && wsp_bus_nrows(r) == 1) {
+		id = atoll(wsp_bus_get(r, 0, 0));
+		if (h->ns->srv->floor_known)
+			wsp_idwin_mark(&h->ns->srv->seen, id);
+	}
+	deliver(h->ns, h->data, h->username, h->client_id, id);
+	wsp_free(h->username);
+	wsp_free(h->client_id);
+	wsp_free(h);
+}
+
+int wsp__relay_history(wsp_namespace *ns, json_t *data, const char *username,
+		       const char *client_id)
+{
+	wsp_server *srv = ns->srv;
+	struct hist *h;
+	char *payload;
+	const char *p[5];
+
+	if (!wsp_bus_up(srv->bus)) {
+		deliver(ns, data, username ? username : "", client_id, -1);
+		return 0;
+	}
+	h = wsp_calloc(1, sizeof(*h));
+	payload = json_dumps(data, JSON_COMPACT);
+	if (!h || !payload || !(h->username = wsp_strdup(username ? username : "")) ||
+	    (client_id && !(h->client_id = wsp_strdup(client_id)))) {
+		if (h)
+			wsp_free(h->username);
+		wsp_free(h);
+		free(payload);
+		json_decref(data);
+		return WSP_ERR_NOMEM;
+	}
+	h->ns = ns;
+	h->data = data;
+	p[0] = ns->path;
+	p[1] = payload;
+	p[2] = h->username;
+	p[3] = client_id;
+	p[4] = srv->id;
+	if (wsp_bus_query(srv->bus, "INSERT INTO wsp_outbox (namespace, payload, username, client_id, origin) "
+				    "VALUES ($1, $2, $3, $4, $5) RETURNING id", 5, p, hist_done, h) < 0)
+		hist_done(h, NULL, NULL);
+	free(payload);
+	return 0;
+}
+
+/* ---- ?since= catch-up of one client */
+
+static void since_done(void *arg, const wsp_bus_res *r, const char *error)
+{
+	wsp_client *c = arg;
+	int n = wsp_bus_nrows(r);
+
+	if (c->wsi) {
+		for (int i = 0; i < n; i++) {
+			long long id = atoll(wsp_bus_get(r, i, 0));
+			const char *payload = wsp_bus_get(r, i, 1);
+			json_t *data;
+			wsp_msg *m;
+
+			if (c->replay_live_min >= 0 && id >= c->replay_live_min)
+				break;
+			data = wsp_envelope_from_payload(payload, strlen(payload), wsp_bus_get(r, i, 2));
+			if (data && (m = wsp_envelope_success(data, id))) {
+				wsp__client_push(c, m);
+				wsp_msg_unref(m);
+			}
+			json_decref(data);
+		}
+	}
+	c->replaying = false;
+	wsp__client_unref(c);
+}
+
+void wsp__relay_client_since(wsp_client *c)
+{
+	char since[32];
+	const char *p[3] = { c->ns->path, since, c->id };
+
+	if (!wsp_bus_up(c->srv->bus))
+		return;
+	snprintf(since, sizeof(since), "%lld", c->since);
+	c->refs++;
+	c->replaying = true;
+	if (wsp_bus_query(c->srv->bus, "SELECT id, payload, username FROM wsp_outbox WHERE namespace = $1 "
+				       "AND id > $2::bigint AND (client_id IS NULL OR client_id = $3) ORDER BY id LIMIT 1000",
+			  3, p, since_done, c) < 0) {
+		c->replaying = false;
+		c->refs--;
+	}
+}
+
+/* ---- stats snapshots */
+
+static void cluster_done(void *arg, const wsp_bus_res *r, const char *error)
+{
+	wsp_server *srv = arg;
+	json_t *rows, *merged;
+
+	if (!r)
+		return;
+	rows = json_array();
+	for (int i = 0; i < wsp_bus_nrows(r); i++) {
+		json_t *st = json_loads(wsp_bus_get(r, i, 5), 0, NULL);
+
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:i, s:s, s:b, s:o}", "id", wsp_bus_get(r, i, 0),
+						      "host", wsp_bus_get(r, i, 1), "pid", atoi(wsp_bus_get(r, i, 2)),
+						      "updatedAt", wsp_bus_get(r, i, 3), "up",
+						      strcmp(wsp_bus_get(r, i, 4), "t") == 0, "stats",
+						      st ? st : json_object()));
+	}
+	merged = wsp_stats_merge(rows, wsp__now_ms() / 1000);
+	json_decref(rows);
+	if (merged) {
+		json_decref(srv->cluster);
+		srv->cluster = merged;
+		srv->cluster_ms = wsp__now_ms();
+	}
+}
+
+void wsp__relay_stats_tick(wsp_server *srv)
+{
+	json_t *st;
+	char *text, pid[16], started[32], stale[16];
+
+	if (!wsp_bus_up(srv->bus) || srv->stopping)
+		return;
+	st = wsp__local_stats(srv);
+	text = st ? json_dumps(st, JSON_COMPACT) : NULL;
+	json_decref(st);
+	if (!text)
+		return;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	snprintf(started, sizeof(started), "%.3f", srv->started_ms / 1000.0);
+	snprintf(stale, sizeof(stale), "%ld", 3 * srv->cfg->stats_interval);
+	{
+		const char *p[5] = { srv->id, srv->host, pid, started, text };
+
+		wsp_bus_query(srv->bus,
+			      "INSERT INTO wsp_daemon_stats (daemon_id, host, pid, started_at, updated_at, stats) "
+			      "VALUES ($1, $2, $3::int, to_timestamp($4::float8), now(), $5::jsonb) "
+			      "ON CONFLICT (daemon_id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, "
+			      "started_at = EXCLUDED.started_at, updated_at = now(), stats = EXCLUDED.stats",
+			      5, p, ignore, NULL);
+	}
+	{
+		const char *p[1] = { stale };
+
+		wsp_bus_query(srv->bus,
+			      "SELECT daemon_id, host, pid, to_char(updated_at AT TIME ZONE 'UTC', "
+			      "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), updated_at > now() - make_interval(secs => $1::int), "
+			      "stats::text FROM wsp_daemon_stats ORDER BY daemon_id", 1, p, cluster_done, srv);
+	}
+	free(text);
+}
+
+static void stats_cb(lws_sorted_usec_list_t *sul)
+{
+	wsp_server *srv = lws_container_of(sul, wsp_server, stats_sul);
+
+	if (srv->stopping)
+		return;
+	wsp__relay_stats_tick(srv);
+	lws_sul_schedule(srv->ctx, 0, &srv->stats_sul, stats_cb,
+			 (lws_usec_t)srv->cfg->stats_interval * LWS_US_PER_SEC);
+}
+
+/* Every second: close sockets whose session expired. */
+static void sweep_cb(lws_sorted_usec_list_t *sul)
+{
+	wsp_server *srv = lws_container_of(sul, wsp_server, sweep_sul);
+	long long now = wsp__now_ms() / 1000;
+
+	if (srv->stopping)
+		return;
+	for (int i = 0; i < srv->nns; i++) {
+		if (!srv->nss[i]->opts.require_auth)
+			continue;
+		for (wsp_client *c = srv->nss[i]->clients; c; c = c->next)
+			if (c->has_user && c->user.exp <= now)
+				wsp_client_close(c, 4401, "session expired");
+	}
+	lws_sul_schedule(srv->ctx, 0, &srv->sweep_sul, sweep_cb, LWS_US_PER_SEC);
+}
+
+/* Every minute: drop outbox rows past history_retention. */
+static void gc_cb(lws_sorted_usec_list_t *sul)
+{
+	wsp_server *srv = lws_container_of(sul, wsp_server, gc_sul);
+	char keep[32];
+	const char *p[1] = { keep };
+
+	if (srv->stopping)
+		return;
+	snprintf(keep, sizeof(keep), "%ld", srv->cfg->history_retention);
+	wsp_bus_query(srv->bus, "DELETE FROM wsp_outbox WHERE created_at < now() - make_interval(secs => $1::int)",
+		      1, p, ignore, NULL);
+	lws_sul_schedule(srv->ctx, 0, &srv->gc_sul, gc_cb, 60 * LWS_US_PER_SEC);
+}
+
+int wsp__relay_start(wsp_server *srv)
+{
+	static const wsp_bus_hooks hooks = { bus_up, bus_down, bus_notify };
+
+	srv->bus = wsp_bus_new(srv->ctx, srv->vh, srv->cfg->database, channels, &hooks, srv);
+	if (!srv->bus)
+		return WSP_ERR_NOMEM;
+	lws_sul_schedule(srv->ctx, 0, &srv->stats_sul, stats_cb,
+			 (lws_usec_t)srv->cfg->stats_interval * LWS_US_PER_SEC);
+	lws_sul_schedule(srv->ctx, 0, &srv->sweep_sul, sweep_cb, LWS_US_PER_SEC);
+	lws_sul_schedule(srv->ctx, 0, &srv->gc_sul, gc_cb, 60 * LWS_US_PER_SEC);
+	return 0;
+}
+
+void wsp__relay_stop(wsp_server *srv)
+{
+	lws_sul_cancel(&srv->stats_sul);
+	lws_sul_cancel(&srv->sweep_sul);
+	lws_sul_cancel(&srv->gc_sul);
+	lws_sul_cancel(&srv->flush_sul);
+	wsp_bus_free(srv->bus);
+	srv->bus = NULL;
+}

@@ -1,0 +1,132 @@
+// daemon-ops.test.mjs - wspulsed operations: backpressure on a slow reader,
+// SIGTERM/SIGHUP, listen = unix:/path, site modules (load, refuse),
+// --check-config.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { startStack, openWs, mintSession, sleep, waitFor, builddir, bin, run, start, stop, tmpdir, writeConfig } from './lib/stack.mjs';
+import { rawWs } from './lib/rawclient.mjs';
+
+let s, base;
+const exampleSo = path.join(builddir, 'src/modules/.libs/example-chat.so');
+const brokenSo = path.join(builddir, 'tests/modules/.libs/broken-module.so');
+
+before(async () => {
+  s = await startStack({
+    fcgi: false, nginx: false,
+    users: [{ name: 'dave', password: 'dave-pass-12', roles: [] }],
+    config: {
+      stats_interval: 1, send_queue_max_bytes: 1048576, send_queue_max_messages: 64,
+      namespace: '/api/1/ws/slow', modules: exampleSo,
+      log_file: '',
+    },
+  });
+  base = `ws://127.0.0.1:${s.daemonPort}`;
+});
+after(async () => { await s?.stop(); });
+const ns = (p) => `${base}/api/1/ws/${p}`;
+
+test('a slow reader is closed (1008, counted as dropped); a reading client gets everything', async () => {
+  const slow = await rawWs(ns('slow'), { read: false });
+  assert.equal(slow.status, 101);
+  const fast = await openWs(ns('slow'));
+  await fast.next((m) => m.data?.type === 'connected');
+  // Megabytes towards a socket that never reads (more than the kernel
+  // buffers), in bursts a reading client absorbs (15 x 16 KB < the queue).
+  for (let b = 0; b < 150 && !/send queue full/.test(s.log('wspulsed.log')); b++)
+    await s.pg.psqlAsync(`INSERT INTO wsp_outbox (namespace, payload) SELECT '/api/1/ws/slow', json_build_object('type','blob','n',g,'pad',repeat('x', 16000))::text FROM generate_series(${b * 15 + 1}, ${b * 15 + 15}) g`);
+  await waitFor(() => /slow\] client .* send queue full .* closing 1008/.test(s.log('wspulsed.log')), 15000, 'send queue full');
+  const sent = Number(s.pg.psql(`SELECT count(*) FROM wsp_outbox WHERE namespace = '/api/1/ws/slow'`));
+  slow.resume();   // now read: the daemon has hung up on us
+  await slow.closed;
+  const n = await waitFor(() => {
+    const st = JSON.parse(s.pg.psql('SELECT stats::text FROM wsp_daemon_stats'));
+    const x = st.namespaces.find((y) => y.path === '/api/1/ws/slow');
+    return x.dropped >= 1 && x;
+  }, 5000, 'dropped count');
+  assert.equal(n.dropped, 1);
+  await waitFor(() => fast.messages.filter((m) => m.data?.type === 'blob').length === sent, 30000, 'the fast reader got every message');
+  assert.equal(fast.readyState, WebSocket.OPEN);
+  fast.close();
+});
+
+test('a module from the config serves its namespace (example-chat)', async () => {
+  const sess = mintSession(s, 'dave');
+  assert.equal((await rawWs(ns('example-chat'))).status, 401);
+  const a = await rawWs(ns('example-chat'), { headers: { Cookie: sess.cookie } });
+  const b = await rawWs(ns('example-chat'), { headers: { Cookie: sess.cookie } });
+  await a.next((m) => m.data?.type === 'welcome');
+  a.sendJson({ type: 'chat', text: 'hello there' });
+  const m = await b.next((x) => x.data?.type === 'chat');
+  assert.equal(m.data.text, 'hello there');
+  assert.equal(m.data.username, 'dave');
+  a.sendJson({ type: 'shout' });
+  assert.equal((await a.next((x) => x.success === false)).code, 400);
+  a.destroy(); b.destroy();
+});
+
+test('a module that cannot be loaded stops start-up with its name and dlerror()', () => {
+  const dir = tmpdir();
+  try {
+    for (const [mod, why] of [[brokenSo, /broken-module\.so: no wsp_module_init: .*undefined symbol: wsp_module_init/],
+      [path.join(dir, 'missing.so'), /missing\.so: cannot load: .*No such file/]]) {
+      const conf = writeConfig(dir, { ...s.settings, modules: mod, listen: '127.0.0.1:1' });
+      for (const args of [['-c', conf], ['-c', conf, '--check-config']]) {
+        const r = run(bin.daemon, args);
+        assert.equal(r.status, 1, r.stderr);
+        assert.match(r.stderr, why);
+      }
+    }
+    const conf = writeConfig(dir, { ...s.settings, namespace: '/ws/bad' });
+    const r = run(bin.daemon, ['-c', conf, '--check-config']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /must start with \/api\/1\/ws\//);
+    const ok = run(bin.daemon, ['-c', s.config, '--check-config']);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /modules = .*example-chat\.so/);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('listen = unix:/path serves WebSockets and /health; SIGHUP reopens log_file; SIGTERM closes 1001 and exits 0 within 2 s', async () => {
+  const dir = tmpdir();
+  const sock = path.join(dir, 'wspulsed.sock');
+  const logFile = path.join(dir, 'd.log');
+  const conf = writeConfig(dir, { ...s.settings, listen: `unix:${sock}`, log_file: logFile, modules: null, namespace: null });
+  const d = start(bin.daemon, ['-c', conf], { log: path.join(dir, 'stderr.log') });
+  try {
+    await waitFor(() => fs.existsSync(sock), 5000, 'unix socket');
+    const health = await new Promise((resolve, reject) => {
+      http.get({ socketPath: sock, path: '/health' }, (res) => {
+        let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => resolve({ status: res.statusCode, b }));
+      }).on('error', reject);
+    });
+    assert.equal(health.status, 200);
+    assert.match(health.b, /"status":"ok"/);
+    // A WebSocket over the unix socket (through a tiny TCP relay for the client).
+    const relay = net.createServer((c) => { const u = net.connect(sock); c.pipe(u); u.pipe(c); c.on('error', () => {}); u.on('error', () => {}); });
+    await new Promise((r) => relay.listen(0, '127.0.0.1', r));
+    const url = `ws://127.0.0.1:${relay.address().port}/api/1/ws/hello-todo`;
+    const clients = [await openWs(url), await openWs(url)];
+    for (const c of clients) await c.next((m) => m.data?.type === 'connected');
+    // SIGHUP: the log file is reopened (logrotate moved it away).
+    fs.renameSync(logFile, logFile + '.1');
+    d.kill('SIGHUP');
+    await waitFor(() => fs.existsSync(logFile) && /log reopened/.test(fs.readFileSync(logFile, 'utf8')), 5000, 'reopened log');
+    // SIGTERM: every socket gets 1001, the process exits 0, quickly.
+    const t0 = Date.now();
+    d.kill('SIGTERM');
+    const codes = await Promise.all(clients.map((c) => c.closed));
+    const { code } = await d.exited;
+    const took = Date.now() - t0;
+    assert.deepEqual(codes.map((c) => c.code), [1001, 1001]);
+    assert.equal(code, 0);
+    assert.ok(took < 2000, `exit took ${took} ms`);
+    relay.close();
+  } finally {
+    await stop(d);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,51 @@
+/* test-module.c - a module for the integration tests: handler failure,
+ * large broadcasts (over the NOTIFY limit), sendToClient, broadcasts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <wspulse/wspulse.h>
+
+static wsp_namespace *ns;
+
+static int on_message(wsp_client *c, json_t *data, const wsp_user *user, void *ud)
+{
+	const char *type = json_string_value(json_object_get(data, "type"));
+
+	if (!type)
+		return 0;
+	if (!strcmp(type, "fail"))
+		return -1;
+	if (!strcmp(type, "echo"))
+		return wsp_broadcast(ns, json_deep_copy(data), wsp_user_name(user)) < 0;
+	if (!strcmp(type, "big")) {
+		size_t n = (size_t)json_integer_value(json_object_get(data, "size"));
+		char *pad = malloc(n + 1);
+		json_t *out;
+
+		if (!pad)
+			return -1;
+		memset(pad, 'x', n);
+		pad[n] = '\0';
+		out = json_pack("{s:s, s:O, s:s}", "type", "big", "seq", json_object_get(data, "seq"), "pad", pad);
+		free(pad);
+		return wsp_broadcast(ns, out, wsp_user_name(user)) < 0;
+	}
+	if (!strcmp(type, "to-client")) {
+		const char *target = json_string_value(json_object_get(data, "target"));
+
+		return wsp_send_to_client(ns, target ? target : "", json_pack("{s:s, s:O}", "type", "private",
+									     "seq", json_object_get(data, "seq"))) < 0;
+	}
+	return 0;
+}
+
+int wsp_module_init(wsp_server *srv)
+{
+	ns = wsp_register_namespace(srv, "/api/1/ws/test-module", &(wsp_namespace_opts){
+		.on_message = on_message });
+	/* Registering twice and outside the prefix must fail. */
+	if (wsp_register_namespace(srv, "/api/1/ws/test-module", NULL) ||
+	    wsp_register_namespace(srv, "/api/2/other", NULL))
+		return -1;
+	return ns ? 0 : -1;
+}
