@@ -41,6 +41,7 @@ INTEGRATION_TESTS = \
 	tests/integration/fcgi-apache.test.mjs \
 	tests/integration/fcgi-fcgid.test.mjs \
 	tests/integration/daemon-core.test.mjs \
+	tests/integration/daemon-bus.test.mjs \
 	tests/integration/daemon-ops.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs

@@ -172,7 +172,9 @@ static void fail(wsp_bus *bus, const char *why)
 	char msg[256];
 
 	one_line(msg, sizeof(msg), why);
-	if (was || strcmp(msg, bus->lasterr) != 0)
+	if (bus->freeing)
+		wsp_debug("bus", "closing the PostgreSQL connection");
+	else if (was || strcmp(msg, bus->lasterr) != 0)
 		wsp_warn("bus", "PostgreSQL %s: %s", was ? "connection lost" : "unavailable", msg);
 	snprintf(bus->lasterr, sizeof(bus->lasterr), "%s", msg);
 	if (bus->wsi) {
