@@ -52,6 +52,26 @@ function findLoadgen() {
 const LOADGEN = findLoadgen();
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Everything this runner starts, so an interrupted run leaves nothing behind: on SIGINT/SIGTERM
+// the current target is stopped (its own stop(), which also stops PostgreSQL), then the rest
+// is killed.
+const spawned = new Set();
+let currentTarget = null;
+function track(child) {
+  spawned.add(child);
+  child.on('exit', () => spawned.delete(child));
+  return child;
+}
+process.on('exit', () => { for (const c of spawned) try { c.kill('SIGKILL'); } catch { /* gone */ } });
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, async () => {
+    log(`${sig}: stopping`);
+    for (const c of spawned) if (c.spawnfile === LOADGEN) try { c.kill('SIGKILL'); } catch { /* gone */ }
+    try { if (currentTarget) await currentTarget.stop(); } catch { /* best effort */ }
+    process.exit(130);
+  });
+}
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 function freePort() {
@@ -143,8 +163,8 @@ http {
   }
 }
 `);
-    const child = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
-      { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = track(spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
+      { stdio: ['ignore', 'inherit', 'inherit'] }));
     await waitPort(port);
     let worker = [];
     for (let i = 0; i < 50 && worker.length === 0; i++) { worker = childrenOf(child.pid); if (!worker.length) await sleep(50); }
@@ -159,7 +179,7 @@ http {
   async ws() {
     const nm = await ensureWs();
     const port = await freePort();
-    const child = spawn(process.execPath, [path.join(nm, 'ws-server.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = track(spawn(process.execPath, [path.join(nm, 'ws-server.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }));
     await new Promise((resolve, reject) => {
       const rl = readline.createInterface({ input: child.stdout });
       rl.on('line', (l) => { if (l.startsWith('LISTENING')) resolve(); });
@@ -264,7 +284,7 @@ async function loadgen(t, { n, extra = [], label }) {
     const a = ['-n', String(cnt), '--wait-go', '--hist', '--label', `${label}#${p}`,
       '--src-base', `127.0.${p + 1}.2`, '--src-count', '16', '--server-pid', t.pids.join(','),
       '--sub', t.sub, ...(t.subHeaders || []).flatMap((h) => ['--sub-header', h]), ...extra(p)];
-    const child = spawn(LOADGEN, a, { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = track(spawn(LOADGEN, a, { stdio: ['pipe', 'pipe', 'inherit'] }));
     const lines = [];
     let wake = null;
     readline.createInterface({ input: child.stdout }).on('line', (l) => { lines.push(l); if (wake) wake(); });
@@ -402,7 +422,7 @@ async function main() {
       let t = null;
       try {
         log(`${sc.title} — ${tname}: starting`);
-        t = await targets[tname](sname);
+        t = currentTarget = await targets[tname](sname);
         notes[tname] = t.note;
         const load0 = os.loadavg()[0];
         const r = await sc.run(sname === 'soak' ? { ...t, sub: t.soakSub } : t);
@@ -415,6 +435,7 @@ async function main() {
         log(`${sc.title} — ${tname}: FAILED ${e.message || e}`);
       } finally {
         if (t) await t.stop();
+        currentTarget = null;
       }
     }
   }
