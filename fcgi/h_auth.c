@@ -126,9 +126,17 @@ int wsp_h_login(wsp_ctx *ctx)
 	if (!ok) {
 		const char *p[2] = { stored_user, ctx->req->client_addr };
 
+		char window[24];
+		const char *pw[1] = { window };
+
 		if (wsp_db_exec(db, "INSERT INTO wsp_login_failures (username, address) VALUES ($1, $2)",
 				2, p, &err) < 0)
 			goto fail;
+		/* Failures older than the window count for nothing: drop them, so
+		 * the table holds one window's worth however long it runs. */
+		snprintf(window, sizeof(window), "%ld", ctx->app->cfg.login_window);
+		wsp_db_exec(db, "DELETE FROM wsp_login_failures WHERE at < now() - $1::int * interval '1 second'",
+			    1, pw, NULL);
 		wsp_info(NULL, "login failed for '%s' from %s", stored_user, ctx->req->client_addr);
 		json_decref(body);
 		return wsp_ctx_error(ctx, 401, "Invalid username or password", "INVALID_CREDENTIALS");

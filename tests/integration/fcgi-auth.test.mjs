@@ -135,6 +135,9 @@ test('per-user rate limit: after login_max_failures, 429 with retryAfter, even w
   s.pg.psql("UPDATE wsp_login_failures SET at = at - interval '61 seconds'");
   const ok = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'carol', password: 'carol-password-1' } });
   assert.equal(ok.status, 200);
+  // The next failure purges rows older than the window.
+  await http(base, 'POST', '/api/1/auth/login', { body: { username: 'nobody-else', password: 'x' }, headers: { 'X-Real-IP': '10.1.0.200' } });
+  assert.equal(s.pg.psql("SELECT count(*) FROM wsp_login_failures WHERE at < now() - interval '60 seconds'"), '0');
 });
 
 test('per-address rate limit: many users from one address', async () => {

@@ -91,6 +91,12 @@ async function exercise(addr) {
   r = await fcgiRequest(addr, cgi('/api/1/helloTodo', { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(todo.length), HTTP_COOKIE: cookie }), todo);
   assert.equal(r.status, 200, r.body);
   assert.equal(JSON.parse(r.body).data.username, 'alice');
+  // HTTPS from the web server adds Secure; X-Forwarded-Proto from a remote
+  // (non-loopback) peer is not trusted.
+  r = await fcgiRequest(addr, cgi('/api/1/auth/login', { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(body.length), HTTPS: 'on' }), body);
+  assert.match(r.headers['set-cookie'], /; Secure$/);
+  r = await fcgiRequest(addr, cgi('/api/1/auth/login', { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(body.length), HTTP_X_FORWARDED_PROTO: 'https' }), body);
+  assert.ok(!/Secure/.test(r.headers['set-cookie']));
   r = await fcgiRequest(addr, cgi('/api/1/nothing-here'));
   assert.equal(r.status, 404);
   assert.equal(JSON.parse(r.body).code, 'NOT_FOUND');
