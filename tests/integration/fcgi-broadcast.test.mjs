@@ -3,10 +3,10 @@
 // /api/1/ws/hello-todo sees each todo event exactly when its change
 // committed; publish reaches subscribers (60 KiB, and one targeted client);
 // logout through REST closes that session's sockets; the stats API lists the
-// live daemon.
+// live daemon; and the same round trip through Apache's shipped snippet.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, http, login, openWs, sleep, waitFor } from './lib/stack.mjs';
+import { startStack, startApache, http, login, openWs, sleep, waitFor } from './lib/stack.mjs';
 
 let s, base;
 before(async () => {
@@ -102,4 +102,23 @@ test('the stats API lists the live daemon and its hello-todo clients', async () 
   }, 8000, 'hello-todo clients in the stats');
   assert.ok(stats.daemons.some((d) => d.up === true));
   ws.close();
+});
+
+test('through Apache: login, todo and the WebSocket event', async () => {
+  const a = await startApache(s);
+  try {
+    const ws = await openWs(`${a.wsUrl}/api/1/ws/hello-todo`, { headers: { Origin: a.url } });
+    await ws.next((m) => m.data?.type === 'connected');
+    const { cookie } = await login(a.url, 'alice', 'alice-password-1');
+    assert.ok(cookie);
+    const c = await http(a.url, 'POST', '/api/1/helloTodo', { body: { title: 'apache live' }, cookie });
+    assert.equal(c.status, 200, c.text);
+    const m = await ws.next((m) => m.data?.type === 'todo-created' && m.data.todo.title === 'apache live');
+    assert.deepEqual(m.data.todo, c.json.data);
+    assert.equal(m.data.username, 'alice');
+    const t = await http(a.url, 'PUT', `/api/1/helloTodo/${c.json.data.id}/toggle`, { cookie });
+    const u = await ws.next((m) => m.data?.type === 'todo-updated' && m.data.todo.id === c.json.data.id);
+    assert.deepEqual(u.data.todo, t.json.data);
+    ws.close();
+  } finally { await a.stop(); }
 });
