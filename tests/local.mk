@@ -41,6 +41,7 @@ INTEGRATION_TESTS = \
 	tests/integration/fcgi-run.test.mjs \
 	tests/integration/fcgi-apache.test.mjs \
 	tests/integration/fcgi-fcgid.test.mjs \
+	tests/integration/fcgi-broadcast.test.mjs \
 	tests/integration/daemon-core.test.mjs \
 	tests/integration/daemon-bus.test.mjs \
 	tests/integration/daemon-ops.test.mjs
@@ -65,15 +66,6 @@ EXTRA_DIST += $(PENDING_TESTS) tests/integration/lib/rawws.mjs
 check-torture: all $(check_PROGRAMS)
 	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(PENDING_TESTS)'
 .PHONY: check-torture
-
-# REST + WebSocket end to end (a subscriber sees each todo event, publish,
-# logout closing sockets).  Joins INTEGRATION_TESTS once wspulsed on main
-# delivers outbox rows; until then `make check-broadcast` runs it.
-PENDING_FCGI_TESTS = tests/integration/fcgi-broadcast.test.mjs
-EXTRA_DIST += $(PENDING_FCGI_TESTS)
-check-broadcast: all $(check_PROGRAMS)
-	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(PENDING_FCGI_TESTS)'
-.PHONY: check-broadcast
 
 # `make check-valgrind`: the integration tests with wspulsed and wspulse.fcgi
 # under valgrind memcheck (tests/integration/lib/stack.mjs reads
