@@ -78,6 +78,7 @@ static struct {
 	int src_count;
 	unsigned src_base;        /* host order, first source address */
 	int conc;                 /* concurrent connection attempts */
+	long max_fail;            /* stop connecting after this many failures (0: never) */
 	double conn_timeout;
 	double settle;
 	double quiet;             /* s without deliveries that ends the wait */
@@ -1020,6 +1021,13 @@ static void connect_phase(void)
 	while ((next_conn < opt.n || connecting > 0) && !interrupted) {
 		while (next_conn < opt.n && connecting < opt.conc)
 			sub_connect(next_conn++);
+		if (opt.max_fail && n_failed >= opt.max_fail && next_conn < opt.n) {
+			/* The server is refusing: the rest would only time out one by one. */
+			fprintf(stderr, "loadgen%s%s: %ld failures, not attempting the last %ld connections\n",
+			        *opt.label ? " " : "", opt.label, n_failed, opt.n - next_conn);
+			n_failed += opt.n - next_conn;
+			next_conn = opt.n;
+		}
 		loop_once(50);
 		double t = now_s();
 		if (t - last_sweep > 0.5) {
@@ -1054,6 +1062,7 @@ static void usage(void)
 	"  --src-count A        source addresses 127.0.0.x to spread over (default 8)\n"
 	"  --src-base IP        first source address (default 127.0.0.2)\n"
 	"  --conc C             concurrent connection attempts (default 256)\n"
+	"  --max-fail F         stop connecting after F failures, count the rest as failed\n"
 	"  --server-pid P[,P]   server processes to read CPU and RSS of\n"
 	"  --settle S           seconds to wait after connecting before reading RSS (default 1)\n"
 	"  --quiet S            end the wait after S s without deliveries (default 5)\n"
@@ -1074,7 +1083,7 @@ int main(int argc, char **argv)
 {
 	enum { O_SUB = 256, O_SUBH, O_PUB, O_PUBH, O_WRAP, O_RATE, O_SIZE, O_SRCN, O_SRCB, O_CONC,
 	       O_PID, O_SETTLE, O_QUIET, O_TIMEOUT, O_IDLE, O_SOAK, O_SFRAC, O_SRATE, O_SWARM,
-	       O_NOPUB, O_GO, O_HIST, O_LABEL, O_PPC };
+	       O_NOPUB, O_GO, O_HIST, O_LABEL, O_PPC, O_MAXF };
 	static const struct option lo[] = {
 		{ "sub", 1, 0, O_SUB }, { "sub-header", 1, 0, O_SUBH }, { "pub", 1, 0, O_PUB },
 		{ "pub-header", 1, 0, O_PUBH }, { "wrap", 1, 0, O_WRAP }, { "rate", 1, 0, O_RATE },
@@ -1083,7 +1092,7 @@ int main(int argc, char **argv)
 		{ "quiet", 1, 0, O_QUIET }, { "timeout", 1, 0, O_TIMEOUT }, { "idle", 1, 0, O_IDLE },
 		{ "soak", 1, 0, O_SOAK }, { "soak-frac", 1, 0, O_SFRAC }, { "soak-rate", 1, 0, O_SRATE },
 		{ "soak-warmup", 1, 0, O_SWARM }, { "no-publish", 0, 0, O_NOPUB },
-		{ "wait-go", 0, 0, O_GO }, { "hist", 0, 0, O_HIST }, { "label", 1, 0, O_LABEL }, { "pub-per-conn", 1, 0, O_PPC },
+		{ "wait-go", 0, 0, O_GO }, { "hist", 0, 0, O_HIST }, { "label", 1, 0, O_LABEL }, { "pub-per-conn", 1, 0, O_PPC }, { "max-fail", 1, 0, O_MAXF },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	bool have_sub = false, have_pub = false;
@@ -1137,6 +1146,7 @@ int main(int argc, char **argv)
 		case O_HIST: opt.hist = true; break;
 		case O_LABEL: opt.label = optarg; break;
 		case O_PPC: opt.pub_per_conn = atol(optarg); break;
+		case O_MAXF: opt.max_fail = atol(optarg); break;
 		default: usage();
 		}
 	}

@@ -283,7 +283,9 @@ async function loadgen(t, { n, extra = [], label }) {
     const cnt = Math.min(per, n - p * per);
     const a = ['-n', String(cnt), '--wait-go', '--hist', '--label', `${label}#${p}`,
       '--src-base', `127.0.${p + 1}.2`, '--src-count', '16', '--server-pid', t.pids.join(','),
-      '--sub', t.sub, ...(t.subHeaders || []).flatMap((h) => ['--sub-header', h]), ...extra(p)];
+      '--sub', t.sub, ...(t.subHeaders || []).flatMap((h) => ['--sub-header', h]),
+      // A server out of descriptors leaves connections to time out one by one: give up early.
+      '--max-fail', String(Math.max(500, Math.ceil(cnt / 10))), ...extra(p)];
     const child = track(spawn(LOADGEN, a, { stdio: ['pipe', 'pipe', 'inherit'] }));
     const lines = [];
     let wake = null;
