@@ -141,6 +141,7 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 }
 
 static void ping_cb(lws_sorted_usec_list_t *sul);
+static void release_slot(wsp_client *c);
 
 static void schedule_ping(wsp_client *c, long secs)
 {
@@ -157,6 +158,7 @@ static void ping_cb(lws_sorted_usec_list_t *sul)
 	if (c->awaiting_pong) {
 		wsp_info(c->ns->path, "client %s: no pong within %ld s, closing", c->id,
 			 c->srv->cfg->pong_timeout);
+		release_slot(c);
 		c->closing = true;
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		return;
@@ -225,10 +227,21 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	return c;
 }
 
+/* A socket we are closing no longer counts against its address (lws may
+ * keep it a few seconds waiting for the peer's close acknowledgement). */
+static void release_slot(wsp_client *c)
+{
+	if (!c->slot_released) {
+		c->slot_released = true;
+		wsp_strmap_add(&c->srv->per_ip, c->ip, -1);
+	}
+}
+
 void wsp_client_close(wsp_client *c, int code, const char *reason)
 {
 	if (!c || !c->wsi || c->closing)
 		return;
+	release_slot(c);
 	c->closing = true;
 	c->close_code = code;
 	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
@@ -339,6 +352,7 @@ int wsp__client_rx(wsp_client *c, const char *in, size_t len, bool first, bool f
 			 cfg->max_frame_bytes);
 		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 				 (unsigned char *)"message too big", 15);
+		release_slot(c);
 		return -1;
 	}
 	if (c->rx_total > (size_t)cfg->max_message_bytes) {
@@ -430,7 +444,7 @@ void wsp__client_closed(wsp_client *c)
 	c->prev = c->next = NULL;
 	ns->nclients--;
 	srv->nclients--;
-	wsp_strmap_add(&srv->per_ip, c->ip, -1);
+	release_slot(c);
 	c->wsi = NULL;
 	wsp_msgq_cleanup(&c->q);
 	wsp_debug(ns->path, "client %s disconnected", c->id);

@@ -72,6 +72,7 @@ struct wsp_client {
 	bool rx_oversize;
 	void *data;                  /* module storage */
 	bool closing;
+	bool slot_released;          /* per-address count already given back */
 	int close_code;
 	char close_reason[64];
 	bool want_ping, awaiting_pong;

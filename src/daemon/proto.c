@@ -147,7 +147,13 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 	info.port = port;
 	info.iface = *iface ? iface : NULL;
 	info.protocols = protocols;
+	/* A connection must finish its upgrade within handshake_timeout: lws
+	 * applies timeout_secs to network steps and keepalive_timeout to the
+	 * wait for a request on a fresh connection, timeout_secs_ah_idle to
+	 * a connection holding a header table without finishing it. */
 	info.timeout_secs = (unsigned)cfg->handshake_timeout;
+	info.keepalive_timeout = (int)cfg->handshake_timeout;
+	info.timeout_secs_ah_idle = (unsigned)cfg->handshake_timeout;
 	info.fd_limit_per_thread = 0;
 	srv->ctx = lws_create_context(&info);
 	if (!srv->ctx)

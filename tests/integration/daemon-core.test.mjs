@@ -18,7 +18,7 @@ before(async () => {
     users: [{ name: 'alice', password: 'alice-pass-1', roles: ['admin'] },
       { name: 'bob', password: 'bob-pass-12', roles: ['viewer'] }],
     config: {
-      ping_interval: 1, pong_timeout: 1, stats_interval: 1,
+      ping_interval: 1, pong_timeout: 1, stats_interval: 1, max_connections_per_ip: 20,
       max_message_bytes: 1024, max_frame_bytes: 4096,
       modules: path.join(builddir, 'tests/modules/.libs/test-module.so'),
       namespace: '/api/1/ws/news auth=on roles=editor history=on',
@@ -49,6 +49,25 @@ test('refusals are HTTP statuses: 404 unknown namespace, 401 not logged in, 403 
   assert.equal((await rawWs(`${viaNginx}/jpulse-ws-test`)).status, 401);
   assert.equal((await rawWs(`${viaNginx}/hello-emoji`, { headers: { Origin: `http://127.0.0.1:${s.httpPort}` } })).status, 101);
   assert.equal((await rawWs(`${viaNginx}/hello-emoji`, { headers: { Origin: 'https://evil.example' } })).status, 403);
+});
+
+test('max_connections_per_ip counts the address a local proxy reports (X-Real-IP): the one over the cap gets 429', async () => {
+  const mine = { 'X-Real-IP': '203.0.113.5' };
+  const open = [];
+  for (let i = 0; i < 20; i++) open.push(await rawWsOpen(ns('hello-todo'), { headers: mine }));
+  assert.ok(open.every((c) => c.status === 101));
+  const over = await rawWsOpen(ns('hello-todo'), { headers: mine });
+  assert.equal(over.status, 429);
+  over.destroy();
+  const other = await rawWsOpen(ns('hello-todo'), { headers: { 'X-Forwarded-For': '198.51.100.1, 203.0.113.6' } });
+  assert.equal(other.status, 101);
+  other.destroy();
+  open[0].close();
+  await open[0].closed;
+  await sleep(100);
+  const again = await rawWsOpen(ns('hello-todo'), { headers: mine });
+  assert.equal(again.status, 101, 'a closed socket frees its slot');
+  for (const c of [...open, again]) c.destroy();
 });
 
 test('welcome and every envelope carry username; clientId from a valid ?uuid=', async () => {
