@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fcgi/request.h"
+#include "alloc.h"
 #include "suites.h"
 
 static const char *lookup(const char *name, void *ud)
@@ -136,6 +137,29 @@ static void test_body(void)
 	wsp_request_cleanup(&rq);
 }
 
+static void test_out_of_memory(void)
+{
+	const char *env[] = { "REQUEST_URI", "/api/1/x", "CONTENT_LENGTH", "11", NULL };
+
+	for (long n = 0; n < 6; n++) {
+		struct src s = { "{\"a\":\"bcd\"}", 11, 0, 3 };
+		wsp_request rq;
+		wsp_error err;
+		int rc;
+
+		wsp_error_init(&err);
+		wsp_alloc_fail_after(n);
+		rc = wsp_request_init(&rq, lookup, env);
+		if (rc == 0)
+			rc = wsp_request_read_body(&rq, rd, &s, 1024, &err);
+		wsp_alloc_fail_after(-1);
+		CU_ASSERT_TRUE(rc == 0 || rc == WSP_ERR_NOMEM);
+		if (rc == 0)
+			CU_ASSERT_STRING_EQUAL(rq.body, "{\"a\":\"bcd\"}");
+		wsp_request_cleanup(&rq);
+	}
+}
+
 int test_request_register(void)
 {
 	CU_pSuite s = CU_add_suite("request", NULL, NULL);
@@ -145,5 +169,6 @@ int test_request_register(void)
 	WSP_ADD_TEST(s, test_params);
 	WSP_ADD_TEST(s, test_local_proxy);
 	WSP_ADD_TEST(s, test_body);
+	WSP_ADD_TEST(s, test_out_of_memory);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "fcgi/response.h"
+#include "alloc.h"
 #include "suites.h"
 
 static json_t *body_of(const wsp_response *r)
@@ -162,6 +163,35 @@ static void test_render(void)
 	wsp_response_cleanup(&r);
 }
 
+/* Every allocation failure in building and rendering leaves either the
+ * intended answer or the 500 fallback, never a crash or a half answer. */
+static void test_out_of_memory(void)
+{
+	for (long n = 0; n < 40; n++) {
+		wsp_response r;
+		wsp_buf out;
+		wsp_cookie c = { "wsp_session", "v1.x", 60, 1 };
+		int rc;
+
+		wsp_response_init(&r);
+		wsp_buf_init(&out);
+		wsp_alloc_fail_after(n);
+		wsp_response_error(&r, 404, "Todo not found", "HELLO_TODO_NOT_FOUND", "/p", NULL);
+		wsp_response_cookie(&r, &c);
+		rc = wsp_response_render(&r, &out);
+		wsp_alloc_fail_after(-1);
+		if (rc == 0) {
+			CU_ASSERT_EQUAL(strncmp(wsp_buf_str(&out), "Status: ", 8), 0);
+			CU_ASSERT_TRUE(strncmp(wsp_buf_str(&out), "Status: 404 ", 12) == 0 ||
+				       strncmp(wsp_buf_str(&out), "Status: 500 ", 12) == 0);
+		} else {
+			CU_ASSERT_EQUAL(rc, WSP_ERR_NOMEM);
+		}
+		wsp_buf_cleanup(&out);
+		wsp_response_cleanup(&r);
+	}
+}
+
 int test_response_register(void)
 {
 	CU_pSuite s = CU_add_suite("response", NULL, NULL);
@@ -174,5 +204,6 @@ int test_response_register(void)
 	WSP_ADD_TEST(s, test_header_injection);
 	WSP_ADD_TEST(s, test_cookie);
 	WSP_ADD_TEST(s, test_render);
+	WSP_ADD_TEST(s, test_out_of_memory);
 	return 0;
 }
