@@ -44,7 +44,8 @@ INTEGRATION_TESTS = \
 	tests/integration/fcgi-broadcast.test.mjs \
 	tests/integration/daemon-core.test.mjs \
 	tests/integration/daemon-bus.test.mjs \
-	tests/integration/daemon-ops.test.mjs
+	tests/integration/daemon-ops.test.mjs \
+	tests/integration/scale.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs
 MJS_LOG_COMPILER = $(NODE)

@@ -194,7 +194,6 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	c->user = hs->user;
 	memcpy(c->ip, hs->ip, sizeof(c->ip));
 	c->since = hs->since;
-	c->replay_live_min = -1;
 	wsp_msgq_init(&c->q, (size_t)srv->cfg->send_queue_max_bytes,
 		      (unsigned)srv->cfg->send_queue_max_messages);
 	wsp_rate_init(&c->rate, srv->cfg->rate_limit, wsp__mono_ms());
@@ -423,6 +422,7 @@ int wsp__client_writable(wsp_client *c)
 void wsp__client_unref(wsp_client *c)
 {
 	if (c && --c->refs == 0) {
+		wsp__history_drop(c);
 		wsp_msgq_cleanup(&c->q);
 		wsp_free(c->rx);
 		wsp_free(c);

@@ -77,9 +77,13 @@ struct wsp_client {
 	char close_reason[64];
 	bool want_ping, awaiting_pong;
 	lws_sorted_usec_list_t ping_sul;
-	long long since;             /* ?since=, -1 if absent */
-	bool replaying;
-	long long replay_live_min;   /* smallest live id sent during replay */
+	long long since;             /* ?since=, -1 if absent or caught up */
+	bool replaying;              /* catch-up not finished: live outbox messages are held */
+	bool since_pending;          /* catch-up waits for the bus (history.c) */
+	struct wsp_held *held, *held_tail;   /* held live messages, arrival order */
+	unsigned nheld;
+	long long *cu_ids;           /* ids the catch-up sent, sorted (until live passes them) */
+	int cu_n;
 };
 
 /* What the handshake rules decided for one upgrade request. */
@@ -132,6 +136,7 @@ struct wsp_server {
 	bool floor_known;
 	wsp_idwin seen;
 	long long replay_from;
+	bool outbox_replaying;       /* replay pages in flight: NOTIFY fetches wait */
 	char *fetch_ids;             /* "{1,2,3" being collected */
 	bool fetch_queued;
 	json_t *batch;               /* pending module broadcasts (array) */
@@ -177,7 +182,18 @@ void wsp__relay_broadcast(wsp_namespace *ns, json_t *data, const char *username,
 /* A history namespace: insert into the outbox, deliver when the id is known. */
 int wsp__relay_history(wsp_namespace *ns, json_t *data, const char *username,
 		       const char *client_id);
+
+/* history.c: ?since= catch-up.  At connect, a history-namespace client with
+ * since >= 0 starts holding live outbox messages (hold) and its catch-up
+ * query runs once the bus is up and the daemon's own outbox replay is done
+ * (resume); then the rows it missed are sent in id order, followed by the
+ * held live messages that were not among them. */
 void wsp__relay_client_since(wsp_client *c);
+void wsp__history_hold(wsp_client *c, wsp_msg *m, long long id);
+void wsp__history_drop(wsp_client *c);
+void wsp__history_resume(wsp_server *srv);
+/* true if live message `id` was already sent to c by its catch-up. */
+bool wsp__history_sent(wsp_client *c, long long id);
 void wsp__relay_stats_tick(wsp_server *srv);
 
 /* proto.c */

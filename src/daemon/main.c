@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "daemon/workers.h"
 #include "log.h"
 
 static wsp_server *srv;
@@ -18,10 +19,13 @@ static void on_signal(int sig)
 {
 	if (!srv)
 		return;
-	if (sig == SIGHUP)
+	if (sig == SIGHUP) {
 		srv->sig_hup = 1;
-	else
+	} else {
+		if (sig == SIGUSR2)
+			wsp_worker_restarting = 1;   /* drain with 1012 */
 		srv->sig_term = 1;
+	}
 	if (srv->ctx)
 		lws_cancel_service(srv->ctx);
 }
@@ -34,7 +38,9 @@ static void usage(FILE *f)
 		   "      --check-config  read the configuration (and load the modules), print it, and exit\n"
 		   "  -V, --version       print the version and exit\n"
 		   "  -h, --help          print this help and exit\n\n"
-		   "Signals: SIGTERM/SIGINT close every socket with 1001 and exit; SIGHUP reopens the log.\n\n"
+		   "Signals: SIGTERM/SIGINT close every socket with 1001 and exit; SIGUSR2 closes them\n"
+		   "with 1012 (service restart) and exits; SIGHUP reopens the log.  With workers > 1\n"
+		   "the supervisor forwards SIGTERM/SIGINT/SIGHUP and SIGUSR2 is a rolling restart.\n\n"
 		   "Configuration keys:\n",
 		WSP_DEFAULT_CONFIG);
 	wsp_config_describe(f);
@@ -61,7 +67,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = WSP_DEFAULT_CONFIG;
-	int check_only = 0, opt, rc = 1;
+	int check_only = 0, opt, rc = 1, nworkers;
 	wsp_config cfg;
 	wsp_error err;
 	wsp_secret secret;
@@ -95,7 +101,37 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulsed: %s\n", err.text);
 		goto out;
 	}
+	nworkers = wsp_workers_count(&cfg, &err);
+	if (nworkers < 0) {
+		fprintf(stderr, "wspulsed: %s: %s\n", path, err.text);
+		goto out;
+	}
+	/* Several workers: the supervisor stays in wsp_workers_run until the
+	 * end; each forked worker comes back here and carries on as a whole
+	 * daemon on the shared listening socket. */
+	if (!check_only && nworkers > 1) {
+		int r = wsp_workers_run(&cfg, nworkers, &rc, &err);
+
+		if (r < 0) {
+			fprintf(stderr, "wspulsed: %s\n", err.text);
+			rc = 1;
+			goto out;
+		}
+		if (r == 1)
+			goto out;
+	}
 	srv = wsp__server_new(&cfg, &secret, &err);
+	if (srv && wsp_worker_index()) {
+		char base[96];
+
+		if (*cfg.daemon_id)
+			snprintf(base, sizeof(base), "%.90s", cfg.daemon_id);
+		else
+			snprintf(base, sizeof(base), "%.50s:%.40s", srv->host,
+				 strncmp(cfg.listen, "unix:", 5) == 0 ? cfg.listen + 5
+				 : strrchr(cfg.listen, ':') ? strrchr(cfg.listen, ':') + 1 : cfg.listen);
+		snprintf(srv->id, sizeof(srv->id), "%s/w%d", base, wsp_worker_index());
+	}
 	if (!srv || wsp__builtin_init(srv) < 0 || wsp__server_declare_namespaces(srv, &err) < 0 ||
 	    wsp__modules_load(srv, &err) < 0) {
 		fprintf(stderr, "wspulsed: %s\n", err.text[0] ? err.text : "cannot register the built-in namespaces");
@@ -118,6 +154,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (wsp__relay_start(srv) < 0) {
 		fprintf(stderr, "wspulsed: out of memory\n");

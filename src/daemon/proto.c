@@ -16,6 +16,7 @@
 
 #include "daemon/bus.h"
 #include "daemon/daemon.h"
+#include "daemon/workers.h"
 #include "log.h"
 
 /* Per-socket data lws allocates for us. */
@@ -108,6 +109,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 static struct lws_protocols protocols[] = {
 	{ "wspulse", callback, sizeof(struct pss), 16384, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the bus protocol, filled in below */
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* a worker's accept protocol (workers.h) */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -122,11 +124,16 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 
 	the_server = srv;
 	protocols[1] = wsp_bus_protocol;
+	if (wsp_worker_listen_fd() >= 0)
+		protocols[2] = wsp_accept_protocol;
 	memset(&info, 0, sizeof(info));
 	/* VALIDATE_UTF8: invalid text frames are closed with 1007 by lws. */
 	info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
 		       LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-	if (strncmp(cfg->listen, "unix:", 5) == 0) {
+	if (wsp_worker_listen_fd() >= 0) {
+		/* A worker: the supervisor's socket is accepted on in workers.c. */
+		port = CONTEXT_PORT_NO_LISTEN_SERVER;
+	} else if (strncmp(cfg->listen, "unix:", 5) == 0) {
 		snprintf(iface, sizeof(iface), "%s", cfg->listen + 5);
 		unlink(iface);
 		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
@@ -162,6 +169,8 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 	srv->vh = lws_create_vhost(srv->ctx, &info);
 	if (!srv->vh)
 		return wsp_error_set(err, WSP_ERR_IO, "cannot listen on %s", cfg->listen);
+	if (wsp_worker_accept_start(srv->vh) < 0)
+		return wsp_error_set(err, WSP_ERR_IO, "cannot accept on the shared socket");
 	wsp__server_start_timers(srv);
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "daemon/bus.h"
 #include "daemon/daemon.h"
 #include "daemon/envelope.h"
+#include "daemon/workers.h"
 #include "log.h"
 
 #define NOTIFY_MAX 7800     /* PostgreSQL's NOTIFY payload limit is 8000 bytes */
@@ -32,6 +33,7 @@
 static const char *const channels[] = { "wsp_outbox", "wsp_session", "wsp_bcast", NULL };
 
 static void replay(wsp_server *srv, long long from);
+static void fetch_more(wsp_server *srv);
 
 /* Deliver one message (data STOLEN) to local clients, counted in stats. */
 static void deliver(wsp_namespace *ns, json_t *data, const char *username, const char *client_id,
@@ -76,20 +78,35 @@ static void replay_done(void *arg, const wsp_bus_res *r, const char *error)
 	wsp_server *srv = arg;
 	int n = wsp_bus_nrows(r);
 
-	if (!r)
+	if (!r) {
+		srv->outbox_replaying = false;
 		return;  /* the connection dropped: the next `up` replays again */
+	}
 	for (int i = 0; i < n; i++)
 		deliver_row(srv, r, i);
-	if (n == REPLAY_BATCH)
+	if (n == REPLAY_BATCH) {
 		replay(srv, atoll(wsp_bus_get(r, n - 1, 0)));
-	else if (n)
+		return;
+	}
+	if (n)
 		wsp_info("bus", "replayed outbox up to id %s", wsp_bus_get(r, n - 1, 0));
+	/* Ids notified during the replay: most were in its pages (idwin skips
+	 * them), the rest committed after its last page. */
+	srv->outbox_replaying = false;
+	fetch_more(srv);
+	wsp__history_resume(srv);   /* clients that connected meanwhile */
+	wsp_worker_ready();         /* a new worker is ready once caught up */
 }
 
+/* A replay is paged (REPLAY_BATCH rows, by id) and, while it runs, fetches
+ * for NOTIFYd ids wait (fetch_more), so a newer row never overtakes older
+ * replayed ones: per namespace, delivery stays in id (commit) order. */
 static void replay(wsp_server *srv, long long from)
 {
 	char f[32];
 	const char *p[1] = { f };
+
+	srv->outbox_replaying = true;
 
 	snprintf(f, sizeof(f), "%lld", from);
 	wsp_bus_query(srv->bus, "SELECT " ROW_COLS " FROM wsp_outbox WHERE id > $1::bigint ORDER BY id LIMIT 500",
@@ -100,8 +117,10 @@ static void floor_done(void *arg, const wsp_bus_res *r, const char *error)
 {
 	wsp_server *srv = arg;
 
-	if (!r)
+	if (!r) {
+		srv->outbox_replaying = false;
 		return;
+	}
 	wsp_idwin_init(&srv->seen, atoll(wsp_bus_get(r, 0, 0)));
 	srv->floor_known = true;
 	wsp_debug("bus", "outbox floor %lld", srv->seen.floor);
@@ -117,7 +136,7 @@ static void fetch_more(wsp_server *srv)
 	const char *p[1];
 	size_t n;
 
-	if (srv->fetch_queued || !ids)
+	if (srv->fetch_queued || !ids || srv->outbox_replaying)
 		return;
 	srv->fetch_ids = NULL;
 	n = strlen(ids);
@@ -223,6 +242,7 @@ static void bus_up(void *arg)
 	char start[32];
 	const char *p[1] = { start };
 
+	srv->outbox_replaying = true;   /* until the floor query's replay ends */
 	wsp_bus_query(srv->bus, "SELECT id, coalesce(revoke_reason, 'logout') FROM wsp_sessions "
 				"WHERE revoked_at IS NOT NULL AND expires_at > now()", 0, NULL, revoked_done, srv);
 	if (!srv->floor_known) {
@@ -242,6 +262,7 @@ static void bus_down(void *arg)
 	wsp_server *srv = arg;
 
 	srv->fetch_queued = false;
+	srv->outbox_replaying = false;
 	wsp_free(srv->fetch_ids);
 	srv->fetch_ids = NULL;
 	json_decref(srv->batch);
@@ -405,51 +426,7 @@ int wsp__relay_history(wsp_namespace *ns, json_t *data, const char *username,
 	return 0;
 }
 
-/* ---- ?since= catch-up of one client */
-
-static void since_done(void *arg, const wsp_bus_res *r, const char *error)
-{
-	wsp_client *c = arg;
-	int n = wsp_bus_nrows(r);
-
-	if (c->wsi) {
-		for (int i = 0; i < n; i++) {
-			long long id = atoll(wsp_bus_get(r, i, 0));
-			const char *payload = wsp_bus_get(r, i, 1);
-			json_t *data;
-			wsp_msg *m;
-
-			if (c->replay_live_min >= 0 && id >= c->replay_live_min)
-				break;
-			data = wsp_envelope_from_payload(payload, strlen(payload), wsp_bus_get(r, i, 2));
-			if (data && (m = wsp_envelope_success(data, id))) {
-				wsp__client_push(c, m);
-				wsp_msg_unref(m);
-			}
-			json_decref(data);
-		}
-	}
-	c->replaying = false;
-	wsp__client_unref(c);
-}
-
-void wsp__relay_client_since(wsp_client *c)
-{
-	char since[32];
-	const char *p[3] = { c->ns->path, since, c->id };
-
-	if (!wsp_bus_up(c->srv->bus))
-		return;
-	snprintf(since, sizeof(since), "%lld", c->since);
-	c->refs++;
-	c->replaying = true;
-	if (wsp_bus_query(c->srv->bus, "SELECT id, payload, username FROM wsp_outbox WHERE namespace = $1 "
-				       "AND id > $2::bigint AND (client_id IS NULL OR client_id = $3) ORDER BY id LIMIT 1000",
-			  3, p, since_done, c) < 0) {
-		c->replaying = false;
-		c->refs--;
-	}
-}
+/* ---- ?since= catch-up of one client: history.c */
 
 /* ---- stats snapshots */
 

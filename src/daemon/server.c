@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "daemon/daemon.h"
 #include "daemon/envelope.h"
+#include "daemon/workers.h"
 #include "log.h"
 
 long long wsp__now_ms(void)
@@ -194,8 +195,12 @@ void wsp__ns_send(wsp_namespace *ns, wsp_msg *m, const char *client_id, long lon
 		next = c->next;
 		if (client_id && strcmp(c->id, client_id) != 0)
 			continue;
-		if (id >= 0 && c->replaying && (c->replay_live_min < 0 || id < c->replay_live_min))
-			c->replay_live_min = id;
+		if (id >= 0 && c->replaying) {
+			wsp__history_hold(c, m, id);   /* sent after its catch-up */
+			continue;
+		}
+		if (id >= 0 && c->cu_ids && wsp__history_sent(c, id))
+			continue;
 		wsp__client_push(c, m);
 	}
 }
@@ -319,9 +324,12 @@ json_t *wsp__local_stats(wsp_server *srv)
 
 	for (int i = 0; i < srv->nns; i++)
 		json_array_append_new(nss, ns_json(srv->nss[i], now / 1000));
-	return json_pack("{s:I, s:I, s:o, s:o}", "uptime", (json_int_t)((now - srv->started_ms) / 1000),
+	/* "workers": how many worker processes this row's daemon runs (the
+	 * merge shows it per row; each worker writes its own row). */
+	return json_pack("{s:I, s:I, s:o, s:o, s:i}", "uptime", (json_int_t)((now - srv->started_ms) / 1000),
 			 "totalMessages", (json_int_t)srv->total_messages, "namespaces", nss,
-			 "activityLog", wsp_activity_json(&srv->activity, now));
+			 "activityLog", wsp_activity_json(&srv->activity, now), "workers",
+			 wsp_worker_total() > 0 ? wsp_worker_total() : 1);
 }
 
 json_t *wsp_server_stats(wsp_server *srv)
@@ -336,7 +344,8 @@ json_t *wsp_server_stats(wsp_server *srv)
 	wsp_iso8601(now, iso, sizeof(iso));
 	json_object_set_new(st, "daemons",
 			    json_pack("[{s:s, s:s, s:i, s:i, s:I, s:b, s:s}]", "id", srv->id, "host",
-				      srv->host, "pid", (int)getpid(), "workers", 1, "uptime",
+				      srv->host, "pid", (int)getpid(), "workers",
+				      wsp_worker_total() > 0 ? wsp_worker_total() : 1, "uptime",
 				      json_integer_value(json_object_get(st, "uptime")), "up", 1,
 				      "updatedAt", iso));
 	return st;
@@ -394,14 +403,20 @@ static void stop_check(lws_sorted_usec_list_t *sul)
 
 void wsp__server_stop(wsp_server *srv)
 {
+	/* 1012 (service restart) for a rolling restart, 1001 (going away)
+	 * otherwise: either way the client reconnects, with its jitter, to
+	 * whichever daemon or worker is still accepting. */
+	int code = wsp_worker_restarting ? 1012 : 1001;
+
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
-	wsp_info(NULL, "stopping: closing %ld socket%s with 1001", srv->nclients,
-		 srv->nclients == 1 ? "" : "s");
+	wsp_worker_accept_stop();
+	wsp_info(NULL, "stopping: closing %ld socket%s with %d", srv->nclients,
+		 srv->nclients == 1 ? "" : "s", code);
 	for (int i = 0; i < srv->nns; i++)
 		for (wsp_client *c = srv->nss[i]->clients; c; c = c->next)
-			wsp_client_close(c, 1001, "server shutting down");
+			wsp_client_close(c, code, code == 1012 ? "service restart" : "server shutting down");
 	for (wsp_timer *t = srv->timers; t; t = t->next)
 		lws_sul_cancel(&t->sul);
 	srv->stop_deadline_ms = wsp__mono_ms() + 1500;

@@ -245,7 +245,9 @@ json_t *wsp_stats_merge(json_t *rows, long long now)
 		json_array_append_new(daemons, json_pack("{s:O?, s:O?, s:O?, s:I, s:I, s:b, s:O?}", "id",
 							 json_object_get(row, "id"), "host",
 							 json_object_get(row, "host"), "pid",
-							 json_object_get(row, "pid"), "workers", (json_int_t)1,
+							 json_object_get(row, "pid"), "workers",
+							 json_integer_value(json_object_get(st, "workers")) > 0
+							 ? json_integer_value(json_object_get(st, "workers")) : (json_int_t)1,
 							 "uptime",
 							 json_integer_value(json_object_get(st, "uptime")), "up",
 							 up, "updatedAt", json_object_get(row, "updatedAt")));

@@ -1,0 +1,66 @@
+/* workers.h - `workers = N|auto`: one supervisor, N worker processes on one
+ * listening socket.
+ *
+ * Why not LWS_SERVER_OPTION_ALLOW_LISTEN_SHARE: in libwebsockets 4.1.6
+ * (lib/roles/http/server/server.c) that option sets SO_REUSEPORT only when
+ * the context has more than one service thread, and Debian builds lws with
+ * LWS_MAX_SMP 1, so a second process gets EADDRINUSE.  The documented
+ * equivalent used here: the supervisor opens the listening socket once
+ * (TCP or unix), every worker inherits it across fork(), adopts it into its
+ * own lws loop as a raw descriptor, accept()s non-blocking on POLLIN and
+ * hands each connection to lws with lws_adopt_socket_vhost().  The kernel
+ * wakes the workers on new connections; the first accept() wins, the others
+ * see EAGAIN.  Because the socket lives in the supervisor, a restarted
+ * worker never leaves a moment without a listener, and a unix socket works
+ * the same way as TCP.
+ *
+ * Each worker is a whole wspulsed: its own event loop, its own PostgreSQL
+ * bus connection, its own daemon id `<daemon_id or host:port>/w<k>` (k from
+ * 1), its own stats row.
+ *
+ * Supervisor signals: SIGTERM/SIGINT are forwarded (workers close their
+ * sockets with 1001) and it exits once they are gone; SIGHUP reopens its
+ * log and is forwarded; SIGUSR2 is a rolling restart: for each slot a new
+ * worker is started, and only once it is accepting is the old one told to
+ * drain (SIGUSR2 to a worker: close 1012 "service restart", exit).  A worker
+ * that dies unexpectedly is restarted (after 1 s, backing off to 10 s when it
+ * keeps dying at once).
+ */
+#ifndef WSP_WORKERS_H
+#define WSP_WORKERS_H
+
+#include <stdbool.h>
+
+#include <libwebsockets.h>
+
+#include "conf.h"
+#include "error.h"
+
+/* The number of workers `workers` asks for (auto: online CPUs), or a
+ * negative WSP_ERR_INVALID with a message in err. */
+int wsp_workers_count(const wsp_config *cfg, wsp_error *err);
+
+/* With n > 1: open the listening socket, fork the workers and supervise
+ * them.  Returns in each WORKER with 0 (wsp_worker_index() is then >= 1);
+ * in the supervisor it only returns when everything has stopped, with 1
+ * (exit status in *status).  A negative return is a start-up error (err). */
+int wsp_workers_run(const wsp_config *cfg, int n, int *status, wsp_error *err);
+
+/* In a worker: its slot (1..n), 0 when not running under a supervisor. */
+int wsp_worker_index(void);
+int wsp_worker_total(void);
+/* In a worker: the inherited listening descriptor, -1 when lws listens. */
+int wsp_worker_listen_fd(void);
+/* In a worker: tell the supervisor we are accepting (once). */
+void wsp_worker_ready(void);
+/* In a worker: SIGUSR2 was received; drain with 1012 instead of 1001. */
+extern volatile int wsp_worker_restarting;
+
+/* The protocol that accepts on the inherited socket ("wsp-accept"). */
+extern const struct lws_protocols wsp_accept_protocol;
+/* Adopt the inherited socket into the loop (after the vhost exists). */
+int wsp_worker_accept_start(struct lws_vhost *vh);
+/* Stop accepting (draining). */
+void wsp_worker_accept_stop(void);
+
+#endif

@@ -1,0 +1,323 @@
+// scale.test.mjs - several wspulsed on one PostgreSQL (issue 6): daemon A (one
+// process) and daemon B (`workers = 2`: a supervisor and two workers on one
+// port).  Cross-daemon broadcasts both ways, sendToClient across daemons,
+// exactly-once delivery across a PostgreSQL restart in the middle of a
+// publish run, an out-of-order commit, ?since= catch-up, and a rolling
+// restart of B's workers under load.  Counts are printed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startPostgres, openWs, sleep, waitFor, builddir, bin, start, stop, freePort, tmpdir, writeConfig, run, addUser, mintSession } from './lib/stack.mjs';
+
+const testModule = path.join(builddir, 'tests/modules/.libs/test-module.so');
+let pg, dir, A, B;
+
+async function startDaemon(name, extra = {}) {
+  const port = await freePort();
+  const d = { name, port, dir: path.join(dir, name), url: `ws://127.0.0.1:${port}` };
+  fs.mkdirSync(d.dir);
+  const secret = path.join(dir, 'secret');
+  if (!fs.existsSync(secret)) run(bin.admin, ['gen-secret', secret]);
+  d.settings = {
+    database: pg.conninfo, secret_file: secret, listen: `127.0.0.1:${port}`, log_level: 'debug',
+    modules: testModule, stats_interval: 1, daemon_id: name, ...extra,
+  };
+  d.config = writeConfig(d.dir, d.settings);
+  d.logFile = path.join(d.dir, 'wspulsed.log');
+  d.log = () => { try { return fs.readFileSync(d.logFile, 'utf8'); } catch { return ''; } };
+  d.proc = start(bin.daemon, ['-c', d.config], { log: d.logFile });
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 10000, `${name} /health`);
+  return d;
+}
+
+const live = (ids) => Number(pg.psql(`SELECT count(*) FROM wsp_daemon_stats WHERE daemon_id IN (${ids.map((i) => `'${i}'`).join(',')}) AND updated_at > now() - interval '3 seconds'`));
+
+before(async () => {
+  pg = await startPostgres();
+  dir = tmpdir('wsp-scale-');
+  A = await startDaemon('A');
+  B = await startDaemon('B', { workers: 2 });
+  // Every worker is on the bus (its stats row is fresh).
+  await waitFor(() => live(['A', 'B/w1', 'B/w2']) === 3, 15000, 'three fresh stats rows');
+});
+
+after(async () => {
+  await Promise.all([A, B].map((d) => d && stop(d.proc, 'SIGTERM', 8000)));
+  await pg?.stop();
+  if (!process.env.WSPULSE_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** n clients on a daemon's namespace, each past its welcome. */
+async function clients(d, ns, n, query = '') {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const c = await openWs(`${d.url}/api/1/ws/${ns}${query}`);
+    c.welcome = await c.next((m) => m.data?.type === 'connected');
+    c.clientId = c.welcome.data.clientId;
+    out.push(c);
+  }
+  return out;
+}
+
+const of = (ws, type) => ws.messages.filter((m) => m.data?.type === type);
+
+/** A psql session held open: q(sql) resolves with its output, rejects when
+ * psql exits (the server went away). */
+function psqlSession() {
+  const p = spawn('psql', [pg.conninfo, '-qtAX', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let buf = '', waiter = null, dead = false;
+  p.stdout.setEncoding('utf8');
+  p.stdout.on('data', (d) => {
+    buf += d;
+    const i = buf.indexOf('__done__\n');
+    if (i >= 0 && waiter) { const out = buf.slice(0, i).trim(); buf = buf.slice(i + 9); const w = waiter; waiter = null; w.resolve(out); }
+  });
+  p.stdin.on('error', () => {});
+  p.on('exit', () => { dead = true; if (waiter) { const w = waiter; waiter = null; w.reject(new Error('psql exited')); } });
+  return {
+    q: (sql) => new Promise((resolve, reject) => {
+      if (dead) return reject(new Error('psql exited'));
+      waiter = { resolve, reject };
+      p.stdin.write(`${sql}\n\\echo __done__\n`);
+    }),
+    end: () => { if (dead) return Promise.resolve(); p.stdin.end(); return new Promise((r) => p.on('exit', r)); },
+  };
+}
+
+/** Publish outbox rows (one transaction each) as fast as one psql session
+ * goes, reconnecting when the server goes away, until stop() is called.
+ * Resolves {attempts, failed}. */
+function publisher(ns, type, pauseMs = 0) {
+  let stopped = false, attempts = 0, failed = 0;
+  const done = (async () => {
+    let sess = psqlSession();
+    while (!stopped) {
+      attempts++;
+      try {
+        await sess.q(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('${ns}', '{"type":"${type}","n":${attempts}}');`);
+      } catch {
+        failed++;
+        await sleep(50);
+        sess = psqlSession();
+      }
+      if (pauseMs) await sleep(pauseMs);
+    }
+    await sess.end();
+    return { attempts, failed };
+  })();
+  return { stop: () => { stopped = true; return done; } };
+}
+
+test('workers = 2: one port, two worker processes with their own ids and stats rows; getStats lists every worker and sums them', async () => {
+  const cs = await clients(B, 'test-module', 8);
+  const rows = () => JSON.parse(pg.psql(`SELECT json_agg(json_build_object('id', daemon_id, 'pid', pid, 'stats', stats) ORDER BY daemon_id) FROM wsp_daemon_stats WHERE daemon_id LIKE 'B/%'`));
+  const count = (r) => r.stats.namespaces.find((n) => n.path === '/api/1/ws/test-module')?.clientCount || 0;
+  await waitFor(() => rows().reduce((a, r) => a + count(r), 0) === 8, 5000, 'eight clients in the rows');
+  const r = rows();
+  assert.deepEqual(r.map((x) => x.id), ['B/w1', 'B/w2']);
+  assert.notEqual(r[0].pid, r[1].pid);
+  assert.notEqual(r[0].pid, B.proc.pid, 'workers are not the supervisor');
+  for (const x of r) assert.equal(x.stats.workers, 2);
+  console.log(`# clients per worker: ${r.map((x) => `${x.id}=${count(x)}`).join(' ')}`);
+  assert.ok(r.every((x) => count(x) > 0), 'the kernel spread connections over both workers');
+  // getStats() (the admin status push, here from daemon A) lists every
+  // daemon row -- A and both workers of B -- and sums their clients.
+  addUser(pg, 'root1', 'root-pass-123', ['admin']);
+  const sess = mintSession({ config: A.config }, 'root1');
+  const st = await openWs(`${A.url}/api/1/ws/jpulse-ws-status`, { headers: { Cookie: sess.cookie } });
+  const upd = await waitFor(async () => {
+    const m = await st.next((x) => x.data?.type === 'stats-update', 5000);
+    const tm = m.data.data.namespaces.find((n) => n.path === '/api/1/ws/test-module');
+    return m.data.data.daemons.length === 3 && tm?.clientCount === 8 && m;
+  }, 10000, 'a summed stats-update');
+  const ds = upd.data.data.daemons;
+  assert.deepEqual(ds.map((d) => d.id).sort(), ['A', 'B/w1', 'B/w2']);
+  assert.deepEqual(ds.map((d) => d.workers).sort(), [1, 2, 2]);
+  assert.ok(ds.every((d) => d.up === true));
+  st.close();
+  for (const c of cs) c.close();
+});
+
+test('cross-daemon: module and REST broadcasts reach every subscriber on every daemon and worker exactly once, in order', async () => {
+  const a = await clients(A, 'test-module', 2), b = await clients(B, 'test-module', 4);
+  const all = [...a, ...b];
+  const seqs = (c) => c.messages.filter((m) => ['echo', 'big', 'rest'].includes(m.data?.type)).map((m) => m.data.seq);
+  a[0].sendJson({ type: 'echo', seq: 1 });
+  await waitFor(() => all.every((c) => seqs(c).includes(1)), 5000, 'echo 1 everywhere');
+  b[0].sendJson({ type: 'echo', seq: 2 });
+  await waitFor(() => all.every((c) => seqs(c).includes(2)), 5000, 'echo 2 everywhere');
+  b[1].sendJson({ type: 'big', seq: 3, size: 20000 });   // through the outbox (over NOTIFY's 8000 bytes)
+  await waitFor(() => all.every((c) => seqs(c).includes(3)), 5000, 'big 3 everywhere');
+  for (let i = 4; i <= 23; i++)
+    pg.psql(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('/api/1/ws/test-module', '{"type":"rest","seq":${i}}')`);
+  for (const c of all) await waitFor(() => seqs(c).length >= 23, 10000, 'every broadcast');
+  await sleep(500);
+  for (const c of all)
+    assert.deepEqual(seqs(c), Array.from({ length: 23 }, (_, i) => i + 1), 'each once, REST rows in publish order');
+  console.log(`# cross-daemon: ${all.length} subscribers (2 on A, 4 on B's workers) each got 23 of 23 broadcasts`);
+  // sendToClient reaches a client on another daemon (and only it).
+  const target = b[3];
+  a[1].sendJson({ type: 'to-client', target: target.clientId, seq: 77 });
+  const p = await target.next((m) => m.data?.type === 'private');
+  assert.equal(p.data.seq, 77);
+  await sleep(300);
+  for (const c of all) if (c !== target) assert.equal(of(c, 'private').length, 0);
+  assert.equal(of(target, 'private').length, 0);
+  for (const c of all) c.close();
+});
+
+test('a PostgreSQL restart in the middle of a publish run: every committed broadcast delivered once, in order', async () => {
+  const subs = [...await clients(A, 'hello-todo', 2), ...await clients(B, 'hello-todo', 4)];
+  const pub = publisher('/api/1/ws/hello-todo', 'run', 5);
+  await sleep(1000);
+  pg.stopServer();          // fast shutdown: every session is cut
+  await sleep(500);
+  pg.start();
+  await sleep(1500);
+  const { failed } = await pub.stop();
+  const committed = pg.psql(`SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM wsp_outbox WHERE namespace = '/api/1/ws/hello-todo' AND payload LIKE '{"type":"run"%'`).split(',').filter(Boolean).map(Number);
+  const ids = (c) => of(c, 'run').map((m) => m.id);
+  for (const c of subs) await waitFor(() => ids(c).length >= committed.length, 20000, `all ${committed.length} committed broadcasts`);
+  await sleep(500);
+  for (const [i, c] of subs.entries()) {
+    const got = ids(c);
+    console.log(`# pg restart: subscriber ${i} (${i < 2 ? 'A' : 'B'}): delivered ${got.length}, committed ${committed.length}, publishes refused while down ${failed}`);
+    assert.deepEqual(got, committed, 'delivered == committed, each once, in id order');
+  }
+  assert.ok(failed > 0, 'the restart really happened during the run');
+  for (const c of subs) c.close();
+});
+
+test('out-of-order commit: a smaller id committing after a larger one is delivered too, once', async () => {
+  const subs = [...await clients(A, 'hello-todo', 1), ...await clients(B, 'hello-todo', 2)];
+  const ta = psqlSession(), tb = psqlSession();
+  await ta.q('BEGIN;');
+  const idA = Number(await ta.q(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('/api/1/ws/hello-todo', '{"type":"ooo","t":"A"}') RETURNING id;`));
+  await tb.q('BEGIN;');
+  const idB = Number(await tb.q(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('/api/1/ws/hello-todo', '{"type":"ooo","t":"B"}') RETURNING id;`));
+  assert.ok(idA < idB);
+  await tb.q('COMMIT;');
+  for (const c of subs) await c.next((m) => m.data?.t === 'B');
+  await sleep(300);           // B delivered; the cursor has seen a hole at idA
+  await ta.q('COMMIT;');
+  for (const c of subs) await c.next((m) => m.data?.t === 'A');
+  await Promise.all([ta.end(), tb.end()]);
+  await sleep(500);
+  for (const c of subs) assert.equal(of(c, 'ooo').length, 0, 'each delivered once');
+  console.log(`# out-of-order: id ${idB} committed first, then id ${idA}; both delivered once to ${subs.length} subscribers`);
+  for (const c of subs) c.close();
+});
+
+test('?since=: a reconnecting client gets what it missed (its namespace, its own or public rows), in order, no duplicates; bad values are ignored', async () => {
+  const ins = (n, extra = '') => pg.psql(`INSERT INTO wsp_outbox (namespace, payload${extra ? ', client_id' : ''}) VALUES ('/api/1/ws/hello-todo', '{"type":"cu","n":${n}}'${extra ? `, '${extra}'` : ''}) RETURNING id`);
+  const [c] = await clients(A, 'hello-todo', 1);
+  const uuid = c.clientId;
+  ins(1);
+  const first = await c.next((m) => m.data?.type === 'cu');
+  c.close();
+  await c.closed;
+  // Missed while away: public rows, one for this client, one for another
+  // client, one in another namespace.
+  ins(2); ins(3, uuid); ins(4, '11111111-2222-4333-8444-555555555555'); ins(5);
+  pg.psql(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('/api/1/ws/test-module', '{"type":"cu","n":99}')`);
+  // Reconnect through the other daemon, while live rows keep coming.
+  const live = (async () => { for (let i = 6; i <= 25; i++) await pg.psqlAsync(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('/api/1/ws/hello-todo', '{"type":"cu","n":${i}}')`); })();
+  const [r] = await clients(B, 'hello-todo', 1, `?uuid=${uuid}&since=${first.id}`);
+  await live;
+  await waitFor(() => of(r, 'cu').length >= 23, 10000, 'caught up and live');
+  await sleep(300);
+  const got = of(r, 'cu');
+  assert.deepEqual(got.map((m) => m.data.n), [2, 3, 5, ...Array.from({ length: 20 }, (_, i) => i + 6)]);
+  const ids = got.map((m) => m.id);
+  assert.deepEqual(ids, [...ids].sort((x, y) => x - y), 'in id order');
+  console.log(`# since=${first.id}: replayed 3 missed rows, then 20 live ones, none twice`);
+  r.close();
+  // Bad since values: accepted connection, no replay, no crash.
+  for (const bad of ['abc', '-5', '1e5', '99999999999999999999999', '', '0x10']) {
+    const [x] = await clients(A, 'hello-todo', 1, `?since=${encodeURIComponent(bad)}`);
+    await sleep(100);
+    assert.equal(of(x, 'cu').length, 0, `since=${bad}`);
+    x.close();
+  }
+  // A namespace without history ignores since.
+  const [y] = await clients(A, 'test-module', 1, '?since=0');
+  await sleep(200);
+  assert.equal(of(y, 'cu').length, 0);
+  y.close();
+});
+
+test('rolling restart of B (SIGUSR2) under load: clients get 1012, reconnect, and no REST broadcast is lost', async () => {
+  const url = `${B.url}/api/1/ws/hello-todo`;
+  const N = 6;
+  // A client that reconnects like jPulse.ws: ?since=<last id> after a short jittered backoff.
+  const mk = async () => {
+    const c = { got: [], codes: [], ws: null };
+    const connect = async () => {
+      const last = c.got.length ? c.got[c.got.length - 1] : null;
+      const ws = await openWs(url + (last ? `?since=${last}` : ''));
+      c.ws = ws;
+      ws.addEventListener('message', (ev) => {
+        const m = JSON.parse(ev.data);
+        if (m.data?.type === 'roll') { c.got.push(m.id); (c.trace ||= []).push(`${m.id}@${c.codes.length}${last ? 's' + last : ''}`); }
+      });
+      ws.closed.then(async ({ code }) => {
+        if (c.done) return;
+        c.codes.push(code);
+        await sleep(100 + Math.random() * 400);
+        for (let i = 0; i < 50 && !c.done; i++) { try { await connect(); return; } catch { await sleep(200); } }
+      });
+      await ws.next((m) => m.data?.type === 'connected');
+    };
+    await connect();
+    return c;
+  };
+  const cs = [];
+  for (let i = 0; i < N; i++) cs.push(await mk());
+  const pidsBefore = pg.psql(`SELECT string_agg(pid::text, ',' ORDER BY daemon_id) FROM wsp_daemon_stats WHERE daemon_id LIKE 'B/%'`);
+  const pub = publisher('/api/1/ws/hello-todo', 'roll', 2);
+  await sleep(500);
+  const t0 = Date.now();
+  B.proc.kill('SIGUSR2');
+  await waitFor(() => /rolling restart done/.test(B.log()), 30000, 'rolling restart done');
+  const took = Date.now() - t0;
+  await sleep(800);
+  await pub.stop();
+  const committed = pg.psql(`SELECT string_agg(id::text, ',' ORDER BY id) FROM wsp_outbox WHERE payload LIKE '{"type":"roll"%'`).split(',').map(Number);
+  for (const c of cs) await waitFor(() => c.got.length >= committed.length, 15000, 'every committed broadcast');
+  await sleep(300);
+  for (const c of cs) c.done = true;
+  await waitFor(() => live(['B/w1', 'B/w2']) === 2, 10000, 'new workers write stats');
+  const pidsAfter = pg.psql(`SELECT string_agg(pid::text, ',' ORDER BY daemon_id) FROM wsp_daemon_stats WHERE daemon_id LIKE 'B/%'`);
+  for (const [i, c] of cs.entries()) {
+    console.log(`# rolling restart: client ${i}: delivered ${c.got.length}, committed ${committed.length}, close codes [${c.codes}]`);
+    if (new Set(c.got).size !== c.got.length) {
+      const dup = c.got.find((x, j) => c.got.indexOf(x) !== j);
+      const j = c.trace.findIndex((t) => t.startsWith(dup + '@'));
+      console.log(`# duplicate ${dup}: ${c.trace.slice(Math.max(0, j - 3), j + 8).join(' ')}`);
+    }
+    assert.deepEqual(c.got, committed, 'delivered == committed, once each, in order');
+    assert.ok(c.codes.length >= 1 && c.codes.every((x) => x === 1012), `closed with 1012: ${c.codes}`);
+    assert.equal(c.ws.readyState, WebSocket.OPEN, 'connected again');
+  }
+  assert.notEqual(pidsAfter, pidsBefore, 'new worker processes');
+  console.log(`# rolling restart took ${took} ms; worker pids ${pidsBefore} -> ${pidsAfter}`);
+  for (const c of cs) c.ws.close();
+});
+
+test('a crashed worker is restarted; SIGTERM stops the supervisor and every worker (1001)', async () => {
+  const pids = () => pg.psql(`SELECT string_agg(pid::text, ',' ORDER BY daemon_id) FROM wsp_daemon_stats WHERE daemon_id LIKE 'B/%' AND updated_at > now() - interval '2 seconds'`);
+  const before = pids().split(',').map(Number);
+  process.kill(before[0], 'SIGKILL');
+  await waitFor(() => /worker 1 \(pid \d+\) killed by signal 9/.test(B.log()), 5000, 'supervisor saw the crash');
+  await waitFor(() => { const p = pids(); return p && p.split(',').length === 2 && !p.split(',').map(Number).includes(before[0]); }, 15000, 'worker 1 back');
+  const cs = await clients(B, 'hello-todo', 4);
+  const t0 = Date.now();
+  const { code } = await stop(B.proc, 'SIGTERM', 8000);
+  const codes = await Promise.all(cs.map((c) => c.closed));
+  assert.equal(code, 0);
+  assert.deepEqual(codes.map((c) => c.code), [1001, 1001, 1001, 1001]);
+  assert.ok(Date.now() - t0 < 5000);
+  assert.match(B.log(), /all workers stopped/);
+});
