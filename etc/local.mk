@@ -4,8 +4,8 @@ wspulseconfdir = $(sysconfdir)/wspulse
 dist_wspulseconf_DATA = etc/wspulse.conf.example
 
 systemddir = $(pkgdatadir)/systemd
-systemd_DATA = etc/systemd/wspulsed.service etc/systemd/wspulse-fcgi.service
-EXTRA_DIST += etc/systemd/wspulsed.service.in etc/systemd/wspulse-fcgi.service.in
+systemd_DATA = etc/systemd/wspulsed.service etc/systemd/wspulsed@.service etc/systemd/wspulse-fcgi.service
+EXTRA_DIST += etc/systemd/wspulsed.service.in etc/systemd/wspulsed@.service.in etc/systemd/wspulse-fcgi.service.in
 CLEANFILES += $(systemd_DATA)
 
 etc/systemd/%.service: $(top_srcdir)/etc/systemd/%.service.in Makefile

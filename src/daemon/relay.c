@@ -521,7 +521,23 @@ static void sweep_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(srv->ctx, 0, &srv->sweep_sul, sweep_cb, LWS_US_PER_SEC);
 }
 
-/* Every minute: drop outbox rows past history_retention. */
+/* Pruning: every minute (or every history_retention / 5 seconds when that
+ * is shorter) drop outbox rows older than history_retention.  With many
+ * daemons on one database only one prunes at a time: the DELETE runs only
+ * in the transaction that wins a transaction-scoped advisory lock, the
+ * others skip at once instead of queueing on the same row locks.  At most
+ * GC_BATCH rows per run (oldest first, through the created_at index), so a
+ * backlog is worked off in short transactions. */
+#define GC_LOCK_KEY "7735940411"   /* an arbitrary constant: "wspulse outbox gc" */
+#define GC_BATCH "20000"
+
+static long gc_interval(const wsp_server *srv)
+{
+	long r = srv->cfg->history_retention / 5;   /* rows live at most 20 % past retention */
+
+	return r < 1 ? 1 : r < 60 ? r : 60;
+}
+
 static void gc_cb(lws_sorted_usec_list_t *sul)
 {
 	wsp_server *srv = lws_container_of(sul, wsp_server, gc_sul);
@@ -531,9 +547,11 @@ static void gc_cb(lws_sorted_usec_list_t *sul)
 	if (srv->stopping)
 		return;
 	snprintf(keep, sizeof(keep), "%ld", srv->cfg->history_retention);
-	wsp_bus_query(srv->bus, "DELETE FROM wsp_outbox WHERE created_at < now() - make_interval(secs => $1::int)",
+	wsp_bus_query(srv->bus, "WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(" GC_LOCK_KEY ") AS ok) "
+				"DELETE FROM wsp_outbox WHERE id IN (SELECT o.id FROM wsp_outbox o, l WHERE l.ok AND "
+				"o.created_at < now() - make_interval(secs => $1::int) ORDER BY o.created_at LIMIT " GC_BATCH ")",
 		      1, p, ignore, NULL);
-	lws_sul_schedule(srv->ctx, 0, &srv->gc_sul, gc_cb, 60 * LWS_US_PER_SEC);
+	lws_sul_schedule(srv->ctx, 0, &srv->gc_sul, gc_cb, (lws_usec_t)gc_interval(srv) * LWS_US_PER_SEC);
 }
 
 int wsp__relay_start(wsp_server *srv)
@@ -546,7 +564,7 @@ int wsp__relay_start(wsp_server *srv)
 	lws_sul_schedule(srv->ctx, 0, &srv->stats_sul, stats_cb,
 			 (lws_usec_t)srv->cfg->stats_interval * LWS_US_PER_SEC);
 	lws_sul_schedule(srv->ctx, 0, &srv->sweep_sul, sweep_cb, LWS_US_PER_SEC);
-	lws_sul_schedule(srv->ctx, 0, &srv->gc_sul, gc_cb, 60 * LWS_US_PER_SEC);
+	lws_sul_schedule(srv->ctx, 0, &srv->gc_sul, gc_cb, (lws_usec_t)gc_interval(srv) * LWS_US_PER_SEC);
 	return 0;
 }
 

@@ -190,7 +190,9 @@ export function mintSession(s, user, { roles, ttl, row = true } = {}) {
 
 /**
  * Start the whole stack.  Options: users [{name,password,roles}], config
- * (extra keys for both programs), nginx (default true), fcgi (default true).
+ * (extra keys for both programs), nginx (default true), fcgi (default true),
+ * pg (share a running startPostgres()), upstreams (more wspulsed addresses
+ * for nginx's round-robin upstream, e.g. daemons started separately).
  * Returns { url, wsUrl, pg, dir, config, daemonPort, fcgiPort, ... , stop() }.
  */
 export async function startStack(opts = {}) {
@@ -254,7 +256,7 @@ http {
   fastcgi_temp_path ${dir}/tmp-fastcgi;
   uwsgi_temp_path ${dir}/tmp-uwsgi;
   scgi_temp_path ${dir}/tmp-scgi;
-  upstream wspulse_daemon { server 127.0.0.1:${daemonPort}; }
+  upstream wspulse_daemon { server 127.0.0.1:${daemonPort};${(opts.upstreams || []).map((a) => ` server ${a};`).join('')} }
   upstream wspulse_fcgi { server 127.0.0.1:${fcgiPort}; }
   server {
     listen 127.0.0.1:${httpPort};
