@@ -45,7 +45,9 @@ INTEGRATION_TESTS = \
 	tests/integration/daemon-core.test.mjs \
 	tests/integration/daemon-bus.test.mjs \
 	tests/integration/daemon-ops.test.mjs \
-	tests/integration/scale.test.mjs
+	tests/integration/scale.test.mjs \
+	tests/integration/security.test.mjs \
+	tests/integration/faults.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs
 MJS_LOG_COMPILER = $(NODE)
