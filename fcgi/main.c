@@ -120,6 +120,49 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* SIGUSR2 only interrupts a worker's accept(): installed without SA_RESTART,
+ * so accept() fails with EINTR and libfcgi, seeing its shutdown flag, makes
+ * FCGX_Accept_r return -1. */
+static void on_wake(int sig) { (void)sig; }
+
+/* Stop the workers and wait for them (at most ~3 s for a request still being
+ * served): a thread that ends normally runs its thread-exit handlers (OpenSSL
+ * frees its per-thread state there) and closes its database connection, so
+ * a sanitizer or valgrind run sees a clean exit.  The signal is sent again
+ * until a thread has gone, for one that had just passed libfcgi's flag check
+ * when the first one came. */
+static void stop_workers(pthread_t *threads, long n)
+{
+	struct sigaction sa;
+	struct timespec until;
+	long left = n;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_wake;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
+	FCGX_ShutdownPending();
+	for (int round = 0; round < 60 && left > 0; round++) {
+		for (long i = 0; i < n; i++) {
+			if (!threads[i])
+				continue;
+			pthread_kill(threads[i], SIGUSR2);
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 50 * 1000 * 1000;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			if (pthread_timedjoin_np(threads[i], NULL, &until) == 0) {
+				threads[i] = 0;
+				left--;
+			}
+		}
+	}
+	if (left)
+		wsp_warn(NULL, "%ld worker(s) still busy at exit", left);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: wspulse.fcgi [-c FILE] [--listen ADDR] [--check-config] [--version]\n"
@@ -234,7 +277,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	wsp_info(NULL, "signal %d: stopping", sig);
-	FCGX_ShutdownPending();
+	stop_workers(threads, app.cfg.fcgi_threads);
 	free(threads);
 	wsp_config_cleanup(&app.cfg);
 	return 0;
