@@ -76,9 +76,9 @@ test('a full disk for the log (log_file = /dev/full): both programs keep serving
     log_file: '/dev/full',
     log_level: 'debug',
   });
-  const out = path.join(s.dir, 'full-disk.out');
-  const fcgi = start(...underValgrind(bin.fcgi, ['-c', conf]), { log: out });
-  const daemon = start(...underValgrind(bin.daemon, ['-c', conf]), { log: out });
+  const outs = { fcgi: path.join(sub, 'wspulse.fcgi.out'), daemon: path.join(sub, 'wspulsed.out') };
+  const fcgi = start(...underValgrind(bin.fcgi, ['-c', conf]), { log: outs.fcgi });
+  const daemon = start(...underValgrind(bin.daemon, ['-c', conf]), { log: outs.daemon });
   try {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${daemonPort}/health`)).ok, 10000 * slow, 'wspulsed on a full disk');
     const cgi = (uri, extra = {}) => ({ REQUEST_METHOD: 'GET', REQUEST_URI: uri, SCRIPT_NAME: uri, QUERY_STRING: '',
@@ -108,6 +108,8 @@ test('a full disk for the log (log_file = /dev/full): both programs keep serving
   } finally {
     await Promise.all([stop(fcgi, 'SIGTERM', 5000 * slow), stop(daemon, 'SIGTERM', 5000 * slow)]);
   }
-  const report = sanitizerReport(fs.readFileSync(out, 'utf8'));
-  assert.equal(report, null, report || '');
+  for (const [who, f] of Object.entries(outs)) {
+    const report = sanitizerReport(fs.readFileSync(f, 'utf8'));
+    assert.equal(report, null, `${who}: ${report}`);
+  }
 });
