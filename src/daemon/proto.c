@@ -81,6 +81,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return wsp__client_rx(pss->c, in, len, lws_is_first_fragment(wsi),
 				      lws_is_final_fragment(wsi), lws_remaining_packet_payload(wsi));
 
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* lws 4.1.6 answers codes below 3000 that RFC 6455 reserves with
+		 * 1002 itself, but echoes codes from 5000 up and a one-byte
+		 * payload (no valid code at all): both are protocol errors. */
+		if (len == 1 || (len >= 2 && (((const unsigned char *)in)[0] << 8 |
+					      ((const unsigned char *)in)[1]) >= 5000)) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)"bad close code", 14);
+			return -1;
+		}
+		return 0;
+
 	case LWS_CALLBACK_RECEIVE_PONG:
 		if (pss->c)
 			wsp__client_pong(pss->c);
