@@ -46,6 +46,7 @@ INTEGRATION_TESTS = \
 	tests/integration/daemon-bus.test.mjs \
 	tests/integration/daemon-ops.test.mjs \
 	tests/integration/scale.test.mjs \
+	tests/integration/torture.test.mjs \
 	tests/integration/security.test.mjs \
 	tests/integration/faults.test.mjs
 TESTS += $(INTEGRATION_TESTS)
@@ -61,10 +62,10 @@ EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib/rawclient.mjs \
 	tests/integration/lib/browser.mjs tests/package.json tests/package-lock.json
 
-# The protocol torture suite (issue 8).  Out of TESTS until wspulsed on main
-# implements what it checks (UTF-8 validation, the 1009 hard cap, the
-# handshake timeout, the per-address cap); `make check-torture` runs it.
-PENDING_TESTS = tests/integration/torture.test.mjs
+# The protocol torture cases libwebsockets 4.1.6 fails (issue 8; see
+# SECURITY.md): out of TESTS until wspulsed pre-checks frames or lws is
+# upgraded; `make check-torture` runs them.
+PENDING_TESTS = tests/integration/torture-lws.test.mjs
 EXTRA_DIST += $(PENDING_TESTS) tests/integration/lib/rawws.mjs
 check-torture: all $(check_PROGRAMS)
 	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(PENDING_TESTS)'
