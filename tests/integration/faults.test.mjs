@@ -1,8 +1,9 @@
 // faults.test.mjs - issue 8, item 5: the stack under broken surroundings.
-// Here: nginx reloaded under load, and a log on a full disk.  PostgreSQL
-// down during a REST call is fcgi-run.test.mjs ("PostgreSQL down: 503 JSON
-// and nothing written"); PostgreSQL down at daemon start and kill -9 of the
-// daemon mid-broadcast are in faults-ws.test.mjs.
+// Here: kill -9 of the daemon during a broadcast run, nginx reloaded under
+// load, and a log on a full disk.  PostgreSQL down during a REST call is
+// fcgi-run.test.mjs ("PostgreSQL down: 503 JSON and nothing written");
+// PostgreSQL down when the daemon starts is daemon-bus.test.mjs ("a
+// database that is down at start-up").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -13,9 +14,81 @@ import nodeHttp from 'node:http';
 
 let s;
 before(async () => {
-  s = await startStack({ users: [{ name: 'dora', password: 'dora-password-1' }] });
+  s = await startStack({
+    users: [{ name: 'dora', password: 'dora-password-1' }],
+    config: { namespace: '/api/1/ws/fault-history history=on' },
+  });
 });
 after(async () => { await s?.stop(); });
+
+/**
+ * A client of a history namespace that reconnects like jPulse.ws does: on
+ * any close it comes back (every 200 ms until the daemon answers) with
+ * ?since=<highest outbox id it has seen>.  Collects the ids and seq numbers.
+ */
+function historyClient(port, ns, uuid) {
+  const c = { ids: [], seqs: [], reconnects: 0, stopped: false };
+  const loop = async () => {
+    let since = -1;
+    while (!c.stopped) {
+      let conn;
+      try {
+        conn = await openRaw(port, `${ns}?uuid=${uuid}${since >= 0 ? `&since=${since}` : ''}`, { timeout: 2000 });
+      } catch { await sleep(200); continue; }
+      c.conn = conn;
+      let closed = false;
+      conn.closed.then(() => { closed = true; });
+      while (!closed && !c.stopped) {
+        for (const m of conn.messages.splice(0)) {
+          if (m.data?.type !== 'seq') continue;
+          c.ids.push(m.id);
+          c.seqs.push(m.data.n);
+          since = Math.max(since, m.id);
+        }
+        await sleep(20);
+      }
+      conn.end();
+      if (c.stopped) break;
+      c.reconnects++;
+    }
+  };
+  c.done = loop();
+  return c;
+}
+
+test('kill -9 of the daemon during a broadcast run: clients reconnect and no committed broadcast is lost', async () => {
+  const NS = '/api/1/ws/fault-history';
+  const clients = [1, 2, 3].map((i) => historyClient(s.daemonPort, NS, `00000000-0000-4000-8000-00000000000${i}`));
+  await waitFor(() => clients.every((c) => c.conn), 10000 * slow, 'history clients connected');
+  const TOTAL = 60;
+  const published = [];
+  for (let n = 1; n <= TOTAL; n++) {
+    // REST keeps committing while the daemon is dead: the outbox holds it.
+    const r = await http(s.url, 'POST', '/api/1/websocket/publish', {
+      headers: { Authorization: `Bearer ${s.token}` },
+      body: { namespace: NS, data: { type: 'seq', n } },
+    });
+    assert.equal(r.status, 200, `publish ${n}: ${r.status} ${r.text}`);
+    published.push(r.json.data.id);
+    if (n === 20) {
+      const { sig } = await s.stopDaemon('SIGKILL');
+      assert.equal(sig, 'SIGKILL');
+    }
+    if (n === 40) await s.startDaemon();
+    await sleep(15);
+  }
+  await waitFor(() => clients.every((c) => new Set(c.seqs).size === TOTAL), 15000 * slow, 'every client has every broadcast');
+  for (const c of clients) {
+    c.stopped = true;
+    c.conn?.end();
+  }
+  await Promise.all(clients.map((c) => c.done));
+  for (const [i, c] of clients.entries()) {
+    assert.ok(c.reconnects >= 1, `client ${i + 1} reconnected`);
+    assert.deepEqual([...c.seqs].sort((a, b) => a - b), Array.from({ length: TOTAL }, (_, k) => k + 1), `client ${i + 1}: each broadcast exactly once`);
+    assert.deepEqual([...c.ids].sort((a, b) => a - b), [...published].sort((a, b) => a - b), `client ${i + 1}: the outbox ids`);
+  }
+});
 
 test('nginx reload under load: no request fails, an open WebSocket survives, new ones connect', async () => {
   const ws = await openRaw(s.httpPort, '/api/1/ws/hello-todo');
@@ -97,8 +170,8 @@ test('a full disk for the log (log_file = /dev/full): both programs keep serving
       assert.equal((await c.waitClose(5000 * slow)).code, 1000);
       c.end();
     }
-    // A SIGHUP (logrotate) on a full disk does not take wspulse.fcgi down
-    // (the daemon's SIGHUP is in faults-ws.test.mjs).
+    // A SIGHUP (logrotate) on a full disk does not take them down either.
+    daemon.kill('SIGHUP');
     fcgi.kill('SIGHUP');
     await sleep(300);
     assert.ok((await fetch(`http://127.0.0.1:${daemonPort}/health`)).ok);

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startStack, http, login, fcgiRequest, run, bin, tmpdir, writeConfig, srcdir } from './lib/stack.mjs';
+import { connect } from './lib/rawws.mjs';
 
 let s, base;
 before(async () => {
@@ -264,4 +265,44 @@ test('script injection: a title and an activity message full of markup reach the
   const t = await http(base, 'POST', '/api/1/helloTodo', { cookie, body: { title: evil } });
   assert.equal(t.status, 200, t.text);
   assert.match(t.headers.get('content-type'), /^application\/json/);
+});
+
+// --- The WebSocket side ------------------------------------------------------
+// Origin (403), no cookie (401) and a missing role (403) are daemon-core's
+// "refusals are HTTP statuses"; here the cookie is tampered with.
+
+test('WebSocket handshake: a tampered cookie is 401, rewritten roles never open an admin namespace', async () => {
+  const { cookie } = await login(base, 'eve', 'eve-password-1');
+  const f = cookie.slice('wsp_session='.length).split('.');
+  const forged = `wsp_session=${[f[0], f[1], f[2], f[3], b64u('admin,root'), f[5]].join('.')}`;
+  const origin = { Origin: `http://127.0.0.1:${s.daemonPort}` };
+  let c = await connect(s.daemonPort, '/api/1/ws/jpulse-ws-status', { headers: { ...origin, Cookie: forged } });
+  c.end();
+  assert.equal(c.status, 401, 'forged roles');
+  c = await connect(s.daemonPort, '/api/1/ws/jpulse-ws-test', { headers: { ...origin, Cookie: `wsp_session=${f.slice(0, 5).join('.')}.AAAA` } });
+  c.end();
+  assert.equal(c.status, 401, 'bad signature');
+  c = await connect(s.daemonPort, '/api/1/ws/jpulse-ws-status', { headers: { ...origin, Cookie: cookie } });
+  c.end();
+  assert.equal(c.status, 403, 'the genuine non-admin cookie: logged in, wrong role');
+  c = await connect(s.daemonPort, '/api/1/ws/jpulse-ws-test', { headers: { ...origin, Cookie: cookie } });
+  c.end();
+  assert.equal(c.status, 101, 'the genuine cookie opens an auth namespace');
+});
+
+test('no password, session cookie or API token in either program\'s log', async () => {
+  const { cookie } = await login(base, 'root1', 'root1-password');
+  await login(base, 'root1', 'a-wrong-password-xyz');
+  const c = await connect(s.daemonPort, '/api/1/ws/jpulse-ws-status', { headers: { Cookie: cookie } });
+  c.end();
+  await http(base, 'POST', '/api/1/websocket/publish', { headers: { Authorization: `Bearer ${s.token}` }, body: { namespace: '/api/1/ws/x', data: { type: 't' } } });
+  await http(base, 'POST', '/api/1/websocket/publish', { headers: { Authorization: 'Bearer not-the-token-123' }, body: { namespace: '/api/1/ws/x', data: { type: 't' } } });
+  const token = cookie.slice('wsp_session='.length);
+  const sig = token.split('.')[5];
+  for (const f of ['wspulsed.log', 'wspulse.fcgi.log']) {
+    const log = s.log(f);
+    assert.ok(log.length > 0, `${f} is written (log_level debug)`);
+    for (const secret of ['root1-password', 'a-wrong-password-xyz', sig, s.token, 'not-the-token-123', fs.readFileSync(s.settings.secret_file, 'utf8').trim()])
+      assert.ok(!log.includes(secret), `${f} contains a secret (${secret.slice(0, 6)}...)`);
+  }
 });
