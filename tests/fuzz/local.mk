@@ -17,9 +17,9 @@ FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) -I$(top_srcdir) -I$(s
 	$(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(PQ_CFLAGS) $(XCRYPT_CFLAGS)
 FUZZ_LIBS = $(JANSSON_LIBS) $(CRYPTO_LIBS) $(PQ_LIBS) $(XCRYPT_LIBS) -lm -pthread
 # The code under test: the core library and the pure modules of both programs.
-FUZZ_LIB_SOURCES = $(filter %.c,$(src_libwspcore_la_SOURCES) $(src_libwspd_la_SOURCES) \
+FUZZ_LIB_SRCS = $(filter %.c,$(src_libwspcore_la_SOURCES) $(src_libwspd_la_SOURCES) \
 	$(fcgi_libwspfcgi_la_SOURCES))
-FUZZ_LIB_OBJECTS = $(patsubst %.c,tests/fuzz/obj/%.o,$(FUZZ_LIB_SOURCES))
+FUZZ_LIB_OBJECTS = $(patsubst %.c,tests/fuzz/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_BINS = $(patsubst %,tests/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
 EXTRA_DIST += tests/fuzz/fuzz.h $(patsubst %,tests/fuzz/fuzz_%.c,$(FUZZ_TARGETS)) \
