@@ -32,7 +32,7 @@ export function frame(opcode, payload = Buffer.alloc(0), { fin = true, mask = tr
  * { status, headers, ... }.  status 101 means open; then messages are
  * collected (JSON-parsed), pings counted (and answered unless autoPong is
  * false), and `closed` resolves with {code, reason} or {code: 1006} on a
- * drop.  read: false never reads from the socket (a slow reader).
+ * drop (`at`: when the close frame, or the drop, arrived).  read: false never reads from the socket (a slow reader).
  */
 export function rawWs(url, { headers = {}, autoPong = true, read = true, timeout = 5000 } = {}) {
   const { host, port, path, hostHeader } = parseUrl(url);
@@ -63,7 +63,7 @@ export function rawWs(url, { headers = {}, autoPong = true, read = true, timeout
         c.pings++;
         if (autoPong) sock.write(frame(10, data));
       } else if (op === 8) {
-        closeInfo = { code: data.length >= 2 ? data.readUInt16BE(0) : 1005, reason: data.subarray(2).toString() };
+        closeInfo = { code: data.length >= 2 ? data.readUInt16BE(0) : 1005, reason: data.subarray(2).toString(), at: Date.now() };
         try { sock.write(frame(8, data.subarray(0, 2))); } catch {}
         sock.end();
       }
@@ -101,7 +101,7 @@ export function rawWs(url, { headers = {}, autoPong = true, read = true, timeout
       }
     });
     sock.on('error', () => {});
-    sock.on('close', () => { clearTimeout(t); closedResolve(closeInfo || { code: 1006, reason: '' }); if (!c.status) reject(new Error('connection closed before a response')); });
+    sock.on('close', () => { clearTimeout(t); closedResolve(closeInfo || { code: 1006, reason: '', at: Date.now() }); if (!c.status) reject(new Error('connection closed before a response')); });
     c.next = (pred = () => true, ms = 5000) => {
       const hit = c.messages.find(pred);
       if (hit) { c.messages.splice(c.messages.indexOf(hit), 1); return Promise.resolve(hit); }
