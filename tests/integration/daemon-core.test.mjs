@@ -258,7 +258,7 @@ test('REST-fed: an outbox row reaches the namespace with id and username; a roll
   await c.next((m) => m.data?.type === 'connected');
   s.pg.psql(`BEGIN; INSERT INTO wsp_outbox (namespace, payload, username) VALUES ('/api/1/ws/hello-todo', '{"type":"todo-created","todo":{"id":7,"title":"rolled back"}}', 'bob'); ROLLBACK;`);
   const id = Number(s.pg.psql(`INSERT INTO wsp_outbox (namespace, payload, username) VALUES ('/api/1/ws/hello-todo', '{"type":"todo-created","todo":{"id":8,"title":"kept"}}', 'bob') RETURNING id`));
-  const m = await c.next((x) => x.data?.type === 'todo-created');
+  const m = await c.next((x) => x.data?.type === 'todo-created', 15000);
   assert.deepEqual(m, { success: true, id, data: { type: 'todo-created', todo: { id: 8, title: 'kept' }, username: 'bob' } });
   await sleep(300);
   assert.equal(c.messages.filter((x) => x.data?.type === 'todo-created').length, 0);
@@ -266,8 +266,8 @@ test('REST-fed: an outbox row reaches the namespace with id and username; a roll
   // Missed while away: replayed on reconnect with ?since=.
   s.pg.psql(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('/api/1/ws/hello-todo', '{"type":"todo-deleted","n":1}'), ('/api/1/ws/hello-todo', '{"type":"todo-deleted","n":2}')`);
   const again = await openWs(ns(`hello-todo?since=${id}`));
-  const r1 = await again.next((x) => x.data?.type === 'todo-deleted');
-  const r2 = await again.next((x) => x.data?.type === 'todo-deleted');
+  const r1 = await again.next((x) => x.data?.type === 'todo-deleted', 15000);
+  const r2 = await again.next((x) => x.data?.type === 'todo-deleted', 15000);
   assert.deepEqual([r1.data.n, r2.data.n], [1, 2]);
   assert.ok(r1.id > id && r2.id > r1.id);
   again.close();
