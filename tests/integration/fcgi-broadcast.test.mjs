@@ -6,7 +6,9 @@
 // live daemon; and the same round trip through Apache's shipped snippet.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, startApache, http, login, openWs, sleep, waitFor } from './lib/stack.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startStack, startApache, http, login, openWs, sleep, waitFor, bin, start, stop, freePort, tmpdir, writeConfig } from './lib/stack.mjs';
 
 let s, base;
 before(async () => {
@@ -121,4 +123,40 @@ test('through Apache: login, todo and the WebSocket event', async () => {
     assert.deepEqual(u.data.todo, t.json.data);
     ws.close();
   } finally { await a.stop(); }
+});
+
+test('two daemons on one database: one REST change reaches subscribers on both, once; a stopped daemon shows as down', async () => {
+  const dir = tmpdir();
+  const port = await freePort();
+  const conf = writeConfig(dir, { ...s.settings, listen: `127.0.0.1:${port}`, daemon_id: 'second-daemon' });
+  const b = start(bin.daemon, ['-c', conf], { log: path.join(dir, 'b.log') });
+  try {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 10000, 'second daemon');
+    const onA = await subscribe();
+    const onB = await openWs(`ws://127.0.0.1:${port}/api/1/ws/hello-todo`);
+    await onB.next((m) => m.data?.type === 'connected');
+    const { cookie } = await login(base, 'alice', 'alice-password-1');
+    await waitFor(async () => {
+      const r = await http(base, 'GET', '/api/1/websocket/stats', { cookie });
+      return r.json.data.daemons.find((d) => d.id === 'second-daemon')?.up === true;
+    }, 8000, 'the second daemon in the stats');
+    const c = await http(base, 'POST', '/api/1/helloTodo', { body: { title: 'to both daemons' } });
+    for (const ws of [onA, onB]) {
+      const m = await ws.next((m) => m.data?.type === 'todo-created' && m.data.todo.id === c.json.data.id);
+      assert.deepEqual(m.data.todo, c.json.data);
+    }
+    await sleep(500);
+    for (const ws of [onA, onB])
+      assert.equal(ws.messages.filter((m) => m.data?.todo?.id === c.json.data.id).length, 0, 'exactly once');
+    onA.close(); onB.close();
+    await stop(b);
+    // Its snapshot goes stale after 3 x stats_interval: listed as down, not summed.
+    await waitFor(async () => {
+      const r = await http(base, 'GET', '/api/1/websocket/stats', { cookie });
+      return r.json.data.daemons.find((d) => d.id === 'second-daemon')?.up === false;
+    }, 10000, 'the stopped daemon shown as down');
+  } finally {
+    await stop(b);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
