@@ -52,7 +52,9 @@ INTEGRATION_TESTS = \
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs
 MJS_LOG_COMPILER = $(NODE)
-AM_MJS_LOG_FLAGS = --experimental-websocket --no-warnings --test --test-reporter=spec
+# A hung test fails after 5 minutes instead of stalling the whole suite.
+AM_MJS_LOG_FLAGS = --experimental-websocket --no-warnings --test --test-reporter=spec \
+	--test-timeout=300000 --test-force-exit
 AM_TESTS_ENVIRONMENT = \
 	WSPULSE_BUILDDIR='$(abs_top_builddir)'; WSPULSE_SRCDIR='$(abs_top_srcdir)'; \
 	PG_BINDIR='$(PG_BINDIR)'; NGINX='$(NGINX)'; \
