@@ -8,6 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import nodeHttp from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { startPostgres, openWs, sleep, waitFor, builddir, bin, start, stop, freePort, tmpdir, writeConfig, run, addUser, mintSession, startStack, http } from './lib/stack.mjs';
 
@@ -357,6 +359,44 @@ test('a crashed worker is restarted; SIGTERM stops the supervisor and every work
   assert.deepEqual(codes.map((c) => c.code), [1001, 1001, 1001, 1001]);
   assert.ok(Date.now() - t0 < 5000);
   assert.match(B.log(), /all workers stopped/);
+});
+
+test('workers on a unix socket share it; SIGHUP to the supervisor reopens every log', async () => {
+  const dirE = path.join(dir, 'E');
+  fs.mkdirSync(dirE);
+  const sock = path.join(dirE, 'e.sock'), logFile = path.join(dirE, 'e.log');
+  const conf = writeConfig(dirE, { database: pg.conninfo, secret_file: path.join(dir, 'secret'), listen: `unix:${sock}`, workers: 2, daemon_id: 'E', stats_interval: 1, log_file: logFile, log_level: 'debug' });
+  const e = start(bin.daemon, ['-c', conf], { log: path.join(dirE, 'stderr.log') });
+  const log = () => { try { return fs.readFileSync(logFile, 'utf8'); } catch { return ''; } };
+  const socks = new Set();
+  let relay;
+  try {
+    await waitFor(() => live(['E/w1', 'E/w2']) === 2, 15000, 'both workers on the bus');
+    const health = () => new Promise((resolve, reject) => {
+      nodeHttp.get({ socketPath: sock, path: '/health', agent: false }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); }).on('error', reject);
+    });
+    for (let i = 0; i < 4; i++) assert.equal(await health(), 200);
+    // WebSockets through a tiny TCP relay to the socket land on both workers.
+    relay = net.createServer((c) => { const u = net.connect(sock); socks.add(c).add(u); c.pipe(u); u.pipe(c); c.on('error', () => {}); u.on('error', () => {}); });
+    await new Promise((r) => relay.listen(0, '127.0.0.1', r));
+    const cs = await clients({ url: `ws://127.0.0.1:${relay.address().port}` }, 'hello-todo', 6);
+    pg.psql(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('/api/1/ws/hello-todo', '{"type":"unix"}')`);
+    for (const c of cs) await c.next((m) => m.data?.type === 'unix');
+    const pids = new Set([...log().matchAll(/wspulsed\[(\d+)\] DEBUG \[\/api\/1\/ws\/hello-todo\] client \S+ connected/g)].map((m) => m[1]));
+    console.log(`# unix socket: 6 clients on ${pids.size} worker process(es)`);
+    assert.equal(pids.size, 2, 'both workers accepted from the one unix socket');
+    // SIGHUP: supervisor and both workers reopen the log file.
+    fs.renameSync(logFile, logFile + '.1');
+    e.kill('SIGHUP');
+    await waitFor(() => (log().match(/log reopened/g) || []).length >= 3, 5000, 'three reopened logs');
+    for (const c of cs) c.close();
+  } finally {
+    relay?.close();
+    for (const x of socks) x.destroy();
+    const { code } = await stop(e, 'SIGTERM', 8000);
+    assert.equal(code, 0);
+    assert.ok(!fs.existsSync(sock), 'the supervisor removed its socket');
+  }
 });
 
 test('pruning: rows older than history_retention go; one daemon prunes at a time (advisory lock)', async () => {

@@ -98,7 +98,7 @@ static void test_merge(void)
 		"   \"activityLog\":[{\"timestamp\":\"2027-01-15T08:00:00.000Z\",\"namespace\":\"/api/1/ws/a\","
 		"     \"type\":\"old\",\"username\":\"\",\"message\":\"\"}]}},"
 		" {\"id\":\"d2\",\"host\":\"h\",\"pid\":2,\"updatedAt\":\"x\",\"up\":true,"
-		"  \"stats\":{\"uptime\":50,\"totalMessages\":5,"
+		"  \"stats\":{\"uptime\":50,\"totalMessages\":5,\"workers\":4,"
 		"   \"namespaces\":[{\"path\":\"/api/1/ws/a\",\"status\":\"red\",\"clientCount\":1,\"activeUsers\":1,"
 		"     \"messagesPerMin\":1,\"messagesPerHour\":1,\"totalMessages\":5,\"dropped\":0,\"lastActivity\":null}],"
 		"   \"activityLog\":[{\"timestamp\":\"2027-01-15T08:00:01.000Z\",\"namespace\":\"/api/1/ws/a\","
@@ -115,6 +115,9 @@ static void test_merge(void)
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(m, "uptime")), 100);
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(m, "daemons")), 3);
 	CU_ASSERT_TRUE(json_is_false(json_object_get(json_array_get(json_object_get(m, "daemons"), 2), "up")));
+	/* "workers" comes from the row's stats (a worker of a 4-worker daemon), 1 when absent. */
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(json_object_get(m, "daemons"), 0), "workers")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(json_object_get(m, "daemons"), 1), "workers")), 4);
 	ns = json_array_get(json_object_get(m, "namespaces"), 0);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(ns, "clientCount")), 3);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(ns, "messagesPerHour")), 5);
