@@ -36,6 +36,8 @@ static const struct key keys[] = {
 	{ "listen", T_STR, OFF(listen), "127.0.0.1:8081", 0, 0, "host:port wspulsed listens on" },
 	{ "daemon_id", T_STR, OFF(daemon_id), "", 0, 0, "name of this daemon in stats (empty: host:port:pid)" },
 	{ "workers", T_STR, OFF(workers), "1", 0, 0, "wspulsed worker processes on the listen port, or auto (one per core)" },
+	{ "event_loop", T_STR, OFF(event_loop), "epoll", 0, 0,
+	  "wspulsed's event loop: epoll (libev, O(active sockets) per wake-up) or poll (lws's own, O(all sockets))" },
 	{ "allowed_origins", T_WORDS, OFF(allowed_origins), "", 0, 0,
 	  "Origins allowed to open WebSockets (repeatable); empty: Origin must match the Host header" },
 	{ "modules", T_LIST, OFF(modules), "", 0, 0, "shared object of a site module to load (repeatable)" },

@@ -39,6 +39,7 @@ typedef struct wsp_config {
 	char *listen;               /* host:port of wspulsed */
 	char *daemon_id;            /* empty: <hostname>:<port>:<pid> */
 	char *workers;              /* number or "auto" */
+	char *event_loop;           /* "epoll" (libev) or "poll" (lws's own) */
 	wsp_strlist allowed_origins;/* empty: Origin must match Host */
 	wsp_strlist modules;        /* shared objects to dlopen */
 	wsp_strlist namespaces;     /* config-declared namespaces: "PATH [opt=val ...]" */

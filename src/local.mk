@@ -24,7 +24,7 @@ src_wspulsed_SOURCES = \
 	src/daemon/builtin.c src/daemon/modules.c \
 	src/daemon/workers.c src/daemon/workers.h src/daemon/history.c
 src_wspulsed_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS)
-src_wspulsed_LDADD = src/libwspd.la src/libwspcore.la $(LWS_LIBS) $(JANSSON_LIBS) $(PQ_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
+src_wspulsed_LDADD = src/libwspd.la src/libwspcore.la $(LWS_LIBS) $(EV_LIBS) $(JANSSON_LIBS) $(PQ_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
 # Modules loaded with dlopen() resolve the wsp_* API from the executable.
 src_wspulsed_LDFLAGS = $(AM_LDFLAGS) -export-dynamic
 

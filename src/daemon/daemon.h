@@ -116,6 +116,7 @@ struct wsp_server {
 	long long started_ms;
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
+	void *evloop;                /* our libev loop (event_loop = epoll), else NULL */
 	wsp_nsreg reg;
 	wsp_namespace **nss;         /* registration order */
 	int nns;
@@ -197,7 +198,14 @@ bool wsp__history_sent(wsp_client *c, long long id);
 void wsp__relay_stats_tick(wsp_server *srv);
 
 /* proto.c */
+/* Create the lws context and vhost on the configured event loop. */
 int wsp__lws_start(wsp_server *srv, wsp_error *err);
+/* Run the loop until wsp__lws_break(); returns when the daemon should exit. */
+void wsp__lws_run(wsp_server *srv);
+/* Sets exit_loop and makes wsp__lws_run() return (loop thread only). */
+void wsp__lws_break(wsp_server *srv);
+/* Destroy the context (and our libev loop); NULL-safe, idempotent. */
+void wsp__lws_destroy(wsp_server *srv);
 
 /* builtin.c / modules.c */
 int wsp__builtin_init(wsp_server *srv);

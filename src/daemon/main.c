@@ -161,16 +161,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	wsp_info(NULL, "%s listening on %s (%d namespaces)", srv->id, cfg.listen, srv->nns);
-	while (!srv->exit_loop && lws_service(srv->ctx, 0) >= 0)
-		;
+	wsp__lws_run(srv);
 	wsp__relay_stop(srv);
-	lws_context_destroy(srv->ctx);
-	srv->ctx = NULL;
+	wsp__lws_destroy(srv);
 	wsp_info(NULL, "stopped");
 	rc = 0;
 out:
-	if (srv && srv->ctx)
-		lws_context_destroy(srv->ctx);
+	if (srv)
+		wsp__lws_destroy(srv);
 	wsp__server_free(srv);
 	srv = NULL;
 	wsp_config_cleanup(&cfg);

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <ev.h>
+
 #include "daemon/bus.h"
 #include "daemon/daemon.h"
 #include "daemon/workers.h"
@@ -173,6 +175,31 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 	info.keepalive_timeout = (int)cfg->handshake_timeout;
 	info.timeout_secs_ah_idle = (unsigned)cfg->handshake_timeout;
 	info.fd_limit_per_thread = 0;
+	/* The event loop.  lws 4.1.6's own loop is poll() over every
+	 * descriptor: each wake-up costs O(sockets), so with thousands of
+	 * sockets the daemon spends its time polling idle ones.  By default
+	 * we give lws a libev loop of our own ("foreign": we run it, see
+	 * wsp__lws_run) on epoll, through lws's evlib_ev plugin (Debian
+	 * builds lws with LWS_WITH_EVLIB_PLUGINS); a wake-up then costs
+	 * O(ready sockets).  Everything else is unchanged: timers are lws_sul
+	 * (lws drives them from a libev timer and idle watcher), the bus and
+	 * accept descriptors are adopted wsis like any other, and signals
+	 * stay ours (sigaction + lws_cancel_service), since lws only installs
+	 * a SIGINT watcher on loops it creates itself. */
+	if (strcmp(cfg->event_loop, "epoll") == 0) {
+		static void *foreign[1];
+		struct ev_loop *loop = ev_loop_new(EVBACKEND_EPOLL);
+
+		if (!loop)
+			return wsp_error_set(err, WSP_ERR_IO, "cannot create an epoll event loop (libev)");
+		srv->evloop = loop;
+		foreign[0] = loop;
+		info.foreign_loops = foreign;
+		info.options |= LWS_SERVER_OPTION_LIBEV;
+	} else if (strcmp(cfg->event_loop, "poll") != 0) {
+		return wsp_error_set(err, WSP_ERR_INVALID, "event_loop must be epoll or poll, not '%s'",
+				     cfg->event_loop);
+	}
 	srv->ctx = lws_create_context(&info);
 	if (!srv->ctx)
 		return wsp_error_set(err, WSP_ERR_IO, "cannot create the libwebsockets context");
@@ -183,5 +210,41 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 	if (wsp_worker_accept_start(srv->vh) < 0)
 		return wsp_error_set(err, WSP_ERR_IO, "cannot accept on the shared socket");
 	wsp__server_start_timers(srv);
+	/* lws re-arms its libev timer only after an I/O event or a timer
+	 * callback; a wake-up of its event pipe makes sure the timers started
+	 * above are seen even if no socket ever becomes ready. */
+	lws_cancel_service(srv->ctx);
 	return 0;
+}
+
+void wsp__lws_run(wsp_server *srv)
+{
+	if (srv->evloop) {
+		if (!srv->exit_loop)
+			ev_run((struct ev_loop *)srv->evloop, 0);
+		return;
+	}
+	while (!srv->exit_loop && lws_service(srv->ctx, 0) >= 0)
+		;
+}
+
+void wsp__lws_break(wsp_server *srv)
+{
+	srv->exit_loop = true;
+	if (srv->evloop)
+		ev_break((struct ev_loop *)srv->evloop, EVBREAK_ALL);
+	else
+		lws_cancel_service(srv->ctx);
+}
+
+void wsp__lws_destroy(wsp_server *srv)
+{
+	if (srv->ctx) {
+		lws_context_destroy(srv->ctx);
+		srv->ctx = NULL;
+	}
+	if (srv->evloop) {
+		ev_loop_destroy((struct ev_loop *)srv->evloop);
+		srv->evloop = NULL;
+	}
 }

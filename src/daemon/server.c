@@ -394,8 +394,7 @@ static void stop_check(lws_sorted_usec_list_t *sul)
 	wsp_server *srv = lws_container_of(sul, wsp_server, stop_sul);
 
 	if (srv->nclients == 0 || wsp__mono_ms() >= srv->stop_deadline_ms) {
-		srv->exit_loop = true;
-		lws_cancel_service(srv->ctx);
+		wsp__lws_break(srv);
 		return;
 	}
 	lws_sul_schedule(srv->ctx, 0, &srv->stop_sul, stop_check, 20 * 1000);
