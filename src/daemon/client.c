@@ -140,33 +140,95 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 		hs->since = -1;
 }
 
-static void ping_cb(lws_sorted_usec_list_t *sul);
 static void release_slot(wsp_client *c);
 
-static void schedule_ping(wsp_client *c, long secs)
+static void tq_remove(wsp_client *c)
 {
-	lws_sul_schedule(c->srv->ctx, 0, &c->ping_sul, ping_cb, (lws_usec_t)secs * LWS_US_PER_SEC);
+	wsp_timeq *q = c->tq;
+
+	if (!q)
+		return;
+	if (c->tq_prev)
+		c->tq_prev->tq_next = c->tq_next;
+	else
+		q->head = c->tq_next;
+	if (c->tq_next)
+		c->tq_next->tq_prev = c->tq_prev;
+	else
+		q->tail = c->tq_prev;
+	c->tq_prev = c->tq_next = NULL;
+	c->tq = NULL;
+}
+
+static void tq_fire(lws_sorted_usec_list_t *sul)
+{
+	wsp_timeq *q = lws_container_of(sul, wsp_timeq, sul);
+	long long now = wsp__mono_ms();
+	wsp_client *c;
+
+	while ((c = q->head) && c->tq_due_ms <= now) {
+		tq_remove(c);
+		q->due(c);
+	}
+	if (q->head)
+		lws_sul_schedule(q->srv->ctx, 0, &q->sul, tq_fire,
+				 (lws_usec_t)(q->head->tq_due_ms - now) * 1000);
+}
+
+/* Append c (due after the queue's delay); it leaves any other queue. */
+static void tq_add(wsp_timeq *q, wsp_client *c)
+{
+	tq_remove(c);
+	c->tq = q;
+	c->tq_due_ms = wsp__mono_ms() + q->delay_ms;
+	c->tq_prev = q->tail;
+	if (q->tail)
+		q->tail->tq_next = c;
+	else
+		q->head = c;
+	q->tail = c;
+	/* An empty queue has no timer running (or a stale one): arm it.
+	 * Otherwise the timer is due at or before the head, which is due
+	 * before c (same delay, appended later). */
+	if (q->head == c)
+		lws_sul_schedule(q->srv->ctx, 0, &q->sul, tq_fire, (lws_usec_t)q->delay_ms * 1000);
 }
 
 /* Protocol ping every ping_interval; no pong within pong_timeout: hang up. */
-static void ping_cb(lws_sorted_usec_list_t *sul)
+static void ping_due(wsp_client *c)
 {
-	wsp_client *c = lws_container_of(sul, wsp_client, ping_sul);
-
-	if (!c->wsi)
+	if (!c->wsi || c->closing)
 		return;
-	if (c->awaiting_pong) {
-		wsp_info(c->ns->path, "client %s: no pong within %ld s, closing", c->id,
-			 c->srv->cfg->pong_timeout);
-		release_slot(c);
-		c->closing = true;
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-		return;
-	}
 	c->want_ping = true;
 	c->awaiting_pong = true;
 	lws_callback_on_writable(c->wsi);
-	schedule_ping(c, c->srv->cfg->pong_timeout);
+	tq_add(&c->srv->pongq, c);
+}
+
+static void pong_due(wsp_client *c)
+{
+	if (!c->wsi || c->closing)
+		return;
+	wsp_warn(c->ns->path, "client %s (%s): no pong within %ld s, closing", c->id, c->ip,
+		 c->srv->cfg->pong_timeout);
+	release_slot(c);
+	c->closing = true;
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+void wsp__client_timers_init(wsp_server *srv)
+{
+	srv->pingq.srv = srv->pongq.srv = srv;
+	srv->pingq.delay_ms = srv->cfg->ping_interval * 1000LL;
+	srv->pingq.due = ping_due;
+	srv->pongq.delay_ms = srv->cfg->pong_timeout * 1000LL;
+	srv->pongq.due = pong_due;
+}
+
+void wsp__client_timers_stop(wsp_server *srv)
+{
+	lws_sul_cancel(&srv->pingq.sul);
+	lws_sul_cancel(&srv->pongq.sul);
 }
 
 void wsp__client_pong(wsp_client *c)
@@ -174,7 +236,7 @@ void wsp__client_pong(wsp_client *c)
 	if (!c->awaiting_pong)
 		return;
 	c->awaiting_pong = false;
-	schedule_ping(c, c->srv->cfg->ping_interval);
+	tq_add(&c->srv->pingq, c);
 }
 
 wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handshake *hs)
@@ -204,7 +266,7 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	ns->nclients++;
 	srv->nclients++;
 	wsp_strmap_add(&srv->per_ip, c->ip, 1);
-	schedule_ping(c, srv->cfg->ping_interval);
+	tq_add(&srv->pingq, c);
 	wsp_debug(ns->path, "client %s connected from %s (%s)", c->id, c->ip,
 		  c->has_user ? c->user.name : "anonymous");
 	welcome = json_pack("{s:s, s:s, s:s}", "type", "connected", "clientId", c->id, "namespace",
@@ -434,7 +496,7 @@ void wsp__client_closed(wsp_client *c)
 	wsp_namespace *ns = c->ns;
 	wsp_server *srv = c->srv;
 
-	lws_sul_cancel(&c->ping_sul);
+	tq_remove(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

@@ -76,7 +76,11 @@ struct wsp_client {
 	int close_code;
 	char close_reason[64];
 	bool want_ping, awaiting_pong;
-	lws_sorted_usec_list_t ping_sul;
+	/* Health timer: the client sits in srv->pingq (next ping due) or
+	 * srv->pongq (pong due), see wsp_timeq. */
+	wsp_client *tq_prev, *tq_next;
+	struct wsp_timeq *tq;
+	long long tq_due_ms;
 	long long since;             /* ?since=, -1 if absent or caught up */
 	bool replaying;              /* catch-up not finished: live outbox messages are held */
 	bool since_pending;          /* catch-up waits for the bus (history.c) */
@@ -97,6 +101,19 @@ typedef struct wsp_handshake {
 	char id[WSP_UUID_LEN + 1];
 	long long since;
 } wsp_handshake;
+
+/* A timer queue whose entries all wait the same delay, so appending keeps
+ * it sorted: O(1) to add or remove a client, one lws_sul per queue.  (lws
+ * 4.1.6 keeps its timers in one sorted list with an O(n) insert: a sul per
+ * client made connecting n clients O(n^2).)  One per server: pings and
+ * pong deadlines. */
+typedef struct wsp_timeq {
+	wsp_client *head, *tail;
+	long long delay_ms;
+	void (*due)(wsp_client *c);  /* called with c already removed */
+	wsp_server *srv;
+	lws_sorted_usec_list_t sul;  /* scheduled at or before head's due time */
+} wsp_timeq;
 
 typedef struct wsp_timer {
 	lws_sorted_usec_list_t sul;
@@ -131,6 +148,7 @@ struct wsp_server {
 	volatile int sig_term, sig_hup;
 	bool stopping, exit_loop;
 	long long stop_deadline_ms;
+	wsp_timeq pingq, pongq;
 	lws_sorted_usec_list_t stop_sul, sweep_sul, stats_sul, flush_sul, gc_sul;
 	/* relay state */
 	struct wsp_bus *bus;
@@ -196,6 +214,10 @@ void wsp__history_resume(wsp_server *srv);
 /* true if live message `id` was already sent to c by its catch-up. */
 bool wsp__history_sent(wsp_client *c, long long id);
 void wsp__relay_stats_tick(wsp_server *srv);
+
+/* client.c: the ping/pong timer queues (srv->pingq, srv->pongq). */
+void wsp__client_timers_init(wsp_server *srv);
+void wsp__client_timers_stop(wsp_server *srv);
 
 /* proto.c */
 /* Create the lws context and vhost on the configured event loop. */

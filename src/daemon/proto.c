@@ -210,6 +210,7 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 	if (wsp_worker_accept_start(srv->vh) < 0)
 		return wsp_error_set(err, WSP_ERR_IO, "cannot accept on the shared socket");
 	wsp__server_start_timers(srv);
+	wsp__client_timers_init(srv);
 	/* lws re-arms its libev timer only after an I/O event or a timer
 	 * callback; a wake-up of its event pipe makes sure the timers started
 	 * above are seen even if no socket ever becomes ready. */
@@ -240,6 +241,7 @@ void wsp__lws_break(wsp_server *srv)
 void wsp__lws_destroy(wsp_server *srv)
 {
 	if (srv->ctx) {
+		wsp__client_timers_stop(srv);
 		lws_context_destroy(srv->ctx);
 		srv->ctx = NULL;
 	}
