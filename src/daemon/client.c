@@ -24,13 +24,22 @@ static const char *hdr(struct lws *wsi, enum lws_token_indexes t, char *buf, int
 	return buf;
 }
 
-static const char *custom_hdr(struct lws *wsi, const char *name, char *buf, int len)
+/* X-Real-IP.  lws knows this header (it is in its lexical table when built
+ * with LWS_WITH_HTTP_UNCOMMON_HEADERS, as Debian's is), and a known header
+ * never reaches the custom-header list, so asking lws_hdr_custom_copy() for
+ * it finds nothing; only a build without the token stores it as custom. */
+static const char *real_ip_hdr(struct lws *wsi, char *buf, int len)
 {
-	int n = lws_hdr_custom_length(wsi, name, (int)strlen(name));
+#if defined(LWS_WITH_HTTP_UNCOMMON_HEADERS) || defined(LWS_HTTP_HEADERS_ALL)
+	return hdr(wsi, WSI_TOKEN_HTTP_X_REAL_IP, buf, len);
+#else
+	static const char name[] = "x-real-ip:";
+	int n = lws_hdr_custom_length(wsi, name, (int)sizeof(name) - 1);
 
-	if (n <= 0 || n >= len || lws_hdr_custom_copy(wsi, buf, len, name, (int)strlen(name)) < 0)
+	if (n <= 0 || n >= len || lws_hdr_custom_copy(wsi, buf, len, name, (int)sizeof(name) - 1) < 0)
 		return NULL;
 	return buf;
+#endif
 }
 
 /* The query string, re-joined with '&' from lws's fragments. */
@@ -86,7 +95,7 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 	/* Client address (per-address limit). */
 	peer[0] = '\0';
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
-	wsp_client_ip(peer, custom_hdr(wsi, "x-real-ip:", xri, sizeof(xri)),
+	wsp_client_ip(peer, real_ip_hdr(wsi, xri, sizeof(xri)),
 		      hdr(wsi, WSI_TOKEN_X_FORWARDED_FOR, xff, sizeof(xff)), hs->ip, sizeof(hs->ip));
 	if (srv->nclients >= cfg->max_connections) {
 		hs->status = 503;

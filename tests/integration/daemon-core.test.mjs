@@ -59,6 +59,10 @@ test('max_connections_per_ip counts the address a local proxy reports (X-Real-IP
   const over = await rawWsOpen(ns('hello-todo'), { headers: mine });
   assert.equal(over.status, 429);
   over.destroy();
+  // The cap is on 203.0.113.5, not on the proxy's own address.
+  const proxy = await rawWsOpen(ns('hello-todo'));
+  assert.equal(proxy.status, 101, 'the local proxy itself is not at the cap');
+  proxy.destroy();
   const other = await rawWsOpen(ns('hello-todo'), { headers: { 'X-Forwarded-For': '198.51.100.1, 203.0.113.6' } });
   assert.equal(other.status, 101);
   other.destroy();

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { upgradeStatus } from './rawclient.mjs';
 
 export const builddir = process.env.WSPULSE_BUILDDIR || path.resolve('.');
 export const srcdir = process.env.WSPULSE_SRCDIR || builddir;
@@ -322,7 +323,14 @@ export function openWs(url, { headers, protocols } = {}) {
     };
     ws.sendJson = (o) => ws.send(JSON.stringify(o));
     ws.addEventListener('open', () => resolve(ws), { once: true });
-    ws.addEventListener('error', (e) => reject(new Error('WebSocket error: ' + (e.message || 'connection failed'))), { once: true });
+    // Node's WebSocket hides a refused handshake's HTTP status; a second,
+    // raw handshake with the same URL and headers shows what the server
+    // answers now (it may differ if the refusal was transient; say so).
+    ws.addEventListener('error', async (e) => {
+      let now = '';
+      try { now = `; the same handshake again now gets HTTP ${await upgradeStatus(url, headers)}`; } catch (x) { now = `; a second handshake failed too: ${x.message}`; }
+      reject(new Error('WebSocket error: ' + (e.message || 'connection failed') + now));
+    }, { once: true });
   });
 }
 
