@@ -15,30 +15,24 @@ void wsp_window_init(wsp_rate_window *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/* Move a ring of 60 buckets forward to bucket number `to` (seconds or
+ * minutes since the epoch), zeroing the buckets it skips over. */
+static void ring_advance(unsigned ring[60], long long *at, long long to)
+{
+	if (to <= *at)
+		return;
+	if (to - *at >= 60 || *at == 0)
+		memset(ring, 0, 60 * sizeof(ring[0]));
+	else
+		for (long long x = *at + 1; x <= to; x++)
+			ring[x % 60] = 0;
+	*at = to;
+}
+
 static void advance(wsp_rate_window *w, long long now)
 {
-	long long m = now / 60;
-
-	if (now > w->sec_at) {
-		long long gap = now - w->sec_at;
-
-		if (gap >= 60 || w->sec_at == 0)
-			memset(w->sec, 0, sizeof(w->sec));
-		else
-			for (long long s = w->sec_at + 1; s <= now; s++)
-				w->sec[s % 60] = 0;
-		w->sec_at = now;
-	}
-	if (m > w->min_at) {
-		long long gap = m - w->min_at;
-
-		if (gap >= 60 || w->min_at == 0)
-			memset(w->min, 0, sizeof(w->min));
-		else
-			for (long long x = w->min_at + 1; x <= m; x++)
-				w->min[x % 60] = 0;
-		w->min_at = m;
-	}
+	ring_advance(w->sec, &w->sec_at, now);
+	ring_advance(w->min, &w->min_at, now / 60);
 }
 
 void wsp_window_add(wsp_rate_window *w, long long now, unsigned n)
