@@ -42,24 +42,25 @@ void wsp_window_add(wsp_rate_window *w, long long now, unsigned n)
 	w->min[(now / 60) % 60] += n;
 }
 
-unsigned long wsp_window_per_min(wsp_rate_window *w, long long now)
+static unsigned long ring_sum(const unsigned ring[60])
 {
 	unsigned long sum = 0;
 
-	advance(w, now);
 	for (int i = 0; i < 60; i++)
-		sum += w->sec[i];
+		sum += ring[i];
 	return sum;
+}
+
+unsigned long wsp_window_per_min(wsp_rate_window *w, long long now)
+{
+	advance(w, now);
+	return ring_sum(w->sec);
 }
 
 unsigned long wsp_window_per_hour(wsp_rate_window *w, long long now)
 {
-	unsigned long sum = 0;
-
 	advance(w, now);
-	for (int i = 0; i < 60; i++)
-		sum += w->min[i];
-	return sum;
+	return ring_sum(w->min);
 }
 
 void wsp_counters_message(wsp_ns_counters *c, long long now)
