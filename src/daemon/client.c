@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "alloc.h"
 #include "daemon/access.h"
@@ -151,73 +152,88 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 
 static void release_slot(wsp_client *c);
 
-static void tq_remove(wsp_client *c)
+void wsp__tq_remove(wsp_tq_node *n)
 {
-	wsp_timeq *q = c->tq;
+	wsp_timeq *q = n->q;
 
 	if (!q)
 		return;
-	if (c->tq_prev)
-		c->tq_prev->tq_next = c->tq_next;
+	if (n->prev)
+		n->prev->next = n->next;
 	else
-		q->head = c->tq_next;
-	if (c->tq_next)
-		c->tq_next->tq_prev = c->tq_prev;
+		q->head = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
 	else
-		q->tail = c->tq_prev;
-	c->tq_prev = c->tq_next = NULL;
-	c->tq = NULL;
+		q->tail = n->prev;
+	n->prev = n->next = NULL;
+	n->q = NULL;
 }
 
 static void tq_fire(lws_sorted_usec_list_t *sul)
 {
 	wsp_timeq *q = lws_container_of(sul, wsp_timeq, sul);
 	long long now = wsp__mono_ms();
-	wsp_client *c;
+	wsp_tq_node *n;
 
-	while ((c = q->head) && c->tq_due_ms <= now) {
-		tq_remove(c);
-		q->due(c);
+	while ((n = q->head) && n->due_ms <= now) {
+		wsp__tq_remove(n);
+		q->due(n);
 	}
 	if (q->head)
-		lws_sul_schedule(q->srv->ctx, 0, &q->sul, tq_fire,
-				 (lws_usec_t)(q->head->tq_due_ms - now) * 1000);
+		lws_sul_schedule(q->ctx, 0, &q->sul, tq_fire, (lws_usec_t)(q->head->due_ms - now) * 1000);
 }
 
-/* Append c (due after the queue's delay); it leaves any other queue. */
-static void tq_add(wsp_timeq *q, wsp_client *c)
+void wsp__tq_add(wsp_timeq *q, wsp_tq_node *n)
 {
-	tq_remove(c);
-	c->tq = q;
-	c->tq_due_ms = wsp__mono_ms() + q->delay_ms;
-	c->tq_prev = q->tail;
+	wsp__tq_remove(n);
+	n->q = q;
+	n->due_ms = wsp__mono_ms() + q->delay_ms;
+	n->prev = q->tail;
 	if (q->tail)
-		q->tail->tq_next = c;
+		q->tail->next = n;
 	else
-		q->head = c;
-	q->tail = c;
+		q->head = n;
+	q->tail = n;
 	/* An empty queue has no timer running (or a stale one): arm it.
 	 * Otherwise the timer is due at or before the head, which is due
-	 * before c (same delay, appended later). */
-	if (q->head == c)
-		lws_sul_schedule(q->srv->ctx, 0, &q->sul, tq_fire, (lws_usec_t)q->delay_ms * 1000);
+	 * before n (same delay, appended later). */
+	if (q->head == n)
+		lws_sul_schedule(q->ctx, 0, &q->sul, tq_fire, (lws_usec_t)q->delay_ms * 1000);
+}
+
+void wsp__tq_stop(wsp_timeq *q)
+{
+	lws_sul_cancel(&q->sul);
 }
 
 /* Protocol ping every ping_interval; no pong within pong_timeout: hang up. */
-static void ping_due(wsp_client *c)
+static void ping_due(wsp_tq_node *n)
 {
+	wsp_client *c = lws_container_of(n, wsp_client, tq);
+
 	if (!c->wsi || c->closing)
 		return;
 	c->want_ping = true;
 	c->awaiting_pong = true;
 	lws_callback_on_writable(c->wsi);
-	tq_add(&c->srv->pongq, c);
+	wsp__tq_add(&c->srv->pongq, &c->tq);
 }
 
-static void pong_due(wsp_client *c)
+static void pong_due(wsp_tq_node *n)
 {
+	wsp_client *c = lws_container_of(n, wsp_client, tq);
+	int fd, avail = 0;
+
 	if (!c->wsi || c->closing)
 		return;
+	/* Bytes from the peer not read yet: it is alive and it is we who are
+	 * late (a busy loop), so the pong may be among them.  Wait again. */
+	fd = lws_get_socket_fd(c->wsi);
+	if (fd >= 0 && ioctl(fd, FIONREAD, &avail) == 0 && avail > 0) {
+		wsp__tq_add(&c->srv->pongq, &c->tq);
+		return;
+	}
 	wsp_warn(c->ns->path, "client %s (%s): no pong within %ld s, closing", c->id, c->ip,
 		 c->srv->cfg->pong_timeout);
 	release_slot(c);
@@ -227,7 +243,7 @@ static void pong_due(wsp_client *c)
 
 void wsp__client_timers_init(wsp_server *srv)
 {
-	srv->pingq.srv = srv->pongq.srv = srv;
+	srv->pingq.ctx = srv->pongq.ctx = srv->ctx;
 	srv->pingq.delay_ms = srv->cfg->ping_interval * 1000LL;
 	srv->pingq.due = ping_due;
 	srv->pongq.delay_ms = srv->cfg->pong_timeout * 1000LL;
@@ -236,8 +252,8 @@ void wsp__client_timers_init(wsp_server *srv)
 
 void wsp__client_timers_stop(wsp_server *srv)
 {
-	lws_sul_cancel(&srv->pingq.sul);
-	lws_sul_cancel(&srv->pongq.sul);
+	wsp__tq_stop(&srv->pingq);
+	wsp__tq_stop(&srv->pongq);
 }
 
 void wsp__client_pong(wsp_client *c)
@@ -245,7 +261,7 @@ void wsp__client_pong(wsp_client *c)
 	if (!c->awaiting_pong)
 		return;
 	c->awaiting_pong = false;
-	tq_add(&c->srv->pingq, c);
+	wsp__tq_add(&c->srv->pingq, &c->tq);
 }
 
 wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handshake *hs)
@@ -275,7 +291,7 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	ns->nclients++;
 	srv->nclients++;
 	wsp_strmap_add(&srv->per_ip, c->ip, 1);
-	tq_add(&srv->pingq, c);
+	wsp__tq_add(&srv->pingq, &c->tq);
 	wsp_debug(ns->path, "client %s connected from %s (%s)", c->id, c->ip,
 		  c->has_user ? c->user.name : "anonymous");
 	welcome = json_pack("{s:s, s:s, s:s}", "type", "connected", "clientId", c->id, "namespace",
@@ -505,7 +521,7 @@ void wsp__client_closed(wsp_client *c)
 	wsp_namespace *ns = c->ns;
 	wsp_server *srv = c->srv;
 
-	tq_remove(c);
+	wsp__tq_remove(&c->tq);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

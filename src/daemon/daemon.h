@@ -35,6 +35,13 @@ _Static_assert(WSP_MSG_PRE >= LWS_PRE, "wsp_msg headroom must cover LWS_PRE");
 
 struct wsp_bus;
 
+/* An entry of a wsp_timeq (embedded in what it times). */
+typedef struct wsp_tq_node {
+	struct wsp_tq_node *prev, *next;
+	struct wsp_timeq *q;         /* NULL: in no queue */
+	long long due_ms;
+} wsp_tq_node;
+
 /* The logged-in user of a socket, from the verified session cookie. */
 struct wsp_user {
 	char name[WSP_USERNAME_MAX + 1];
@@ -76,11 +83,8 @@ struct wsp_client {
 	int close_code;
 	char close_reason[64];
 	bool want_ping, awaiting_pong;
-	/* Health timer: the client sits in srv->pingq (next ping due) or
-	 * srv->pongq (pong due), see wsp_timeq. */
-	wsp_client *tq_prev, *tq_next;
-	struct wsp_timeq *tq;
-	long long tq_due_ms;
+	/* Health timer: in srv->pingq (next ping due) or srv->pongq (pong due). */
+	wsp_tq_node tq;
 	long long since;             /* ?since=, -1 if absent or caught up */
 	bool replaying;              /* catch-up not finished: live outbox messages are held */
 	bool since_pending;          /* catch-up waits for the bus (history.c) */
@@ -108,12 +112,19 @@ typedef struct wsp_handshake {
  * client made connecting n clients O(n^2).)  One per server: pings and
  * pong deadlines. */
 typedef struct wsp_timeq {
-	wsp_client *head, *tail;
+	wsp_tq_node *head, *tail;
 	long long delay_ms;
-	void (*due)(wsp_client *c);  /* called with c already removed */
-	wsp_server *srv;
+	void (*due)(wsp_tq_node *n); /* called with n already removed */
+	struct lws_context *ctx;
 	lws_sorted_usec_list_t sul;  /* scheduled at or before head's due time */
 } wsp_timeq;
+
+/* Append n (due delay_ms from now), leaving any queue it was in. */
+void wsp__tq_add(wsp_timeq *q, wsp_tq_node *n);
+/* Leave its queue (no-op if in none). */
+void wsp__tq_remove(wsp_tq_node *n);
+/* Stop the queue's timer (before the lws context goes). */
+void wsp__tq_stop(wsp_timeq *q);
 
 typedef struct wsp_timer {
 	lws_sorted_usec_list_t sul;
@@ -149,6 +160,9 @@ struct wsp_server {
 	bool stopping, exit_loop;
 	long long stop_deadline_ms;
 	wsp_timeq pingq, pongq;
+	wsp_timeq hsq;               /* accepted connections not yet upgraded (proto.c) */
+	long long refuse_rl_sec;     /* wsp__refused: at most 10 lines a second */
+	unsigned refuse_rl_n, refuse_rl_dropped;
 	lws_sorted_usec_list_t stop_sul, sweep_sul, stats_sul, flush_sul, gc_sul;
 	/* relay state */
 	struct wsp_bus *bus;
@@ -174,7 +188,9 @@ wsp_server *wsp__server_new(const wsp_config *cfg, const wsp_secret *secret, wsp
 int wsp__server_declare_namespaces(wsp_server *srv, wsp_error *err);
 void wsp__server_free(wsp_server *srv);
 void wsp__server_stop(wsp_server *srv);         /* begin the SIGTERM sequence */
-void wsp__server_signals(wsp_server *srv);      /* act on flags set by signal handlers */
+void wsp__server_signals(wsp_server *srv);
+/* Log a refused upgrade at warn (at most 10 lines a second, the rest counted). */
+void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip);      /* act on flags set by signal handlers */
 json_t *wsp__local_stats(wsp_server *srv);       /* getStats() without "daemons" */
 void wsp__ns_count(wsp_namespace *ns, const char *type, const char *username, json_t *data);
 /* Send one serialised message to the namespace's local clients; client_id

@@ -28,6 +28,75 @@ struct pss {
 
 static wsp_server *the_server;
 
+/* One per accepted connection until it has upgraded or sent an HTTP
+ * request (lws opaque user data): its handshake deadline.  We time
+ * handshakes ourselves, in a constant-delay queue, so that a connection
+ * the daemon drops for not finishing its upgrade is logged (lws's own
+ * timeouts, kept 2 s later as a backstop, close silently). */
+#define HS_MAGIC 0x77737068u
+struct hs_rec {
+	unsigned magic;
+	struct lws *wsi;
+	wsp_tq_node node;
+};
+
+static struct { long long sec; unsigned n, dropped; } hs_rl;
+
+static void hs_due(wsp_tq_node *n)
+{
+	struct hs_rec *r = lws_container_of(n, struct hs_rec, node);
+	long long sec = wsp__mono_ms() / 1000;
+	char peer[64] = "";
+
+	if (sec != hs_rl.sec) {
+		if (hs_rl.dropped)
+			wsp_warn(NULL, "... and %u more connections closed for an unfinished handshake "
+				 "in the previous second", hs_rl.dropped);
+		hs_rl.sec = sec;
+		hs_rl.n = hs_rl.dropped = 0;
+	}
+	if (hs_rl.n++ < 10) {
+		lws_get_peer_simple(r->wsi, peer, sizeof(peer));
+		wsp_warn(NULL, "connection from %s: no complete upgrade request within %ld s, closing",
+			 peer, the_server->cfg->handshake_timeout);
+	} else {
+		hs_rl.dropped++;
+	}
+	lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+static struct hs_rec *hs_get(struct lws *wsi)
+{
+	struct hs_rec *r = lws_get_opaque_user_data(wsi);
+
+	return r && r->magic == HS_MAGIC && r->wsi == wsi ? r : NULL;
+}
+
+static void hs_adopted(struct lws *wsi)
+{
+	struct hs_rec *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return;   /* lws's backstop timeout still applies */
+	r->magic = HS_MAGIC;
+	r->wsi = wsi;
+	lws_set_opaque_user_data(wsi, r);
+	wsp__tq_add(&the_server->hsq, &r->node);
+}
+
+/* The connection upgraded, was answered, or is gone. */
+static void hs_done(struct lws *wsi)
+{
+	struct hs_rec *r = hs_get(wsi);
+
+	if (!r)
+		return;
+	wsp__tq_remove(&r->node);
+	lws_set_opaque_user_data(wsi, NULL);
+	r->magic = 0;
+	free(r);
+}
+
 static int send_json(struct lws *wsi, unsigned status, const char *body)
 {
 	unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
@@ -50,6 +119,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
+		hs_done(wsi);
 		if (strcmp((const char *)in, "/health") == 0)
 			return send_json(wsi, 200, srv->stopping ?
 				"{\"success\":true,\"data\":{\"status\":\"stopping\",\"program\":\"wspulsed\"}}" :
@@ -62,12 +132,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		wsp__handshake(srv, wsi, &hs);
 		if (!hs.status)
 			return 0;
-		wsp_info(hs.ns ? hs.ns->path : NULL, "handshake refused: %d %s (%s)", hs.status, hs.why, hs.ip);
+		hs_done(wsi);
+		wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.why, hs.ip);
 		if (lws_return_http_status(wsi, (unsigned)hs.status, hs.why))
 			return -1;
 		return 1;
 
 	case LWS_CALLBACK_ESTABLISHED:
+		hs_done(wsi);
 		wsp__handshake(srv, wsi, &hs);
 		if (hs.status) {
 			lws_close_reason(wsi, hs.status == 401 ? 4401 : hs.status == 403 ? 4403 : LWS_CLOSE_STATUS_POLICY_VIOLATION,
@@ -108,6 +180,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		pss->c = NULL;
 		return 0;
 
+	case LWS_CALLBACK_WSI_DESTROY:
+		hs_done(wsi);
+		break;
+
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (srv)
 			wsp__server_signals(srv);
@@ -122,7 +198,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 static struct lws_protocols protocols[] = {
 	{ "wspulse", callback, sizeof(struct pss), 16384, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the bus protocol, filled in below */
-	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* a worker's accept protocol (workers.h) */
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the accept protocol (workers.h) */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -132,48 +208,29 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 {
 	struct lws_context_creation_info info;
 	const wsp_config *cfg = srv->cfg;
-	static char iface[256];
-	int port = 0;
 
 	the_server = srv;
 	protocols[1] = wsp_bus_protocol;
-	if (wsp_worker_listen_fd() >= 0)
-		protocols[2] = wsp_accept_protocol;
+	protocols[2] = wsp_accept_protocol;
 	memset(&info, 0, sizeof(info));
 	/* VALIDATE_UTF8: invalid text frames are closed with 1007 by lws. */
 	info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
 		       LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-	if (wsp_worker_listen_fd() >= 0) {
-		/* A worker: the supervisor's socket is accepted on in workers.c. */
-		port = CONTEXT_PORT_NO_LISTEN_SERVER;
-	} else if (strncmp(cfg->listen, "unix:", 5) == 0) {
-		snprintf(iface, sizeof(iface), "%s", cfg->listen + 5);
-		unlink(iface);
-		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
-	} else {
-		char *colon;
-
-		snprintf(iface, sizeof(iface), "%s", cfg->listen);
-		colon = strrchr(iface, ':');
-		if (!colon || (port = atoi(colon + 1)) <= 0 || port > 65535)
-			return wsp_error_set(err, WSP_ERR_INVALID,
-					     "listen must be HOST:PORT or unix:PATH, not '%s'", cfg->listen);
-		*colon = '\0';
-		if (iface[0] == '[' && colon > iface + 1 && colon[-1] == ']') {
-			memmove(iface, iface + 1, strlen(iface));
-			iface[strlen(iface) - 1] = '\0';
-		}
-	}
-	info.port = port;
-	info.iface = *iface ? iface : NULL;
+	/* lws never listens: a worker accepts on the supervisor's socket, a
+	 * single daemon on one it opens the same way (workers.h: the accept
+	 * path, and why it copes with the descriptor limit). */
+	if (wsp_worker_listen_fd() < 0 && wsp_listen_open(cfg, err) < 0)
+		return WSP_ERR_IO;
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = protocols;
-	/* A connection must finish its upgrade within handshake_timeout: lws
-	 * applies timeout_secs to network steps and keepalive_timeout to the
-	 * wait for a request on a fresh connection, timeout_secs_ah_idle to
-	 * a connection holding a header table without finishing it. */
-	info.timeout_secs = (unsigned)cfg->handshake_timeout;
-	info.keepalive_timeout = (int)cfg->handshake_timeout;
-	info.timeout_secs_ah_idle = (unsigned)cfg->handshake_timeout;
+	/* A connection must finish its upgrade within handshake_timeout: our
+	 * hsq closes (and logs) it then.  lws's own limits stay as a silent
+	 * backstop 2 s later: timeout_secs for network steps,
+	 * keepalive_timeout for the wait for a request on a fresh connection,
+	 * timeout_secs_ah_idle for a connection holding a header table. */
+	info.timeout_secs = (unsigned)cfg->handshake_timeout + 2;
+	info.keepalive_timeout = (int)cfg->handshake_timeout + 2;
+	info.timeout_secs_ah_idle = (unsigned)cfg->handshake_timeout + 2;
 	info.fd_limit_per_thread = 0;
 	/* The event loop.  lws 4.1.6's own loop is poll() over every
 	 * descriptor: each wake-up costs O(sockets), so with thousands of
@@ -207,10 +264,13 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 	srv->vh = lws_create_vhost(srv->ctx, &info);
 	if (!srv->vh)
 		return wsp_error_set(err, WSP_ERR_IO, "cannot listen on %s", cfg->listen);
-	if (wsp_worker_accept_start(srv->vh) < 0)
-		return wsp_error_set(err, WSP_ERR_IO, "cannot accept on the shared socket");
 	wsp__server_start_timers(srv);
 	wsp__client_timers_init(srv);
+	srv->hsq.ctx = srv->ctx;
+	srv->hsq.delay_ms = cfg->handshake_timeout * 1000LL;
+	srv->hsq.due = hs_due;
+	if (wsp_worker_accept_start(srv->vh, hs_adopted) < 0)
+		return wsp_error_set(err, WSP_ERR_IO, "cannot accept on the listening socket");
 	/* lws re-arms its libev timer only after an I/O event or a timer
 	 * callback; a wake-up of its event pipe makes sure the timers started
 	 * above are seen even if no socket ever becomes ready. */
@@ -242,6 +302,7 @@ void wsp__lws_destroy(wsp_server *srv)
 {
 	if (srv->ctx) {
 		wsp__client_timers_stop(srv);
+		wsp__tq_stop(&srv->hsq);
 		lws_context_destroy(srv->ctx);
 		srv->ctx = NULL;
 	}

@@ -351,6 +351,23 @@ json_t *wsp_server_stats(wsp_server *srv)
 	return st;
 }
 
+void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip)
+{
+	long long sec = wsp__mono_ms() / 1000;
+
+	if (sec != srv->refuse_rl_sec) {
+		if (srv->refuse_rl_dropped)
+			wsp_warn(NULL, "... and %u more upgrades refused in the previous second",
+				 srv->refuse_rl_dropped);
+		srv->refuse_rl_sec = sec;
+		srv->refuse_rl_n = srv->refuse_rl_dropped = 0;
+	}
+	if (srv->refuse_rl_n++ < 10)
+		wsp_warn(ns, "upgrade refused: %d %s (%s)", status, why, ip);
+	else
+		srv->refuse_rl_dropped++;
+}
+
 static void timer_cb(lws_sorted_usec_list_t *sul)
 {
 	wsp_timer *t = lws_container_of(sul, wsp_timer, sul);

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -34,7 +37,7 @@ static struct lws *accept_wsi;
 
 int wsp_worker_index(void) { return worker_k; }
 int wsp_worker_total(void) { return worker_n; }
-int wsp_worker_listen_fd(void) { return worker_k ? listen_fd : -1; }
+int wsp_worker_listen_fd(void) { return listen_fd; }
 
 static long long mono_ms(void)
 {
@@ -457,6 +460,82 @@ void wsp_worker_ready(void)
 	}
 }
 
+int wsp_listen_open(const wsp_config *cfg, wsp_error *err)
+{
+	int fd = open_listener(cfg->listen, err);
+
+	if (fd < 0)
+		return fd;
+	listen_fd = fd;
+	return 0;
+}
+
+/* ---- accepting (a worker, or a single daemon) */
+
+#define ACCEPT_BATCH 64
+#define ACCEPT_PAUSE_MS 100
+#define FD_RESERVE 64              /* descriptors kept free for the bus, logs, modules */
+
+static const char busy_reply[] =
+	"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 73\r\n"
+	"Connection: close\r\nRetry-After: 5\r\n\r\n"
+	"{\"success\":false,\"error\":\"too many connections\",\"code\":503,\"username\":\"\"}";
+
+static int fd_cap;                 /* accepted descriptors at or above it are refused */
+static int spare_fd = -1;          /* closed to accept (and refuse) when at EMFILE */
+static bool listen_is_tcp;
+static bool accept_paused;
+static lws_sorted_usec_list_t resume_sul;
+static void (*on_adopt)(struct lws *wsi);
+static struct { long long sec; unsigned n, dropped; } warn_rl;
+
+/* Warn at most 10 times a second about refused connections; the rest are
+ * summed up in the next line. */
+static void refuse_warn(const char *why)
+{
+	long long sec = mono_ms() / 1000;
+
+	if (sec != warn_rl.sec) {
+		if (warn_rl.dropped)
+			wsp_warn(NULL, "... and %u more connections refused in the previous second",
+				 warn_rl.dropped);
+		warn_rl.sec = sec;
+		warn_rl.n = warn_rl.dropped = 0;
+	}
+	if (warn_rl.n++ < 10)
+		wsp_warn(NULL, "connection refused: %s", why);
+	else
+		warn_rl.dropped++;
+}
+
+/* Answer 503 and close: the client sees a status, not a silent reset. */
+static void refuse(int fd, const char *why)
+{
+	(void)!write(fd, busy_reply, sizeof(busy_reply) - 1);
+	close(fd);
+	refuse_warn(why);
+}
+
+static void resume_accept(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+	accept_paused = false;
+	if (accept_wsi)
+		lws_rx_flow_control(accept_wsi, 1);
+}
+
+/* Out of descriptors: stop watching the listening socket for a moment
+ * instead of spinning on a socket that stays readable. */
+static void pause_accept(struct lws *wsi)
+{
+	if (accept_paused)
+		return;
+	accept_paused = true;
+	lws_rx_flow_control(wsi, 0);
+	lws_sul_schedule(lws_get_context(wsi), 0, &resume_sul, resume_accept,
+			 (lws_usec_t)ACCEPT_PAUSE_MS * 1000);
+}
+
 static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		     size_t len)
 {
@@ -469,17 +548,48 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 			return 0;
 		/* A bounded batch per wake-up keeps one busy worker from
 		 * starving its own sockets. */
-		for (int i = 0; i < 32; i++) {
-			int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		for (int i = 0; i < ACCEPT_BATCH; i++) {
+			int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
+			struct lws *nw;
 
 			if (fd < 0) {
-				if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-				    errno != ECONNABORTED)
-					wsp_warn(NULL, "accept: %s", strerror(errno));
+				int e = errno;
+
+				if (e == EAGAIN || e == EWOULDBLOCK)
+					break;
+				if (e == EINTR || e == ECONNABORTED || e == EPROTO)
+					continue;
+				if ((e == EMFILE || e == ENFILE) && spare_fd >= 0) {
+					/* Make room for one to refuse it properly. */
+					close(spare_fd);
+					spare_fd = -1;
+					fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+					if (fd >= 0)
+						refuse(fd, e == EMFILE ? "out of descriptors (EMFILE)"
+									 : "system out of descriptors (ENFILE)");
+					spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				} else {
+					refuse_warn(strerror(e));
+				}
+				pause_accept(wsi);
 				break;
 			}
-			if (!lws_adopt_socket_vhost(lws_get_vhost(wsi), fd))
-				wsp_warn(NULL, "cannot adopt an accepted connection");
+			if (fd >= fd_cap) {
+				/* The lowest free descriptor is this high: only
+				 * the reserve is left. */
+				refuse(fd, "at the descriptor limit");
+				continue;
+			}
+			if (listen_is_tcp)
+				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			nw = lws_adopt_socket_vhost(lws_get_vhost(wsi), fd);
+			if (!nw) {
+				/* lws closed it */
+				refuse_warn("libwebsockets could not adopt the connection");
+				continue;
+			}
+			if (on_adopt)
+				on_adopt(nw);
 		}
 		return 0;
 	case LWS_CALLBACK_RAW_CLOSE_FILE:
@@ -493,12 +603,24 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 
 const struct lws_protocols wsp_accept_protocol = { "wsp-accept", accept_cb, 0, 0, 0, NULL, 0 };
 
-int wsp_worker_accept_start(struct lws_vhost *vh)
+int wsp_worker_accept_start(struct lws_vhost *vh, void (*adopted)(struct lws *wsi))
 {
 	lws_sock_file_fd_type fd;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct rlimit rl;
 
 	if (listen_fd < 0)
 		return 0;
+	on_adopt = adopted;
+	listen_is_tcp = getsockname(listen_fd, (struct sockaddr *)&ss, &sl) == 0 &&
+			(ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+	/* lws sizes its tables from the same limit (fd_limit_per_thread 0). */
+	fd_cap = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		 rl.rlim_cur < 1000000000 ? (int)rl.rlim_cur : 1000000000;
+	fd_cap = fd_cap > 2 * FD_RESERVE ? fd_cap - FD_RESERVE : fd_cap / 2;
+	if (spare_fd < 0)
+		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	fd.filefd = dup(listen_fd);
 	if (fd.filefd < 0)
 		return WSP_ERR_IO;
@@ -516,10 +638,15 @@ void wsp_worker_accept_stop(void)
 		struct lws *w = accept_wsi;
 
 		accept_wsi = NULL;
+		lws_sul_cancel(&resume_sul);
 		lws_set_timeout(w, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	}
-	if (listen_fd >= 0 && worker_k) {
+	if (listen_fd >= 0) {
 		close(listen_fd);
 		listen_fd = -1;
+	}
+	if (spare_fd >= 0) {
+		close(spare_fd);
+		spare_fd = -1;
 	}
 }

@@ -49,17 +49,29 @@ int wsp_workers_run(const wsp_config *cfg, int n, int *status, wsp_error *err);
 /* In a worker: its slot (1..n), 0 when not running under a supervisor. */
 int wsp_worker_index(void);
 int wsp_worker_total(void);
-/* In a worker: the inherited listening descriptor, -1 when lws listens. */
+/* The listening descriptor this process accepts on (inherited by a
+ * worker, or opened by wsp_listen_open()), -1 before. */
 int wsp_worker_listen_fd(void);
+/* A daemon without workers: open cfg->listen itself (TCP or unix:), so
+ * that it accepts exactly as a worker does.  0 or a negative WSP_ERR_*. */
+int wsp_listen_open(const wsp_config *cfg, wsp_error *err);
 /* In a worker: tell the supervisor we are accepting (once). */
 void wsp_worker_ready(void);
 /* In a worker: SIGUSR2 was received; drain with 1012 instead of 1001. */
 extern volatile int wsp_worker_restarting;
 
-/* The protocol that accepts on the inherited socket ("wsp-accept"). */
+/* The protocol that accepts on the listening socket ("wsp-accept").
+ * Every process accepts itself, never lws: it accept4()s up to 64
+ * connections per wake-up, sets TCP_NODELAY and hands each to lws
+ * (lws_adopt_socket_vhost), then calls `adopted`.  At the descriptor limit
+ * it never spins: a connection whose descriptor lands in the last 64 below
+ * RLIMIT_NOFILE is answered 503 and closed, and on EMFILE/ENFILE a spare
+ * descriptor is freed to accept and refuse one the same way, and the
+ * listening socket is not watched for 100 ms.  Every refusal is logged at
+ * warn (at most 10 lines a second, the rest counted). */
 extern const struct lws_protocols wsp_accept_protocol;
-/* Adopt the inherited socket into the loop (after the vhost exists). */
-int wsp_worker_accept_start(struct lws_vhost *vh);
+/* Adopt the listening socket into the loop (after the vhost exists). */
+int wsp_worker_accept_start(struct lws_vhost *vh, void (*adopted)(struct lws *wsi));
 /* Stop accepting (draining). */
 void wsp_worker_accept_stop(void);
 

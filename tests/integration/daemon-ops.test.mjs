@@ -1,5 +1,5 @@
 // daemon-ops.test.mjs - wspulsed operations: backpressure on a slow reader,
-// SIGTERM/SIGHUP, listen = unix:/path, site modules (load, refuse),
+// SIGTERM/SIGHUP, listen = unix:/path, site modules (load, refuse), the descriptor limit,
 // --check-config.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { startStack, openWs, mintSession, sleep, waitFor, builddir, bin, run, start, stop, tmpdir, writeConfig } from './lib/stack.mjs';
+import { startStack, openWs, mintSession, sleep, waitFor, builddir, bin, run, start, stop, tmpdir, writeConfig, freePort } from './lib/stack.mjs';
 import { rawWs } from './lib/rawclient.mjs';
 
 let s, base;
@@ -126,6 +126,49 @@ test('listen = unix:/path serves WebSockets and /health; SIGHUP reopens log_file
     assert.ok(took < 2000, `exit took ${took} ms`);
     relay.close();
   } finally {
+    await stop(d);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('at the descriptor limit a single daemon answers 503 (logged), does not spin, and still obeys SIGTERM', async () => {
+  const dir = tmpdir();
+  const port = await freePort();
+  const logFile = path.join(dir, 'd.log');
+  const conf = writeConfig(dir, { ...s.settings, listen: `127.0.0.1:${port}`, log_file: logFile, log_level: 'warn',
+    modules: null, namespace: null, max_connections_per_ip: 100000 });
+  // 160 descriptors: the daemon keeps 64 in reserve, so about 80 sockets fit.
+  const d = start('prlimit', ['--nofile=160:160', bin.daemon, '-c', conf], { log: path.join(dir, 'stderr.log') });
+  const clients = [];
+  try {
+    await waitFor(() => new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
+      c.on('error', () => resolve(false));
+    }), 10000, 'wspulsed port');
+    const url = `ws://127.0.0.1:${port}/api/1/ws/hello-todo`;
+    for (let i = 0; i < 140; i++) clients.push(await rawWs(url).catch((e) => ({ status: 0, err: e.message, sock: null })));
+    const statuses = clients.map((c) => c.status);
+    const open = statuses.filter((x) => x === 101).length;
+    const refused = statuses.filter((x) => x === 503).length;
+    assert.ok(open >= 50, `only ${open} sockets open`);
+    assert.ok(refused >= 20, `only ${refused} refused with 503`);
+    assert.equal(open + refused, 140, `other outcomes: ${statuses.filter((x) => x !== 101 && x !== 503)}`);
+    // Nothing spins while full: CPU over one second stays small.
+    const cpu = () => { const f = fs.readFileSync(`/proc/${d.pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
+    const c0 = cpu();
+    await sleep(1000);
+    assert.ok(cpu() - c0 < 0.3, `daemon used ${(cpu() - c0).toFixed(2)} s of CPU in 1 s while full`);
+    await waitFor(() => /connection refused: at the descriptor limit/.test(fs.readFileSync(logFile, 'utf8')), 5000, 'refusal logged');
+    // SIGTERM still ends it quickly, every open socket closed with 1001.
+    const t0 = Date.now();
+    d.kill('SIGTERM');
+    const { code } = await d.exited;
+    assert.equal(code, 0);
+    assert.ok(Date.now() - t0 < 3000, `exit took ${Date.now() - t0} ms`);
+    const codes = await Promise.all(clients.filter((c) => c.status === 101).map((c) => c.closed));
+    assert.ok(codes.every((c) => c.code === 1001 || c.code === 1006), `close codes ${[...new Set(codes.map((c) => c.code))]}`);
+  } finally {
+    for (const c of clients) c.sock?.destroy();
     await stop(d);
     fs.rmSync(dir, { recursive: true, force: true });
   }
