@@ -51,6 +51,11 @@ void wsp_msgq_init(wsp_msgq *q, size_t max_bytes, unsigned max_msgs);
 int wsp_msgq_push(wsp_msgq *q, wsp_msg *m);
 /* The oldest message (borrowed) or NULL. */
 wsp_msg *wsp_msgq_peek(const wsp_msgq *q);
+/* The i-th oldest message (borrowed; i < q->count). */
+static inline wsp_msg *wsp_msgq_at(const wsp_msgq *q, unsigned i)
+{
+	return q->ring[(q->head + i) % q->cap];
+}
 /* Remove the oldest message and drop the queue's reference. */
 void wsp_msgq_pop(wsp_msgq *q);
 /* Drop everything (references released) and free the ring. */
