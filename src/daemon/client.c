@@ -277,8 +277,15 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	c->wsi = wsi;
 	c->refs = 1;
 	memcpy(c->id, hs->id, sizeof(c->id));
-	c->has_user = hs->has_user;
-	c->user = hs->user;
+	if (hs->has_user) {
+		c->user = wsp_malloc(sizeof(*c->user));
+		if (!c->user) {
+			wsp_free(c);
+			return NULL;
+		}
+		*c->user = hs->user;
+		c->has_user = true;
+	}
 	memcpy(c->ip, hs->ip, sizeof(c->ip));
 	c->since = hs->since;
 	wsp_msgq_init(&c->q, (size_t)srv->cfg->send_queue_max_bytes,
@@ -293,13 +300,13 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	wsp_strmap_add(&srv->per_ip, c->ip, 1);
 	wsp__tq_add(&srv->pingq, &c->tq);
 	wsp_debug(ns->path, "client %s connected from %s (%s)", c->id, c->ip,
-		  c->has_user ? c->user.name : "anonymous");
+		  c->has_user ? c->user->name : "anonymous");
 	welcome = json_pack("{s:s, s:s, s:s}", "type", "connected", "clientId", c->id, "namespace",
 			    ns->path);
 	if (welcome) {
 		wsp_msg *m;
 
-		if (wsp_envelope_stamp(welcome, c->has_user ? c->user.name : "") == 0 &&
+		if (wsp_envelope_stamp(welcome, c->has_user ? c->user->name : "") == 0 &&
 		    (m = wsp_envelope_success(welcome, -1))) {
 			wsp__client_push(c, m);
 			wsp_msg_unref(m);
@@ -309,7 +316,7 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	if (ns->opts.history && c->since >= 0)
 		wsp__relay_client_since(c);
 	if (ns->opts.on_connect)
-		ns->opts.on_connect(c, c->has_user ? &c->user : NULL, ns->opts.user_data);
+		ns->opts.on_connect(c, c->has_user ? c->user : NULL, ns->opts.user_data);
 	return c;
 }
 
@@ -330,7 +337,8 @@ void wsp_client_close(wsp_client *c, int code, const char *reason)
 	release_slot(c);
 	c->closing = true;
 	c->close_code = code;
-	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
+	/* Close reasons are at most 123 bytes in a close frame. */
+	c->close_reason = wsp_strndup(reason ? reason : "", 123);
 	wsp_msgq_cleanup(&c->q);
 	lws_callback_on_writable(c->wsi);
 	/* A peer that never reads never lets us write the close frame. */
@@ -394,7 +402,7 @@ static void handle_message(wsp_client *c)
 		json_t *pong = json_pack("{s:s}", "type", "pong");
 		wsp_msg *m;
 
-		if (pong && wsp_envelope_stamp(pong, c->has_user ? c->user.name : "") == 0 &&
+		if (pong && wsp_envelope_stamp(pong, c->has_user ? c->user->name : "") == 0 &&
 		    (m = wsp_envelope_success(pong, -1))) {
 			wsp__client_push(c, m);
 			wsp_msg_unref(m);
@@ -412,10 +420,10 @@ static void handle_message(wsp_client *c)
 		json_decref(data);
 		return;
 	}
-	wsp_envelope_stamp(data, c->has_user ? c->user.name : "");
-	wsp__ns_count(ns, wsp_envelope_type(data), c->has_user ? c->user.name : "", data);
+	wsp_envelope_stamp(data, c->has_user ? c->user->name : "");
+	wsp__ns_count(ns, wsp_envelope_type(data), c->has_user ? c->user->name : "", data);
 	if (ns->opts.on_message &&
-	    ns->opts.on_message(c, data, c->has_user ? &c->user : NULL, ns->opts.user_data) != 0) {
+	    ns->opts.on_message(c, data, c->has_user ? c->user : NULL, ns->opts.user_data) != 0) {
 		wsp_warn(ns->path, "handler failed for a '%s' message from %s", wsp_envelope_type(data), c->id);
 		send_error(c, 500, "handler failed", NULL);
 	}
@@ -539,7 +547,8 @@ int wsp__client_writable(wsp_client *c)
 
 	if (c->closing && c->close_code) {
 		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-				 (unsigned char *)c->close_reason, strlen(c->close_reason));
+				 (unsigned char *)(c->close_reason ? c->close_reason : ""),
+				 c->close_reason ? strlen(c->close_reason) : 0);
 		return -1;
 	}
 	if (c->closing)
@@ -580,6 +589,8 @@ void wsp__client_unref(wsp_client *c)
 		wsp__history_drop(c);
 		wsp_msgq_cleanup(&c->q);
 		wsp_free(c->rx);
+		wsp_free(c->user);
+		wsp_free(c->close_reason);
 		wsp_free(c);
 	}
 }
@@ -604,6 +615,6 @@ void wsp__client_closed(wsp_client *c)
 	wsp_msgq_cleanup(&c->q);
 	wsp_debug(ns->path, "client %s disconnected", c->id);
 	if (ns->opts.on_disconnect)
-		ns->opts.on_disconnect(c, c->has_user ? &c->user : NULL, ns->opts.user_data);
+		ns->opts.on_disconnect(c, c->has_user ? c->user : NULL, ns->opts.user_data);
 	wsp__client_unref(c);
 }

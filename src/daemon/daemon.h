@@ -70,7 +70,7 @@ struct wsp_client {
 	unsigned refs;               /* the socket + pending queries about it */
 	char id[WSP_UUID_LEN + 1];
 	bool has_user;
-	wsp_user user;
+	wsp_user *user;              /* allocated when has_user, else NULL */
 	char ip[64];
 	wsp_msgq q;
 	wsp_rate rate;
@@ -81,7 +81,7 @@ struct wsp_client {
 	bool closing;
 	bool slot_released;          /* per-address count already given back */
 	int close_code;
-	char close_reason[64];
+	char *close_reason;          /* allocated by wsp_client_close() */
 	bool want_ping, awaiting_pong;
 	/* Health timer: in srv->pingq (next ping due) or srv->pongq (pong due). */
 	wsp_tq_node tq;

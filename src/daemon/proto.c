@@ -196,7 +196,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static struct lws_protocols protocols[] = {
-	{ "wspulse", callback, sizeof(struct pss), 16384, 0, NULL, 0 },
+	/* rx_buffer_size: lws mallocs this much per WebSocket (rx_ubuf) and
+	 * reads at most this much per wake-up; client messages are small and
+	 * client.c reassembles larger ones from the pieces, so 1 KiB (16 KiB
+	 * cost ~4 KiB of RSS per idle socket). */
+	{ "wspulse", callback, sizeof(struct pss), 1024, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the bus protocol, filled in below */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the accept protocol (workers.h) */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
