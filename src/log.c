@@ -97,3 +97,24 @@ void wsp_log(int level, const char *scope, const char *fmt, ...)
 	if (write(log_fd, line, n) < 0 && log_fd != 2)
 		(void)!write(2, line, n);
 }
+
+int wsp_log_limit_ok(wsp_log_limit *l, unsigned per_sec, int level, const char *what)
+{
+	struct timespec ts;
+	long long sec;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sec = (long long)ts.tv_sec;
+	if (sec != l->sec) {
+		if (l->dropped)
+			wsp_log(level, NULL, "... and %u more %s in the previous second", l->dropped, what);
+		l->sec = sec;
+		l->n = l->dropped = 0;
+	}
+	if (l->n < per_sec) {
+		l->n++;
+		return 1;
+	}
+	l->dropped++;
+	return 0;
+}

@@ -24,6 +24,17 @@ int wsp_log_level_parse(const char *s);
 void wsp_log(int level, const char *scope, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A rate limit for one kind of log line (caller-owned, zero-initialised,
+ * one thread): wsp_log_limit_ok() says whether this event may be logged -
+ * at most per_sec a second.  The events it swallowed are reported in one
+ * line ("... and N more <what> in the previous second", at `level`) the
+ * next time it is asked in a later second. */
+typedef struct wsp_log_limit {
+	long long sec;
+	unsigned n, dropped;
+} wsp_log_limit;
+int wsp_log_limit_ok(wsp_log_limit *l, unsigned per_sec, int level, const char *what);
+
 #define wsp_debug(scope, ...) wsp_log(WSP_LOG_DEBUG, scope, __VA_ARGS__)
 #define wsp_info(scope, ...) wsp_log(WSP_LOG_INFO, scope, __VA_ARGS__)
 #define wsp_warn(scope, ...) wsp_log(WSP_LOG_WARN, scope, __VA_ARGS__)

@@ -234,8 +234,7 @@ static void pong_due(wsp_tq_node *n)
 		wsp__tq_add(&c->srv->pongq, &c->tq);
 		return;
 	}
-	wsp_warn(c->ns->path, "client %s (%s): no pong within %ld s, closing", c->id, c->ip,
-		 c->srv->cfg->pong_timeout);
+	wsp__closing_warn(c, "no pong within %ld s, closing", c->srv->cfg->pong_timeout);
 	release_slot(c);
 	c->closing = true;
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -354,8 +353,8 @@ int wsp__client_push(wsp_client *c, wsp_msg *m)
 	rc = wsp_msgq_push(&c->q, m);
 	if (rc == WSP_ERR_LIMIT) {
 		c->ns->counters.dropped++;
-		wsp_warn(c->ns->path, "client %s: send queue full (%u messages, %zu bytes), closing 1008",
-			 c->id, c->q.count, c->q.bytes);
+		wsp__closing_warn(c, "send queue full (%u messages, %zu bytes), closing 1008",
+				  c->q.count, c->q.bytes);
 		wsp_client_close(c, 1008, "send queue full");
 		return rc;
 	}
@@ -443,8 +442,7 @@ int wsp__client_rx(wsp_client *c, const char *in, size_t len, bool first, bool f
 	}
 	c->rx_total += len;
 	if (c->rx_total + remaining > (size_t)cfg->max_frame_bytes) {
-		wsp_warn(c->ns->path, "client %s: message over %ld bytes, closing 1009", c->id,
-			 cfg->max_frame_bytes);
+		wsp__closing_warn(c, "message over %ld bytes, closing 1009", cfg->max_frame_bytes);
 		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 				 (unsigned char *)"message too big", 15);
 		release_slot(c);

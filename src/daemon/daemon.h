@@ -19,6 +19,7 @@
 
 #include "conf.h"
 #include "error.h"
+#include "log.h"
 #include "secret.h"
 #include "token.h"
 #include "wspulse/wspulse.h"
@@ -161,8 +162,7 @@ struct wsp_server {
 	long long stop_deadline_ms;
 	wsp_timeq pingq, pongq;
 	wsp_timeq hsq;               /* accepted connections not yet upgraded (proto.c) */
-	long long refuse_rl_sec;     /* wsp__refused: at most 10 lines a second */
-	unsigned refuse_rl_n, refuse_rl_dropped;
+	wsp_log_limit refuse_rl, close_rl;   /* warn lines: at most 10 a second each */
 	lws_sorted_usec_list_t stop_sul, sweep_sul, stats_sul, flush_sul, gc_sul;
 	/* relay state */
 	struct wsp_bus *bus;
@@ -190,7 +190,9 @@ void wsp__server_free(wsp_server *srv);
 void wsp__server_stop(wsp_server *srv);         /* begin the SIGTERM sequence */
 void wsp__server_signals(wsp_server *srv);
 /* Log a refused upgrade at warn (at most 10 lines a second, the rest counted). */
-void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip);      /* act on flags set by signal handlers */
+void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip);
+/* Log at warn that the daemon closes c and why (same limit, its own count). */
+void wsp__closing_warn(wsp_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));      /* act on flags set by signal handlers */
 json_t *wsp__local_stats(wsp_server *srv);       /* getStats() without "daemons" */
 void wsp__ns_count(wsp_namespace *ns, const char *type, const char *username, json_t *data);
 /* Send one serialised message to the namespace's local clients; client_id

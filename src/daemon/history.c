@@ -49,7 +49,7 @@ void wsp__history_hold(wsp_client *c, wsp_msg *m, long long id)
 	if (c->nheld >= (unsigned)c->srv->cfg->send_queue_max_messages ||
 	    !(h = wsp_calloc(1, sizeof(*h)))) {
 		c->ns->counters.dropped++;
-		wsp_warn(c->ns->path, "client %s: too many messages while catching up, closing 1008", c->id);
+		wsp__closing_warn(c, "too many messages while catching up, closing 1008");
 		wsp_client_close(c, 1008, "send queue full");
 		return;
 	}

@@ -1,7 +1,8 @@
 /* main.c - wspulsed: command line, configuration, signals, the loop.
  *
- * One process, one thread, one lws event loop: sockets, timers and the
- * PostgreSQL connection (see bus.h) are all serviced by lws_service(). */
+ * One process, one thread, one event loop (epoll through libev, or lws's
+ * poll loop; proto.c): sockets, timers and the PostgreSQL connection (see
+ * bus.h) are all serviced by it. */
 #include "config.h"
 
 #include <getopt.h>

@@ -40,27 +40,17 @@ struct hs_rec {
 	wsp_tq_node node;
 };
 
-static struct { long long sec; unsigned n, dropped; } hs_rl;
+static wsp_log_limit hs_rl;
 
 static void hs_due(wsp_tq_node *n)
 {
 	struct hs_rec *r = lws_container_of(n, struct hs_rec, node);
-	long long sec = wsp__mono_ms() / 1000;
 	char peer[64] = "";
 
-	if (sec != hs_rl.sec) {
-		if (hs_rl.dropped)
-			wsp_warn(NULL, "... and %u more connections closed for an unfinished handshake "
-				 "in the previous second", hs_rl.dropped);
-		hs_rl.sec = sec;
-		hs_rl.n = hs_rl.dropped = 0;
-	}
-	if (hs_rl.n++ < 10) {
+	if (wsp_log_limit_ok(&hs_rl, 10, WSP_LOG_WARN, "connections closed for an unfinished handshake")) {
 		lws_get_peer_simple(r->wsi, peer, sizeof(peer));
 		wsp_warn(NULL, "connection from %s: no complete upgrade request within %ld s, closing",
 			 peer, the_server->cfg->handshake_timeout);
-	} else {
-		hs_rl.dropped++;
 	}
 	lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
@@ -142,6 +132,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		hs_done(wsi);
 		wsp__handshake(srv, wsi, &hs);
 		if (hs.status) {
+			wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.why, hs.ip);
 			lws_close_reason(wsi, hs.status == 401 ? 4401 : hs.status == 403 ? 4403 : LWS_CLOSE_STATUS_POLICY_VIOLATION,
 					 (unsigned char *)hs.why, strlen(hs.why));
 			return -1;

@@ -508,6 +508,7 @@ static void sweep_cb(lws_sorted_usec_list_t *sul)
 {
 	wsp_server *srv = lws_container_of(sul, wsp_server, sweep_sul);
 	long long now = wsp__now_ms() / 1000;
+	int closed = 0;
 
 	if (srv->stopping)
 		return;
@@ -515,9 +516,13 @@ static void sweep_cb(lws_sorted_usec_list_t *sul)
 		if (!srv->nss[i]->opts.require_auth)
 			continue;
 		for (wsp_client *c = srv->nss[i]->clients; c; c = c->next)
-			if (c->has_user && c->user->exp <= now)
+			if (c->has_user && c->user->exp <= now && !c->closing) {
 				wsp_client_close(c, 4401, "session expired");
+				closed++;
+			}
 	}
+	if (closed)
+		wsp_info(NULL, "closed %d socket%s with 4401: session expired", closed, closed == 1 ? "" : "s");
 	lws_sul_schedule(srv->ctx, 0, &srv->sweep_sul, sweep_cb, LWS_US_PER_SEC);
 }
 

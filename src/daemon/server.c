@@ -1,6 +1,8 @@
 /* server.c - the server object, namespaces, the module API and stats. */
 #include "config.h"
 
+#include <stdarg.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,19 +355,21 @@ json_t *wsp_server_stats(wsp_server *srv)
 
 void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip)
 {
-	long long sec = wsp__mono_ms() / 1000;
-
-	if (sec != srv->refuse_rl_sec) {
-		if (srv->refuse_rl_dropped)
-			wsp_warn(NULL, "... and %u more upgrades refused in the previous second",
-				 srv->refuse_rl_dropped);
-		srv->refuse_rl_sec = sec;
-		srv->refuse_rl_n = srv->refuse_rl_dropped = 0;
-	}
-	if (srv->refuse_rl_n++ < 10)
+	if (wsp_log_limit_ok(&srv->refuse_rl, 10, WSP_LOG_WARN, "upgrades refused"))
 		wsp_warn(ns, "upgrade refused: %d %s (%s)", status, why, ip);
-	else
-		srv->refuse_rl_dropped++;
+}
+
+void wsp__closing_warn(wsp_client *c, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+
+	if (!wsp_log_limit_ok(&c->srv->close_rl, 10, WSP_LOG_WARN, "sockets closed by the daemon"))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	wsp_warn(c->ns->path, "client %s (%s): %s", c->id, c->ip, text);
 }
 
 static void timer_cb(lws_sorted_usec_list_t *sul)

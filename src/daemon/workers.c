@@ -487,25 +487,14 @@ static bool listen_is_tcp;
 static bool accept_paused;
 static lws_sorted_usec_list_t resume_sul;
 static void (*on_adopt)(struct lws *wsi);
-static struct { long long sec; unsigned n, dropped; } warn_rl;
+static wsp_log_limit refuse_rl;
 
 /* Warn at most 10 times a second about refused connections; the rest are
- * summed up in the next line. */
+ * counted in the next line. */
 static void refuse_warn(const char *why)
 {
-	long long sec = mono_ms() / 1000;
-
-	if (sec != warn_rl.sec) {
-		if (warn_rl.dropped)
-			wsp_warn(NULL, "... and %u more connections refused in the previous second",
-				 warn_rl.dropped);
-		warn_rl.sec = sec;
-		warn_rl.n = warn_rl.dropped = 0;
-	}
-	if (warn_rl.n++ < 10)
+	if (wsp_log_limit_ok(&refuse_rl, 10, WSP_LOG_WARN, "connections refused"))
 		wsp_warn(NULL, "connection refused: %s", why);
-	else
-		warn_rl.dropped++;
 }
 
 /* Answer 503 and close: the client sees a status, not a silent reset. */
