@@ -353,8 +353,12 @@ int wsp__client_push(wsp_client *c, wsp_msg *m)
 	rc = wsp_msgq_push(&c->q, m);
 	if (rc == WSP_ERR_LIMIT) {
 		c->ns->counters.dropped++;
-		wsp__closing_warn(c, "send queue full (%u messages, %zu bytes), closing 1008",
-				  c->q.count, c->q.bytes);
+		/* Say whose fault it is: a socket that still takes bytes means
+		 * the daemon fell behind, not that the peer stopped reading. */
+		wsp__closing_warn(c, "send queue full (%u messages, %zu bytes; %s), closing 1008",
+				  c->q.count, c->q.bytes,
+				  lws_send_pipe_choked(c->wsi) ? "the peer is not reading"
+							       : "the socket is writable: the daemon is behind");
 		wsp_client_close(c, 1008, "send queue full");
 		return rc;
 	}
