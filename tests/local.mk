@@ -8,6 +8,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_token.c \
 	tests/unit/test_access.c \
 	tests/unit/test_envelope.c \
+	tests/unit/test_frameguard.c \
 	tests/unit/test_idwin.c \
 	tests/unit/test_msgq.c \
 	tests/unit/test_nsreg.c \
@@ -64,14 +65,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib/rawclient.mjs \
 	tests/integration/lib/browser.mjs tests/package.json tests/package-lock.json
 
-# The protocol torture cases libwebsockets 4.1.6 fails (issue 8; see
-# SECURITY.md): out of TESTS until wspulsed pre-checks frames or lws is
-# upgraded; `make check-torture` runs them.
-PENDING_TESTS = tests/integration/torture-lws.test.mjs
-EXTRA_DIST += $(PENDING_TESTS) tests/integration/lib/rawws.mjs
-check-torture: all $(check_PROGRAMS)
-	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(PENDING_TESTS)'
-.PHONY: check-torture
+EXTRA_DIST += tests/integration/lib/rawws.mjs
 
 # `make check-valgrind`: the integration tests with wspulsed and wspulse.fcgi
 # under valgrind memcheck (tests/integration/lib/stack.mjs reads

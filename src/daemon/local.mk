@@ -4,6 +4,7 @@ noinst_LTLIBRARIES += src/libwspd.la
 src_libwspd_la_SOURCES = \
 	src/daemon/access.c src/daemon/access.h \
 	src/daemon/envelope.c src/daemon/envelope.h \
+	src/daemon/frameguard.c src/daemon/frameguard.h \
 	src/daemon/idwin.c src/daemon/idwin.h \
 	src/daemon/msgq.c src/daemon/msgq.h \
 	src/daemon/nsreg.c src/daemon/nsreg.h \

@@ -18,6 +18,7 @@
 
 #include "daemon/bus.h"
 #include "daemon/daemon.h"
+#include "daemon/rxhook.h"
 #include "daemon/workers.h"
 #include "log.h"
 
@@ -66,6 +67,7 @@ static void hs_adopted(struct lws *wsi)
 {
 	struct hs_rec *r = calloc(1, sizeof(*r));
 
+	wsp__rxhook_accepted(wsi);
 	if (!r)
 		return;   /* lws's backstop timeout still applies */
 	r->magic = HS_MAGIC;
@@ -110,6 +112,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
 		hs_done(wsi);
+		wsp__rxhook_end(wsi);
 		if (strcmp((const char *)in, "/health") == 0)
 			return send_json(wsi, 200, srv->stopping ?
 				"{\"success\":true,\"data\":{\"status\":\"stopping\",\"program\":\"wspulsed\"}}" :
@@ -138,7 +141,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return -1;
 		}
 		pss->c = wsp__client_open(srv, wsi, &hs);
-		return pss->c ? 0 : -1;
+		if (!pss->c)
+			return -1;
+		/* From here on lws parses frames: pre-check them (rxhook.h). */
+		wsp__rxhook_established(wsi, pss->c);
+		return 0;
 
 	case LWS_CALLBACK_RECEIVE:
 		if (!pss->c)
@@ -166,6 +173,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return pss->c ? wsp__client_writable(pss->c) : -1;
 
 	case LWS_CALLBACK_CLOSED:
+		wsp__rxhook_end(wsi);
 		if (pss->c)
 			wsp__client_closed(pss->c);
 		pss->c = NULL;
@@ -173,6 +181,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 	case LWS_CALLBACK_WSI_DESTROY:
 		hs_done(wsi);
+		wsp__rxhook_end(wsi);
 		break;
 
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -300,6 +309,7 @@ void wsp__lws_destroy(wsp_server *srv)
 		wsp__tq_stop(&srv->hsq);
 		lws_context_destroy(srv->ctx);
 		srv->ctx = NULL;
+		wsp__rxhook_cleanup();
 	}
 	if (srv->evloop) {
 		ev_loop_destroy((struct ev_loop *)srv->evloop);

@@ -5,9 +5,14 @@
 // to wspulsed.  Every case asserts the exact close code (RFC 6455 section
 // 7.4.1: 1002 protocol error, 1007 invalid payload data, 1009 message too
 // big) or HTTP status, and after every case a normal client still gets its
-// welcome and a clean close.  The cases libwebsockets 4.1.6 itself gets
-// wrong (so wspulsed cannot fix them from its callbacks) are in
-// torture-lws.test.mjs, out of TESTS; SECURITY.md lists them.
+// welcome and a clean close.
+//
+// Some of these libwebsockets 4.1.6 gets wrong by itself (it accepts
+// unmasked client frames and drops the TCP connection without a close frame
+// on an over-long control frame, a close reason that is not UTF-8 or a
+// length with its top bit set): wspulsed answers those from its frame
+// pre-check (src/daemon/frameguard.c, wired in by rxhook.c) before lws
+// parses the bytes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -79,6 +84,57 @@ for (const op of [3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf]) {
     await expectClose([frame(op, 'x')], 1002, { what: `opcode ${op}` });
   });
 }
+
+test('unmasked client frame: close 1002, logged once at warn', async () => {
+  const r = await expectClose([frame(OP.TEXT, '{"type":"ping"}', { mask: false })], 1002, { what: 'unmasked text' });
+  assert.equal(r.reason, 'unmasked client frame');
+  const lines = s.log('wspulsed.log').split('\n').filter((l) => l.includes('unmasked client frame, closing 1002'));
+  assert.equal(lines.length, 1, 'one warn line');
+  assert.match(lines[0], /warn/i);
+});
+
+test('an unmasked frame after valid frames in the same write: close 1002', async () => {
+  await expectClose([Buffer.concat([
+    frame(OP.TEXT, '{"type":"ping"}'),
+    frame(OP.PING, 'x'),
+    frame(OP.TEXT, '{"type":"ping"}', { mask: false }),
+  ])], 1002, { what: 'unmasked after valid' });
+});
+
+test('ping with a 126-byte payload (over 125): close 1002', async () => {
+  await expectClose([frame(OP.PING, Buffer.alloc(126, 0x61))], 1002, { what: 'long ping' });
+});
+
+test('close frame with a 126-byte payload: close 1002', async () => {
+  await expectClose([frame(OP.CLOSE, closePayload(1000, 'x'.repeat(124)))], 1002, { what: 'long close' });
+});
+
+test('close reason with invalid UTF-8: close 1007', async () => {
+  await expectClose([frame(OP.CLOSE, closePayload(1000, Buffer.from([0xff, 0xfe])))], 1007, { what: 'bad reason' });
+});
+
+test('close reason with invalid UTF-8 split across writes: close 1007', async () => {
+  // An overlong "/" (C0 AF) with the frame cut between its two bytes.
+  const f = frame(OP.CLOSE, closePayload(1000, Buffer.from([0x61, 0xc0, 0xaf])));
+  await expectClose([f.subarray(0, f.length - 1), f.subarray(f.length - 1)], 1007, { what: 'split bad reason', gap: 50 });
+});
+
+test('a frame length with its top bit set (2^63): close 1002', async () => {
+  await expectClose([frame(OP.TEXT, Buffer.alloc(16, 0x20), { lengthOverride: 2n ** 63n })], 1002, { what: 'length top bit' });
+});
+
+test('a frame sent along with the upgrade request (before the 101): close 1002', async () => {
+  const c = await connect(s.daemonPort, NS, { early: frame(OP.TEXT, '{"type":"ping"}') });
+  let r;
+  try {
+    assert.equal(c.status, 101);
+    r = await c.waitClose(12000 * slow);
+  } finally {
+    c.end();
+  }
+  assert.equal(r.code, 1002, `expected close 1002, got ${r.code}${r.closeFrame ? '' : ' (TCP closed without a close frame)'}`);
+  await assertHealthy();
+});
 
 test('fragmented control frame (ping with FIN=0): close 1002', async () => {
   await expectClose([frame(OP.PING, 'a', { fin: false }), frame(OP.CONT, 'b')], 1002, { what: 'fragmented ping' });

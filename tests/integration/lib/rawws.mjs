@@ -19,7 +19,7 @@ export const OP = { CONT: 0x0, TEXT: 0x1, BINARY: 0x2, CLOSE: 0x8, PING: 0x9, PO
 export function frame(opcode, payload = Buffer.alloc(0), opts = {}) {
   const { fin = true, rsv = 0, mask = true } = opts;
   const data = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
-  const len = opts.lengthOverride ?? data.length;
+  const len = opts.lengthOverride ?? data.length; // a number, or a BigInt above 2^53
   const head = [((fin ? 0x80 : 0) | ((rsv & 7) << 4) | (opcode & 0xf))];
   const m = mask ? 0x80 : 0;
   let ext = Buffer.alloc(0);
@@ -51,7 +51,7 @@ export function closePayload(code, reason = '') {
  * server's close code, 1005 for a close frame without one, and 1006 when the
  * TCP connection ended without any close frame.
  */
-export function connect(port, path, { headers = {}, host = '127.0.0.1', timeout = 5000 } = {}) {
+export function connect(port, path, { headers = {}, host = '127.0.0.1', timeout = 5000, early = null } = {}) {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, host);
     const key = crypto.randomBytes(16).toString('base64');
@@ -70,7 +70,9 @@ export function connect(port, path, { headers = {}, host = '127.0.0.1', timeout 
       };
       let req = `GET ${path} HTTP/1.1\r\n`;
       for (const [k, v] of Object.entries(h)) if (v !== null && v !== undefined) req += `${k}: ${v}\r\n`;
-      sock.write(req + '\r\n');
+      // `early`: bytes sent in the same write, before the server's answer
+      // (a client that does not wait for the 101).
+      sock.write(early ? Buffer.concat([Buffer.from(req + '\r\n'), early]) : req + '\r\n');
     });
     sock.on('data', (d) => {
       buf = Buffer.concat([buf, d]);

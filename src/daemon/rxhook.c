@@ -1,0 +1,166 @@
+/* rxhook.c - see rxhook.h. */
+#include "config.h"
+
+/* This file defines recv() itself: the fortified inline wrapper of
+ * <sys/socket.h> would clash with that definition. */
+#undef _FORTIFY_SOURCE
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "alloc.h"
+#include "daemon/frameguard.h"
+#include "daemon/rxhook.h"
+#include "log.h"
+
+/* One per descriptor number that was ever guarded (the table is indexed
+ * by descriptor; descriptors are small and dense). */
+struct rx_entry {
+	struct lws *wsi;             /* NULL: not guarded */
+	wsp_client *c;               /* NULL until ESTABLISHED */
+	wsp_frameguard g;
+};
+
+static struct rx_entry *tab;
+static size_t ntab;
+
+static struct rx_entry *entry_for(struct lws *wsi, int *fdp)
+{
+	int fd = lws_get_socket_fd(wsi);
+
+	if (fdp)
+		*fdp = fd;
+	if (fd < 0 || (size_t)fd >= ntab || tab[fd].wsi != wsi)
+		return NULL;
+	return &tab[fd];
+}
+
+static struct rx_entry *entry_new(int fd)
+{
+	static bool warned;
+
+	if (fd < 0)
+		return NULL;
+	if ((size_t)fd >= ntab) {
+		size_t n = ntab ? ntab : 256;
+		struct rx_entry *t;
+
+		while (n <= (size_t)fd)
+			n *= 2;
+		t = wsp_realloc(tab, n * sizeof(*t));
+		if (!t) {
+			if (!warned)
+				wsp_warn(NULL, "out of memory: frames of new connections are not pre-checked");
+			warned = true;
+			return NULL;
+		}
+		memset(t + ntab, 0, (n - ntab) * sizeof(*t));
+		tab = t;
+		ntab = n;
+	}
+	return &tab[fd];
+}
+
+void wsp__rxhook_accepted(struct lws *wsi)
+{
+	struct rx_entry *e = entry_new(lws_get_socket_fd(wsi));
+
+	if (!e)
+		return;
+	e->wsi = wsi;
+	e->c = NULL;
+	wsp_frameguard_init(&e->g, true);
+}
+
+/* Fail the connection (RFC 6455 7.1.7): see rxhook.h. */
+static void violated(struct rx_entry *e, int fd)
+{
+	unsigned char f[4 + 123];
+	size_t rl = strlen(e->g.why);
+	wsp_client *c = e->c;
+
+	if (rl > 123)
+		rl = 123;
+	if (c) {
+		wsp__closing_warn(c, "%s, closing %u", e->g.why, e->g.code);
+		c->closing = true;
+		wsp_msgq_cleanup(&c->q);
+	}
+	if (!lws_partial_buffered(e->wsi)) {
+		f[0] = 0x88;                      /* FIN, close */
+		f[1] = (unsigned char)(2 + rl);
+		f[2] = (unsigned char)(e->g.code >> 8);
+		f[3] = (unsigned char)e->g.code;
+		memcpy(f + 4, e->g.why, rl);
+		(void)!send(fd, f, 4 + rl, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	lws_set_timeout(e->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+void wsp__rxhook_established(struct lws *wsi, wsp_client *c)
+{
+	int fd;
+	struct rx_entry *e = entry_for(wsi, &fd);
+
+	if (!e) {
+		/* Not seen at accept (the table could not grow then): from a
+		 * frame boundary, as lws has just parsed the request. */
+		e = entry_new(fd);
+		if (!e)
+			return;
+		e->wsi = wsi;
+		wsp_frameguard_init(&e->g, false);
+	}
+	e->c = c;
+	if (wsp_frameguard_upgraded(&e->g))
+		violated(e, fd);
+}
+
+void wsp__rxhook_end(struct lws *wsi)
+{
+	struct rx_entry *e = entry_for(wsi, NULL);
+
+	if (e)
+		memset(e, 0, sizeof(*e));
+}
+
+void wsp__rxhook_cleanup(void)
+{
+	wsp_free(tab);
+	tab = NULL;
+	ntab = 0;
+}
+
+/* Pass the bytes of a guarded descriptor through its guard: how many lws
+ * gets (-1/EAGAIN: none, they were discarded). */
+static ssize_t filter(struct rx_entry *e, int fd, unsigned char *buf, size_t n)
+{
+	size_t clean;
+
+	if (e->g.code) {             /* already failed: lws gets nothing more */
+		errno = EAGAIN;
+		return -1;
+	}
+	if (!wsp_frameguard_feed(&e->g, buf, n, &clean))
+		return (ssize_t)n;
+	if (e->c)
+		violated(e, fd);
+	/* Before ESTABLISHED the guard only counts (it never fails there). */
+	if (!clean) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return (ssize_t)clean;
+}
+
+/* The interposed recv(): lws_ssl_capable_read_no_ssl() calls this. */
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	ssize_t n = recvfrom(fd, buf, len, flags, NULL, NULL);
+
+	if (n <= 0 || flags || (size_t)fd >= ntab || !tab[fd].wsi)
+		return n;
+	return filter(&tab[fd], fd, buf, (size_t)n);
+}

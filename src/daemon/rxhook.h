@@ -1,0 +1,48 @@
+/* rxhook.h - the frame pre-check (frameguard.h) wired into the bytes
+ * libwebsockets reads.
+ *
+ * lws 4.1.6 reads a plain (non-TLS) socket with recv(fd, buf, len, 0) in
+ * lws_ssl_capable_read_no_ssl() (lib/core-net/output.c) and offers no hook
+ * before its WebSocket parser.  wspulsed therefore defines recv() itself:
+ * the dynamic linker binds lws's (and libpq's) calls to the executable's
+ * definition, which reads with recvfrom() and, only for a descriptor
+ * registered here, runs the bytes through that connection's wsp_frameguard
+ * before lws sees them.  Every other descriptor (libpq, the accept socket)
+ * costs one array bounds check.
+ *
+ * On a violation the bytes of earlier, valid frames are handed to lws and
+ * the rest never is; the close frame (code and a short reason) is written
+ * straight to the socket - lws's rx parser would otherwise drop the
+ * connection or act on the frame - unless lws holds unsent output for it
+ * (then the peer is not reading and a close frame cannot be placed), the
+ * client is marked closing (its queue dropped, nothing more written), one
+ * warn line is logged (wsp__closing_warn's rate limit) and lws is told to
+ * drop the socket at its next timer check (LWS_TO_KILL_ASYNC).  Later
+ * reads are discarded.  Nothing blocks: the write is MSG_DONTWAIT, at most
+ * 127 bytes, and a short write is given up.
+ *
+ * All functions run on the loop thread (as every lws callback does).
+ */
+#ifndef WSP_RXHOOK_H
+#define WSP_RXHOOK_H
+
+#include "daemon/daemon.h"
+
+/* A connection was accepted and adopted by lws: guard it from its first
+ * byte, which begins the HTTP request (so the guard knows where frames
+ * start).  Failure to grow the table is logged once; the connection is
+ * then simply not pre-checked. */
+void wsp__rxhook_accepted(struct lws *wsi);
+
+/* wsi became the established WebSocket of client c.  Frames are checked
+ * from here on.  If the client sent bytes before the handshake answer the
+ * violation is acted on at once (see above). */
+void wsp__rxhook_established(struct lws *wsi, wsp_client *c);
+
+/* Stop checking wsi (answered as plain HTTP, or closed).  Idempotent. */
+void wsp__rxhook_end(struct lws *wsi);
+
+/* Free the descriptor table (at exit). */
+void wsp__rxhook_cleanup(void);
+
+#endif
