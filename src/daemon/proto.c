@@ -126,6 +126,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (!hs.status)
 			return 0;
 		hs_done(wsi);
+		wsp__rxhook_end(wsi);
 		wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.why, hs.ip);
 		if (lws_return_http_status(wsi, (unsigned)hs.status, hs.why))
 			return -1;

@@ -84,7 +84,7 @@ static void violated(struct rx_entry *e, int fd)
 	if (rl > 123)
 		rl = 123;
 	if (c) {
-		wsp__closing_warn(c, "%s, closing %u", e->g.why, e->g.code);
+		wsp__closing_warn(c, "%s, closing %u", e->g.why, (unsigned)e->g.code);
 		c->closing = true;
 		wsp_msgq_cleanup(&c->q);
 	}

@@ -1,13 +1,16 @@
 // daemon-ops.test.mjs - wspulsed operations: backpressure on a slow reader,
 // SIGTERM/SIGHUP, listen = unix:/path, site modules (load, refuse), the descriptor limit,
 // --check-config.
+//
+// Every wait has a bound that grows with `slow` (make check-valgrind runs the
+// daemon ~20x slower) and fails with what it was waiting for.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { startStack, openWs, mintSession, sleep, waitFor, builddir, bin, run, start, stop, tmpdir, writeConfig, freePort } from './lib/stack.mjs';
+import { startStack, openWs, mintSession, sleep, waitFor, within, slow as SLOW, builddir, bin, run, start, stop, tmpdir, writeConfig, freePort } from './lib/stack.mjs';
 import { rawWs } from './lib/rawclient.mjs';
 
 let s, base;
@@ -30,41 +33,43 @@ after(async () => { await s?.stop(); });
 const ns = (p) => `${base}/api/1/ws/${p}`;
 
 test('a slow reader is closed (1008, counted as dropped); a reading client gets everything', async () => {
-  const slow = await rawWs(ns('slow'), { read: false });
+  const slow = await rawWs(ns('slow'), { read: false, timeout: 5000 * SLOW });
   assert.equal(slow.status, 101);
-  const fast = await openWs(ns('slow'));
-  await fast.next((m) => m.data?.type === 'connected');
+  const fast = await within(openWs(ns('slow')), 5000 * SLOW, 'the reading client to connect');
+  await fast.next((m) => m.data?.type === 'connected', 5000 * SLOW);
   // Megabytes towards a socket that never reads (more than the kernel
   // buffers), in bursts a reading client absorbs (15 x 16 KB < the queue).
   for (let b = 0; b < 150 && !/send queue full/.test(s.log('wspulsed.log')); b++)
     await s.pg.psqlAsync(`INSERT INTO wsp_outbox (namespace, payload) SELECT '/api/1/ws/slow', json_build_object('type','blob','n',g,'pad',repeat('x', 16000))::text FROM generate_series(${b * 15 + 1}, ${b * 15 + 15}) g`);
-  await waitFor(() => /slow\] client .* send queue full .* closing 1008/.test(s.log('wspulsed.log')), 15000, 'send queue full');
+  await waitFor(() => /slow\] client .* send queue full .* closing 1008/.test(s.log('wspulsed.log')), 15000 * SLOW, 'send queue full');
   const sent = Number(s.pg.psql(`SELECT count(*) FROM wsp_outbox WHERE namespace = '/api/1/ws/slow'`));
   slow.resume();   // now read: the daemon has hung up on us
-  await slow.closed;
+  await within(slow.closed, 10000 * SLOW, 'the slow reader\'s socket to close');
   const n = await waitFor(() => {
     const st = JSON.parse(s.pg.psql('SELECT stats::text FROM wsp_daemon_stats'));
     const x = st.namespaces.find((y) => y.path === '/api/1/ws/slow');
     return x.dropped >= 1 && x;
-  }, 5000, 'dropped count');
+  }, 5000 * SLOW, 'dropped count');
   assert.equal(n.dropped, 1);
-  await waitFor(() => fast.messages.filter((m) => m.data?.type === 'blob').length === sent, 30000, 'the fast reader got every message');
+  await waitFor(() => fast.messages.filter((m) => m.data?.type === 'blob').length === sent, 30000 * SLOW,
+    `the fast reader to get all ${sent} messages`);
   assert.equal(fast.readyState, WebSocket.OPEN);
   fast.close();
 });
 
 test('a module from the config serves its namespace (example-chat)', async () => {
   const sess = mintSession(s, 'dave');
-  assert.equal((await rawWs(ns('example-chat'))).status, 401);
-  const a = await rawWs(ns('example-chat'), { headers: { Cookie: sess.cookie } });
-  const b = await rawWs(ns('example-chat'), { headers: { Cookie: sess.cookie } });
-  await a.next((m) => m.data?.type === 'welcome');
+  const t = 5000 * SLOW;
+  assert.equal((await rawWs(ns('example-chat'), { timeout: t })).status, 401);
+  const a = await rawWs(ns('example-chat'), { headers: { Cookie: sess.cookie }, timeout: t });
+  const b = await rawWs(ns('example-chat'), { headers: { Cookie: sess.cookie }, timeout: t });
+  await a.next((m) => m.data?.type === 'welcome', t);
   a.sendJson({ type: 'chat', text: 'hello there' });
-  const m = await b.next((x) => x.data?.type === 'chat');
+  const m = await b.next((x) => x.data?.type === 'chat', t);
   assert.equal(m.data.text, 'hello there');
   assert.equal(m.data.username, 'dave');
   a.sendJson({ type: 'shout' });
-  assert.equal((await a.next((x) => x.success === false)).code, 400);
+  assert.equal((await a.next((x) => x.success === false, t)).code, 400);
   a.destroy(); b.destroy();
 });
 
@@ -97,33 +102,35 @@ test('listen = unix:/path serves WebSockets and /health; SIGHUP reopens log_file
   const conf = writeConfig(dir, { ...s.settings, listen: `unix:${sock}`, log_file: logFile, modules: null, namespace: null });
   const d = start(bin.daemon, ['-c', conf], { log: path.join(dir, 'stderr.log') });
   try {
-    await waitFor(() => fs.existsSync(sock), 5000, 'unix socket');
-    const health = await new Promise((resolve, reject) => {
+    await waitFor(() => fs.existsSync(sock), 5000 * SLOW, 'unix socket');
+    const health = await within(new Promise((resolve, reject) => {
       http.get({ socketPath: sock, path: '/health' }, (res) => {
         let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => resolve({ status: res.statusCode, b }));
       }).on('error', reject);
-    });
+    }), 5000 * SLOW, 'GET /health over the unix socket');
     assert.equal(health.status, 200);
     assert.match(health.b, /"status":"ok"/);
     // A WebSocket over the unix socket (through a tiny TCP relay for the client).
     const relay = net.createServer((c) => { const u = net.connect(sock); c.pipe(u); u.pipe(c); c.on('error', () => {}); u.on('error', () => {}); });
     await new Promise((r) => relay.listen(0, '127.0.0.1', r));
     const url = `ws://127.0.0.1:${relay.address().port}/api/1/ws/hello-todo`;
-    const clients = [await openWs(url), await openWs(url)];
-    for (const c of clients) await c.next((m) => m.data?.type === 'connected');
+    const clients = [];
+    for (let i = 0; i < 2; i++) clients.push(await within(openWs(url), 5000 * SLOW, 'a WebSocket over the unix socket to open'));
+    for (const c of clients) await c.next((m) => m.data?.type === 'connected', 5000 * SLOW);
     // SIGHUP: the log file is reopened (logrotate moved it away).
     fs.renameSync(logFile, logFile + '.1');
     d.kill('SIGHUP');
-    await waitFor(() => fs.existsSync(logFile) && /log reopened/.test(fs.readFileSync(logFile, 'utf8')), 5000, 'reopened log');
+    await waitFor(() => fs.existsSync(logFile) && /log reopened/.test(fs.readFileSync(logFile, 'utf8')), 5000 * SLOW, 'reopened log');
     // SIGTERM: every socket gets 1001, the process exits 0, quickly.
     const t0 = Date.now();
     d.kill('SIGTERM');
-    const codes = await Promise.all(clients.map((c) => c.closed));
-    const { code } = await d.exited;
+    const codes = await within(Promise.all(clients.map((c) => c.closed)), 5000 * SLOW,
+      'both WebSockets to be closed after SIGTERM');
+    const { code } = await within(d.exited, 5000 * SLOW, 'the daemon to exit after SIGTERM');
     const took = Date.now() - t0;
     assert.deepEqual(codes.map((c) => c.code), [1001, 1001]);
     assert.equal(code, 0);
-    assert.ok(took < 2000, `exit took ${took} ms`);
+    assert.ok(took < 2000 * SLOW, `exit took ${took} ms (limit ${2000 * SLOW})`);
     relay.close();
   } finally {
     await stop(d);
@@ -144,9 +151,9 @@ test('at the descriptor limit a single daemon answers 503 (logged), does not spi
     await waitFor(() => new Promise((resolve) => {
       const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
       c.on('error', () => resolve(false));
-    }), 10000, 'wspulsed port');
+    }), 10000 * SLOW, 'wspulsed port');
     const url = `ws://127.0.0.1:${port}/api/1/ws/hello-todo`;
-    for (let i = 0; i < 140; i++) clients.push(await rawWs(url).catch((e) => ({ status: 0, err: e.message, sock: null })));
+    for (let i = 0; i < 140; i++) clients.push(await rawWs(url, { timeout: 5000 * SLOW }).catch((e) => ({ status: 0, err: e.message, sock: null })));
     const statuses = clients.map((c) => c.status);
     const open = statuses.filter((x) => x === 101).length;
     const refused = statuses.filter((x) => x === 503).length;
@@ -158,14 +165,15 @@ test('at the descriptor limit a single daemon answers 503 (logged), does not spi
     const c0 = cpu();
     await sleep(1000);
     assert.ok(cpu() - c0 < 0.3, `daemon used ${(cpu() - c0).toFixed(2)} s of CPU in 1 s while full`);
-    await waitFor(() => /connection refused: at the descriptor limit/.test(fs.readFileSync(logFile, 'utf8')), 5000, 'refusal logged');
+    await waitFor(() => /connection refused: at the descriptor limit/.test(fs.readFileSync(logFile, 'utf8')), 5000 * SLOW, 'refusal logged');
     // SIGTERM still ends it quickly, every open socket closed with 1001.
     const t0 = Date.now();
     d.kill('SIGTERM');
-    const { code } = await d.exited;
+    const { code } = await within(d.exited, 5000 * SLOW, 'the daemon to exit after SIGTERM');
     assert.equal(code, 0);
-    assert.ok(Date.now() - t0 < 3000, `exit took ${Date.now() - t0} ms`);
-    const codes = await Promise.all(clients.filter((c) => c.status === 101).map((c) => c.closed));
+    assert.ok(Date.now() - t0 < 3000 * SLOW, `exit took ${Date.now() - t0} ms (limit ${3000 * SLOW})`);
+    const codes = await within(Promise.all(clients.filter((c) => c.status === 101).map((c) => c.closed)), 5000 * SLOW,
+      'every open socket to be closed after SIGTERM');
     assert.ok(codes.every((c) => c.code === 1001 || c.code === 1006), `close codes ${[...new Set(codes.map((c) => c.code))]}`);
   } finally {
     for (const c of clients) c.sock?.destroy();

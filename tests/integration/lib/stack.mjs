@@ -109,6 +109,19 @@ export async function waitFor(fn, ms = 10000, what = 'condition') {
   throw new Error(`timed out waiting for ${what}${last ? ': ' + last.message : ''}`);
 }
 
+/**
+ * Resolve as p does, or reject after ms with "timed out after <ms> ms waiting
+ * for <what>": every wait on a promise that may never settle (a close, an
+ * exit) gets a bound and a message saying what did not happen.
+ */
+export function within(p, ms, what) {
+  let t;
+  const limit = new Promise((_, reject) => {
+    t = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(t));
+}
+
 /** A private PostgreSQL cluster with the wspulse schema applied. */
 export async function startPostgres({ schema = true } = {}) {
   const dir = tmpdir('wsp-pg-');
