@@ -121,15 +121,24 @@ static int head_byte(wsp_frameguard *g, unsigned char b)
 	return 0;
 }
 
-/* One payload byte of a close frame (masked: the key ends the header). */
+/* One payload byte of a close frame (masked: the key ends the header).
+ * Codes below 3000 that RFC 6455 reserves lws answers with 1002 itself;
+ * from 5000 up (no code is defined there) and a 1-byte payload (no code
+ * at all) it echoes, so those are refused here. */
 static int close_byte(wsp_frameguard *g, unsigned char b)
 {
 	unsigned char c = b ^ g->hdr[g->hlen - 4 + (g->ppos & 3)];
 
-	if (g->ppos >= 2 && !utf8_step(g, c))
+	if (g->ppos == 0)
+		g->code_hi = c;
+	else if (g->ppos == 1 && (g->code_hi << 8 | c) >= 5000)
+		return violation(g, WSP_CLOSE_PROTOCOL_ERROR, "invalid close code");
+	else if (g->ppos >= 2 && !utf8_step(g, c))
 		return violation(g, WSP_CLOSE_INVALID_DATA, "close reason is not UTF-8");
 	g->ppos++;
 	if (--g->left == 0) {
+		if (g->ppos == 1)
+			return violation(g, WSP_CLOSE_PROTOCOL_ERROR, "close frame with a 1-byte payload");
 		if (g->u8need)
 			return violation(g, WSP_CLOSE_INVALID_DATA, "close reason is not UTF-8");
 		g->state = FG_HEAD;

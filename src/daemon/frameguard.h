@@ -4,7 +4,8 @@
  * libwebsockets 4.1.6 gets a few RFC 6455 violations wrong: it accepts
  * unmasked client frames, and it drops the TCP connection without a close
  * frame on a control frame over 125 bytes, on a close reason that is not
- * UTF-8 and on a 64-bit length with its top bit set.  wspulsed cannot fix
+ * UTF-8 and on a 64-bit length with its top bit set; it echoes close codes
+ * from 5000 up and a 1-byte close payload.  wspulsed cannot fix
  * that from its callbacks (lws never calls them for these), so it runs every
  * byte it reads from an established WebSocket through this parser first
  * (rxhook.c) and, on a violation, closes with the code RFC 6455 asks for.
@@ -12,10 +13,11 @@
  * The parser is a state machine over the byte stream, one per connection,
  * fed whatever each read returned (a frame may be split anywhere).  It
  * looks at frame headers only and skips payload bytes by count, except for
- * close frames (at most 125 bytes), whose reason it unmasks and checks for
- * UTF-8.  Everything else (reserved bits and opcodes, fragmentation rules,
- * close codes, UTF-8 of text messages, size limits) lws and client.c
- * already answer correctly, and this parser leaves to them.
+ * close frames (at most 125 bytes), which it unmasks to check the code
+ * (1-byte payload, 5000 and up) and the reason's UTF-8.  Everything else
+ * (reserved bits and opcodes, fragmentation rules, reserved close codes
+ * below 3000, UTF-8 of text messages, size limits) lws and client.c already
+ * answer correctly, and this parser leaves to them.
  *
  * A guard can also start before the upgrade: it then skips the HTTP request
  * up to its blank line and counts any byte that follows it.  A client must
@@ -45,6 +47,7 @@ typedef struct wsp_frameguard {
 	uint8_t hpos, hlen;     /* header bytes seen / expected */
 	uint8_t hdr[14];        /* the header being read */
 	uint8_t ppos;           /* close frame: payload bytes seen (at most 125) */
+	uint8_t code_hi;        /* close frame: the first byte of its code */
 	uint8_t u8need, u8lo, u8hi;  /* close reason: the UTF-8 decoder */
 	const char *why;        /* static text for the close frame and the log, or NULL */
 } wsp_frameguard;

@@ -157,7 +157,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		/* lws 4.1.6 answers codes below 3000 that RFC 6455 reserves with
 		 * 1002 itself, but echoes codes from 5000 up and a one-byte
-		 * payload (no valid code at all): both are protocol errors. */
+		 * payload (no valid code at all): both are protocol errors.
+		 * The frame pre-check (rxhook.c) refuses these before lws
+		 * sees them; this stays for a connection it could not take
+		 * on (its table could not grow). */
 		if (len == 1 || (len >= 2 && (((const unsigned char *)in)[0] << 8 |
 					      ((const unsigned char *)in)[1]) >= 5000)) {
 			lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)"bad close code", 14);

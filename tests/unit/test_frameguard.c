@@ -86,7 +86,6 @@ static void test_valid_stream(void)
 	n += frame(buf + n, OP_TEXT, big, sizeof(big), true, NOLEN);          /* 64-bit length */
 	n += frame(buf + n, OP_PING, big, 125, true, NOLEN);
 	n += frame(buf + n, OP_CLOSE, "", 0, true, NOLEN);                    /* no code */
-	n += frame(buf + n, OP_CLOSE, "\x03", 1, true, NOLEN);                /* lws answers that */
 	n += frame(buf + n, OP_CLOSE, cp, close_payload(cp, 1000, "bye", 3), true, NOLEN);
 	n += frame(buf + n, OP_CLOSE, cp, close_payload(cp, 1000, "\xce\xba\xe2\x82\xac\xf0\x9f\x98\x80", 9), true, NOLEN);
 	memset(xs, 'x', sizeof(xs));
@@ -129,6 +128,21 @@ static void test_close_reason_utf8(void)
 
 		expect(buf, n, WSP_CLOSE_INVALID_DATA, a);
 	}
+}
+
+static void test_close_code(void)
+{
+	unsigned char buf[64], cp[8];
+	size_t a = frame(buf, OP_PING, "x", 1, true, NOLEN);
+
+	expect(buf, a + frame(buf + a, OP_CLOSE, "\x03", 1, true, NOLEN), WSP_CLOSE_PROTOCOL_ERROR, a);
+	expect(buf, a + frame(buf + a, OP_CLOSE, cp, close_payload(cp, 5000, "", 0), true, NOLEN),
+	       WSP_CLOSE_PROTOCOL_ERROR, a);
+	expect(buf, a + frame(buf + a, OP_CLOSE, cp, close_payload(cp, 65535, "ab", 2), true, NOLEN),
+	       WSP_CLOSE_PROTOCOL_ERROR, a);
+	/* 4999 is the last private code; lws answers the reserved ones below 3000. */
+	expect(buf, a + frame(buf + a, OP_CLOSE, cp, close_payload(cp, 4999, "", 0), true, NOLEN), 0, 0);
+	expect(buf, a + frame(buf + a, OP_CLOSE, cp, close_payload(cp, 1004, "", 0), true, NOLEN), 0, 0);
 }
 
 static void test_length_top_bit(void)
@@ -192,6 +206,7 @@ int test_frameguard_register(void)
 	WSP_ADD_TEST(s, test_unmasked);
 	WSP_ADD_TEST(s, test_long_control);
 	WSP_ADD_TEST(s, test_close_reason_utf8);
+	WSP_ADD_TEST(s, test_close_code);
 	WSP_ADD_TEST(s, test_length_top_bit);
 	WSP_ADD_TEST(s, test_before_upgrade);
 	return 0;
