@@ -39,8 +39,14 @@ test('a slow reader is closed (1008, counted as dropped); a reading client gets 
   await fast.next((m) => m.data?.type === 'connected', 5000 * SLOW);
   // Megabytes towards a socket that never reads (more than the kernel
   // buffers), in bursts a reading client absorbs (15 x 16 KB < the queue).
-  for (let b = 0; b < 150 && !/send queue full/.test(s.log('wspulsed.log')); b++)
+  // The next burst waits until the reading client has the last one: a
+  // daemon slower than the inserts (valgrind) would otherwise fetch several
+  // bursts at once and overflow the reading client's queue too.
+  const blobs = () => fast.messages.filter((m) => m.data?.type === 'blob').length;
+  for (let b = 0; b < 150 && !/send queue full/.test(s.log('wspulsed.log')); b++) {
     await s.pg.psqlAsync(`INSERT INTO wsp_outbox (namespace, payload) SELECT '/api/1/ws/slow', json_build_object('type','blob','n',g,'pad',repeat('x', 16000))::text FROM generate_series(${b * 15 + 1}, ${b * 15 + 15}) g`);
+    await waitFor(() => blobs() === (b + 1) * 15, 10000 * SLOW, `the reading client to get burst ${b + 1} (has ${blobs()} of ${(b + 1) * 15})`);
+  }
   await waitFor(() => /slow\] client .* send queue full .* closing 1008/.test(s.log('wspulsed.log')), 15000 * SLOW, 'send queue full');
   const sent = Number(s.pg.psql(`SELECT count(*) FROM wsp_outbox WHERE namespace = '/api/1/ws/slow'`));
   slow.resume();   // now read: the daemon has hung up on us
@@ -51,7 +57,7 @@ test('a slow reader is closed (1008, counted as dropped); a reading client gets 
     return x.dropped >= 1 && x;
   }, 5000 * SLOW, 'dropped count');
   assert.equal(n.dropped, 1);
-  await waitFor(() => fast.messages.filter((m) => m.data?.type === 'blob').length === sent, 30000 * SLOW,
+  await waitFor(() => blobs() === sent, 30000 * SLOW,
     `the fast reader to get all ${sent} messages`);
   assert.equal(fast.readyState, WebSocket.OPEN);
   fast.close();
