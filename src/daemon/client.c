@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "alloc.h"
 #include "daemon/access.h"
@@ -512,17 +514,36 @@ static size_t frame_head(unsigned char *p, size_t len)
 	return 10;
 }
 
-/* Write up to BATCH_MAX bytes of whole queued frames; the number written
- * (0: not worth it, the caller writes one), or -1. */
+/* Room in the socket's send buffer, at most BATCH_MAX.  A batch larger
+ * than the socket takes would leave lws to copy the rest to the heap and
+ * hold it until the peer reads (up to BATCH_MAX per slow socket); the
+ * kernel's SO_SNDBUF counts overhead too, so half of it is payload. */
+static size_t send_room(struct lws *wsi)
+{
+	int fd = lws_get_socket_fd(wsi), outq = 0, sndbuf = 0;
+	socklen_t sl = sizeof(sndbuf);
+
+	if (fd < 0 || ioctl(fd, SIOCOUTQ, &outq) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0)
+		return BATCH_MAX;
+	if (sndbuf / 2 <= outq)
+		return 0;
+	return (size_t)(sndbuf / 2 - outq) < BATCH_MAX ? (size_t)(sndbuf / 2 - outq) : BATCH_MAX;
+}
+
+/* Write the whole queued frames that fit the socket's free send space (at
+ * most BATCH_MAX bytes) in one write; the number written (0: fewer than
+ * two fit, the caller writes one the usual way), or -1. */
 static int write_batch(wsp_client *c)
 {
 	unsigned char *start = batch + LWS_PRE, *p = start;
+	size_t room = send_room(c->wsi);
 	unsigned n = 0;
 
 	while (n < c->q.count) {
 		wsp_msg *m = wsp_msgq_at(&c->q, n);
 
-		if ((size_t)(p - start) + 10 + m->len > BATCH_MAX)
+		if ((size_t)(p - start) + 10 + m->len > room)
 			break;
 		p += frame_head(p, m->len);
 		memcpy(p, wsp_msg_payload(m), m->len);
