@@ -23,7 +23,8 @@ src_wspulsed_SOURCES = \
 	src/daemon/bus.c src/daemon/bus.h src/daemon/proto.c \
 	src/daemon/builtin.c src/daemon/modules.c \
 	src/daemon/workers.c src/daemon/workers.h src/daemon/history.c \
-	src/daemon/rxhook.c src/daemon/rxhook.h
+	src/daemon/rxhook.c src/daemon/rxhook.h \
+	src/daemon/evtimer.c src/daemon/evtimer.h
 src_wspulsed_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS)
 src_wspulsed_LDADD = src/libwspd.la src/libwspcore.la $(LWS_LIBS) $(EV_LIBS) $(JANSSON_LIBS) $(PQ_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
 # Modules loaded with dlopen() resolve the wsp_* API from the executable.

@@ -8,6 +8,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_token.c \
 	tests/unit/test_access.c \
 	tests/unit/test_envelope.c \
+	tests/unit/test_evtimer.c src/daemon/evtimer.c \
 	tests/unit/test_frameguard.c \
 	tests/unit/test_idwin.c \
 	tests/unit/test_msgq.c \
@@ -23,7 +24,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_router.c \
 	tests/unit/test_validate.c
 tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)
-tests_unit_unit_tests_LDADD = fcgi/libwspfcgi.la src/libwspd.la src/libwspcore.la $(CUNIT_LIBS) $(JANSSON_LIBS) -lm
+tests_unit_unit_tests_LDADD = fcgi/libwspfcgi.la src/libwspd.la src/libwspcore.la $(CUNIT_LIBS) $(JANSSON_LIBS) $(EV_LIBS) $(DL_LIBS) -lm
 TESTS += tests/unit/unit-tests
 
 # Test helper: prints the NOTIFYs on PostgreSQL channels (see the file).

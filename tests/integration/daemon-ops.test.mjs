@@ -117,7 +117,13 @@ test('listen = unix:/path serves WebSockets and /health; SIGHUP reopens log_file
     assert.equal(health.status, 200);
     assert.match(health.b, /"status":"ok"/);
     // A WebSocket over the unix socket (through a tiny TCP relay for the client).
-    const relay = net.createServer((c) => { const u = net.connect(sock); c.pipe(u); u.pipe(c); c.on('error', () => {}); u.on('error', () => {}); });
+    // An error or close on either side ends the other too (pipe() alone
+    // leaves the client's side open when the daemon's side errors).
+    const relay = net.createServer((c) => {
+      const u = net.connect(sock);
+      c.pipe(u); u.pipe(c);
+      for (const [a, b] of [[c, u], [u, c]]) { a.on('error', () => b.destroy()); a.on('close', () => b.destroy()); }
+    });
     await new Promise((r) => relay.listen(0, '127.0.0.1', r));
     const url = `ws://127.0.0.1:${relay.address().port}/api/1/ws/hello-todo`;
     const clients = [];

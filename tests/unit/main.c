@@ -27,6 +27,7 @@ static int (*const suites[])(void) = {
 	test_request_register,
 	test_stats_register,
 	test_frameguard_register,
+	test_evtimer_register,
 };
 
 int main(void)
