@@ -11,6 +11,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_evtimer.c src/daemon/evtimer.c \
 	tests/unit/test_frameguard.c \
 	tests/unit/test_idwin.c \
+	tests/unit/test_log.c \
 	tests/unit/test_msgq.c \
 	tests/unit/test_nsreg.c \
 	tests/unit/test_query.c \

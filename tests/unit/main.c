@@ -28,6 +28,7 @@ static int (*const suites[])(void) = {
 	test_stats_register,
 	test_frameguard_register,
 	test_evtimer_register,
+	test_log_register,
 };
 
 int main(void)
