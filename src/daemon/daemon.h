@@ -164,6 +164,7 @@ struct wsp_server {
 	wsp_timeq hsq;               /* accepted connections not yet upgraded (proto.c) */
 	wsp_log_limit refuse_rl, close_rl;   /* warn lines: at most 10 a second each */
 	lws_sorted_usec_list_t stop_sul, sweep_sul, stats_sul, flush_sul, gc_sul;
+	unsigned long sweeps;         /* sweep_cb ticks (1 s), for the periodic malloc_trim */
 	/* relay state */
 	struct wsp_bus *bus;
 	bool floor_known;

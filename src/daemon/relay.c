@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,6 +505,8 @@ static void stats_cb(lws_sorted_usec_list_t *sul)
 }
 
 /* Every second: close sockets whose session expired. */
+#define TRIM_EVERY 10   /* seconds between malloc_trim() calls */
+
 static void sweep_cb(lws_sorted_usec_list_t *sul)
 {
 	wsp_server *srv = lws_container_of(sul, wsp_server, sweep_sul);
@@ -523,6 +526,14 @@ static void sweep_cb(lws_sorted_usec_list_t *sul)
 	}
 	if (closed)
 		wsp_info(NULL, "closed %d socket%s with 4401: session expired", closed, closed == 1 ? "" : "s");
+	/* A backlog (a burst of broadcasts, slow readers) fills send queues
+	 * with messages; once they are sent the memory is free but glibc keeps
+	 * it in the heap, so RSS stays at the burst's high-water mark.  Every
+	 * TRIM_EVERY seconds give free pages back (malloc_trim walks the free
+	 * lists and madvises whole free pages: well under a millisecond for
+	 * the daemon's heap). */
+	if (++srv->sweeps % TRIM_EVERY == 0)
+		malloc_trim(0);
 	lws_sul_schedule(srv->ctx, 0, &srv->sweep_sul, sweep_cb, LWS_US_PER_SEC);
 }
 
