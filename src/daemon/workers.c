@@ -536,8 +536,11 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		if (wsi != accept_wsi || listen_fd < 0)
 			return 0;
 		/* A bounded batch per wake-up keeps one busy worker from
-		 * starving its own sockets. */
-		for (int i = 0; i < ACCEPT_BATCH; i++) {
+		 * starving its own sockets.  Workers sharing one listening
+		 * socket are all woken by a new connection; taking one each
+		 * per wake-up spreads connections over them (a batch let the
+		 * first one awake take every pending connection). */
+		for (int i = 0, batch = worker_n > 1 ? 1 : ACCEPT_BATCH; i < batch; i++) {
 			int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
 			struct lws *nw;
 

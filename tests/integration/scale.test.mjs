@@ -113,10 +113,13 @@ function publisher(ns, type, pauseMs = 0) {
 }
 
 test('workers = 2: one port, two worker processes with their own ids and stats rows; getStats lists every worker and sums them', async () => {
-  const cs = await clients(B, 'test-module', 8);
+  // Sequential connections, each landing on whichever worker wakes first:
+  // enough of them that both get some (P(all on one) ~ 2^-23 if unbiased).
+  const N = 24;
+  const cs = await clients(B, 'test-module', N);
   const rows = () => JSON.parse(pg.psql(`SELECT json_agg(json_build_object('id', daemon_id, 'pid', pid, 'stats', stats) ORDER BY daemon_id) FROM wsp_daemon_stats WHERE daemon_id LIKE 'B/%'`));
   const count = (r) => r.stats.namespaces.find((n) => n.path === '/api/1/ws/test-module')?.clientCount || 0;
-  await waitFor(() => rows().reduce((a, r) => a + count(r), 0) === 8, 5000, 'eight clients in the rows');
+  await waitFor(() => rows().reduce((a, r) => a + count(r), 0) === N, 5000, `${N} clients in the rows`);
   const r = rows();
   assert.deepEqual(r.map((x) => x.id), ['B/w1', 'B/w2']);
   assert.notEqual(r[0].pid, r[1].pid);
@@ -132,7 +135,7 @@ test('workers = 2: one port, two worker processes with their own ids and stats r
   const upd = await waitFor(async () => {
     const m = await st.next((x) => x.data?.type === 'stats-update', 5000);
     const tm = m.data.data.namespaces.find((n) => n.path === '/api/1/ws/test-module');
-    return m.data.data.daemons.length === 3 && tm?.clientCount === 8 && m;
+    return m.data.data.daemons.length === 3 && tm?.clientCount === N && m;
   }, 10000, 'a summed stats-update');
   const ds = upd.data.data.daemons;
   assert.deepEqual(ds.map((d) => d.id).sort(), ['A', 'B/w1', 'B/w2']);
@@ -382,11 +385,11 @@ test('workers on a unix socket share it; SIGHUP to the supervisor reopens every 
     // WebSockets through a tiny TCP relay to the socket land on both workers.
     relay = net.createServer((c) => { const u = net.connect(sock); socks.add(c).add(u); c.pipe(u); u.pipe(c); c.on('error', () => {}); u.on('error', () => {}); });
     await new Promise((r) => relay.listen(0, '127.0.0.1', r));
-    const cs = await clients({ url: `ws://127.0.0.1:${relay.address().port}` }, 'hello-todo', 6);
+    const cs = await clients({ url: `ws://127.0.0.1:${relay.address().port}` }, 'hello-todo', 24);
     pg.psql(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('/api/1/ws/hello-todo', '{"type":"unix"}')`);
     for (const c of cs) await c.next((m) => m.data?.type === 'unix');
     const pids = new Set([...log().matchAll(/wspulsed\[(\d+)\] DEBUG \[\/api\/1\/ws\/hello-todo\] client \S+ connected/g)].map((m) => m[1]));
-    console.log(`# unix socket: 6 clients on ${pids.size} worker process(es)`);
+    console.log(`# unix socket: ${cs.length} clients on ${pids.size} worker process(es)`);
     assert.equal(pids.size, 2, 'both workers accepted from the one unix socket');
     // SIGHUP: supervisor and both workers reopen the log file.
     fs.renameSync(logFile, logFile + '.1');
