@@ -203,8 +203,12 @@ static struct lws_protocols protocols[] = {
 	/* rx_buffer_size: lws mallocs this much per WebSocket (rx_ubuf) and
 	 * reads at most this much per wake-up; client messages are small and
 	 * client.c reassembles larger ones from the pieces, so 1 KiB (16 KiB
-	 * cost ~4 KiB of RSS per idle socket). */
-	{ "wspulse", callback, sizeof(struct pss), 1024, 0, NULL, 0 },
+	 * cost ~4 KiB of RSS per idle socket).
+	 * tx_packet_size: with 0, lws also caps each send() at rx_buffer_size
+	 * and copies the rest of a write to the heap, draining it 1 KiB per
+	 * POLLOUT; client.c already sizes its batches (at most 32 KiB) to the
+	 * socket's free space, so let one write go out whole. */
+	{ "wspulse", callback, sizeof(struct pss), 1024, 0, NULL, 65536 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the bus protocol, filled in below */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the accept protocol (workers.h) */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
