@@ -285,7 +285,6 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 			return NULL;
 		}
 		*c->user = hs->user;
-		c->has_user = true;
 	}
 	memcpy(c->ip, hs->ip, sizeof(c->ip));
 	c->since = hs->since;
@@ -301,13 +300,13 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	wsp_strmap_add(&srv->per_ip, c->ip, 1);
 	wsp__tq_add(&srv->pingq, &c->tq);
 	wsp_debug(ns->path, "client %s connected from %s (%s)", c->id, c->ip,
-		  c->has_user ? c->user->name : "anonymous");
+		  c->user ? c->user->name : "anonymous");
 	welcome = json_pack("{s:s, s:s, s:s}", "type", "connected", "clientId", c->id, "namespace",
 			    ns->path);
 	if (welcome) {
 		wsp_msg *m;
 
-		if (wsp_envelope_stamp(welcome, c->has_user ? c->user->name : "") == 0 &&
+		if (wsp_envelope_stamp(welcome, c->user ? c->user->name : "") == 0 &&
 		    (m = wsp_envelope_success(welcome, -1))) {
 			wsp__client_push(c, m);
 			wsp_msg_unref(m);
@@ -317,7 +316,7 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	if (ns->opts.history && c->since >= 0)
 		wsp__relay_client_since(c);
 	if (ns->opts.on_connect)
-		ns->opts.on_connect(c, c->has_user ? c->user : NULL, ns->opts.user_data);
+		ns->opts.on_connect(c, c->user, ns->opts.user_data);
 	return c;
 }
 
@@ -407,7 +406,7 @@ static void handle_message(wsp_client *c)
 		json_t *pong = json_pack("{s:s}", "type", "pong");
 		wsp_msg *m;
 
-		if (pong && wsp_envelope_stamp(pong, c->has_user ? c->user->name : "") == 0 &&
+		if (pong && wsp_envelope_stamp(pong, c->user ? c->user->name : "") == 0 &&
 		    (m = wsp_envelope_success(pong, -1))) {
 			wsp__client_push(c, m);
 			wsp_msg_unref(m);
@@ -425,10 +424,10 @@ static void handle_message(wsp_client *c)
 		json_decref(data);
 		return;
 	}
-	wsp_envelope_stamp(data, c->has_user ? c->user->name : "");
-	wsp__ns_count(ns, wsp_envelope_type(data), c->has_user ? c->user->name : "", data);
+	wsp_envelope_stamp(data, c->user ? c->user->name : "");
+	wsp__ns_count(ns, wsp_envelope_type(data), c->user ? c->user->name : "", data);
 	if (ns->opts.on_message &&
-	    ns->opts.on_message(c, data, c->has_user ? c->user : NULL, ns->opts.user_data) != 0) {
+	    ns->opts.on_message(c, data, c->user, ns->opts.user_data) != 0) {
 		wsp_warn(ns->path, "handler failed for a '%s' message from %s", wsp_envelope_type(data), c->id);
 		send_error(c, 500, "handler failed", NULL);
 	}
@@ -638,6 +637,6 @@ void wsp__client_closed(wsp_client *c)
 	wsp_msgq_cleanup(&c->q);
 	wsp_debug(ns->path, "client %s disconnected", c->id);
 	if (ns->opts.on_disconnect)
-		ns->opts.on_disconnect(c, c->has_user ? c->user : NULL, ns->opts.user_data);
+		ns->opts.on_disconnect(c, c->user, ns->opts.user_data);
 	wsp__client_unref(c);
 }

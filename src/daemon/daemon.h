@@ -70,8 +70,7 @@ struct wsp_client {
 	wsp_client *prev, *next;
 	unsigned refs;               /* the socket + pending queries about it */
 	char id[WSP_UUID_LEN + 1];
-	bool has_user;
-	wsp_user *user;              /* allocated when has_user, else NULL */
+	wsp_user *user;              /* allocated; NULL: anonymous (no valid session) */
 	char ip[64];
 	wsp_msgq q;
 	wsp_rate rate;

@@ -194,7 +194,7 @@ static void revoke_sid(wsp_server *srv, const char *sid, const char *reason)
 		if (!ns->opts.require_auth)
 			continue;
 		for (wsp_client *c = ns->clients; c; c = c->next)
-			if (c->has_user && strcmp(c->user->sid, sid) == 0) {
+			if (c->user && strcmp(c->user->sid, sid) == 0) {
 				wsp_client_close(c, code, code == 4403 ? "roles changed" : "session ended");
 				closed++;
 			}
@@ -519,7 +519,7 @@ static void sweep_cb(lws_sorted_usec_list_t *sul)
 		if (!srv->nss[i]->opts.require_auth)
 			continue;
 		for (wsp_client *c = srv->nss[i]->clients; c; c = c->next)
-			if (c->has_user && c->user->exp <= now && !c->closing) {
+			if (c->user && c->user->exp <= now && !c->closing) {
 				wsp_client_close(c, 4401, "session expired");
 				closed++;
 			}

@@ -291,7 +291,7 @@ int wsp_client_send_error(wsp_client *c, int code, const char *text)
 
 const char *wsp_client_id(const wsp_client *c) { return c->id; }
 wsp_namespace *wsp_client_namespace(const wsp_client *c) { return c->ns; }
-const wsp_user *wsp_client_user(const wsp_client *c) { return c->has_user ? c->user : NULL; }
+const wsp_user *wsp_client_user(const wsp_client *c) { return c->user; }
 const char *wsp_namespace_path(const wsp_namespace *ns) { return ns->path; }
 int wsp_namespace_client_count(const wsp_namespace *ns) { return ns->nclients; }
 const char *wsp_user_name(const wsp_user *u) { return u ? u->name : ""; }
@@ -307,7 +307,7 @@ static json_t *ns_json(wsp_namespace *ns, long long now)
 
 	wsp_strmap_init(&users);
 	for (wsp_client *c = ns->clients; c; c = c->next)
-		if (c->has_user)
+		if (c->user)
 			wsp_strmap_set(&users, c->user->name, 1);
 	active = (long)wsp_strmap_count(&users);
 	wsp_strmap_cleanup(&users);
