@@ -152,8 +152,6 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 		hs->since = -1;
 }
 
-static void release_slot(wsp_client *c);
-
 void wsp__tq_remove(wsp_tq_node *n)
 {
 	wsp_timeq *q = n->q;
@@ -237,9 +235,7 @@ static void pong_due(wsp_tq_node *n)
 		return;
 	}
 	wsp__closing_warn(c, "no pong within %ld s, closing", c->srv->cfg->pong_timeout);
-	release_slot(c);
-	c->closing = true;
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	wsp__client_drop(c);
 }
 
 void wsp__client_timers_init(wsp_server *srv)
@@ -328,6 +324,16 @@ static void release_slot(wsp_client *c)
 		c->slot_released = true;
 		wsp_strmap_add(&c->srv->per_ip, c->ip, -1);
 	}
+}
+
+void wsp__client_drop(wsp_client *c)
+{
+	if (!c->wsi)
+		return;
+	release_slot(c);
+	c->closing = true;
+	wsp_msgq_cleanup(&c->q);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 void wsp_client_close(wsp_client *c, int code, const char *reason)

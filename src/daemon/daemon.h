@@ -207,6 +207,17 @@ int wsp__client_rx(wsp_client *c, const char *in, size_t len, bool first, bool f
 int wsp__client_writable(wsp_client *c);
 void wsp__client_pong(wsp_client *c);
 void wsp__client_closed(wsp_client *c);
+/* Drop c's socket without lws's close handshake (lws writes no close frame
+ * and waits for none; rxhook.c writes its own beforehand), when no pong
+ * came in time or a frame fails the pre-check.  c no longer counts against
+ * its address, is marked closing (nothing more is queued or written; what
+ * was queued is released now), and lws closes the connection at its next
+ * timeout check (LWS_TO_KILL_ASYNC), so this is safe from a timer and from
+ * inside any lws callback, this socket's own included.  c stays valid until
+ * lws reports the close (wsp__client_closed).  The caller logs why.
+ * Calling it again is harmless; once the socket is closed (c->wsi NULL) it
+ * does nothing. */
+void wsp__client_drop(wsp_client *c);
 int wsp__client_push(wsp_client *c, wsp_msg *m);  /* queue; closes 1008 when full */
 void wsp__client_unref(wsp_client *c);
 

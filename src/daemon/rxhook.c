@@ -83,11 +83,8 @@ static void violated(struct rx_entry *e, int fd)
 
 	if (rl > 123)
 		rl = 123;
-	if (c) {
+	if (c)
 		wsp__closing_warn(c, "%s, closing %u", e->g.why, (unsigned)e->g.code);
-		c->closing = true;
-		wsp_msgq_cleanup(&c->q);
-	}
 	if (!lws_partial_buffered(e->wsi)) {
 		f[0] = 0x88;                      /* FIN, close */
 		f[1] = (unsigned char)(2 + rl);
@@ -96,7 +93,12 @@ static void violated(struct rx_entry *e, int fd)
 		memcpy(f + 4, e->g.why, rl);
 		(void)!send(fd, f, 4 + rl, MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
-	lws_set_timeout(e->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	/* Without a client (not ESTABLISHED) there is nothing to mark and no
+	 * per-address slot taken: only the connection goes. */
+	if (c)
+		wsp__client_drop(c);
+	else
+		lws_set_timeout(e->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 void wsp__rxhook_established(struct lws *wsi, wsp_client *c)

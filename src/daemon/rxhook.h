@@ -14,10 +14,11 @@
  * the rest never is; the close frame (code and a short reason) is written
  * straight to the socket - lws's rx parser would otherwise drop the
  * connection or act on the frame - unless lws holds unsent output for it
- * (then the peer is not reading and a close frame cannot be placed), the
- * client is marked closing (its queue dropped, nothing more written), one
- * warn line is logged (wsp__closing_warn's rate limit) and lws is told to
- * drop the socket at its next timer check (LWS_TO_KILL_ASYNC).  Later
+ * (then the peer is not reading and a close frame cannot be placed), one
+ * warn line is logged (wsp__closing_warn's rate limit) and the client is
+ * dropped with wsp__client_drop(): marked closing (its queue released,
+ * nothing more written), its per-address slot given back, and lws told to
+ * close the socket at its next timer check (LWS_TO_KILL_ASYNC).  Later
  * reads are discarded.  Nothing blocks: the write is MSG_DONTWAIT, at most
  * 127 bytes, and a short write is given up.
  *
