@@ -188,11 +188,11 @@ wsp_server *wsp__server_new(const wsp_config *cfg, const wsp_secret *secret, wsp
 int wsp__server_declare_namespaces(wsp_server *srv, wsp_error *err);
 void wsp__server_free(wsp_server *srv);
 void wsp__server_stop(wsp_server *srv);         /* begin the SIGTERM sequence */
-void wsp__server_signals(wsp_server *srv);
+void wsp__server_signals(wsp_server *srv);       /* act on flags set by signal handlers */
 /* Log a refused upgrade at warn (at most 10 lines a second, the rest counted). */
 void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip);
 /* Log at warn that the daemon closes c and why (same limit, its own count). */
-void wsp__closing_warn(wsp_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));      /* act on flags set by signal handlers */
+void wsp__closing_warn(wsp_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 json_t *wsp__local_stats(wsp_server *srv);       /* getStats() without "daemons" */
 void wsp__ns_count(wsp_namespace *ns, const char *type, const char *username, json_t *data);
 /* Send one serialised message to the namespace's local clients; client_id
