@@ -49,6 +49,7 @@ INTEGRATION_TESTS = \
 	tests/integration/daemon-bus.test.mjs \
 	tests/integration/daemon-ops.test.mjs \
 	tests/integration/scale.test.mjs \
+	tests/integration/stats-cluster.test.mjs \
 	tests/integration/torture.test.mjs \
 	tests/integration/security.test.mjs \
 	tests/integration/faults.test.mjs

@@ -193,8 +193,18 @@ void wsp__server_signals(wsp_server *srv);       /* act on flags set by signal h
 void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip);
 /* Log at warn that the daemon closes c and why (same limit, its own count). */
 void wsp__closing_warn(wsp_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-json_t *wsp__local_stats(wsp_server *srv);       /* getStats() without "daemons" */
+/* getStats() without "daemons", this process's own (NEW reference); with
+ * `snapshot`, plus the internal keys of the wsp_daemon_stats row that
+ * wsp_stats_merge needs (stats.h), else exactly the public shape. */
+json_t *wsp__local_stats(wsp_server *srv, bool snapshot);
+/* Count one message in ns's stats and the activity log: a client's or a
+ * broadcast of this daemon's own (never another daemon's module broadcast:
+ * its origin counts it). */
 void wsp__ns_count(wsp_namespace *ns, const char *type, const char *username, json_t *data);
+/* The same for a REST broadcast, outbox row `outbox_id` (origin ''), which
+ * every daemon and worker counts: kept apart so the merge counts it once. */
+void wsp__ns_count_rest(wsp_namespace *ns, long long outbox_id, const char *type,
+			const char *username, json_t *data);
 /* Send one serialised message to the namespace's local clients; client_id
  * NULL = all.  `id` >= 0 marks an outbox message (for ?since= replays). */
 void wsp__ns_send(wsp_namespace *ns, wsp_msg *m, const char *client_id, long long id);

@@ -36,21 +36,33 @@ static const char *const channels[] = { "wsp_outbox", "wsp_session", "wsp_bcast"
 static void replay(wsp_server *srv, long long from);
 static void fetch_more(wsp_server *srv);
 
-/* Deliver one message (data STOLEN) to local clients, counted in stats. */
+/* How a delivered message counts in this daemon's stats (stats.h): */
+enum count_as {
+	COUNT_OWN,      /* this daemon's own module message */
+	COUNT_REST,     /* a REST broadcast: every worker counts it, the merge once */
+	COUNT_NONE,     /* another daemon's module message: its origin counted it */
+};
+
+/* Deliver one message (data STOLEN) to local clients. */
 static void deliver(wsp_namespace *ns, json_t *data, const char *username, const char *client_id,
-		    long long id)
+		    long long id, enum count_as how)
 {
 	wsp_msg *m;
 
 	if (wsp_envelope_stamp(data, username) == 0 && (m = wsp_envelope_success(data, id))) {
-		wsp__ns_count(ns, wsp_envelope_type(data), username, data);
+		if (how == COUNT_OWN)
+			wsp__ns_count(ns, wsp_envelope_type(data), username, data);
+		else if (how == COUNT_REST)
+			wsp__ns_count_rest(ns, id, wsp_envelope_type(data), username, data);
 		wsp__ns_send(ns, m, client_id, id);
 		wsp_msg_unref(m);
 	}
 	json_decref(data);
 }
 
-/* One outbox row: deliver unless seen or ours. */
+/* One outbox row: deliver unless seen or ours.  Origin '' is a REST
+ * broadcast; any other origin is another daemon's module message (too big
+ * for a NOTIFY, or in a history namespace), which that daemon counted. */
 static void deliver_row(wsp_server *srv, const wsp_bus_res *r, int i)
 {
 	long long id = atoll(wsp_bus_get(r, i, 0));
@@ -71,7 +83,7 @@ static void deliver_row(wsp_server *srv, const wsp_bus_res *r, int i)
 		wsp_warn(path, "outbox row %lld: payload is not a JSON object, skipped", id);
 		return;
 	}
-	deliver(ns, data, username, all ? NULL : cid, id);
+	deliver(ns, data, username, all ? NULL : cid, id, *origin ? COUNT_NONE : COUNT_REST);
 }
 
 static void replay_done(void *arg, const wsp_bus_res *r, const char *error)
@@ -232,7 +244,7 @@ static void on_bcast(wsp_server *srv, const char *payload)
 			continue;
 		ns = wsp_nsreg_find(&srv->reg, n, strlen(n));
 		if (ns)
-			deliver(ns, json_incref(d), u ? u : "", c, -1);
+			deliver(ns, json_incref(d), u ? u : "", c, -1, COUNT_NONE);   /* counted by o */
 	}
 	json_decref(arr);
 }
@@ -384,7 +396,7 @@ static void hist_done(void *arg, const wsp_bus_res *r, const char *error)
 		if (h->ns->srv->floor_known)
 			wsp_idwin_mark(&h->ns->srv->seen, id);
 	}
-	deliver(h->ns, h->data, h->username, h->client_id, id);
+	deliver(h->ns, h->data, h->username, h->client_id, id, COUNT_OWN);
 	wsp_free(h->username);
 	wsp_free(h->client_id);
 	wsp_free(h);
@@ -399,7 +411,7 @@ int wsp__relay_history(wsp_namespace *ns, json_t *data, const char *username,
 	const char *p[5];
 
 	if (!wsp_bus_up(srv->bus)) {
-		deliver(ns, data, username ? username : "", client_id, -1);
+		deliver(ns, data, username ? username : "", client_id, -1, COUNT_OWN);
 		return 0;
 	}
 	h = wsp_calloc(1, sizeof(*h));
@@ -464,7 +476,7 @@ void wsp__relay_stats_tick(wsp_server *srv)
 
 	if (!wsp_bus_up(srv->bus) || srv->stopping)
 		return;
-	st = wsp__local_stats(srv);
+	st = wsp__local_stats(srv, true);
 	text = st ? json_dumps(st, JSON_COMPACT) : NULL;
 	json_decref(st);
 	if (!text)

@@ -174,8 +174,10 @@ int wsp__server_declare_namespaces(wsp_server *srv, wsp_error *err)
 	return 0;
 }
 
-/* Count one message for stats and the activity log (pings never get here). */
-void wsp__ns_count(wsp_namespace *ns, const char *type, const char *username, json_t *data)
+/* Count one message for stats and the activity log (pings never get here);
+ * outbox_id > 0: a REST broadcast (stats.h: every worker counts those). */
+static void count(wsp_namespace *ns, const char *type, const char *username, json_t *data,
+		  long long outbox_id)
 {
 	long long now = wsp__now_ms();
 	char text[WSP_ACTIVITY_TEXT];
@@ -183,10 +185,24 @@ void wsp__ns_count(wsp_namespace *ns, const char *type, const char *username, js
 
 	snprintf(text, sizeof(text), "%s", s ? s : "");
 	free(s);
-	wsp_counters_message(&ns->counters, now / 1000);
+	if (outbox_id > 0)
+		wsp_counters_rest_message(&ns->counters, now / 1000);
+	else
+		wsp_counters_message(&ns->counters, now / 1000);
 	ns->srv->total_messages++;
-	wsp_activity_add(&ns->srv->activity, now, ns->path, type && *type ? type : "message",
-			 username ? username : "", text);
+	wsp_activity_add(&ns->srv->activity, now, outbox_id > 0 ? outbox_id : 0, ns->path,
+			 type && *type ? type : "message", username ? username : "", text);
+}
+
+void wsp__ns_count(wsp_namespace *ns, const char *type, const char *username, json_t *data)
+{
+	count(ns, type, username, data, 0);
+}
+
+void wsp__ns_count_rest(wsp_namespace *ns, long long outbox_id, const char *type,
+			const char *username, json_t *data)
+{
+	count(ns, type, username, data, outbox_id > 0 ? outbox_id : 1);
 }
 
 void wsp__ns_send(wsp_namespace *ns, wsp_msg *m, const char *client_id, long long id)
@@ -300,7 +316,7 @@ const char *wsp_server_id(const wsp_server *srv) { return srv->id; }
 void wsp_client_set_data(wsp_client *c, void *p) { c->data = p; }
 void *wsp_client_get_data(const wsp_client *c) { return c->data; }
 
-static json_t *ns_json(wsp_namespace *ns, long long now)
+static json_t *ns_json(wsp_namespace *ns, long long now, bool snapshot)
 {
 	wsp_strmap users;
 	long active;
@@ -311,26 +327,27 @@ static json_t *ns_json(wsp_namespace *ns, long long now)
 			wsp_strmap_set(&users, c->user->name, 1);
 	active = (long)wsp_strmap_count(&users);
 	wsp_strmap_cleanup(&users);
-	return wsp_stats_ns_json(ns->path, ns->nclients, active, &ns->counters, now);
+	return (snapshot ? wsp_stats_ns_snapshot_json : wsp_stats_ns_json)(ns->path, ns->nclients, active,
+									&ns->counters, now);
 }
 
 json_t *wsp_namespace_stats(wsp_namespace *ns)
 {
-	return ns ? ns_json(ns, wsp__now_ms() / 1000) : NULL;
+	return ns ? ns_json(ns, wsp__now_ms() / 1000, false) : NULL;
 }
 
-json_t *wsp__local_stats(wsp_server *srv)
+json_t *wsp__local_stats(wsp_server *srv, bool snapshot)
 {
 	long long now = wsp__now_ms();
 	json_t *nss = json_array();
 
 	for (int i = 0; i < srv->nns; i++)
-		json_array_append_new(nss, ns_json(srv->nss[i], now / 1000));
+		json_array_append_new(nss, ns_json(srv->nss[i], now / 1000, snapshot));
 	/* "workers": how many worker processes this row's daemon runs (the
 	 * merge shows it per row; each worker writes its own row). */
 	return json_pack("{s:I, s:I, s:o, s:o, s:i}", "uptime", (json_int_t)((now - srv->started_ms) / 1000),
 			 "totalMessages", (json_int_t)srv->total_messages, "namespaces", nss,
-			 "activityLog", wsp_activity_json(&srv->activity, now), "workers",
+			 "activityLog", wsp_activity_json(&srv->activity, now, snapshot), "workers",
 			 wsp_worker_total() > 0 ? wsp_worker_total() : 1);
 }
 
@@ -342,7 +359,7 @@ json_t *wsp_server_stats(wsp_server *srv)
 
 	if (srv->cluster && now - srv->cluster_ms < 2000LL * srv->cfg->stats_interval + 1000)
 		return json_deep_copy(srv->cluster);
-	st = wsp__local_stats(srv);
+	st = wsp__local_stats(srv, false);   /* this process alone: every message once */
 	wsp_iso8601(now, iso, sizeof(iso));
 	json_object_set_new(st, "daemons",
 			    json_pack("[{s:s, s:s, s:i, s:i, s:I, s:b, s:s}]", "id", srv->id, "host",

@@ -70,6 +70,13 @@ void wsp_counters_message(wsp_ns_counters *c, long long now)
 	wsp_window_add(&c->win, now, 1);
 }
 
+void wsp_counters_rest_message(wsp_ns_counters *c, long long now)
+{
+	wsp_counters_message(c, now);
+	c->rest_total++;
+	wsp_window_add(&c->rest_win, now, 1);
+}
+
 const char *wsp_stats_status(long clients, long long last_activity, long long now)
 {
 	if (clients <= 0 || !last_activity)
@@ -112,6 +119,22 @@ json_t *wsp_stats_ns_json(const char *path, long clients, long active_users,
 			 (json_int_t)c->total, "dropped", (json_int_t)c->dropped, "lastActivity", last);
 }
 
+json_t *wsp_stats_ns_snapshot_json(const char *path, long clients, long active_users,
+				   wsp_ns_counters *c, long long now)
+{
+	json_t *j = wsp_stats_ns_json(path, clients, active_users, c, now);
+
+	if (j && json_object_set_new(j, "rest", json_pack("{s:I, s:I, s:I}", "totalMessages",
+							  (json_int_t)c->rest_total, "messagesPerMin",
+							  (json_int_t)wsp_window_per_min(&c->rest_win, now),
+							  "messagesPerHour",
+							  (json_int_t)wsp_window_per_hour(&c->rest_win, now))) < 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 int wsp_activity_init(wsp_activity *a, unsigned cap)
 {
 	memset(a, 0, sizeof(*a));
@@ -151,8 +174,8 @@ static void copy_utf8(char *out, size_t outsz, const char *s)
 	out[n] = '\0';
 }
 
-void wsp_activity_add(wsp_activity *a, long long now_ms, const char *ns, const char *type,
-		      const char *username, const char *message)
+void wsp_activity_add(wsp_activity *a, long long now_ms, long long outbox_id, const char *ns,
+		      const char *type, const char *username, const char *message)
 {
 	wsp_activity_ent *e;
 
@@ -166,13 +189,14 @@ void wsp_activity_add(wsp_activity *a, long long now_ms, const char *ns, const c
 	e = &a->v[(a->head + a->count) % a->cap];
 	a->count++;
 	e->ms = now_ms;
+	e->outbox_id = outbox_id > 0 ? outbox_id : 0;
 	copy_utf8(e->ns, sizeof(e->ns), ns);
 	copy_utf8(e->type, sizeof(e->type), type);
 	copy_utf8(e->username, sizeof(e->username), username);
 	copy_utf8(e->message, sizeof(e->message), message);
 }
 
-json_t *wsp_activity_json(wsp_activity *a, long long now_ms)
+json_t *wsp_activity_json(wsp_activity *a, long long now_ms, bool snapshot)
 {
 	json_t *arr = json_array();
 
@@ -183,10 +207,14 @@ json_t *wsp_activity_json(wsp_activity *a, long long now_ms)
 		const wsp_activity_ent *e = &a->v[(a->head + i) % a->cap];
 		char iso[40];
 
+		json_t *o;
+
 		wsp_iso8601(e->ms, iso, sizeof(iso));
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "timestamp", iso,
-						     "namespace", e->ns, "type", e->type, "username",
-						     e->username, "message", e->message));
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "timestamp", iso, "namespace", e->ns, "type",
+			      e->type, "username", e->username, "message", e->message);
+		if (o && snapshot && e->outbox_id)
+			json_object_set_new(o, "outboxId", json_integer(e->outbox_id));
+		json_array_append_new(arr, o);
 	}
 	return arr;
 }
@@ -206,10 +234,108 @@ static long long iso_ms(const char *s)
 	return (long long)timegm(&tm) * 1000 + ms;
 }
 
+static json_int_t ival(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static void set_int(json_t *o, const char *k, json_int_t v)
+{
+	json_object_set_new(o, k, json_integer(v));
+}
+
 static void add_int(json_t *o, const char *k, json_t *from)
 {
-	json_object_set_new(o, k, json_integer(json_integer_value(json_object_get(o, k)) +
-					       json_integer_value(json_object_get(from, k))));
+	set_int(o, k, ival(o, k) + ival(from, k));
+}
+
+/* The counts that have a REST-fed part (stats.h). */
+static const char *const rest_keys[] = { "totalMessages", "messagesPerMin", "messagesPerHour" };
+
+/* The REST-fed part of e[k], within 0..e[k] (a malformed row cannot make a
+ * sum negative). */
+static json_int_t rest_part(json_t *e, const char *k)
+{
+	json_int_t r = ival(json_object_get(e, "rest"), k), all = ival(e, k);
+
+	return r < 0 ? 0 : r > all ? all : r;
+}
+
+/* Add one live row's namespaces[] entry e to its accumulator in `nsobj`
+ * (keyed by path): clients, users and drops summed; of the three counts the
+ * part that is not REST-fed summed, and in acc["rest"] the largest REST-fed
+ * part so far; the newest activity.  Returns the REST-fed part of e's
+ * totalMessages, 0 when out of memory (then the entry is not added). */
+static json_int_t ns_add(json_t *nsobj, const char *path, json_t *e, int *nomem)
+{
+	json_t *acc = json_object_get(nsobj, path), *amax;
+
+	if (!acc) {
+		acc = json_deep_copy(e);
+		if (!acc || json_object_set_new(nsobj, path, acc) < 0) {
+			*nomem = 1;
+			return 0;
+		}
+		set_int(acc, "clientCount", 0);
+		set_int(acc, "activeUsers", 0);
+		set_int(acc, "dropped", 0);
+		json_object_set_new(acc, "lastActivity", json_null());
+		json_object_set_new(acc, "rest", json_object());
+		for (int i = 0; i < 3; i++) {
+			set_int(acc, rest_keys[i], 0);
+			set_int(json_object_get(acc, "rest"), rest_keys[i], 0);
+		}
+	}
+	amax = json_object_get(acc, "rest");
+	if (!json_is_object(amax)) {
+		*nomem = 1;
+		return 0;
+	}
+	add_int(acc, "clientCount", e);
+	add_int(acc, "activeUsers", e);
+	add_int(acc, "dropped", e);
+	for (int i = 0; i < 3; i++) {
+		json_int_t r = rest_part(e, rest_keys[i]);
+
+		set_int(acc, rest_keys[i], ival(acc, rest_keys[i]) + ival(e, rest_keys[i]) - r);
+		if (r > ival(amax, rest_keys[i]))
+			set_int(amax, rest_keys[i], r);
+	}
+	if (iso_ms(json_string_value(json_object_get(e, "lastActivity"))) >
+	    iso_ms(json_string_value(json_object_get(acc, "lastActivity"))))
+		json_object_set(acc, "lastActivity", json_object_get(e, "lastActivity"));
+	return rest_part(e, "totalMessages");
+}
+
+/* Add one live row's activity-log entry e to `acts`.  Entries that name an
+ * outbox id (a REST broadcast, logged by every worker) are kept once, with
+ * the earliest timestamp, in `seen` (id -> the kept copy); the internal key
+ * is removed from the copy.  0 or WSP_ERR_NOMEM. */
+static int act_add(json_t *acts, json_t *seen, json_t *e)
+{
+	json_t *oid = json_object_get(e, "outboxId"), *kept, *copy;
+	char key[32];
+
+	if (!oid)
+		return json_array_append(acts, e) < 0 ? WSP_ERR_NOMEM : 0;
+	snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, json_integer_value(oid));
+	kept = json_integer_value(oid) > 0 ? json_object_get(seen, key) : NULL;
+	if (kept) {
+		const char *a = json_string_value(json_object_get(e, "timestamp"));
+		const char *b = json_string_value(json_object_get(kept, "timestamp"));
+
+		if (a && b && strcmp(a, b) < 0)
+			json_object_set(kept, "timestamp", json_object_get(e, "timestamp"));
+		return 0;
+	}
+	copy = json_copy(e);
+	if (!copy || json_object_del(copy, "outboxId") < 0 || json_array_append(acts, copy) < 0 ||
+	    (json_integer_value(oid) > 0 && json_object_set(seen, key, copy) < 0)) {
+		json_decref(copy);
+		return WSP_ERR_NOMEM;
+	}
+	json_decref(copy);
+	return 0;
 }
 
 static int cmp_activity(const void *a, const void *b)
@@ -223,14 +349,15 @@ static int cmp_activity(const void *a, const void *b)
 json_t *wsp_stats_merge(json_t *rows, long long now)
 {
 	json_t *out = json_object(), *daemons = json_array(), *nsobj = json_object(), *nss = json_array();
-	json_t *acts = json_array(), *row, *sorted;
+	json_t *acts = json_array(), *seen = json_object(), *row, *sorted;
 	json_int_t total = 0, uptime = 0;
 	size_t i, n;
 	const char *path;
 	json_t *ns;
 	json_t **tmp;
+	int nomem = 0;
 
-	if (!out || !daemons || !nsobj || !nss || !acts)
+	if (!out || !daemons || !nsobj || !nss || !acts || !seen)
 		goto fail;
 	json_array_foreach(rows, i, row) {
 		json_t *st = json_object_get(row, "stats"), *e;
@@ -241,47 +368,37 @@ json_t *wsp_stats_merge(json_t *rows, long long now)
 							 json_object_get(row, "id"), "host",
 							 json_object_get(row, "host"), "pid",
 							 json_object_get(row, "pid"), "workers",
-							 json_integer_value(json_object_get(st, "workers")) > 0
-							 ? json_integer_value(json_object_get(st, "workers")) : (json_int_t)1,
-							 "uptime",
-							 json_integer_value(json_object_get(st, "uptime")), "up",
-							 up, "updatedAt", json_object_get(row, "updatedAt")));
+							 ival(st, "workers") > 0 ? ival(st, "workers") : (json_int_t)1,
+							 "uptime", ival(st, "uptime"), "up", up, "updatedAt",
+							 json_object_get(row, "updatedAt")));
 		if (!up || !json_is_object(st))
 			continue;
-		total += json_integer_value(json_object_get(st, "totalMessages"));
-		if (json_integer_value(json_object_get(st, "uptime")) > uptime)
-			uptime = json_integer_value(json_object_get(st, "uptime"));
+		/* The REST-fed part is added back per namespace below, once. */
+		total += ival(st, "totalMessages");
+		if (ival(st, "uptime") > uptime)
+			uptime = ival(st, "uptime");
 		json_array_foreach(json_object_get(st, "namespaces"), j, e) {
 			const char *p = json_string_value(json_object_get(e, "path"));
-			json_t *acc;
 
-			if (!p)
-				continue;
-			acc = json_object_get(nsobj, p);
-			if (!acc) {
-				json_object_set_new(nsobj, p, json_deep_copy(e));
-				continue;
-			}
-			add_int(acc, "clientCount", e);
-			add_int(acc, "activeUsers", e);
-			add_int(acc, "messagesPerMin", e);
-			add_int(acc, "messagesPerHour", e);
-			add_int(acc, "totalMessages", e);
-			add_int(acc, "dropped", e);
-			if (iso_ms(json_string_value(json_object_get(e, "lastActivity"))) >
-			    iso_ms(json_string_value(json_object_get(acc, "lastActivity"))))
-				json_object_set(acc, "lastActivity", json_object_get(e, "lastActivity"));
+			if (p)
+				total -= ns_add(nsobj, p, e, &nomem);
 		}
 		json_array_foreach(json_object_get(st, "activityLog"), j, e)
-			json_array_append(acts, e);
+			if (act_add(acts, seen, e) < 0)
+				nomem = 1;
+		if (nomem)
+			goto fail;
 	}
 	json_object_foreach(nsobj, path, ns) {
+		json_t *amax = json_object_get(ns, "rest");
 		long long last = iso_ms(json_string_value(json_object_get(ns, "lastActivity"))) / 1000;
 
+		for (int k = 0; k < 3; k++)
+			set_int(ns, rest_keys[k], ival(ns, rest_keys[k]) + ival(amax, rest_keys[k]));
+		total += ival(amax, "totalMessages");
+		json_object_del(ns, "rest");
 		json_object_set_new(ns, "status",
-				    json_string(wsp_stats_status(
-					    (long)json_integer_value(json_object_get(ns, "clientCount")), last,
-					    now)));
+				    json_string(wsp_stats_status((long)ival(ns, "clientCount"), last, now)));
 		json_array_append(nss, ns);
 	}
 	/* Activity: newest first, capped like one daemon's log. */
@@ -303,6 +420,7 @@ json_t *wsp_stats_merge(json_t *rows, long long now)
 	json_object_set_new(out, "activityLog", sorted);
 	json_decref(nsobj);
 	json_decref(acts);
+	json_decref(seen);
 	return out;
 fail:
 	json_decref(out);
@@ -310,5 +428,6 @@ fail:
 	json_decref(nsobj);
 	json_decref(nss);
 	json_decref(acts);
+	json_decref(seen);
 	return NULL;
 }

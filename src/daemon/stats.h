@@ -4,10 +4,20 @@
  * Time is always passed in (Unix seconds, or milliseconds where noted) so
  * CUnit can drive every rule.  The JSON shapes are the getStats() contract
  * in TEAM.md: namespaces[] entries and activityLog[] entries.
+ *
+ * Who counts what, so that the cluster sum counts every message once:
+ * a client message and a module broadcast are counted only by the daemon
+ * (worker) where they happen; a REST broadcast (an outbox row with origin
+ * '') is delivered, and counted, by EVERY daemon and worker that has its
+ * namespace, whether or not it has clients there.  So each counter keeps
+ * that REST-fed part apart too, the snapshot row carries it ("rest", an
+ * internal key), and wsp_stats_merge adds up the other parts but takes the
+ * largest REST-fed part instead of adding those up.
  */
 #ifndef WSP_STATS_H
 #define WSP_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -33,9 +43,15 @@ typedef struct wsp_ns_counters {
 	unsigned long long dropped;  /* clients closed for a full send queue */
 	long long last_activity;     /* Unix seconds, 0 = never */
 	wsp_rate_window win;
+	/* The part of total/win that are REST broadcasts (see the top). */
+	unsigned long long rest_total;
+	wsp_rate_window rest_win;
 } wsp_ns_counters;
 
+/* Count one message: a client's or a broadcast of this daemon's own. */
 void wsp_counters_message(wsp_ns_counters *c, long long now);
+/* Count one REST broadcast (also in total/win, and in rest_total/rest_win). */
+void wsp_counters_rest_message(wsp_ns_counters *c, long long now);
 
 /* The spec's rule: no clients -> red; a message within 5 minutes -> green;
  * within 30 minutes -> yellow; else red.  Returns "green"/"yellow"/"red". */
@@ -44,6 +60,11 @@ const char *wsp_stats_status(long clients, long long last_activity, long long no
 /* One namespaces[] entry (NEW reference). */
 json_t *wsp_stats_ns_json(const char *path, long clients, long active_users,
 			  wsp_ns_counters *c, long long now);
+/* The same entry for the daemon's snapshot row (NEW reference): plus the
+ * internal key "rest": {"totalMessages","messagesPerMin","messagesPerHour"},
+ * the REST-fed part of those three counts.  wsp_stats_merge removes it. */
+json_t *wsp_stats_ns_snapshot_json(const char *path, long clients, long active_users,
+				   wsp_ns_counters *c, long long now);
 
 /* ISO 8601 UTC with milliseconds ("2026-11-25T19:30:00.123Z"). */
 void wsp_iso8601(long long ms, char *out, size_t outsz);
@@ -55,6 +76,7 @@ void wsp_iso8601(long long ms, char *out, size_t outsz);
 
 typedef struct wsp_activity_ent {
 	long long ms;
+	long long outbox_id;         /* a REST broadcast's outbox id, 0 for anything else */
 	char ns[96];
 	char type[48];
 	char username[65];
@@ -70,18 +92,34 @@ typedef struct wsp_activity {
 /* 0 or WSP_ERR_NOMEM. */
 int wsp_activity_init(wsp_activity *a, unsigned cap);
 void wsp_activity_cleanup(wsp_activity *a);
-/* Record one entry at now_ms; `message` is shortened to fit. */
-void wsp_activity_add(wsp_activity *a, long long now_ms, const char *ns, const char *type,
-		      const char *username, const char *message);
+/* Record one entry at now_ms; `message` is shortened to fit.  `outbox_id`:
+ * the outbox id of a REST broadcast (every worker logs those), else 0. */
+void wsp_activity_add(wsp_activity *a, long long now_ms, long long outbox_id, const char *ns,
+		      const char *type, const char *username, const char *message);
 /* Entries within the window, newest first (NEW reference); expired ones are
- * dropped as a side effect. */
-json_t *wsp_activity_json(wsp_activity *a, long long now_ms);
+ * dropped as a side effect.  With `snapshot`, REST broadcasts' entries carry
+ * the internal key "outboxId" (the merge keeps one entry per id and removes
+ * the key); without, every entry has exactly the contract's five keys. */
+json_t *wsp_activity_json(wsp_activity *a, long long now_ms, bool snapshot);
 
 /* Sum snapshot rows into one cluster view (NEW reference).  `rows` is an
  * array of {"id","host","pid","startedAt","updatedAt","up":bool,"stats":{getStats
- * without daemons}} (BORROWED).  Live ("up") rows are summed per namespace
- * path (status recomputed from the summed clients and the newest activity);
- * every row is listed in "daemons".  `now` in Unix seconds. */
+ * without daemons, with the snapshot's internal keys}} (BORROWED, not
+ * modified).  Live ("up") rows are summed per namespace path (status
+ * recomputed from the summed clients and the newest activity); every row is
+ * listed in "daemons".  `now` in Unix seconds.
+ *
+ * REST broadcasts count once: of totalMessages, messagesPerMin and
+ * messagesPerHour, each namespace's REST-fed part ("rest") is taken from the
+ * live row where it is largest, the other part is summed; the top-level
+ * totalMessages likewise.  Every live worker delivers every REST broadcast
+ * within moments, so within the minute and hour windows the largest part is
+ * the true count; since start it is the count of the longest-running worker
+ * (broadcasts from before any live worker started are not in it, as the
+ * other counts of a daemon that is gone are not).  A row without "rest" (a
+ * daemon from before this rule) is summed whole.  Activity-log entries of
+ * one outbox id are kept once (the earliest timestamp).  The result has the
+ * public shape only: no "rest", no "outboxId". */
 json_t *wsp_stats_merge(json_t *rows, long long now);
 
 #endif

@@ -106,7 +106,11 @@ void wsp_client_close(wsp_client *c, int code, const char *reason);
  * wsp_server_stats: {uptime, totalMessages, daemons, namespaces, activityLog}
  * summed over every live daemon sharing the database (from the snapshot
  * rows, at most stats_interval old), or this daemon alone while PostgreSQL
- * is unreachable. */
+ * is unreachable.  A message counts once in the sum: a client's where it
+ * was received, a wsp_broadcast() on the daemon that made it (not on the
+ * daemons that deliver it too), a REST broadcast once although every daemon
+ * delivers it.  A wsp_send_to_client() or wsp_broadcast_local() is not
+ * counted (one in a history namespace is, by the daemon that sent it). */
 json_t *wsp_namespace_stats(wsp_namespace *ns);
 json_t *wsp_server_stats(wsp_server *srv);
 
