@@ -147,9 +147,15 @@ static ssize_t filter(struct rx_entry *e, int fd, unsigned char *buf, size_t n)
 	}
 	if (!wsp_frameguard_feed(&e->g, buf, n, &clean))
 		return (ssize_t)n;
-	if (e->c)
+	/* Failed: lws gets none of the bytes, not even whole frames before
+	 * the bad one -- their messages would be ignored (the client is
+	 * closing) and a ping among them would be answered after our close
+	 * frame.  Before ESTABLISHED the guard only counts (it never fails
+	 * there): lws still needs the request in front of the frames. */
+	if (e->c) {
 		violated(e, fd);
-	/* Before ESTABLISHED the guard only counts (it never fails there). */
+		clean = 0;
+	}
 	if (!clean) {
 		errno = EAGAIN;
 		return -1;

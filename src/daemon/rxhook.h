@@ -10,8 +10,9 @@
  * before lws sees them.  Every other descriptor (libpq, the accept socket)
  * costs one array bounds check.
  *
- * On a violation the bytes of earlier, valid frames are handed to lws and
- * the rest never is; the close frame (code and a short reason) is written
+ * On a violation lws gets none of the bytes read, not even whole frames in
+ * front of the bad one (a ping among them would be answered after our close
+ * frame), and nothing later; the close frame (code and a short reason) is written
  * straight to the socket - lws's rx parser would otherwise drop the
  * connection or act on the frame - unless lws holds unsent output for it
  * (then the peer is not reading and a close frame cannot be placed), one

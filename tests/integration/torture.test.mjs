@@ -332,3 +332,20 @@ test('the daemon is still healthy after the whole suite', async () => {
   assert.equal(res.status, 200);
   await assertHealthy();
 });
+
+test('a ping in the same write before a bad frame gets no pong after the close frame', async () => {
+  // lws must not see the frames in front of the bad one: it would answer
+  // the ping after our close frame (RFC 6455 5.5.1: nothing after Close).
+  const c = await openRaw(s.daemonPort, NS);
+  try {
+    c.send(Buffer.concat([frame(OP.PING, 'abc'), frame(OP.TEXT, '{"a":1}', { mask: false })]));
+    const r = await c.waitClose(5000 * slow);
+    assert.equal(r.code, 1002, 'the unmasked frame fails the connection');
+    await sleep(300);
+    const ops = c.frames.map((f) => f.opcode);
+    assert.deepEqual(ops.slice(ops.indexOf(OP.CLOSE)), [OP.CLOSE], `frames from the server: ${ops}`);
+  } finally {
+    c.end();
+  }
+  await assertHealthy();
+});
