@@ -146,9 +146,37 @@ static int close_byte(wsp_frameguard *g, unsigned char b)
 	return 0;
 }
 
+/* One byte of the upgrade request; true at the end of its empty line.
+ * hpos: H_START before the request line, H_LINE in a line with content,
+ * H_BOL at the start of a line after one, H_CR after a CR there. */
+enum { H_START, H_LINE, H_BOL, H_CR };
+
+static bool http_byte(wsp_frameguard *g, unsigned char b)
+{
+	switch (g->hpos) {
+	case H_START:
+		if (b != '\r' && b != '\n')
+			g->hpos = H_LINE;
+		return false;
+	case H_LINE:
+		if (b == '\n')
+			g->hpos = H_BOL;
+		return false;
+	case H_BOL:
+		if (b == '\n')
+			return true;
+		g->hpos = b == '\r' ? H_CR : H_LINE;
+		return false;
+	default:                     /* H_CR */
+		if (b == '\n')
+			return true;
+		g->hpos = H_LINE;
+		return false;
+	}
+}
+
 int wsp_frameguard_feed(wsp_frameguard *g, const unsigned char *p, size_t n, size_t *clean)
 {
-	static const char crlf2[] = "\r\n\r\n";
 	size_t i = 0, start = 0;   /* start: where the current frame began in p (0: before p) */
 	int code = 0;
 
@@ -159,12 +187,10 @@ int wsp_frameguard_feed(wsp_frameguard *g, const unsigned char *p, size_t n, siz
 	while (i < n && !code) {
 		switch (g->state) {
 		case FG_HTTP:
-			if (p[i] == (unsigned char)crlf2[g->hpos])
-				g->hpos++;
-			else
-				g->hpos = p[i] == '\r';
-			i++;
-			if (g->hpos == 4) {
+			/* The request ends at its first empty line, whether lines
+			 * end in CRLF or in a bare LF (lws tolerates it); empty lines
+			 * before the request line are skipped. */
+			if (http_byte(g, p[i++])) {
 				g->state = FG_EARLY;
 				g->hpos = 0;
 			}

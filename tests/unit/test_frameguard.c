@@ -194,6 +194,23 @@ static void test_before_upgrade(void)
 	CU_ASSERT_EQUAL(wsp_frameguard_upgraded(&g), 0);
 	n = frame(buf, OP_TEXT, "{}", 2, true, NOLEN);
 	CU_ASSERT_EQUAL(wsp_frameguard_feed(&g, buf, n, &clean), 0);
+
+	/* Bare-LF lines (lws accepts them): the empty line still ends the
+	 * request, so a frame sent along with it is seen as early. */
+	wsp_frameguard_init(&g, true);
+	CU_ASSERT_EQUAL(wsp_frameguard_feed(&g, (const unsigned char *)"GET / HTTP/1.1\nA: b\n\nXY",
+					 23, &clean), 0);
+	CU_ASSERT_EQUAL(g.early, 2);
+	CU_ASSERT_EQUAL(wsp_frameguard_upgraded(&g), WSP_CLOSE_PROTOCOL_ERROR);
+
+	/* Mixed endings, and an empty line before the request line is not its end. */
+	wsp_frameguard_init(&g, true);
+	CU_ASSERT_EQUAL(wsp_frameguard_feed(&g, (const unsigned char *)"\r\nGET / HTTP/1.1\r\nA: b\n\r\n",
+					 25, &clean), 0);
+	CU_ASSERT_EQUAL(g.early, 0);
+	CU_ASSERT_EQUAL(wsp_frameguard_upgraded(&g), 0);
+	n = frame(buf, OP_TEXT, "{}", 2, true, NOLEN);
+	CU_ASSERT_EQUAL(wsp_frameguard_feed(&g, buf, n, &clean), 0);
 }
 
 int test_frameguard_register(void)
