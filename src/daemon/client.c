@@ -302,7 +302,7 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	if (welcome) {
 		wsp_msg *m;
 
-		if (wsp_envelope_stamp(welcome, c->user ? c->user->name : "") == 0 &&
+		if (wsp_envelope_stamp(welcome, wsp_user_name(c->user)) == 0 &&
 		    (m = wsp_envelope_success(welcome, -1))) {
 			wsp__client_push(c, m);
 			wsp_msg_unref(m);
@@ -412,7 +412,7 @@ static void handle_message(wsp_client *c)
 		json_t *pong = json_pack("{s:s}", "type", "pong");
 		wsp_msg *m;
 
-		if (pong && wsp_envelope_stamp(pong, c->user ? c->user->name : "") == 0 &&
+		if (pong && wsp_envelope_stamp(pong, wsp_user_name(c->user)) == 0 &&
 		    (m = wsp_envelope_success(pong, -1))) {
 			wsp__client_push(c, m);
 			wsp_msg_unref(m);
@@ -430,8 +430,8 @@ static void handle_message(wsp_client *c)
 		json_decref(data);
 		return;
 	}
-	wsp_envelope_stamp(data, c->user ? c->user->name : "");
-	wsp__ns_count(ns, wsp_envelope_type(data), c->user ? c->user->name : "", data);
+	wsp_envelope_stamp(data, wsp_user_name(c->user));
+	wsp__ns_count(ns, wsp_envelope_type(data), wsp_user_name(c->user), data);
 	if (ns->opts.on_message &&
 	    ns->opts.on_message(c, data, c->user, ns->opts.user_data) != 0) {
 		wsp_warn(ns->path, "handler failed for a '%s' message from %s", wsp_envelope_type(data), c->id);

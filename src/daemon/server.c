@@ -175,9 +175,10 @@ int wsp__server_declare_namespaces(wsp_server *srv, wsp_error *err)
 }
 
 /* Count one message for stats and the activity log (pings never get here);
- * outbox_id > 0: a REST broadcast (stats.h: every worker counts those). */
+ * rest: a REST broadcast, outbox row outbox_id (stats.h: every worker counts
+ * those), else outbox_id is 0. */
 static void count(wsp_namespace *ns, const char *type, const char *username, json_t *data,
-		  long long outbox_id)
+		  bool rest, long long outbox_id)
 {
 	long long now = wsp__now_ms();
 	char text[WSP_ACTIVITY_TEXT];
@@ -185,24 +186,24 @@ static void count(wsp_namespace *ns, const char *type, const char *username, jso
 
 	snprintf(text, sizeof(text), "%s", s ? s : "");
 	free(s);
-	if (outbox_id > 0)
+	if (rest)
 		wsp_counters_rest_message(&ns->counters, now / 1000);
 	else
 		wsp_counters_message(&ns->counters, now / 1000);
 	ns->srv->total_messages++;
-	wsp_activity_add(&ns->srv->activity, now, outbox_id > 0 ? outbox_id : 0, ns->path,
+	wsp_activity_add(&ns->srv->activity, now, outbox_id, ns->path,
 			 type && *type ? type : "message", username ? username : "", text);
 }
 
 void wsp__ns_count(wsp_namespace *ns, const char *type, const char *username, json_t *data)
 {
-	count(ns, type, username, data, 0);
+	count(ns, type, username, data, false, 0);
 }
 
 void wsp__ns_count_rest(wsp_namespace *ns, long long outbox_id, const char *type,
 			const char *username, json_t *data)
 {
-	count(ns, type, username, data, outbox_id > 0 ? outbox_id : 1);
+	count(ns, type, username, data, true, outbox_id);
 }
 
 void wsp__ns_send(wsp_namespace *ns, wsp_msg *m, const char *client_id, long long id)

@@ -251,6 +251,7 @@ static void add_int(json_t *o, const char *k, json_t *from)
 
 /* The counts that have a REST-fed part (stats.h). */
 static const char *const rest_keys[] = { "totalMessages", "messagesPerMin", "messagesPerHour" };
+#define NREST_KEYS (sizeof(rest_keys) / sizeof(rest_keys[0]))
 
 /* The REST-fed part of e[k], within 0..e[k] (a malformed row cannot make a
  * sum negative). */
@@ -281,7 +282,7 @@ static json_int_t ns_add(json_t *nsobj, const char *path, json_t *e, int *nomem)
 		set_int(acc, "dropped", 0);
 		json_object_set_new(acc, "lastActivity", json_null());
 		json_object_set_new(acc, "rest", json_object());
-		for (int i = 0; i < 3; i++) {
+		for (size_t i = 0; i < NREST_KEYS; i++) {
 			set_int(acc, rest_keys[i], 0);
 			set_int(json_object_get(acc, "rest"), rest_keys[i], 0);
 		}
@@ -294,7 +295,7 @@ static json_int_t ns_add(json_t *nsobj, const char *path, json_t *e, int *nomem)
 	add_int(acc, "clientCount", e);
 	add_int(acc, "activeUsers", e);
 	add_int(acc, "dropped", e);
-	for (int i = 0; i < 3; i++) {
+	for (size_t i = 0; i < NREST_KEYS; i++) {
 		json_int_t r = rest_part(e, rest_keys[i]);
 
 		set_int(acc, rest_keys[i], ival(acc, rest_keys[i]) + ival(e, rest_keys[i]) - r);
@@ -393,7 +394,7 @@ json_t *wsp_stats_merge(json_t *rows, long long now)
 		json_t *amax = json_object_get(ns, "rest");
 		long long last = iso_ms(json_string_value(json_object_get(ns, "lastActivity"))) / 1000;
 
-		for (int k = 0; k < 3; k++)
+		for (size_t k = 0; k < NREST_KEYS; k++)
 			set_int(ns, rest_keys[k], ival(ns, rest_keys[k]) + ival(amax, rest_keys[k]));
 		total += ival(amax, "totalMessages");
 		json_object_del(ns, "rest");
