@@ -9,9 +9,15 @@
 
 /* Route flags. */
 #define WSP_ROUTE_HTML 1u   /* answers with HTML pages, not JSON errors */
+#define WSP_ROUTE_DEMO 2u   /* the demo's (hello-todo): exists only with `demo = on` */
 
 extern const wsp_route wsp_routes[];
 extern const size_t wsp_routes_count;
+
+/* Copy the rows of wsp_routes this process serves into out[0..cap), in
+ * table order: all of them when demo, else all but WSP_ROUTE_DEMO ones (so
+ * their paths answer 404 like any unknown path, not 405).  Returns the count. */
+size_t wsp_routes_select(int demo, wsp_route *out, size_t cap);
 
 /* h_auth.c */
 int wsp_h_login(struct wsp_ctx *ctx);

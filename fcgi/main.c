@@ -28,6 +28,8 @@
 
 static wsp_app app;
 static int listen_fd;   /* 0: the socket on stdin */
+static wsp_route *routes;   /* the rows of wsp_routes served (demo = on|off) */
+static size_t nroutes;
 
 static const char *fcgx_param(const char *name, void *ud)
 {
@@ -77,7 +79,7 @@ static void handle_request(FCGX_Request *rq, wsp_db **db)
 	ctx.resp = &resp;
 	ctx.read = fcgx_read;
 	ctx.read_ud = rq;
-	switch (wsp_router_match(wsp_routes, wsp_routes_count, req.method, req.path, &ctx.match)) {
+	switch (wsp_router_match(routes, nroutes, req.method, req.path, &ctx.match)) {
 	case WSP_ROUTE_FOUND:
 		rc = ctx.match.route->handler(&ctx);
 		if (rc < 0 && !resp.status)
@@ -218,6 +220,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulse.fcgi: cannot open log file %s\n", app.cfg.log_file);
 		return 1;
 	}
+	routes = calloc(wsp_routes_count, sizeof(*routes));
+	if (!routes) {
+		fprintf(stderr, "wspulse.fcgi: out of memory\n");
+		return 1;
+	}
+	nroutes = wsp_routes_select(app.cfg.demo, routes, wsp_routes_count);
 	/* Refuse to start against a database that cannot be reached: a typo in
 	 * `database` must show at start-up, not as 503s later.  Once running,
 	 * an outage is answered with 503 and the workers reconnect. */
@@ -226,6 +234,7 @@ int main(int argc, char **argv)
 
 		if (!probe) {
 			fprintf(stderr, "wspulse.fcgi: %s\n", err.text);
+			free(routes);
 			wsp_config_cleanup(&app.cfg);
 			return 1;
 		}
@@ -279,6 +288,7 @@ int main(int argc, char **argv)
 	wsp_info(NULL, "signal %d: stopping", sig);
 	stop_workers(threads, app.cfg.fcgi_threads);
 	free(threads);
+	free(routes);
 	wsp_config_cleanup(&app.cfg);
 	return 0;
 }

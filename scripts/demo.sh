@@ -71,6 +71,7 @@ secret_file = $var/secret
 api_token_file = $var/api-token
 listen = unix:$run/wspulsed.sock
 www_root = $srcdir/www
+demo = on
 log_level = info
 CONF
 

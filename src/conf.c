@@ -12,7 +12,7 @@
 #include "alloc.h"
 #include "conf.h"
 
-enum key_type { T_STR, T_LONG, T_LIST, T_WORDS };
+enum key_type { T_STR, T_LONG, T_LIST, T_WORDS, T_BOOL };
 
 struct key {
 	const char *name;
@@ -70,6 +70,8 @@ static const struct key keys[] = {
 	{ "login_max_failures", T_LONG, OFF(login_max_failures), "5", 1, 1000000,
 	  "failed logins per user and per address ..." },
 	{ "login_window", T_LONG, OFF(login_window), "300", 1, 86400, "... within this many seconds, then 429" },
+	{ "demo", T_BOOL, OFF(demo), "off", 0, 0,
+	  "on: the demo's namespaces (hello-emoji, hello-todo, jpulse-ws-test) and /api/1/helloTodo exist; off: 404" },
 	{ "www_root", T_STR, OFF(www_root), WSP_PKGDATADIR "/www", 0, 0, "static browser assets (the admin page template)" },
 };
 
@@ -136,6 +138,15 @@ static int set_value(wsp_config *cfg, const struct key *k, const char *value, ws
 		*(long *)base = v;
 		return 0;
 	}
+	case T_BOOL:
+		if (strcmp(value, "on") == 0)
+			*(int *)base = 1;
+		else if (strcmp(value, "off") == 0)
+			*(int *)base = 0;
+		else
+			return wsp_error_set(err, WSP_ERR_INVALID, "%s must be on or off, not '%s'",
+					     k->name, value);
+		return 0;
 	case T_LIST:
 		if (!*value)
 			return 0;
@@ -306,6 +317,9 @@ void wsp_config_dump(const wsp_config *cfg, FILE *out)
 			break;
 		case T_LONG:
 			fprintf(out, "%s = %ld\n", keys[i].name, *(const long *)base);
+			break;
+		case T_BOOL:
+			fprintf(out, "%s = %s\n", keys[i].name, *(const int *)base ? "on" : "off");
 			break;
 		case T_LIST:
 		case T_WORDS: {

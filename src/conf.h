@@ -63,6 +63,8 @@ typedef struct wsp_config {
 	long login_max_failures;    /* per user and per address ... */
 	long login_window;          /* ... within this many seconds */
 	char *www_root;             /* static files (for template routes) */
+	/* both */
+	int demo;                   /* 1: the demo's namespaces and REST routes exist */
 } wsp_config;
 
 /* Fill cfg with the built-in defaults.  Returns 0 or WSP_ERR_NOMEM. */

@@ -10,6 +10,9 @@
  *   /api/1/ws/jpulse-ws-status auth, role admin or root: stats-update on
  *                              connect and every stats_interval s
  *   /api/1/ws/jpulse-ws-test   auth: echoes every message to all its clients
+ *
+ * hello-emoji, hello-todo and jpulse-ws-test are the demo's: registered only
+ * with `demo = on` (otherwise their paths are unknown, 404 like any other).
  */
 #include "config.h"
 
@@ -109,18 +112,22 @@ static int test_message(wsp_client *c, json_t *data, const wsp_user *u, void *ud
 int wsp__builtin_init(wsp_server *srv)
 {
 	static const char *const admin_roles[] = { "admin", "root", NULL };
+	bool demo = srv->cfg->demo;
 
-	emoji_ns = wsp_register_namespace(srv, "/api/1/ws/hello-emoji", &(wsp_namespace_opts){
-		.on_connect = emoji_connect, .on_message = emoji_message,
-		.on_disconnect = emoji_disconnect });
-	if (!emoji_ns ||
-	    !wsp_register_namespace(srv, "/api/1/ws/hello-todo", &(wsp_namespace_opts){ .history = true }))
-		return -1;
+	if (demo) {
+		emoji_ns = wsp_register_namespace(srv, "/api/1/ws/hello-emoji", &(wsp_namespace_opts){
+			.on_connect = emoji_connect, .on_message = emoji_message,
+			.on_disconnect = emoji_disconnect });
+		if (!emoji_ns ||
+		    !wsp_register_namespace(srv, "/api/1/ws/hello-todo", &(wsp_namespace_opts){ .history = true }))
+			return -1;
+	}
 	status_ns = wsp_register_namespace(srv, "/api/1/ws/jpulse-ws-status", &(wsp_namespace_opts){
 		.require_auth = true, .require_roles = admin_roles, .on_connect = status_connect });
-	test_ns = wsp_register_namespace(srv, "/api/1/ws/jpulse-ws-test", &(wsp_namespace_opts){
-		.require_auth = true, .on_message = test_message });
-	if (!status_ns || !test_ns)
+	if (demo)
+		test_ns = wsp_register_namespace(srv, "/api/1/ws/jpulse-ws-test", &(wsp_namespace_opts){
+			.require_auth = true, .on_message = test_message });
+	if (!status_ns || (demo && !test_ns))
 		return -1;
 	return wsp_server_every(srv, (unsigned)srv->cfg->stats_interval * 1000, status_push, NULL);
 }

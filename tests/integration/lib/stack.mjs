@@ -168,9 +168,15 @@ export function addUser(pg, name, password, roles = []) {
   if (r.status !== 0) throw new Error(`user add ${name}: ${r.stderr}`);
 }
 
-/** Write a config file; `extra` adds or overrides keys (arrays repeat the key). */
+/**
+ * Write a config file; `extra` adds or overrides keys (arrays repeat the key).
+ * The tests exercise the demo's namespaces and /api/1/helloTodo, so `demo = on`
+ * is written unless settings name `demo` (`demo: 'off'`, or null for the
+ * built-in default, off).
+ */
 export function writeConfig(dir, settings) {
   const lines = ['# written by tests/integration/lib/stack.mjs'];
+  if (!('demo' in settings)) lines.push('demo = on');
   for (const [k, v] of Object.entries(settings)) {
     if (v === undefined || v === null) continue;
     for (const item of Array.isArray(v) ? v : [v]) lines.push(`${k} = ${item}`);
