@@ -92,7 +92,9 @@ for i in $(seq 1 "$ndaemons"); do
     echo "daemon_id = demo-$port-$i" >> "$run/wspulsed-$i.conf"
     "$builddir/src/wspulsed" -c "$run/wspulsed-$i.conf" 2>>"$run/wspulsed-$i.log" &
     pids+=($!)
-    upstream="$upstream server unix:$run/wspulsed-$i.sock;"
+    # max_fails=0: a daemon that dies and comes back is never held out of
+    # rotation (README, "Scaling out").
+    upstream="$upstream server unix:$run/wspulsed-$i.sock max_fails=0;"
 done
 rm -f "$run/fcgi.sock"
 spawn-fcgi -n -s "$run/fcgi.sock" -M 0600 -- "$builddir/fcgi/wspulse.fcgi" -c "$run/wspulse.conf" \
@@ -119,7 +121,8 @@ http {
     uwsgi_temp_path $run/tmp-uwsgi;
     scgi_temp_path $run/tmp-scgi;
     upstream wspulse_daemon {$upstream }
-    upstream wspulse_fcgi { server unix:$run/fcgi.sock; keepalive 8; }
+    upstream wspulse_fcgi { server unix:$run/fcgi.sock max_fails=0; keepalive 8; }
+    map \$host \$wspulse_www { default $srcdir/www; }
     server {
         listen 127.0.0.1:$port;
         root $srcdir/www;

@@ -38,6 +38,7 @@ tests_integration_helpers_pg_listen_LDADD = $(PQ_LIBS)
 INTEGRATION_TESTS = \
 	tests/integration/browser.test.mjs \
 	tests/integration/demo-off.test.mjs \
+	tests/integration/dropin.test.mjs \
 	tests/integration/foundation.test.mjs \
 	tests/integration/fcgi-auth.test.mjs \
 	tests/integration/fcgi-todo.test.mjs \

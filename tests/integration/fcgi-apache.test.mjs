@@ -43,10 +43,10 @@ test('login + todo through Apache, the todo broadcast committed to the outbox', 
 });
 
 test('errors keep their status and JSON through Apache', async () => {
-  let r = await http(a.url, 'GET', '/api/1/nope');
+  let r = await http(a.url, 'GET', '/api/1/auth/nope');
   assert.equal(r.status, 404);
   assert.equal(r.json.code, 'NOT_FOUND');
-  assert.equal(r.json.path, '/api/1/nope');
+  assert.equal(r.json.path, '/api/1/auth/nope');
   r = await http(a.url, 'PATCH', '/api/1/helloTodo');
   assert.equal(r.status, 405);
   assert.equal(r.headers.get('allow'), 'GET, POST');

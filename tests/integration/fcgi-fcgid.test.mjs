@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { startStack, startApache, http, login, bin, srcdir, writeConfig, freePort } from './lib/stack.mjs';
+import { startStack, startApache, http, login, bin, writeConfig, freePort } from './lib/stack.mjs';
 
 let s, a, relay;
 before(async () => {
@@ -49,11 +49,7 @@ FcgidMaxProcessesPerClass 2
 </Directory>
 FcgidWrapper "${bin.fcgi} -c ${conf}" virtual
 FcgidPassHeader Authorization
-AliasMatch "^/(api/(?!1/ws/).*|admin/websocket-stat(?:s|us)\\.shtml)$" "${bin.fcgi}"
-DocumentRoot "${path.join(srcdir, 'www')}"
-<Directory "${path.join(srcdir, 'www')}">
-    Require all granted
-</Directory>
+AliasMatch "^/(api/1/(?:auth/|websocket/(?!health$)|helloTodo|health$).*|admin/websocket-stat(?:s|us)\\.shtml)$" "${bin.fcgi}"
 `,
   });
 });

@@ -136,10 +136,10 @@ test('bad requests: 413, 415, 400 malformed JSON, 404 JSON, 405 with Allow', asy
   assert.equal(r.status, 400);
   r = await http(base, 'POST', '/api/1/helloTodo', { body: '{"title":"a","title":"b"}' });
   assert.equal(r.status, 400, 'duplicate keys are refused');
-  r = await http(base, 'GET', '/api/1/no/such/route');
+  r = await http(base, 'GET', '/api/1/auth/no/such/route');
   assert.equal(r.status, 404);
   assert.match(r.headers.get('content-type'), /^application\/json/);
-  assert.deepEqual(r.json, { success: false, error: 'Not found', code: 'NOT_FOUND', path: '/api/1/no/such/route' });
+  assert.deepEqual(r.json, { success: false, error: 'Not found', code: 'NOT_FOUND', path: '/api/1/auth/no/such/route' });
   r = await http(base, 'PATCH', '/api/1/helloTodo');
   assert.equal(r.status, 405);
   assert.equal(r.headers.get('allow'), 'GET, POST');

@@ -276,8 +276,9 @@ http {
   fastcgi_temp_path ${dir}/tmp-fastcgi;
   uwsgi_temp_path ${dir}/tmp-uwsgi;
   scgi_temp_path ${dir}/tmp-scgi;
-  upstream wspulse_daemon { server 127.0.0.1:${daemonPort};${(opts.upstreams || []).map((a) => ` server ${a};`).join('')} }
-  upstream wspulse_fcgi { server 127.0.0.1:${fcgiPort}; }
+  upstream wspulse_daemon { server 127.0.0.1:${daemonPort} max_fails=0;${(opts.upstreams || []).map((a) => ` server ${a} max_fails=0;`).join('')} }
+  upstream wspulse_fcgi { server 127.0.0.1:${fcgiPort} max_fails=0; }
+  map $host $wspulse_www { default ${path.join(srcdir, 'www')}; }
   server {
     listen 127.0.0.1:${httpPort};
     root ${path.join(srcdir, 'www')};
@@ -499,6 +500,11 @@ CustomLog "${dir}/access.log" plain
 Define WSPULSE_DAEMON 127.0.0.1:${s.daemonPort}
 Define WSPULSE_FCGI 127.0.0.1:${s.fcgiPort}
 Define WSPULSE_WWW ${path.join(srcdir, 'www')}
+DocumentRoot "${path.join(srcdir, 'www')}"
+<Directory "${path.join(srcdir, 'www')}">
+    Require all granted
+</Directory>
+DirectoryIndex index.html
 ${snippet ? `Include "${path.join(builddir, 'apache/wspulse.conf')}"` : ''}
 ${extra}
 `);

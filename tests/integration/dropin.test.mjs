@@ -1,0 +1,274 @@
+// dropin.test.mjs - the shipped snippets dropped into Debian's own web-server
+// configurations, as a site that already exists would take them:
+//
+// - nginx: /etc/nginx copied into a temp prefix (nginx.conf, mime.types,
+//   fastcgi_params, modules-enabled, sites-enabled/default) with only ports,
+//   paths, pid and log locations adapted; nginx/wspulse-upstream.conf in
+//   conf.d and `include nginx/wspulse.conf;` added to the stock default
+//   server.  `nginx -t` is clean (no duplicate location, no conflicting
+//   server name with wspulse-site.conf beside the default site), the site
+//   keeps its `/` and its own /api/ paths, and login, the todo API, a
+//   WebSocket and wspulsed's health at /api/1/websocket/health go through.
+// - Apache: /etc/apache2 copied, the proxy modules enabled as a2enmod would
+//   (symlinks), ports adapted, the runtime paths given through the stock
+//   envvars variables, and the snippet included in 000-default.conf's
+//   <VirtualHost> (which keeps its DocumentRoot).  The same requests.
+// - max_fails=0 (issue 19): two daemons behind the stock-layout nginx, each
+//   killed and restarted in turn within nginx's fail_timeout: with the
+//   shipped upstream lines every upgrade still succeeds; the same drill with
+//   nginx's default upstream lines answers 502 (the control).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startStack, http, login, openWs, run, start, stop, waitFor, freePort, bin, builddir, srcdir, writeConfig, tmpdir } from './lib/stack.mjs';
+import { upgradeStatus } from './lib/rawclient.mjs';
+
+const www = path.join(srcdir, 'www');
+let s;
+before(async () => {
+  s = await startStack({ users: [{ name: 'alice', password: 'alice-password-1', roles: ['admin'] }], nginx: false });
+});
+after(async () => { await s?.stop(); });
+
+// The site's own content: a page and an /api/ of its own wspulse must not take.
+function siteRoot(dir) {
+  const root = path.join(dir, 'html');
+  fs.mkdirSync(path.join(root, 'api', 'v2'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'index.html'), '<p>the site\'s own page</p>\n');
+  fs.writeFileSync(path.join(root, 'api', 'v2', 'items'), 'the site\'s own api\n');
+  fs.chmodSync(dir, 0o755);
+  return root;
+}
+
+// The upstream file as installed (@pkgdatadir@ substituted), with the test's
+// addresses; `plain` drops max_fails=0 (nginx's defaults, for the control).
+function upstreamConf(daemons, { plain = false } = {}) {
+  let t = fs.readFileSync(path.join(srcdir, 'nginx/wspulse-upstream.conf.in'), 'utf8')
+    .replace(/@pkgdatadir@\/www/g, www)
+    .replace(/server 127\.0\.0\.1:8081 max_fails=0;/, daemons.map((a) => `server ${a} max_fails=0;`).join('\n    '))
+    .replace(/127\.0\.0\.1:9001/, `127.0.0.1:${s.fcgiPort}`);
+  assert.ok(t.includes(`server ${daemons[0]} max_fails=0;`), 'the shipped upstream has max_fails=0 on the daemon line');
+  if (plain) t = t.replace(/ max_fails=0/g, '');
+  return t;
+}
+
+/** Debian's /etc/nginx in a temp prefix, the snippet in the default site. */
+async function debianNginx({ daemons = [`127.0.0.1:${s.daemonPort}`], plain = false, siteConf = false } = {}) {
+  const dir = tmpdir('wsp-dropin-nginx-');
+  const etc = path.join(dir, 'etc');
+  run('cp', ['-a', '/etc/nginx', etc]);
+  const port = await freePort(), port2 = await freePort();
+  const root = siteRoot(dir);
+  let main = fs.readFileSync(path.join(etc, 'nginx.conf'), 'utf8');
+  const stock = main;
+  main = main.replace(/^pid .*$/m, `pid ${dir}/nginx.pid;`)
+    .replace(/^error_log .*$/m, `error_log ${dir}/error.log;`)
+    .replace(/access_log \/var\/log\/nginx\/access\.log;/, `access_log ${dir}/access.log;`)
+    .replace(/include \/etc\/nginx\//g, `include ${etc}/`)
+    .replace(/^http \{$/m, `http {\n\tclient_body_temp_path ${dir}/body;\n\tproxy_temp_path ${dir}/proxy;\n\tfastcgi_temp_path ${dir}/fastcgi;\n\tuwsgi_temp_path ${dir}/uwsgi;\n\tscgi_temp_path ${dir}/scgi;`);
+  assert.notEqual(main, stock);
+  assert.match(main, /worker_connections 768;/, 'the stock events block');
+  fs.writeFileSync(path.join(etc, 'nginx.conf'), main);
+  // The stock default site, ports adapted, the one include added.
+  const defPath = path.join(etc, 'sites-available', 'default');
+  let def = fs.readFileSync(defPath, 'utf8');
+  def = def.replace(/listen 80 default_server;/, `listen 127.0.0.1:${port} default_server;`)
+    .replace(/listen \[::\]:80 default_server;/, '')
+    .replace(/root \/var\/www\/html;/, `root ${root};`)
+    .replace(/^}$/m, `\tinclude ${path.join(srcdir, 'nginx/wspulse.conf')};\n}`);
+  assert.match(def, /location \/ \{/, 'the stock site keeps its location /');
+  assert.match(def, /include .*nginx\/wspulse\.conf;/, 'the include is inside the default server');
+  fs.rmSync(path.join(etc, 'sites-enabled', 'default'));
+  fs.writeFileSync(path.join(etc, 'sites-enabled', 'default'), def);
+  fs.writeFileSync(path.join(etc, 'conf.d', 'wspulse-upstream.conf'), upstreamConf(daemons, { plain }));
+  if (siteConf) {
+    // wspulse-site.conf as installed, copied to sites-enabled beside the default site.
+    const site = fs.readFileSync(path.join(srcdir, 'nginx/wspulse-site.conf.in'), 'utf8')
+      .replace(/^include @pkgdatadir@\/nginx\/wspulse-upstream\.conf;$/m, '')
+      .replace(/@pkgdatadir@\/www/g, www)
+      .replace(/@pkgdatadir@\/nginx\/wspulse\.conf/g, path.join(srcdir, 'nginx/wspulse.conf'))
+      .replace(/listen 80;/, `listen 127.0.0.1:${port2};`);
+    fs.writeFileSync(path.join(etc, 'sites-enabled', 'wspulse-site.conf'), site);
+  }
+  // Debian's prefix is /usr/share/nginx: modules-enabled loads `modules/*.so` relative to it.
+  fs.symlinkSync('/usr/share/nginx/modules', path.join(dir, 'modules'));
+  const conf = path.join(etc, 'nginx.conf');
+  // NGINX in the environment (make check sets it to the binary) means inherited sockets to nginx.
+  const env = { ...process.env, NGINX: '' };
+  const t = run(bin.nginx, ['-t', '-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], { env });
+  const proc = start(bin.nginx, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;'], { env, log: path.join(dir, 'nginx.out') });
+  const n = {
+    dir, port, port2, proc, test: t,
+    url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`,
+    log: () => ['error.log', 'nginx.out'].map((f) => { try { return fs.readFileSync(path.join(dir, f), 'utf8'); } catch { return ''; } }).join('\n'),
+    async stop() { await stop(proc); if (!process.env.WSPULSE_KEEP) fs.rmSync(dir, { recursive: true, force: true }); },
+  };
+  await waitFor(async () => (await fetch(`${n.url}/`)).ok, 10000, 'nginx (Debian layout)').catch((e) => { throw new Error(`${e.message}\n${t.stderr}\n${n.log()}`); });
+  return n;
+}
+
+/** Debian's /etc/apache2 copied, the modules enabled, the snippet in 000-default. */
+async function debianApache() {
+  const dir = tmpdir('wsp-dropin-apache-');
+  const etc = path.join(dir, 'apache2');
+  run('cp', ['-a', '/etc/apache2', etc]);
+  const port = await freePort();
+  const root = siteRoot(dir);
+  for (const m of ['proxy', 'proxy_http', 'proxy_fcgi', 'proxy_wstunnel']) {
+    for (const ext of ['load', 'conf']) {
+      const src = path.join(etc, 'mods-available', `${m}.${ext}`);
+      const dst = path.join(etc, 'mods-enabled', `${m}.${ext}`);
+      if (fs.existsSync(src) && !fs.existsSync(dst)) fs.symlinkSync(`../mods-available/${m}.${ext}`, dst);
+    }
+  }
+  fs.writeFileSync(path.join(etc, 'ports.conf'), fs.readFileSync(path.join(etc, 'ports.conf'), 'utf8')
+    .replace(/^Listen 80$/m, `Listen 127.0.0.1:${port}`));
+  const site = path.join(etc, 'sites-available', '000-default.conf');
+  let v = fs.readFileSync(site, 'utf8');
+  assert.match(v, /DocumentRoot \/var\/www\/html/, 'the stock default vhost');
+  v = v.replace('<VirtualHost *:80>', `<VirtualHost *:${port}>`)
+    .replace(/DocumentRoot \/var\/www\/html/, `DocumentRoot ${root}\n\t<Directory ${root}>\n\t\tRequire all granted\n\t</Directory>`)
+    .replace('</VirtualHost>', `\tDefine WSPULSE_DAEMON 127.0.0.1:${s.daemonPort}\n\tDefine WSPULSE_FCGI 127.0.0.1:${s.fcgiPort}\n\tDefine WSPULSE_WWW ${www}\n\tInclude ${path.join(builddir, 'apache/wspulse.conf')}\n</VirtualHost>`);
+  fs.rmSync(path.join(etc, 'sites-enabled', '000-default.conf'));
+  fs.writeFileSync(path.join(etc, 'sites-enabled', '000-default.conf'), v);
+  for (const d of ['run', 'lock', 'log']) fs.mkdirSync(path.join(dir, d));
+  const asRoot = process.getuid() === 0;
+  // The runtime paths the stock apache2.conf takes from /etc/apache2/envvars.
+  const env = {
+    APACHE_CONFDIR: etc, APACHE_RUN_DIR: path.join(dir, 'run'), APACHE_LOCK_DIR: path.join(dir, 'lock'),
+    APACHE_LOG_DIR: path.join(dir, 'log'), APACHE_PID_FILE: path.join(dir, 'run', 'apache2.pid'),
+    APACHE_RUN_USER: asRoot ? 'www-data' : process.env.USER || 'nobody',
+    APACHE_RUN_GROUP: asRoot ? 'www-data' : 'nogroup',
+  };
+  if (asRoot) fs.chownSync(path.join(dir, 'lock'), 33, 33);
+  const args = ['-d', etc, '-f', path.join(etc, 'apache2.conf')];
+  const t = run('/usr/sbin/apache2', [...args, '-t'], { env: { ...process.env, ...env } });
+  assert.equal(t.status, 0, `apache2 -t: ${t.stderr}${t.stdout}`);
+  const proc = start('/usr/sbin/apache2', [...args, '-DFOREGROUND'], { env, log: path.join(dir, 'apache.out') });
+  const a = {
+    dir, port, proc, test: t,
+    url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`,
+    log: () => ['log/error.log', 'apache.out'].map((f) => { try { return fs.readFileSync(path.join(dir, f), 'utf8'); } catch { return ''; } }).join('\n'),
+    async stop() { await stop(proc); if (!process.env.WSPULSE_KEEP) fs.rmSync(dir, { recursive: true, force: true }); },
+  };
+  await waitFor(async () => (await fetch(`${a.url}/`)).ok, 10000, 'apache2 (Debian layout)').catch((e) => { throw new Error(`${e.message}\n${a.log()}`); });
+  return a;
+}
+
+// What both front servers must do with the snippet dropped into their stock default site.
+async function throughFront(f) {
+  // The site keeps its own pages and its own /api/.
+  let r = await http(f.url, 'GET', '/');
+  assert.equal(r.status, 200);
+  assert.match(r.text, /the site's own page/);
+  r = await http(f.url, 'GET', '/api/v2/items');
+  assert.equal(r.status, 200);
+  assert.match(r.text, /the site's own api/);
+  r = await http(f.url, 'GET', '/api/1/not-wspulse');
+  assert.equal(r.status, 404);
+  assert.equal(r.json, null, 'an /api/ path wspulse does not own is the site\'s 404, not wspulse.fcgi\'s');
+  // wspulse's assets come from its own www/, whatever the site's root is.
+  r = await http(f.url, 'GET', '/jpulse-ws.js');
+  assert.equal(r.status, 200);
+  assert.equal(r.text, fs.readFileSync(path.join(www, 'jpulse-ws.js'), 'utf8'));
+  r = await http(f.url, 'GET', '/jpulse-ws.mjs');
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /^text\/javascript/);
+  for (const p of ['/login/', '/login/login.js', '/admin/websocket-stats.js', '/hello-websocket/']) {
+    r = await http(f.url, 'GET', p);
+    assert.equal(r.status, 200, p);
+  }
+  // Login, the todo API, the admin page, a bearer publish.
+  const { res, cookie } = await login(f.url, 'alice', 'alice-password-1');
+  assert.equal(res.status, 200, res.text);
+  assert.equal((await http(f.url, 'GET', '/api/1/auth/me', { cookie })).json.data.username, 'alice');
+  r = await http(f.url, 'GET', '/api/1/auth/no/such/route');
+  assert.equal(r.json?.code, 'NOT_FOUND', 'wspulse paths keep wspulse.fcgi\'s JSON errors');
+  r = await http(f.url, 'GET', '/admin/websocket-stats.shtml', { cookie });
+  assert.equal(r.status, 200);
+  const ws = await openWs(`${f.wsUrl}/api/1/ws/hello-todo`, { headers: { Origin: f.url } });
+  try {
+    await ws.next((m) => m.data?.type === 'connected');
+    r = await http(f.url, 'POST', '/api/1/helloTodo', { body: { title: `dropped in ${f.url}` }, cookie });
+    assert.equal(r.status, 200, r.text);
+    const ev = await ws.next((m) => m.data?.type === 'todo-created');
+    assert.equal(ev.data.todo.id, r.json.data.id);
+    assert.equal((await http(f.url, 'GET', '/api/1/helloTodo')).json.data.some((t) => t.id === r.json.data.id), true);
+  } finally { ws.close(); }
+  r = await http(f.url, 'POST', '/api/1/websocket/publish', { body: { namespace: '/api/1/ws/news', data: { n: 1 } }, headers: { Authorization: `Bearer ${s.token}` } });
+  assert.equal(r.status, 200, r.text);
+  // wspulsed's own /health, at the documented public path.
+  r = await http(f.url, 'GET', '/api/1/websocket/health');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.data.program, 'wspulsed');
+}
+
+test('nginx: Debian\'s stock configuration with the snippet included in the default site', async () => {
+  const n = await debianNginx({ siteConf: true });
+  try {
+    assert.equal(n.test.status, 0, n.test.stderr);
+    assert.doesNotMatch(n.test.stderr, /\[(warn|emerg)\]/, 'nginx -t is clean: no duplicate location, no conflicting server name');
+    await throughFront(n);
+    // wspulse-site.conf beside the default site answers for its own name.
+    const r = await fetch(`http://127.0.0.1:${n.port2}/jpulse-ws.js`, { headers: { Host: 'wspulse.example.com' } });
+    assert.equal(r.status, 200);
+    assert.doesNotMatch(n.log(), /\[(emerg|crit)\]/);
+  } finally { await n.stop(); }
+});
+
+test('Apache: Debian\'s stock configuration with the snippet included in 000-default', async () => {
+  const a = await debianApache();
+  try {
+    assert.doesNotMatch(a.test.stderr, /AH\d+:.*(?:overlap|error)/i, a.test.stderr);
+    await throughFront(a);
+  } finally { await a.stop(); }
+});
+
+// Start one more daemon on the stack's database (its own port and config).
+async function extraDaemon(id) {
+  const port = await freePort();
+  const dir = tmpdir('wsp-dropin-d-');
+  const conf = writeConfig(dir, { ...s.settings, listen: `127.0.0.1:${port}`, daemon_id: id });
+  const d = {
+    port, dir, conf,
+    async start() {
+      d.proc = start(bin.daemon, ['-c', conf], { log: path.join(dir, 'wspulsed.log') });
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 10000, `daemon ${id}`);
+    },
+    kill: () => stop(d.proc, 'SIGKILL'),
+    async stop() { await stop(d.proc); if (!process.env.WSPULSE_KEEP) fs.rmSync(dir, { recursive: true, force: true }); },
+  };
+  await d.start();
+  return d;
+}
+
+// Kill A (nginx counts a failure against it while B serves), bring it back,
+// then kill B at once: within fail_timeout nginx's default still holds A as
+// down, and with B down too it has "no live upstreams".
+async function drill(plain) {
+  const A = await extraDaemon('A'), B = await extraDaemon('B');
+  const n = await debianNginx({ daemons: [`127.0.0.1:${A.port}`, `127.0.0.1:${B.port}`], plain });
+  const url = `${n.wsUrl}/api/1/ws/hello-todo`, origin = { Origin: n.url };
+  const statuses = [];
+  try {
+    for (let i = 0; i < 4; i++) assert.equal(await upgradeStatus(url, origin), 101);
+    await A.kill();
+    for (let i = 0; i < 4; i++) statuses.push(await upgradeStatus(url, origin));
+    await A.start();
+    await B.kill();
+    for (let i = 0; i < 6; i++) statuses.push(await upgradeStatus(url, origin));
+    await B.start();
+    await A.kill();
+    for (let i = 0; i < 4; i++) statuses.push(await upgradeStatus(url, origin));
+    return statuses;
+  } finally { await n.stop(); await A.stop(); await B.stop(); }
+}
+
+test('max_fails=0: two daemons each killed and back within fail_timeout — nginx keeps routing', async () => {
+  const shipped = await drill(false);
+  assert.deepEqual(shipped, shipped.map(() => 101), `with the shipped upstream: ${shipped.join(' ')}`);
+  // The control: nginx's default upstream lines lose the same drill.
+  const plain = await drill(true);
+  assert.ok(plain.includes(502), `nginx's defaults give 502 "no live upstreams" in the same drill: ${plain.join(' ')}`);
+});
