@@ -27,11 +27,10 @@ int wsp_app_load(wsp_app *app, wsp_error *err)
 	if (!f)
 		return wsp_error_set(err, WSP_ERR_IO, "%s: cannot open api_token_file: %s",
 				     app->cfg.api_token_file, strerror(errno));
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
+	if (fstat(fileno(f), &st) < 0 ||
+	    wsp_secret_check_stat(&st, app->cfg.api_token_file, "api_token_file", err) < 0) {
 		fclose(f);
-		return wsp_error_set(err, WSP_ERR_FORBIDDEN,
-				     "%s: api_token_file must not be readable by group or others (chmod 600 %s)",
-				     app->cfg.api_token_file, app->cfg.api_token_file);
+		return err && err->code ? err->code : WSP_ERR_IO;
 	}
 	n = fread(app->api_token, 1, WSP_API_TOKEN_MAX, f);
 	fclose(f);

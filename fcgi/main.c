@@ -25,6 +25,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
+#include "notify.h"
 
 static wsp_app app;
 static int listen_fd;   /* 0: the socket on stdin */
@@ -165,14 +166,26 @@ static void stop_workers(pthread_t *threads, long n)
 		wsp_warn(NULL, "%ld worker(s) still busy at exit", left);
 }
 
+/* systemd readiness (notify.h); a failure is logged, never fatal. */
+static void notify(const char *state)
+{
+	wsp_error err;
+
+	wsp_error_init(&err);
+	if (wsp_notify(state, &err) < 0)
+		wsp_warn(NULL, "cannot notify systemd: %s", err.text);
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: wspulse.fcgi [-c FILE] [--listen ADDR] [--check-config] [--version]\n"
+	fprintf(f, "Usage: wspulse.fcgi [-c FILE] [--listen ADDR] [--check-config [--offline]] [--version]\n"
 		   "The wspulse REST side, a FastCGI program.\n\n"
 		   "  -c, --config FILE   configuration file (default %s)\n"
 		   "  -l, --listen ADDR   listen on ADDR (:PORT, HOST:PORT or a unix socket path)\n"
 		   "                      instead of the socket on stdin (spawn-fcgi, mod_fcgid)\n"
-		   "      --check-config  read the configuration, print it, and exit\n"
+		   "      --check-config  read the configuration, check the secret files, reach the\n"
+		   "                      database; print the configuration and exit\n"
+		   "      --offline       with --check-config: do not connect to the database\n"
 		   "  -V, --version       print the version and exit\n", WSP_DEFAULT_CONFIG);
 }
 
@@ -182,12 +195,13 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "offline", no_argument, NULL, 'O' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = WSP_DEFAULT_CONFIG, *listen_addr = NULL;
-	int check_only = 0, opt;
+	int check_only = 0, offline = 0, opt;
 	pthread_t *threads;
 	sigset_t sigs;
 	int sig = 0;
@@ -198,6 +212,7 @@ int main(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'l': listen_addr = optarg; break;
 		case 'C': check_only = 1; break;
+		case 'O': offline = 1; break;
 		case 'V': printf("wspulse.fcgi %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -208,13 +223,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulse.fcgi: %s\n", err.text);
 		return 1;
 	}
-	if (check_only) {
-		wsp_config_dump(&app.cfg, stdout);
-		return 0;
-	}
 	if (wsp_app_load(&app, &err) < 0) {
 		fprintf(stderr, "wspulse.fcgi: %s\n", err.text);
+		wsp_config_cleanup(&app.cfg);
 		return 1;
+	}
+	if (check_only && offline) {
+		wsp_config_dump(&app.cfg, stdout);
+		wsp_config_cleanup(&app.cfg);
+		return 0;
 	}
 	if (wsp_log_open("wspulse.fcgi", app.cfg.log_level, app.cfg.log_file) < 0) {
 		fprintf(stderr, "wspulse.fcgi: cannot open log file %s\n", app.cfg.log_file);
@@ -239,6 +256,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		wsp_db_close(probe);
+	}
+	if (check_only) {
+		wsp_config_dump(&app.cfg, stdout);
+		wsp_config_cleanup(&app.cfg);
+		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0) {
@@ -276,6 +298,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "wspulse.fcgi: cannot start worker thread %ld\n", i);
 			return 1;
 		}
+	notify("READY=1\nSTATUS=serving");
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
@@ -286,6 +309,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	wsp_info(NULL, "signal %d: stopping", sig);
+	notify("STOPPING=1");
 	stop_workers(threads, app.cfg.fcgi_threads);
 	free(threads);
 	free(routes);

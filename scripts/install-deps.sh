@@ -4,14 +4,22 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# promtool (make check validates GET /metrics with it) comes only in Debian's
+# prometheus package; its server was not asked for: stopped and disabled
+# below unless it was installed before.
+had_prometheus=$(dpkg-query -W -f='${Status}' prometheus 2>/dev/null | grep -c 'ok installed' || true)
 apt-get install -y -qq --no-install-recommends \
     build-essential autoconf automake libtool pkg-config ca-certificates \
     libwebsockets-dev libjansson-dev libpq-dev libfcgi-dev libcunit1-dev \
     libssl-dev libcrypt-dev \
     postgresql postgresql-contrib nginx libnginx-mod-nchan spawn-fcgi \
     apache2 libapache2-mod-fcgid \
+    systemd prometheus \
     chromium fonts-noto-color-emoji \
     clang libclang-rt-14-dev valgrind curl procps iproute2 >/dev/null
+if [ "$had_prometheus" = 0 ]; then
+    (systemctl disable --now prometheus || service prometheus stop) >/dev/null 2>&1 || true
+fi
 # Node.js 20 comes with the machine (Debian 12's own nodejs is 18, too old
 # for the built-in WebSocket the tests use); say so if it is missing.
 node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null ||

@@ -5,7 +5,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +31,7 @@ static const struct key keys[] = {
 	{ "database", T_STR, OFF(database), "dbname=wspulse", 0, 0,
 	  "libpq conninfo of the PostgreSQL database both programs share" },
 	{ "secret_file", T_STR, OFF(secret_file), WSP_SYSCONFDIR "/wspulse/secret", 0, 0,
-	  "file holding the session-cookie key (hex, at least 32 bytes; must not be group/world readable)" },
+	  "file holding the session-cookie key (hex, at least 32 bytes; mode 0600, or 0640 with the program's own group)" },
 	{ "log_level", T_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error" },
 	{ "log_file", T_STR, OFF(log_file), "", 0, 0, "append logs to this file (empty: stderr); SIGHUP reopens it" },
 	{ "session_ttl", T_LONG, OFF(session_ttl), "86400", 60, 31536000, "seconds a login session stays valid" },
@@ -330,6 +332,128 @@ void wsp_config_dump(const wsp_config *cfg, FILE *out)
 			break;
 		}
 		}
+	}
+}
+
+static bool key_equal(const struct key *k, const wsp_config *a, const wsp_config *b)
+{
+	const char *pa = (const char *)a + k->offset, *pb = (const char *)b + k->offset;
+
+	switch (k->type) {
+	case T_STR:
+		return strcmp(*(char *const *)pa, *(char *const *)pb) == 0;
+	case T_LONG:
+		return *(const long *)pa == *(const long *)pb;
+	case T_BOOL:
+		return *(const int *)pa == *(const int *)pb;
+	case T_LIST:
+	case T_WORDS: {
+		const wsp_strlist *la = (const wsp_strlist *)pa, *lb = (const wsp_strlist *)pb;
+
+		if (la->n != lb->n)
+			return false;
+		for (int i = 0; i < la->n; i++)
+			if (strcmp(la->v[i], lb->v[i]) != 0)
+				return false;
+		return true;
+	}
+	}
+	return false;
+}
+
+int wsp_config_diff(const wsp_config *a, const wsp_config *b,
+		    void (*fn)(const char *key, void *ud), void *ud)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (key_equal(&keys[i], a, b))
+			continue;
+		n++;
+		if (fn)
+			fn(keys[i].name, ud);
+	}
+	return n;
+}
+
+int wsp_config_copy_key(wsp_config *dst, const wsp_config *src, const char *key, wsp_error *err)
+{
+	const struct key *k = find_key(key);
+	char *pd, *ps;
+
+	if (!k)
+		return wsp_error_set(err, WSP_ERR_INVALID, "unknown key '%s'", key);
+	pd = (char *)dst + k->offset;
+	ps = (char *)src + k->offset;
+	switch (k->type) {
+	case T_STR: {
+		char *copy = wsp_strdup(*(char **)ps);
+
+		if (!copy)
+			return wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
+		wsp_free(*(char **)pd);
+		*(char **)pd = copy;
+		return 0;
+	}
+	case T_LONG:
+		*(long *)pd = *(const long *)ps;
+		return 0;
+	case T_BOOL:
+		*(int *)pd = *(const int *)ps;
+		return 0;
+	case T_LIST:
+	case T_WORDS: {
+		wsp_strlist l = { NULL, 0 };
+		const wsp_strlist *from = (const wsp_strlist *)ps;
+
+		for (int i = 0; i < from->n; i++)
+			if (wsp_strlist_add(&l, from->v[i]) < 0) {
+				wsp_strlist_clear(&l);
+				return wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
+			}
+		wsp_strlist_clear((wsp_strlist *)pd);
+		*(wsp_strlist *)pd = l;
+		return 0;
+	}
+	}
+	return wsp_error_set(err, WSP_ERR_INTERNAL, "bad key type");
+}
+
+void wsp_config_format(const wsp_config *cfg, const char *key, char *buf, size_t n)
+{
+	const struct key *k = find_key(key);
+	const char *p;
+	size_t used = 0;
+
+	if (!n)
+		return;
+	buf[0] = '\0';
+	if (!k)
+		return;
+	p = (const char *)cfg + k->offset;
+	switch (k->type) {
+	case T_STR:
+		snprintf(buf, n, "%s", *(char *const *)p);
+		break;
+	case T_LONG:
+		snprintf(buf, n, "%ld", *(const long *)p);
+		break;
+	case T_BOOL:
+		snprintf(buf, n, "%s", *(const int *)p ? "on" : "off");
+		break;
+	case T_LIST:
+	case T_WORDS: {
+		const wsp_strlist *l = (const wsp_strlist *)p;
+
+		for (int i = 0; i < l->n && used + 1 < n; i++) {
+			int w = snprintf(buf + used, n - used, "%s%s", i ? " " : "", l->v[i]);
+
+			if (w < 0)
+				break;
+			used += (size_t)w;
+		}
+		break;
+	}
 	}
 }
 

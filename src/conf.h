@@ -84,6 +84,21 @@ int wsp_config_set(wsp_config *cfg, const char *key, const char *value, wsp_erro
 /* Write the effective configuration as a config file (for --check-config). */
 void wsp_config_dump(const wsp_config *cfg, FILE *out);
 
+/* The keys whose values differ between a and b, in table order: calls
+ * fn(key, ud) for each and returns how many differ (lists compare item by
+ * item, in order).  Used by wspulsed's reload (daemon/reload.h). */
+int wsp_config_diff(const wsp_config *a, const wsp_config *b,
+		    void (*fn)(const char *key, void *ud), void *ud);
+
+/* Copy one key's value from src into dst (dst's old value is freed).
+ * Returns 0, WSP_ERR_INVALID for an unknown key, or WSP_ERR_NOMEM (dst then
+ * keeps its old value). */
+int wsp_config_copy_key(wsp_config *dst, const wsp_config *src, const char *key, wsp_error *err);
+
+/* The value of `key` as a config line would write it (lists: the items
+ * joined by spaces), truncated to fit `n` bytes; "" for an unknown key. */
+void wsp_config_format(const wsp_config *cfg, const char *key, char *buf, size_t n);
+
 /* Write the table of keys with their defaults and descriptions. */
 void wsp_config_describe(FILE *out);
 

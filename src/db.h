@@ -3,8 +3,9 @@
  * The only module (with the daemon's non-blocking bus) that includes
  * libpq-fe.h: callers see opaque handles.  Every statement is parameterised
  * (PQexecParams with text parameters); there is deliberately no call that
- * takes SQL built from user input.  The daemon never uses this module: its
- * event loop must not block.
+ * takes SQL built from user input.  The daemon's event loop never uses this
+ * module (it must not block); only `wspulsed --check-config` does, before
+ * any loop exists.
  */
 #ifndef WSP_DB_H
 #define WSP_DB_H

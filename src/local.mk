@@ -7,6 +7,7 @@ src_libwspcore_la_SOURCES = \
 	src/db.c src/db.h \
 	src/error.c src/error.h \
 	src/log.c src/log.h \
+	src/notify.c src/notify.h \
 	src/password.c src/password.h \
 	src/secret.c src/secret.h \
 	src/token.c src/token.h
@@ -23,6 +24,7 @@ src_wspulsed_SOURCES = \
 	src/daemon/bus.c src/daemon/bus.h src/daemon/proto.c \
 	src/daemon/builtin.c src/daemon/modules.c \
 	src/daemon/workers.c src/daemon/workers.h src/daemon/history.c \
+	src/daemon/reload.c src/daemon/reload.h \
 	src/daemon/rxhook.c src/daemon/rxhook.h \
 	src/daemon/evtimer.c src/daemon/evtimer.h
 src_wspulsed_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS)

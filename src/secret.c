@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -55,6 +56,45 @@ static int hexval(int c)
 	return -1;
 }
 
+static bool in_my_groups(gid_t g)
+{
+	gid_t groups[256];
+	int n;
+
+	if (g == getegid())
+		return true;
+	n = getgroups(256, groups);
+	for (int i = 0; i < n; i++)
+		if (groups[i] == g)
+			return true;
+	return false;
+}
+
+int wsp_secret_check_stat(const struct stat *st, const char *path, const char *what, wsp_error *err)
+{
+	unsigned mode = (unsigned)(st->st_mode & 07777);
+
+	if (!S_ISREG(st->st_mode))
+		return wsp_error_set(err, WSP_ERR_IO, "%s %s: not a regular file", what, path);
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return wsp_error_set(err, WSP_ERR_FORBIDDEN,
+				     "%s %s is owned by uid %u: it must belong to root or to the user reading it (uid %u)",
+				     what, path, (unsigned)st->st_uid, (unsigned)geteuid());
+	if ((mode & 077) == 0)
+		return 0;
+	if ((mode & 077) == 040 && in_my_groups(st->st_gid))
+		return 0;
+	if ((mode & 077) == 040)
+		return wsp_error_set(err, WSP_ERR_FORBIDDEN,
+				     "%s %s has mode %04o but its group (gid %u) is not one of this process's: "
+				     "chgrp it to the program's own group (e.g. wspulse) or chmod 600 %s",
+				     what, path, mode, (unsigned)st->st_gid, path);
+	return wsp_error_set(err, WSP_ERR_FORBIDDEN,
+			     "%s %s has mode %04o: it must not be writable by group nor readable by others "
+			     "(chmod 600 %s, or 640 with the program's own group)",
+			     what, path, mode, path);
+}
+
 int wsp_secret_load(wsp_secret *s, const char *path, wsp_error *err)
 {
 	char text[2 * WSP_SECRET_MAX + 8];
@@ -67,15 +107,13 @@ int wsp_secret_load(wsp_secret *s, const char *path, wsp_error *err)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return wsp_error_set(err, WSP_ERR_IO, "secret file %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
 		close(fd);
-		return wsp_error_set(err, WSP_ERR_IO, "secret file %s: not a regular file", path);
+		return wsp_error_set(err, WSP_ERR_IO, "secret file %s: %s", path, strerror(errno));
 	}
-	if (st.st_mode & 077) {
+	if (wsp_secret_check_stat(&st, path, "secret file", err) < 0) {
 		close(fd);
-		return wsp_error_set(err, WSP_ERR_FORBIDDEN,
-				     "secret file %s has mode %04o: it must not be readable by group or others (chmod 600 %s)",
-				     path, (unsigned)(st.st_mode & 07777), path);
+		return err ? err->code : WSP_ERR_FORBIDDEN;
 	}
 	n = read(fd, text, sizeof(text) - 1);
 	close(fd);

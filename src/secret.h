@@ -1,14 +1,19 @@
 /* secret.h - the server secret: the key that signs session cookies.
  *
  * The secret file holds at least 64 hex digits (32 bytes), optionally
- * followed by a newline.  It must be a regular file not readable or writable
- * by group or others: a world-readable key lets anyone forge a login, so a
- * wrong mode stops start-up with a message saying how to fix it.
+ * followed by a newline.  A world-readable key lets anyone forge a login, so
+ * a secret file (this one, the API token file) must be a regular file owned
+ * by root or by the user reading it, with mode 0600 or stricter - or 0640
+ * when its group is one the reading process is in (the `wspulse` group that
+ * holds the daemon's user and the web server's, so both may read one file;
+ * see SECURITY.md).  Anything else stops start-up with a message saying how
+ * to fix it.
  */
 #ifndef WSP_SECRET_H
 #define WSP_SECRET_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "error.h"
 
@@ -20,6 +25,11 @@ typedef struct wsp_secret {
 	unsigned char key[WSP_SECRET_MAX];
 	size_t len;
 } wsp_secret;
+
+/* Check an open secret file's st (from fstat) for the rules above.  `what`
+ * names it in the message ("secret file").  Returns 0, WSP_ERR_IO (not a
+ * regular file) or WSP_ERR_FORBIDDEN (owner or mode), with the fix in err. */
+int wsp_secret_check_stat(const struct stat *st, const char *path, const char *what, wsp_error *err);
 
 /* Load and check `path`.  Returns 0, WSP_ERR_IO (unreadable), WSP_ERR_FORBIDDEN
  * (mode too open) or WSP_ERR_INVALID (not hex / too short). */

@@ -12,6 +12,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_frameguard.c \
 	tests/unit/test_idwin.c \
 	tests/unit/test_log.c \
+	tests/unit/test_notify.c \
 	tests/unit/test_msgq.c \
 	tests/unit/test_nsreg.c \
 	tests/unit/test_query.c \
@@ -34,6 +35,10 @@ tests_integration_helpers_pg_listen_SOURCES = tests/integration/helpers/pg-liste
 tests_integration_helpers_pg_listen_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
 tests_integration_helpers_pg_listen_LDADD = $(PQ_LIBS)
 
+# Test helper: a stand-in for systemd's NOTIFY_SOCKET (see the file).
+check_PROGRAMS += tests/integration/helpers/notify-listen
+tests_integration_helpers_notify_listen_SOURCES = tests/integration/helpers/notify-listen.c
+
 # Integration tests: each file starts what it needs (tests/integration/lib).
 INTEGRATION_TESTS = \
 	tests/integration/browser.test.mjs \
@@ -50,6 +55,8 @@ INTEGRATION_TESTS = \
 	tests/integration/daemon-core.test.mjs \
 	tests/integration/daemon-bus.test.mjs \
 	tests/integration/daemon-ops.test.mjs \
+	tests/integration/daemon-service.test.mjs \
+	tests/integration/units.test.mjs \
 	tests/integration/scale.test.mjs \
 	tests/integration/stats-cluster.test.mjs \
 	tests/integration/torture.test.mjs \

@@ -157,6 +157,7 @@ struct wsp_server {
 	wsp_timer *timers;
 	/* shutdown */
 	volatile int sig_term, sig_hup;
+	struct wsp_reload *reload;   /* what SIGHUP re-reads (main.c's; reload.h) */
 	bool stopping, exit_loop;
 	long long stop_deadline_ms;
 	wsp_timeq pingq, pongq;

@@ -5,13 +5,17 @@
  * bus.h) are all serviced by it. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "daemon/reload.h"
 #include "daemon/workers.h"
+#include "db.h"
 #include "log.h"
 
 static wsp_server *srv;
@@ -33,18 +37,76 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: wspulsed [-c FILE] [--check-config] [--version] [--help]\n"
+	fprintf(f, "Usage: wspulsed [-c FILE] [--check-config [--offline]] [--version] [--help]\n"
 		   "The wspulse WebSocket daemon.\n\n"
 		   "  -c, --config FILE   configuration file (default %s)\n"
-		   "      --check-config  read the configuration (and load the modules), print it, and exit\n"
+		   "      --check-config  read the configuration, load the modules, check the secret\n"
+		   "                      files and reach the database; print the configuration and exit\n"
+		   "      --offline       with --check-config: do not connect to the database\n"
 		   "  -V, --version       print the version and exit\n"
 		   "  -h, --help          print this help and exit\n\n"
 		   "Signals: SIGTERM/SIGINT close every socket with 1001 and exit; SIGUSR2 closes them\n"
-		   "with 1012 (service restart) and exits; SIGHUP reopens the log.  With workers > 1\n"
-		   "the supervisor forwards SIGTERM/SIGINT/SIGHUP and SIGUSR2 is a rolling restart.\n\n"
+		   "with 1012 (service restart) and exits; SIGHUP re-reads the configuration (what can\n"
+		   "change without dropping a socket is applied, the rest logged as needing a restart)\n"
+		   "and reopens the log.  With workers > 1 the supervisor forwards SIGTERM/SIGINT/SIGHUP\n"
+		   "and SIGUSR2 is a rolling restart.\n\n"
 		   "Configuration keys:\n",
 		WSP_DEFAULT_CONFIG);
 	wsp_config_describe(f);
+}
+
+/* The supervisor's SIGHUP: its own log settings (the workers apply the rest). */
+static void supervisor_hup(void *arg)
+{
+	wsp__reload_run(arg, NULL);
+}
+
+/* --check-config beyond parsing: the API token file (wspulse.fcgi's, but a
+ * deployment is checked as a whole) and, unless offline, the database with
+ * the schema in place.  Prints the reason and returns -1 on a failure. */
+static int check_config(const wsp_config *cfg, int offline)
+{
+	static const char probe[] = "SELECT 1 FROM wsp_outbox, wsp_sessions, wsp_daemon_stats LIMIT 0";
+	wsp_error err;
+	wsp_db *db;
+	wsp_db_res *r;
+	char where[256];
+
+	wsp_error_init(&err);
+	if (*cfg->api_token_file) {
+		FILE *f = fopen(cfg->api_token_file, "r");
+		struct stat st;
+
+		if (!f) {
+			fprintf(stderr, "wspulsed: api_token_file %s: %s\n", cfg->api_token_file, strerror(errno));
+			return -1;
+		}
+		if (fstat(fileno(f), &st) < 0 ||
+		    wsp_secret_check_stat(&st, cfg->api_token_file, "api_token_file", &err) < 0) {
+			fclose(f);
+			fprintf(stderr, "wspulsed: %s\n", err.text[0] ? err.text : strerror(errno));
+			return -1;
+		}
+		fclose(f);
+	}
+	if (offline)
+		return 0;
+	wsp_db_describe(cfg->database, where, sizeof(where));
+	db = wsp_db_connect(cfg->database, &err);
+	if (!db) {
+		fprintf(stderr, "wspulsed: database: %s (--offline skips this check)\n", err.text);
+		return -1;
+	}
+	r = wsp_db_query(db, probe, 0, NULL, &err);
+	if (!r) {
+		fprintf(stderr, "wspulsed: database %s: %s (is the schema in place? wspulse-admin init-db)\n",
+			where, err.text);
+		wsp_db_close(db);
+		return -1;
+	}
+	wsp_db_res_free(r);
+	wsp_db_close(db);
+	return 0;
 }
 
 static void lws_logger(int level, const char *line)
@@ -63,12 +125,14 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "offline", no_argument, NULL, 'O' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = WSP_DEFAULT_CONFIG;
-	int check_only = 0, opt, rc = 1, nworkers;
+	int check_only = 0, offline = 0, opt, rc = 1, nworkers;
+	wsp_reload rl;
 	wsp_config cfg;
 	wsp_error err;
 	wsp_secret secret;
@@ -78,6 +142,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'C': check_only = 1; break;
+		case 'O': offline = 1; break;
 		case 'V': printf("wspulsed %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -98,10 +163,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulsed: cannot open log file %s\n", cfg.log_file);
 		goto out;
 	}
-	if (!check_only && wsp_secret_load(&secret, cfg.secret_file, &err) < 0) {
+	if (wsp_secret_load(&secret, cfg.secret_file, &err) < 0) {
 		fprintf(stderr, "wspulsed: %s\n", err.text);
 		goto out;
 	}
+	rl = (wsp_reload){ path, &cfg, &secret };
+	if (check_only && check_config(&cfg, offline) < 0)
+		goto out;
 	nworkers = wsp_workers_count(&cfg, &err);
 	if (nworkers < 0) {
 		fprintf(stderr, "wspulsed: %s: %s\n", path, err.text);
@@ -111,7 +179,10 @@ int main(int argc, char **argv)
 	 * end; each forked worker comes back here and carries on as a whole
 	 * daemon on the shared listening socket. */
 	if (!check_only && nworkers > 1) {
-		int r = wsp_workers_run(&cfg, nworkers, &rc, &err);
+		int r;
+
+		wsp_workers_on_hup(supervisor_hup, &rl);
+		r = wsp_workers_run(&cfg, nworkers, &rc, &err);
 
 		if (r < 0) {
 			fprintf(stderr, "wspulsed: %s\n", err.text);
@@ -139,6 +210,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	srv->registering = false;
+	srv->reload = &rl;
 	if (check_only) {
 		wsp_config_dump(&cfg, stdout);
 		rc = 0;

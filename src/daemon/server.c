@@ -12,8 +12,10 @@
 #include "alloc.h"
 #include "daemon/daemon.h"
 #include "daemon/envelope.h"
+#include "daemon/reload.h"
 #include "daemon/workers.h"
 #include "log.h"
+#include "notify.h"
 
 long long wsp__now_ms(void)
 {
@@ -449,6 +451,8 @@ void wsp__server_stop(wsp_server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
+	if (!wsp_worker_index())
+		(void)wsp_notify("STOPPING=1", NULL);   /* a supervisor says it for its workers */
 	wsp_worker_accept_stop();
 	wsp_info(NULL, "stopping: closing %ld socket%s with %d", srv->nclients,
 		 srv->nclients == 1 ? "" : "s", code);
@@ -465,8 +469,10 @@ void wsp__server_signals(wsp_server *srv)
 {
 	if (srv->sig_hup) {
 		srv->sig_hup = 0;
-		wsp_log_reopen();
-		wsp_info(NULL, "SIGHUP: log reopened");
+		if (srv->reload)
+			wsp__reload_run(srv->reload, srv);   /* reopens the log too */
+		else
+			wsp_log_reopen();
 	}
 	if (srv->sig_term)
 		wsp__server_stop(srv);

@@ -22,6 +22,7 @@
 #include "alloc.h"
 #include "daemon/workers.h"
 #include "log.h"
+#include "notify.h"
 
 #define MAX_WORKERS 256
 #define READY_TIMEOUT_MS 15000     /* a new worker that never says ready */
@@ -72,11 +73,31 @@ struct slot {
 	long long started_ms;
 	int quick_deaths;            /* consecutive deaths within 5 s of start */
 	long long restart_at;        /* 0: not waiting for a restart */
+	int rfd;                     /* first start: its ready pipe until it reports, else -1 */
+	bool ready;                  /* reported ready at least once */
 };
 
 static struct slot *slots;
 static volatile sig_atomic_t s_term, s_hup, s_usr2;
 static int sig_pipe[2] = { -1, -1 };
+static void (*hup_fn)(void *);
+static void *hup_arg;
+static bool notified;              /* READY=1 sent (supervisor or single daemon) */
+
+void wsp_workers_on_hup(void (*fn)(void *arg), void *arg)
+{
+	hup_fn = fn;
+	hup_arg = arg;
+}
+
+static void notify(const char *state)
+{
+	wsp_error err;
+
+	wsp_error_init(&err);
+	if (wsp_notify(state, &err) < 0)
+		wsp_warn(NULL, "cannot notify systemd: %s", err.text);
+}
 
 static void sup_signal(int sig)
 {
@@ -197,6 +218,9 @@ static pid_t spawn(int k, int *rfd)
 			close(p[0]);
 		ready_fd = p[1];
 		worker_k = k;
+		for (int j = 1; j <= worker_n; j++)
+			if (slots[j].rfd >= 0)
+				close(slots[j].rfd);
 		wsp_free(slots);
 		slots = NULL;
 		return 0;
@@ -334,16 +358,39 @@ static int supervise(int *status)
 	bool stopping = false;
 
 	for (;;) {
-		struct pollfd pf = { sig_pipe[0], POLLIN, 0 };
+		struct pollfd pf[1 + MAX_WORKERS];
+		int npf = 1, nready = 0;
 		char buf[64];
 		int alive = 0;
 
-		if (poll(&pf, 1, 200) > 0)
+		pf[0] = (struct pollfd){ sig_pipe[0], POLLIN, 0 };
+		for (int k = 1; k <= worker_n; k++)
+			if (slots[k].rfd >= 0)
+				pf[npf++] = (struct pollfd){ slots[k].rfd, POLLIN, 0 };
+		if (poll(pf, (nfds_t)npf, 200) > 0)
 			while (read(sig_pipe[0], buf, sizeof(buf)) > 0)
 				;
+		/* The first start's ready pipes: a byte is ready, EOF a death. */
+		for (int k = 1; k <= worker_n; k++) {
+			struct pollfd q = { slots[k].rfd, POLLIN, 0 };
+
+			if (slots[k].rfd < 0 || poll(&q, 1, 0) <= 0)
+				continue;
+			slots[k].ready = read(slots[k].rfd, buf, 1) == 1;
+			close(slots[k].rfd);
+			slots[k].rfd = -1;
+		}
+		for (int k = 1; k <= worker_n; k++)
+			nready += slots[k].ready;
+		if (!notified && !stopping && nready == worker_n) {
+			notified = true;
+			wsp_info(NULL, "all %d workers ready", worker_n);
+			notify("READY=1\nSTATUS=all workers ready");
+		}
 		reap(stopping);
 		if (s_term && !stopping) {
 			stopping = true;
+			notify("STOPPING=1");
 			stop_deadline = mono_ms() + STOP_TIMEOUT_MS;
 			wsp_info(NULL, "stopping %d workers", worker_n);
 			for (int k = 1; k <= worker_n; k++)
@@ -364,7 +411,10 @@ static int supervise(int *status)
 		}
 		if (s_hup) {
 			s_hup = 0;
-			wsp_log_reopen();
+			if (hup_fn)
+				hup_fn(hup_arg);
+			else
+				wsp_log_reopen();
 			wsp_info(NULL, "SIGHUP: log reopened, forwarded to the workers");
 			for (int k = 1; k <= worker_n; k++)
 				if (slots[k].pid > 0)
@@ -382,7 +432,10 @@ static int supervise(int *status)
 
 				if (pid == 0)
 					return 0;
-				if (rfd >= 0)
+				if (slots[k].rfd >= 0)
+					close(slots[k].rfd);
+				slots[k].rfd = notified ? -1 : rfd;   /* before READY=1 its report counts */
+				if (notified && rfd >= 0)
 					close(rfd);
 				if (pid > 0) {
 					slots[k].pid = pid;
@@ -414,6 +467,8 @@ int wsp_workers_run(const wsp_config *cfg, int n, int *status, wsp_error *err)
 		wsp_free(slots);
 		return wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
 	}
+	for (int k = 0; k <= n; k++)
+		slots[k].rfd = -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sup_signal;
 	sigemptyset(&sa.sa_mask);
@@ -428,8 +483,7 @@ int wsp_workers_run(const wsp_config *cfg, int n, int *status, wsp_error *err)
 
 		if (pid == 0)
 			return 0;
-		if (rfd >= 0)
-			close(rfd);
+		slots[k].rfd = rfd;
 		slots[k].pid = pid > 0 ? pid : 0;
 		slots[k].started_ms = mono_ms();
 		if (pid < 0)
@@ -444,6 +498,9 @@ int wsp_workers_run(const wsp_config *cfg, int n, int *status, wsp_error *err)
 		unlink(cfg->listen + 5);
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);
+	for (int k = 1; k <= n; k++)
+		if (slots[k].rfd >= 0)
+			close(slots[k].rfd);
 	wsp_free(slots);
 	slots = NULL;
 	return 1;
@@ -453,6 +510,11 @@ int wsp_workers_run(const wsp_config *cfg, int n, int *status, wsp_error *err)
 
 void wsp_worker_ready(void)
 {
+	if (!worker_k && !notified) {
+		notified = true;
+		notify("READY=1\nSTATUS=listening, connected to PostgreSQL");
+		return;
+	}
 	if (ready_fd >= 0) {
 		(void)!write(ready_fd, "r", 1);
 		close(ready_fd);

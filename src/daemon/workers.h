@@ -55,8 +55,14 @@ int wsp_worker_listen_fd(void);
 /* A daemon without workers: open cfg->listen itself (TCP or unix:), so
  * that it accepts exactly as a worker does.  0 or a negative WSP_ERR_*. */
 int wsp_listen_open(const wsp_config *cfg, wsp_error *err);
-/* In a worker: tell the supervisor we are accepting (once). */
+/* Ready: listening, connected to PostgreSQL and caught up (relay.c calls
+ * it on every such moment; only the first counts).  In a worker: tell the
+ * supervisor, which sends systemd READY=1 (notify.h) once every worker of
+ * its first start has said so.  Without workers: send READY=1 itself. */
 void wsp_worker_ready(void);
+/* In a supervisor: call fn(arg) on SIGHUP before forwarding it to the
+ * workers (wspulsed re-reads its own log settings there, reload.h). */
+void wsp_workers_on_hup(void (*fn)(void *arg), void *arg);
 /* In a worker: SIGUSR2 was received; drain with 1012 instead of 1001. */
 extern volatile int wsp_worker_restarting;
 

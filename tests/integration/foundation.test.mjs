@@ -133,6 +133,6 @@ test('the daemon refuses a group-readable secret file', () => {
     const conf = writeConfig(dir, { secret_file: secret, listen: '127.0.0.1:1', database: s.pg.conninfo });
     const r = run(bin.daemon, ['-c', conf]);
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /must not be readable by group or others/);
+    assert.match(r.stderr, /has mode 0644: it must not be writable by group nor readable by others/);
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });

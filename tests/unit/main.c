@@ -29,6 +29,7 @@ static int (*const suites[])(void) = {
 	test_frameguard_register,
 	test_evtimer_register,
 	test_log_register,
+	test_notify_register,
 };
 
 int main(void)

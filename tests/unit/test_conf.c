@@ -130,6 +130,45 @@ static void test_out_of_memory(void)
 	CU_ASSERT(failed > 0);
 }
 
+static void collect(const char *key, void *ud)
+{
+	char *out = ud;
+
+	strcat(out, key);
+	strcat(out, ";");
+}
+
+/* Reload's building blocks: which keys differ, copy one, print one. */
+static void test_diff_copy_format(void)
+{
+	wsp_config a, b;
+	wsp_error err;
+	char changed[256] = "", buf[64];
+	const char *text = "rate_limit = 7\nallowed_origins = https://a.test https://b.test\nlisten = :1\n";
+
+	wsp_error_init(&err);
+	CU_ASSERT_EQUAL(wsp_config_init(&a), 0);
+	CU_ASSERT_EQUAL(wsp_config_init(&b), 0);
+	CU_ASSERT_EQUAL(wsp_config_diff(&a, &b, collect, changed), 0);
+	CU_ASSERT_EQUAL(wsp_config_parse(&b, text, strlen(text), "t", &err), 0);
+	CU_ASSERT_EQUAL(wsp_config_diff(&a, &b, collect, changed), 3);
+	CU_ASSERT_STRING_EQUAL(changed, "listen;allowed_origins;rate_limit;");
+	CU_ASSERT_EQUAL(wsp_config_copy_key(&a, &b, "rate_limit", &err), 0);
+	CU_ASSERT_EQUAL(wsp_config_copy_key(&a, &b, "allowed_origins", &err), 0);
+	CU_ASSERT_EQUAL(a.rate_limit, 7);
+	CU_ASSERT_EQUAL(a.allowed_origins.n, 2);
+	CU_ASSERT_EQUAL(wsp_config_diff(&a, &b, NULL, NULL), 1);
+	wsp_config_format(&a, "allowed_origins", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "https://a.test https://b.test");
+	wsp_config_format(&a, "rate_limit", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "7");
+	wsp_config_format(&a, "nope", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "");
+	CU_ASSERT_EQUAL(wsp_config_copy_key(&a, &b, "nope", &err), WSP_ERR_INVALID);
+	wsp_config_cleanup(&a);
+	wsp_config_cleanup(&b);
+}
+
 int test_conf_register(void)
 {
 	CU_pSuite s = CU_add_suite("conf", NULL, NULL);
@@ -142,5 +181,6 @@ int test_conf_register(void)
 	WSP_ADD_TEST(s, test_nul_byte_rejected);
 	WSP_ADD_TEST(s, test_missing_file);
 	WSP_ADD_TEST(s, test_out_of_memory);
+	WSP_ADD_TEST(s, test_diff_copy_format);
 	return CUE_SUCCESS;
 }

@@ -69,6 +69,28 @@ static void test_open_mode_refused(void)
 	wsp_error_init(&err);
 	CU_ASSERT_EQUAL(wsp_secret_load(&s, path, &err), 0);
 	CU_ASSERT_EQUAL(s.key[1], 0x11);
+	/* 0640 with a group of our own (the file was created with our egid):
+	 * the `wspulse` group model - accepted.  Group-writable: never. */
+	chmod(path, 0640);
+	wsp_error_init(&err);
+	CU_ASSERT_EQUAL(wsp_secret_load(&s, path, &err), 0);
+	chmod(path, 0660);
+	wsp_error_init(&err);
+	CU_ASSERT_EQUAL(wsp_secret_load(&s, path, &err), WSP_ERR_FORBIDDEN);
+	/* 0640 with a group we are not in (only root can give it away). */
+	chmod(path, 0640);
+	if (geteuid() == 0 && chown(path, 0, 65534) == 0 && getegid() != 65534) {
+		wsp_error_init(&err);
+		CU_ASSERT_EQUAL(wsp_secret_load(&s, path, &err), WSP_ERR_FORBIDDEN);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.text, "is not one of this process's"));
+	}
+	/* Owned by someone else (neither root nor us). */
+	if (geteuid() == 0 && chown(path, 65534, 0) == 0) {
+		chmod(path, 0600);
+		wsp_error_init(&err);
+		CU_ASSERT_EQUAL(wsp_secret_load(&s, path, &err), WSP_ERR_FORBIDDEN);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.text, "owned by uid 65534"));
+	}
 }
 
 static void test_bad_contents(void)
