@@ -6,11 +6,14 @@
 //
 // Environment:
 //   BENCH_TARGETS    comma list, default "wspulse,nchan,ws" (a target that cannot start is reported)
-//   BENCH_SCENARIOS  comma list of fanout,scale,idle,latency,connscale,soak (default: all)
+//   BENCH_SCENARIOS  comma list of fanout,scale,idle,latency,connscale,soak,nginx-debian,nginx,
+//                    apache-debian,apache (default: all)
 //   BENCH_QUICK=1    smoke run of about 2 minutes: smaller counts, shorter holds
 //   BENCH_SOAK_SECS, BENCH_SOAK_CLIENTS, BENCH_LAT_SECS, BENCH_IDLE_SECS, BENCH_CONNSCALE
 //                    override single figures (defaults are the issue's)
 //   BENCH_LOADGEN    path of the loadgen binary (default: built next to this file or in $PWD)
+//   BENCH_NGINX_SUBS, BENCH_APACHE_SUBS, BENCH_PROXY_MSGS
+//                    sockets and broadcasts of the "behind nginx/Apache (recommended)" scenarios
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -35,10 +38,18 @@ const P = {
   connscale: { n: num('BENCH_CONNSCALE', 50000, 50000), m: 1 },
   soak: { n: num('BENCH_SOAK_CLIENTS', 5000, 1000), secs: num('BENCH_SOAK_SECS', 600, 20),
           frac: 0.1, rate: num('BENCH_SOAK_RATE', 20, 20) },
+  // Issue 13: the shipped snippets in front, at Debian's defaults and at README's recommended
+  // settings. The defaults scenarios open more sockets than the proxy can hold and report
+  // how many it held and what a page request gets meanwhile.
+  nginxDebian: { n: num('BENCH_NGINX_DEBIAN_SUBS', 2000, 2000), m: 1 },
+  nginx: { n: num('BENCH_NGINX_SUBS', 15000, 15000), m: num('BENCH_PROXY_MSGS', 10, 2) },
+  apacheDebian: { n: num('BENCH_APACHE_DEBIAN_SUBS', 200, 200), m: 1 },
+  apache: { n: num('BENCH_APACHE_SUBS', 15000, 15000), m: num('BENCH_PROXY_MSGS', 10, 2) },
 };
 const PER_PROC = num('BENCH_PER_PROC', 19000, 19000); // RLIMIT_NOFILE is 20000 per process here
 const targetsWanted = (env.BENCH_TARGETS || 'wspulse,nchan,ws').split(',').filter(Boolean);
-const scenariosWanted = (env.BENCH_SCENARIOS || 'fanout,scale,idle,latency,connscale,soak').split(',').filter(Boolean);
+const scenariosWanted = (env.BENCH_SCENARIOS
+  || 'fanout,scale,idle,latency,connscale,soak,nginx-debian,nginx,apache-debian,apache').split(',').filter(Boolean);
 const outFile = argOf('--out') || env.BENCH_OUT || path.resolve('bench-results.json');
 
 function findLoadgen() {
@@ -223,6 +234,7 @@ http {
       // nginx closes a keep-alive connection after keepalive_requests (1000) requests.
       pubPerConn: 1000,
       pids, note: `wspulsed ${workers} worker(s), publish via POST /api/1/websocket/publish (nginx → fcgi → PostgreSQL → daemon)`,
+      stack: s,
       async stop() { await s.stop(); },
     };
     if (scenario === 'soak') {
@@ -305,19 +317,39 @@ async function loadgen(t, { n, extra = [], label }) {
   try {
     await Promise.all(kids.map((k) => k.next((l) => l.startsWith('READY'))));
     await sleep(1000);
-    const connected = procRead(t.pids);
+    // A proxy in front (Apache) starts processes as sockets arrive: its pids are read now,
+    // and its CPU is the runner's /proc window around the measured phase.
+    const groups = t.groups ? Object.fromEntries(Object.entries(t.groups).map(([g, f]) => [g, f()])) : null;
+    const pids = groups ? Object.values(groups).flat() : t.pids;
+    const probe = t.probe ? await t.probe() : undefined;
+    const connected = procRead(pids), connectedBy = groups && mapGroups(groups, procRead);
     for (const k of kids) k.child.stdin.write('GO\n');
     const results = await Promise.all(kids.map(async (k) => JSON.parse(await k.next((l) => l.startsWith('{')))));
-    const after = procRead(t.pids);
+    const after = procRead(pids), afterBy = groups && mapGroups(groups, procRead);
     for (const k of kids) k.child.stdin.end('EXIT\n');
     await Promise.all(kids.map((k) => k.exited));
-    return merge(results, { before, connected, after, procs });
+    const r = merge(results, { before, connected, after, procs, runnerWindow: !!groups });
+    if (probe !== undefined) r.probe = probe;
+    if (groups) {
+      r.kib_per_conn = null;   // per group below: the proxy's processes appear while connecting
+      r.groups = {};
+      for (const g of Object.keys(groups)) {
+        const cpu = afterBy[g].cpu - connectedBy[g].cpu;
+        r.groups[g] = { pids: groups[g].length, cpu_s: cpu, cpu_us_per_delivery: r.received ? (cpu / r.received) * 1e6 : null,
+          rss_kib: connectedBy[g].rss, kib_per_conn: r.open ? connectedBy[g].rss / r.open : null };
+      }
+    }
+    return r;
   } finally {
     for (const k of kids) if (k.child.exitCode === null) k.child.kill('SIGKILL');
   }
 }
 
-function merge(rs, { before, connected, after, procs }) {
+function mapGroups(groups, f) {
+  return Object.fromEntries(Object.entries(groups).map(([g, pids]) => [g, f(pids)]));
+}
+
+function merge(rs, { before, connected, after, procs, runnerWindow = false }) {
   const sum = (k) => rs.reduce((a, r) => a + (r[k] || 0), 0);
   const open = sum('open'), received = sum('received');
   const published = rs[0].published, sentWs = sum('sent_ws');
@@ -336,8 +368,8 @@ function merge(rs, { before, connected, after, procs }) {
   };
   const span = Math.max(...rs.map((r) => r.span_s));
   // One process: its own /proc window is the tightest. Several: the runner's, around all of them.
-  const cpu = procs === 1 ? rs[0].server_cpu_s : after.cpu - connected.cpu;
-  const kibConn = procs === 1 ? rs[0].kib_per_conn : open ? (connected.rss - before.rss) / open : null;
+  const cpu = procs === 1 && !runnerWindow ? rs[0].server_cpu_s : after.cpu - connected.cpu;
+  const kibConn = procs === 1 && !runnerWindow ? rs[0].kib_per_conn : open ? (connected.rss - before.rss) / open : null;
   return {
     mode, procs, subs: sum('subs'), open, failed: sum('failed'), published, publish_errors: rs[0].publish_errors,
     publish_s: rs[0].publish_s, publishes_per_s: rs[0].publish_s > 0 ? published / rs[0].publish_s : null,
@@ -388,6 +420,14 @@ const scenarios = {
       extra: (p) => p === 0 ? pubArgs(t, ['-m', '1', '-k', '1']) : ['--no-publish', '-m', '1'] }),
     rows: [['sockets open', 'open', 0], ['delivered', 'delivered'], ['RSS KiB/conn', 'kib_per_conn', 2]],
   },
+  'nginx-debian': proxied('nginx', 'debian', P.nginxDebian,
+    `behind nginx at Debian's defaults (worker_connections 768), ${P.nginxDebian.n} sockets opened`),
+  nginx: proxied('nginx', 'recommended', P.nginx,
+    `behind nginx (recommended), ${P.nginx.n} sockets × ${P.nginx.m} broadcasts`),
+  'apache-debian': proxied('apache', 'debian', P.apacheDebian,
+    `behind Apache at Debian's defaults (MaxRequestWorkers 150), ${P.apacheDebian.n} sockets opened`),
+  apache: proxied('apache', 'recommended', P.apache,
+    `behind Apache (recommended), ${P.apache.n} sockets × ${P.apache.m} broadcasts`),
   soak: {
     title: `soak ${P.soak.secs}s, ${P.soak.n} clients, ${P.soak.rate} msg/s from ${P.soak.frac * 100}%`,
     run: (t) => loadgen(t, { n: P.soak.n, label: 'soak',
@@ -397,6 +437,159 @@ const scenarios = {
            ['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['delivered', 'delivered']],
   },
 };
+
+// ------------------------------------------------------------------ proxies in front (issue 13)
+//
+// The shipped snippets (nginx/wspulse.conf, apache/wspulse.conf) in front of the wspulse stack,
+// the subscribers connecting through the proxy as browsers do. Two settings each:
+// 'debian' — the values of Debian 12's stock nginx.conf / mpm_event.conf; 'recommended' — the
+// values README's "Capacity" section and nginx/wspulse-site.conf give. Every process on the
+// delivery path is measured: the proxy's (master + workers / parent + children) and wspulsed's.
+
+const FRONT = {
+  nginx: {
+    debian: { workerConnections: 768, rlimit: null },
+    recommended: { workerConnections: 32768, rlimit: 65536 },
+  },
+  apache: {
+    // StartServers MinSpareThreads MaxSpareThreads ThreadLimit ThreadsPerChild MaxRequestWorkers
+    debian: { lines: 'StartServers 2\nMinSpareThreads 25\nMaxSpareThreads 75\nThreadLimit 64\nThreadsPerChild 25\nMaxRequestWorkers 150' },
+    recommended: { lines: 'StartServers 2\nServerLimit 80\nMinSpareThreads 1024\nMaxSpareThreads 2048\nThreadLimit 256\nThreadsPerChild 256\nMaxRequestWorkers 16384' },
+  },
+};
+
+async function frontNginx(s, preset) {
+  const f = FRONT.nginx[preset];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsp-bench-front-'));
+  const port = await freePort();
+  const src = env.WSPULSE_SRCDIR;
+  for (const x of ['fastcgi_params', 'mime.types']) fs.copyFileSync(`/etc/nginx/${x}`, path.join(dir, x));
+  // Debian's nginx.conf (worker_processes auto, the events block), paths moved into dir.
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), `${process.getuid() === 0 ? 'user root root;' : ''}
+worker_processes auto;
+${f.rlimit ? `worker_rlimit_nofile ${f.rlimit};` : ''}
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections ${f.workerConnections}; }
+http {
+  sendfile on;
+  tcp_nopush on;
+  include mime.types;
+  default_type application/octet-stream;
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  upstream wspulse_daemon { server 127.0.0.1:${s.daemonPort} max_fails=0; }
+  upstream wspulse_fcgi { server 127.0.0.1:${s.fcgiPort} max_fails=0; }
+  map $host $wspulse_www { default ${path.join(src, 'www')}; }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    root ${path.join(src, 'www')};
+    include ${path.join(src, 'nginx/wspulse.conf')};
+  }
+}
+`);
+  const child = track(spawn(env.NGINX && env.NGINX !== 'no' ? env.NGINX : 'nginx',
+    ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
+    // NGINX in the environment (make sets it to the binary) means inherited sockets to nginx.
+    { stdio: ['ignore', 'inherit', 'inherit'], env: Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'NGINX')) }));
+  await waitPort(port);
+  let workers = [];
+  for (let i = 0; i < 100 && workers.length < os.availableParallelism(); i++) { workers = childrenOf(child.pid); await sleep(50); }
+  return {
+    url: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, note: `nginx ${workers.length} workers, worker_connections ${f.workerConnections}`,
+    pids: () => [child.pid, ...childrenOf(child.pid)],
+    log: () => { try { return fs.readFileSync(path.join(dir, 'error.log'), 'utf8'); } catch { return ''; } },
+    async stop() { await stopProc(child); fs.rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+async function frontApache(s, preset) {
+  const f = FRONT.apache[preset];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsp-bench-front-'));
+  fs.chmodSync(dir, 0o755);
+  const port = await freePort();
+  const src = env.WSPULSE_SRCDIR, build = env.WSPULSE_BUILDDIR;
+  const mods = ['mpm_event', 'authz_core', 'dir', 'mime', 'alias', 'proxy', 'proxy_http', 'proxy_fcgi', 'proxy_wstunnel'];
+  fs.writeFileSync(path.join(dir, 'apache2.conf'), `ServerRoot "${dir}"
+${mods.map((m) => `LoadModule ${m}_module /usr/lib/apache2/modules/mod_${m}.so`).join('\n')}
+${process.getuid() === 0 ? 'User www-data\nGroup www-data' : ''}
+Listen 127.0.0.1:${port}
+ListenBacklog 4096
+ServerName 127.0.0.1
+PidFile "${dir}/apache2.pid"
+ErrorLog "${dir}/error.log"
+LogLevel warn
+Mutex file:${dir} default
+DefaultRuntimeDir "${dir}"
+TypesConfig /etc/mime.types
+Timeout 300
+KeepAlive On
+MaxConnectionsPerChild 0
+${f.lines}
+Define WSPULSE_DAEMON 127.0.0.1:${s.daemonPort}
+Define WSPULSE_FCGI 127.0.0.1:${s.fcgiPort}
+Define WSPULSE_WWW ${path.join(src, 'www')}
+DocumentRoot "${path.join(src, 'www')}"
+<Directory "${path.join(src, 'www')}">
+    Require all granted
+</Directory>
+Include "${path.join(build, 'apache/wspulse.conf')}"
+`);
+  const child = track(spawn('/usr/sbin/apache2', ['-f', path.join(dir, 'apache2.conf'), '-DFOREGROUND'], { stdio: ['ignore', 'inherit', 'inherit'] }));
+  await waitPort(port);
+  return {
+    url: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, note: `Apache event MPM: ${f.lines.replace(/\n/g, ', ')}`,
+    pids: () => [child.pid, ...childrenOf(child.pid)],
+    log: () => { try { return fs.readFileSync(path.join(dir, 'error.log'), 'utf8'); } catch { return ''; } },
+    async stop() { await stopProc(child, 10000); fs.rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+// A page request while the sockets are held: what every other visitor of the site gets.
+async function probePage(url) {
+  const t0 = Date.now();
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(10000) });
+    await r.text();
+    return `HTTP ${r.status} in ${Date.now() - t0} ms`;
+  } catch (e) {
+    return `${e.cause?.code || e.name} after ${Date.now() - t0} ms`;
+  }
+}
+
+function proxied(kind, preset, p, title) {
+  return {
+    title, only: ['wspulse'],
+    async run(t) {
+      const front = await (kind === 'nginx' ? frontNginx : frontApache)(t.stack, preset);
+      log(`${title}: ${front.note}`);
+      try {
+        const sub = `${front.ws}${BENCH_NS}?uuid={uuid}`;
+        const daemonPids = t.pids;
+        const r = await loadgen({ ...t, sub, groups: { [kind]: front.pids, wspulsed: () => daemonPids },
+          probe: () => probePage(`${front.url}/jpulse-ws.js`) }, { n: p.n, label: `${kind}-${preset}`,
+          extra: (q) => q === 0 ? pubArgs(t, ['-m', String(p.m), '-k', '16']) : ['--no-publish', '-m', String(p.m)] });
+        r.front = front.note;
+        r.cpu_us_front = r.groups[kind].cpu_us_per_delivery;
+        r.cpu_us_daemon = r.groups.wspulsed.cpu_us_per_delivery;
+        r.kib_front = r.groups[kind].kib_per_conn;
+        r.front_procs = r.groups[kind].pids;
+        const errs = front.log().split('\n').filter((l) => /\[(alert|crit|emerg|error)\]|AH\d+/.test(l));
+        r.front_errors = errs.length;
+        if (errs.length) r.front_error_sample = errs.slice(-3);
+        return r;
+      } finally { await front.stop(); }
+    },
+    // At Debian's defaults the figure is where it breaks; one broadcast is too little to time.
+    rows: [['sockets held', 'open', 0], ['delivered', 'delivered'], ['page GET while held', 'probe'],
+           ...(preset === 'debian' ? [] : [['CPU µs/delivery, all on the path', 'cpu_us_per_delivery', 2],
+             [`CPU µs/delivery, ${kind}`, 'cpu_us_front', 2], ['CPU µs/delivery, wspulsed', 'cpu_us_daemon', 2]]),
+           [`RSS KiB/socket, ${kind} (all its processes ÷ sockets)`, 'kib_front', 1], [`${kind} processes`, 'front_procs', 0]],
+  };
+}
 
 function pubArgs(t, extra) {
   const a = ['--pub', t.pub, ...extra];
@@ -462,6 +655,7 @@ function printTable(results) {
         if (key === 'delivered') return `${fmt(r.received, 0)} / ${fmt(r.expected, 0)}`
           + (r.failed ? `, ${r.failed} conn failed` : '') + (r.publish_errors ? `, ${r.publish_errors} publish errors` : '');
         const v = r[key];
+        if (typeof v === 'string') return v;
         let s = fmt(v, d);
         if (base && !base.error && typeof v === 'number' && typeof base[key] === 'number' && base[key] !== 0)
           s += ` (${(v / base[key]).toFixed(2)}×)`;
