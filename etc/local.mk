@@ -1,7 +1,14 @@
 # The example configuration, installed as $(sysconfdir)/wspulse/wspulse.conf.example,
 # and systemd units under $(pkgdatadir)/systemd (copy them to /etc/systemd/system).
+# Its paths come from configure (--sysconfdir, --libdir), like the units'.
 wspulseconfdir = $(sysconfdir)/wspulse
-dist_wspulseconf_DATA = etc/wspulse.conf.example
+wspulseconf_DATA = etc/wspulse.conf.example
+EXTRA_DIST += etc/wspulse.conf.example.in
+CLEANFILES += etc/wspulse.conf.example
+
+etc/wspulse.conf.example: $(top_srcdir)/etc/wspulse.conf.example.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) etc && $(SED) -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+		-e 's|@pkglibdir[@]|$(pkglibdir)|g' $< > $@
 
 systemddir = $(pkgdatadir)/systemd
 systemd_DATA = etc/systemd/wspulsed.service etc/systemd/wspulsed@.service etc/systemd/wspulse-fcgi.service

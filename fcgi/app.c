@@ -11,37 +11,47 @@
 #include "log.h"
 #include "validate.h"
 
-int wsp_app_load(wsp_app *app, wsp_error *err)
+/* Read the first line of a token file into buf (at least 16 characters). */
+static int load_token(const char *path, const char *what, char *buf, size_t *len, wsp_error *err)
 {
 	FILE *f;
 	struct stat st;
 	size_t n;
 
-	if (wsp_secret_load(&app->secret, app->cfg.secret_file, err) < 0)
-		return err ? err->code : WSP_ERR_IO;
-	app->api_token[0] = '\0';
-	app->api_token_len = 0;
-	if (!app->cfg.api_token_file[0])
+	buf[0] = '\0';
+	*len = 0;
+	if (!path[0])
 		return 0;
-	f = fopen(app->cfg.api_token_file, "r");
+	f = fopen(path, "r");
 	if (!f)
-		return wsp_error_set(err, WSP_ERR_IO, "%s: cannot open api_token_file: %s",
-				     app->cfg.api_token_file, strerror(errno));
-	if (fstat(fileno(f), &st) < 0 ||
-	    wsp_secret_check_stat(&st, app->cfg.api_token_file, "api_token_file", err) < 0) {
+		return wsp_error_set(err, WSP_ERR_IO, "%s: cannot open %s: %s", path, what, strerror(errno));
+	if (fstat(fileno(f), &st) < 0 || wsp_secret_check_stat(&st, path, what, err) < 0) {
 		fclose(f);
 		return err && err->code ? err->code : WSP_ERR_IO;
 	}
-	n = fread(app->api_token, 1, WSP_API_TOKEN_MAX, f);
+	n = fread(buf, 1, WSP_API_TOKEN_MAX, f);
 	fclose(f);
-	app->api_token[n] = '\0';
-	n = strcspn(app->api_token, "\r\n");
-	app->api_token[n] = '\0';
+	buf[n] = '\0';
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
 	if (n < 16)
-		return wsp_error_set(err, WSP_ERR_INVALID, "%s: the API token must be at least 16 characters",
-				     app->cfg.api_token_file);
-	app->api_token_len = n;
+		return wsp_error_set(err, WSP_ERR_INVALID, "%s: the %s token must be at least 16 characters",
+				     path, what);
+	*len = n;
 	return 0;
+}
+
+int wsp_app_load(wsp_app *app, wsp_error *err)
+{
+	int rc;
+
+	if (wsp_secret_load(&app->secret, app->cfg.secret_file, err) < 0)
+		return err ? err->code : WSP_ERR_IO;
+	rc = load_token(app->cfg.api_token_file, "api_token_file", app->api_token, &app->api_token_len, err);
+	if (rc < 0)
+		return rc;
+	return load_token(app->cfg.metrics_token_file, "metrics_token_file", app->metrics_token,
+			  &app->metrics_token_len, err);
 }
 
 wsp_db *wsp_ctx_db(wsp_ctx *ctx, wsp_error *err)

@@ -28,6 +28,8 @@ typedef struct wsp_app {
 	wsp_secret secret;
 	char api_token[WSP_API_TOKEN_MAX + 1];  /* "" = no token configured */
 	size_t api_token_len;
+	char metrics_token[WSP_API_TOKEN_MAX + 1];  /* "" = none (metrics_token_file) */
+	size_t metrics_token_len;
 } wsp_app;
 
 /* The session of a request after checking cookie and database row. */
@@ -51,7 +53,8 @@ typedef struct wsp_ctx {
 	wsp_session session;
 } wsp_ctx;
 
-/* Load the secret and the API token file named in app->cfg.  0 or an error
+/* Load the secret, the API token file and the metrics token file named in
+ * app->cfg (each token file obeys the secret file rules, secret.h).  0 or an error
  * with a one-line message in err. */
 int wsp_app_load(wsp_app *app, wsp_error *err);
 

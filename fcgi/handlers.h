@@ -34,6 +34,8 @@ int wsp_h_health(struct wsp_ctx *ctx);
 int wsp_h_ws_stats(struct wsp_ctx *ctx);
 /* h_admin.c */
 int wsp_h_admin_page(struct wsp_ctx *ctx);
+/* h_metrics.c */
+int wsp_h_metrics(struct wsp_ctx *ctx);
 /* h_publish.c */
 int wsp_h_publish(struct wsp_ctx *ctx);
 

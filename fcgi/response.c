@@ -161,6 +161,18 @@ int wsp_response_html(wsp_response *r, int status, const char *html, size_t len)
 	return r->body.oom || r->headers.oom ? WSP_ERR_NOMEM : 0;
 }
 
+int wsp_response_text(wsp_response *r, int status, const char *content_type, const char *text,
+		      size_t len)
+{
+	r->status = status;
+	wsp_buf_reset(&r->body);
+	wsp_buf_add(&r->body, text, len);
+	wsp_response_header(r, "Content-Type", content_type);
+	wsp_response_header(r, "Cache-Control", "no-store");
+	wsp_response_header(r, "X-Content-Type-Options", "nosniff");
+	return r->body.oom || r->headers.oom ? WSP_ERR_NOMEM : 0;
+}
+
 int wsp_response_redirect(wsp_response *r, const char *location)
 {
 	int rc = wsp_response_header(r, "Location", location);

@@ -64,6 +64,11 @@ const char *wsp_api_error_code(int code);
  * caller escaped every value in html.  Copies html. */
 int wsp_response_html(wsp_response *r, int status, const char *html, size_t len);
 
+/* Set status and a plain body of type `content_type` (no-store).  Copies
+ * text. */
+int wsp_response_text(wsp_response *r, int status, const char *content_type, const char *text,
+		      size_t len);
+
 /* 302 to `location` (a local path, checked like any header value). */
 int wsp_response_redirect(wsp_response *r, const char *location);
 

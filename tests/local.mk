@@ -13,6 +13,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_idwin.c \
 	tests/unit/test_log.c \
 	tests/unit/test_notify.c \
+	tests/unit/test_metrics.c \
 	tests/unit/test_msgq.c \
 	tests/unit/test_nsreg.c \
 	tests/unit/test_query.c \
@@ -57,6 +58,7 @@ INTEGRATION_TESTS = \
 	tests/integration/daemon-ops.test.mjs \
 	tests/integration/daemon-service.test.mjs \
 	tests/integration/units.test.mjs \
+	tests/integration/metrics.test.mjs \
 	tests/integration/scale.test.mjs \
 	tests/integration/stats-cluster.test.mjs \
 	tests/integration/torture.test.mjs \

@@ -3,7 +3,9 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <strings.h>
 
 #include "access.h"
@@ -105,4 +107,77 @@ const char *wsp_client_ip(const char *peer, const char *xreal, const char *xff, 
 	}
 	snprintf(out, outsz, "%s", peer && *peer ? peer : "local");
 	return out;
+}
+
+/* Parse an address (IPv4-mapped IPv6 as IPv4) into 16 bytes; *bits is 32
+ * for IPv4 (in the first 4 bytes), 128 for IPv6.  0 on success. */
+static int parse_addr(const char *s, unsigned char out[16], int *bits)
+{
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET, s, out) == 1) {
+		*bits = 32;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out) != 1)
+		return -1;
+	*bits = 128;
+	if (memcmp(out, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+		memmove(out, out + 12, 4);
+		memset(out + 4, 0, 12);
+		*bits = 32;
+	}
+	return 0;
+}
+
+static int in_net(const unsigned char a[16], int abits, const char *entry)
+{
+	char host[64];
+	const char *slash = strchr(entry, '/');
+	size_t hl = slash ? (size_t)(slash - entry) : strlen(entry);
+	unsigned char net[16];
+	int nbits, plen;
+
+	if (hl >= sizeof(host))
+		return 0;
+	memcpy(host, entry, hl);
+	host[hl] = '\0';
+	if (parse_addr(host, net, &nbits) < 0 || nbits != abits)
+		return 0;
+	plen = nbits;
+	if (slash) {
+		char *end;
+		long v = strtol(slash + 1, &end, 10);
+
+		if (end == slash + 1 || *end || v < 0 || v > nbits)
+			return 0;
+		plen = (int)v;
+	}
+	for (int i = 0; i < plen / 8; i++)
+		if (a[i] != net[i])
+			return 0;
+	if (plen % 8) {
+		unsigned char mask = (unsigned char)(0xff << (8 - plen % 8));
+
+		if ((a[plen / 8] & mask) != (net[plen / 8] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+int wsp_addr_allowed(const char *addr, char *const *list, int n)
+{
+	static char *const loopback[] = { "127.0.0.0/8", "::1" };
+	unsigned char a[16];
+	int bits;
+
+	if (!addr || parse_addr(addr, a, &bits) < 0)
+		return 0;
+	if (n == 0) {
+		list = loopback;
+		n = 2;
+	}
+	for (int i = 0; i < n; i++)
+		if (in_net(a, bits, list[i]))
+			return 1;
+	return 0;
 }

@@ -30,4 +30,10 @@ int wsp_peer_is_local(const char *peer);
 const char *wsp_client_ip(const char *peer, const char *xreal, const char *xff, char *out,
 			  size_t outsz);
 
+/* 1 if `addr` (an IPv4 or IPv6 address; "::ffff:a.b.c.d" counts as
+ * a.b.c.d) is in one of the n entries of `list`: an address or a CIDR
+ * network ("10.0.0.0/8", "fd00::/8").  With n == 0 the list is the loopback
+ * networks (127.0.0.0/8 and ::1).  A malformed entry matches nothing. */
+int wsp_addr_allowed(const char *addr, char *const *list, int n);
+
 #endif

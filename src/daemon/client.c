@@ -360,6 +360,7 @@ int wsp__client_push(wsp_client *c, wsp_msg *m)
 	rc = wsp_msgq_push(&c->q, m);
 	if (rc == WSP_ERR_LIMIT) {
 		c->ns->counters.dropped++;
+		c->srv->metrics.messages_dropped += 1 + c->q.count;   /* this one and the queued */
 		/* Say whose fault it is: a socket that still takes bytes means
 		 * the daemon fell behind, not that the peer stopped reading. */
 		wsp__closing_warn(c, "send queue full (%u messages, %zu bytes; %s), closing 1008",
@@ -369,6 +370,8 @@ int wsp__client_push(wsp_client *c, wsp_msg *m)
 		wsp_client_close(c, 1008, "send queue full");
 		return rc;
 	}
+	if (rc == 0)
+		c->srv->metrics.messages_out++;
 	/* A non-empty queue already has a writable callback requested. */
 	if (rc == 0 && c->q.count == 1)
 		lws_callback_on_writable(c->wsi);
@@ -393,6 +396,7 @@ static void handle_message(wsp_client *c)
 	json_t *data;
 	long wait;
 
+	c->srv->metrics.messages_in++;
 	if (c->rx_oversize) {
 		char text[96];
 

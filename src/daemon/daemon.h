@@ -25,6 +25,7 @@
 #include "wspulse/wspulse.h"
 
 #include "daemon/idwin.h"
+#include "daemon/metrics.h"
 #include "daemon/msgq.h"
 #include "daemon/nsreg.h"
 #include "daemon/rate.h"
@@ -177,6 +178,7 @@ struct wsp_server {
 	size_t batch_bytes;
 	bool flush_scheduled;
 	json_t *cluster;             /* last summed stats, NULL if none */
+	wsp_metrics metrics;         /* what GET /api/1/websocket/metrics shows (metrics.h) */
 	long long cluster_ms;
 };
 

@@ -159,6 +159,7 @@ static void start(wsp_client *c)
 	snprintf(since, sizeof(since), "%lld", c->since);
 	c->since_pending = false;
 	c->refs++;
+	c->srv->metrics.replays_client++;
 	/* ORDER BY id makes the ids array sorted for since_done's bsearch. */
 	if (wsp_bus_query(c->srv->bus, "SELECT id, payload, username FROM wsp_outbox WHERE namespace = $1 "
 				       "AND id > $2::bigint AND (client_id IS NULL OR client_id = $3) "

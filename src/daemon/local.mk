@@ -6,6 +6,7 @@ src_libwspd_la_SOURCES = \
 	src/daemon/envelope.c src/daemon/envelope.h \
 	src/daemon/frameguard.c src/daemon/frameguard.h \
 	src/daemon/idwin.c src/daemon/idwin.h \
+	src/daemon/metrics.c src/daemon/metrics.h \
 	src/daemon/msgq.c src/daemon/msgq.h \
 	src/daemon/nsreg.c src/daemon/nsreg.h \
 	src/daemon/query.c src/daemon/query.h \

@@ -73,7 +73,11 @@ static void deliver_row(wsp_server *srv, const wsp_bus_res *r, int i)
 	wsp_namespace *ns;
 	json_t *data;
 
-	if (!wsp_idwin_mark(&srv->seen, id) || strcmp(origin, srv->id) == 0)
+	if (!wsp_idwin_mark(&srv->seen, id))
+		return;
+	if (id > srv->metrics.outbox_delivered)
+		srv->metrics.outbox_delivered = id;
+	if (strcmp(origin, srv->id) == 0)
 		return;
 	ns = wsp_nsreg_find(&srv->reg, path, strlen(path));
 	if (!ns)
@@ -106,6 +110,7 @@ static void replay_done(void *arg, const wsp_bus_res *r, const char *error)
 	/* Ids notified during the replay: most were in its pages (idwin skips
 	 * them), the rest committed after its last page. */
 	srv->outbox_replaying = false;
+	srv->metrics.replays_outbox++;
 	fetch_more(srv);
 	wsp__history_resume(srv);   /* clients that connected meanwhile */
 	wsp_worker_ready();         /* a new worker is ready once caught up */
@@ -136,6 +141,8 @@ static void floor_done(void *arg, const wsp_bus_res *r, const char *error)
 	}
 	wsp_idwin_init(&srv->seen, atoll(wsp_bus_get(r, 0, 0)));
 	srv->floor_known = true;
+	if (srv->seen.floor > srv->metrics.outbox_delivered)
+		srv->metrics.outbox_delivered = srv->seen.floor;   /* all before our start counts as handled */
 	wsp_debug("bus", "outbox floor %lld", srv->seen.floor);
 	replay(srv, srv->seen.floor);
 }
@@ -256,6 +263,7 @@ static void bus_up(void *arg)
 	const char *p[1] = { start };
 
 	srv->outbox_replaying = true;   /* until the floor query's replay ends */
+	srv->metrics.pg_connects++;
 	wsp_bus_query(srv->bus, "SELECT id, coalesce(revoke_reason, 'logout') FROM wsp_sessions "
 				"WHERE revoked_at IS NOT NULL AND expires_at > now()", 0, NULL, revoked_done, srv);
 	if (!srv->floor_known) {

@@ -341,17 +341,24 @@ json_t *wsp_namespace_stats(wsp_namespace *ns)
 
 json_t *wsp__local_stats(wsp_server *srv, bool snapshot)
 {
-	long long now = wsp__now_ms();
-	json_t *nss = json_array();
+	long long now = wsp__now_ms(), qbytes = 0;
+	json_t *nss = json_array(), *st;
 
-	for (int i = 0; i < srv->nns; i++)
+	for (int i = 0; i < srv->nns; i++) {
 		json_array_append_new(nss, ns_json(srv->nss[i], now / 1000, snapshot));
+		for (wsp_client *c = srv->nss[i]->clients; snapshot && c; c = c->next)
+			qbytes += (long long)c->q.bytes;
+	}
 	/* "workers": how many worker processes this row's daemon runs (the
 	 * merge shows it per row; each worker writes its own row). */
-	return json_pack("{s:I, s:I, s:o, s:o, s:i}", "uptime", (json_int_t)((now - srv->started_ms) / 1000),
+	st = json_pack("{s:I, s:I, s:o, s:o, s:i}", "uptime", (json_int_t)((now - srv->started_ms) / 1000),
 			 "totalMessages", (json_int_t)srv->total_messages, "namespaces", nss,
 			 "activityLog", wsp_activity_json(&srv->activity, now, snapshot), "workers",
 			 wsp_worker_total() > 0 ? wsp_worker_total() : 1);
+	/* The operator's counters ride along in the row (GET /api/1/websocket/metrics). */
+	if (st && snapshot)
+		json_object_set_new(st, "metrics", wsp_metrics_json(&srv->metrics, qbytes));
+	return st;
 }
 
 json_t *wsp_server_stats(wsp_server *srv)
@@ -375,6 +382,7 @@ json_t *wsp_server_stats(wsp_server *srv)
 
 void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip)
 {
+	srv->metrics.refused[wsp_metrics_refusal(why)]++;
 	if (wsp_log_limit_ok(&srv->refuse_rl, 10, WSP_LOG_WARN, "upgrades refused"))
 		wsp_warn(ns, "upgrade refused: %d %s (%s)", status, why, ip);
 }

@@ -30,6 +30,7 @@ static int (*const suites[])(void) = {
 	test_evtimer_register,
 	test_log_register,
 	test_notify_register,
+	test_metrics_register,
 };
 
 int main(void)

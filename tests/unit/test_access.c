@@ -44,6 +44,37 @@ static void test_client_ip(void)
 	CU_ASSERT_FALSE(wsp_peer_is_local("10.0.0.1"));
 }
 
+/* metrics_allow: addresses and CIDR networks; empty means loopback. */
+static void test_addr_allowed(void)
+{
+	char *list[] = { "10.0.0.0/8", "192.0.2.7", "fd00::/8", "2001:db8::1/128", "bogus/3", "10.1.2.3/40" };
+
+	CU_ASSERT_TRUE(wsp_addr_allowed("127.0.0.1", NULL, 0));
+	CU_ASSERT_TRUE(wsp_addr_allowed("127.8.9.10", NULL, 0));
+	CU_ASSERT_TRUE(wsp_addr_allowed("::1", NULL, 0));
+	CU_ASSERT_TRUE(wsp_addr_allowed("::ffff:127.0.0.1", NULL, 0));
+	CU_ASSERT_FALSE(wsp_addr_allowed("203.0.113.5", NULL, 0));
+	CU_ASSERT_FALSE(wsp_addr_allowed("", NULL, 0));
+	CU_ASSERT_FALSE(wsp_addr_allowed("not an address", NULL, 0));
+	CU_ASSERT_TRUE(wsp_addr_allowed("10.200.3.4", list, 6));
+	CU_ASSERT_TRUE(wsp_addr_allowed("::ffff:10.0.0.9", list, 6));
+	CU_ASSERT_TRUE(wsp_addr_allowed("192.0.2.7", list, 6));
+	CU_ASSERT_FALSE(wsp_addr_allowed("192.0.2.8", list, 6));
+	CU_ASSERT_TRUE(wsp_addr_allowed("fd12:3456::1", list, 6));
+	CU_ASSERT_FALSE(wsp_addr_allowed("fe80::1", list, 6));
+	CU_ASSERT_TRUE(wsp_addr_allowed("2001:db8::1", list, 6));
+	CU_ASSERT_FALSE(wsp_addr_allowed("2001:db8::2", list, 6));
+	/* A list replaces the loopback default. */
+	CU_ASSERT_FALSE(wsp_addr_allowed("127.0.0.1", list, 6));
+	/* Prefix lengths that are not whole bytes. */
+	{
+		char *odd[] = { "172.16.0.0/12" };
+
+		CU_ASSERT_TRUE(wsp_addr_allowed("172.31.255.255", odd, 1));
+		CU_ASSERT_FALSE(wsp_addr_allowed("172.32.0.0", odd, 1));
+	}
+}
+
 int test_access_register(void)
 {
 	CU_pSuite s = CU_add_suite("access", NULL, NULL);
@@ -53,5 +84,6 @@ int test_access_register(void)
 	WSP_ADD_TEST(s, test_origin_host_rule);
 	WSP_ADD_TEST(s, test_origin_list);
 	WSP_ADD_TEST(s, test_client_ip);
+	WSP_ADD_TEST(s, test_addr_allowed);
 	return 0;
 }

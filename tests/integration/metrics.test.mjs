@@ -1,0 +1,131 @@
+// metrics.test.mjs - GET /api/1/websocket/metrics (wspulse.fcgi): Prometheus text for
+// every daemon and worker on the database, valid per `promtool check
+// metrics` (Debian's prometheus package), with the values the operator
+// needs moving as things happen: sockets per namespace, refused handshakes
+// by reason, messages in/out/dropped, send-queue bytes, outbox lag,
+// PostgreSQL reconnects, catch-up replays, per-worker up.  Access: an
+// address in metrics_allow (default loopback) or the metrics token.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startStack, openWs, fcgiRequest, waitFor, within, sleep, slow as SLOW } from './lib/stack.mjs';
+import { upgradeStatus } from './lib/rawclient.mjs';
+
+let s;
+const metricsToken = 'metrics-token-' + 'x'.repeat(20);
+
+before(async () => {
+  s = await startStack({ nginx: false, config: { stats_interval: 1, workers: 2, log_file: '' } });
+  const tokenFile = path.join(s.dir, 'metrics-token');
+  fs.writeFileSync(tokenFile, metricsToken + '\n', { mode: 0o600 });
+  // wspulse.fcgi reads the token file at start: restart it with the key.
+  fs.appendFileSync(s.config, `metrics_token_file = ${tokenFile}\n`);
+  s.fcgi.kill('SIGTERM');
+  await s.fcgi.exited;
+  await s.startFcgi();
+});
+after(async () => { await s?.stop(); });
+
+function scrape({ addr = '127.0.0.1', token } = {}) {
+  const params = { REQUEST_METHOD: 'GET', REQUEST_URI: '/api/1/websocket/metrics', SCRIPT_NAME: '/api/1/websocket/metrics',
+    QUERY_STRING: '', REMOTE_ADDR: addr, SERVER_PROTOCOL: 'HTTP/1.1' };
+  if (token) params.HTTP_AUTHORIZATION = `Bearer ${token}`;
+  return fcgiRequest({ port: s.fcgiPort }, params);
+}
+
+/** The samples of a scrape: { 'name{labels}': value }. */
+function samples(text) {
+  const out = {};
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out[line.slice(0, i)] = Number(line.slice(i + 1));
+  }
+  return out;
+}
+const sum = (smp, re) => Object.entries(smp).filter(([k]) => re.test(k)).reduce((a, [, v]) => a + v, 0);
+
+test('the text is valid Prometheus exposition format (promtool check metrics)', async () => {
+  await waitFor(async () => sum(samples((await scrape()).body), /^wspulse_daemon_up\{/) === 2, 10000 * SLOW, 'both workers up');
+  const r = await scrape();
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+  const p = spawnSync('promtool', ['check', 'metrics'], { input: r.body, encoding: 'utf8' });
+  assert.equal(p.status, 0, `promtool: ${p.stdout}${p.stderr}\n${r.body}`);
+  // promtool's linter can fail: a counter without _total is reported.
+  const bad = spawnSync('promtool', ['check', 'metrics'], { input: '# HELP x_count a counter\n# TYPE x_count counter\nx_count 1\n', encoding: 'utf8' });
+  assert.notEqual(bad.status, 0, 'promtool rejects a badly named counter');
+});
+
+test('access: loopback by default, other addresses need the metrics token; a wrong token is 401', async () => {
+  assert.equal((await scrape({ addr: '::1' })).status, 200);
+  const far = await scrape({ addr: '203.0.113.5' });
+  assert.equal(far.status, 403);
+  assert.match(far.body, /metrics_allow/);
+  assert.equal((await scrape({ addr: '203.0.113.5', token: metricsToken })).status, 200);
+  assert.equal((await scrape({ addr: '127.0.0.1', token: 'wrong-token-wrong-token' })).status, 401);
+  // The publish API token is not a metrics token.
+  assert.equal((await scrape({ addr: '203.0.113.5', token: s.token })).status, 401);
+});
+
+test('values follow what happens: sockets, refusals, messages, outbox lag, catch-ups, reconnects, up', async () => {
+  const base = `ws://127.0.0.1:${s.daemonPort}/api/1/ws`;
+  const before = samples((await scrape()).body);
+  const clients = [];
+  for (let i = 0; i < 6; i++) {
+    const c = await within(openWs(`${base}/hello-emoji`), 5000 * SLOW, 'a socket');
+    await c.next((m) => m.data?.type === 'connected', 5000 * SLOW);
+    clients.push(c);
+  }
+  for (let i = 0; i < 3; i++) assert.equal(await upgradeStatus(`${base}/no-such-namespace`), 404);
+  assert.equal(await upgradeStatus(`${base}/hello-emoji`, { Origin: 'http://evil.test' }), 403);
+  for (const c of clients) c.send(JSON.stringify({ type: 'emoji-select', emoji: '🙂' }));
+  // A catch-up of a client (?since=) on the history namespace.
+  const since = await within(openWs(`${base}/hello-todo?since=0`), 5000 * SLOW, 'a catch-up socket');
+  await since.next((m) => m.data?.type === 'connected', 5000 * SLOW);
+  // A REST broadcast: the outbox's newest id moves, and the daemons catch up.
+  const body = JSON.stringify({ namespace: '/api/1/ws/hello-todo', data: { type: 'note', n: 1 } });
+  const ok = await fcgiRequest({ port: s.fcgiPort }, { REQUEST_METHOD: 'POST', REQUEST_URI: '/api/1/websocket/publish',
+    SCRIPT_NAME: '/api/1/websocket/publish', QUERY_STRING: '', REMOTE_ADDR: '127.0.0.1', CONTENT_TYPE: 'application/json',
+    HTTP_AUTHORIZATION: `Bearer ${s.token}`, CONTENT_LENGTH: String(Buffer.byteLength(body)) }, body);
+  assert.equal(ok.status, 200, ok.body);
+  const id = JSON.parse(ok.body).data.id;
+  await since.next((m) => m.data?.type === 'note', 5000 * SLOW);
+
+  let now;
+  await waitFor(async () => {
+    now = samples((await scrape()).body);
+    return sum(now, /^wspulse_sockets\{.*namespace="\/api\/1\/ws\/hello-emoji"\}/) === 6 &&
+      now.wspulse_outbox_newest_id === id && sum(now, /^wspulse_outbox_delivered_id\{/) === 2 * id &&
+      sum(now, /^wspulse_messages_received_total\{/) - sum(before, /^wspulse_messages_received_total\{/) >= 6;
+  }, 10000 * SLOW, 'the scrape to show the sockets, the messages and the delivered outbox row');
+  assert.equal(sum(now, /^wspulse_handshakes_refused_total\{.*reason="unknown_namespace"\}/) -
+    sum(before, /^wspulse_handshakes_refused_total\{.*reason="unknown_namespace"\}/), 3);
+  assert.equal(sum(now, /^wspulse_handshakes_refused_total\{.*reason="origin_not_allowed"\}/) -
+    sum(before, /^wspulse_handshakes_refused_total\{.*reason="origin_not_allowed"\}/), 1);
+  // Every emoji-select is broadcast to the 6 sockets (and presence updates): out >> in.
+  assert.ok(sum(now, /^wspulse_messages_sent_total\{/) - sum(before, /^wspulse_messages_sent_total\{/) >= 36);
+  assert.equal(sum(now, /^wspulse_outbox_lag\{/), 0);
+  assert.equal(sum(now, /^wspulse_catchup_replays_total\{.*kind="client"\}/) - sum(before, /^wspulse_catchup_replays_total\{.*kind="client"\}/), 1);
+  assert.ok(sum(now, /^wspulse_send_queue_bytes\{/) >= 0);
+  assert.equal(sum(now, /^wspulse_postgres_reconnects_total\{/), 0);
+
+  // PostgreSQL restarts: every worker reconnects and replays the outbox.
+  s.pg.stopServer();
+  await sleep(500);
+  s.pg.start();
+  await waitFor(async () => {
+    now = samples((await scrape()).body);
+    // A replay at start and one after the reconnect, per worker.
+    return sum(now, /^wspulse_postgres_reconnects_total\{/) === 2 && sum(now, /^wspulse_daemon_up\{/) === 2 &&
+      sum(now, /^wspulse_catchup_replays_total\{.*kind="outbox"\}/) === 4;
+  }, 30000 * SLOW, 'both workers to count a reconnect and its outbox replay');
+  for (const c of [...clients, since]) c.close();
+
+  // A daemon that is gone: up 0 once its row is older than 3 stats_interval.
+  s.daemon.kill('SIGKILL');
+  await waitFor(async () => sum(samples((await scrape()).body), /^wspulse_daemon_up\{/) === 0, 15000 * SLOW, 'up 0 for the dead workers');
+  await s.startDaemon();
+});
