@@ -124,7 +124,7 @@ int wsp_admin_page_render(wsp_buf *b, json_t *stats, const char *username, const
 	wsp_buf_puts(b, "</span></span>\n</header>\n<main data-page=\"");
 	wsp_html_escape(b, page_path);
 	wsp_buf_puts(b, "\">\n<section class=\"wsp-cards\">\n");
-	wsp_format_duration(num(stats, "uptime"), text, sizeof(text));
+	wsp_format_duration(num(stats, "uptime") / 1000, text, sizeof(text));   /* ms, as jPulse */
 	card(b, "wsp-uptime", "Uptime", text);
 	snprintf(text, sizeof(text), "%lld", num(stats, "totalMessages"));
 	card(b, "wsp-total-messages", "Total messages", text);
@@ -162,6 +162,8 @@ int wsp_admin_page_render(wsp_buf *b, json_t *stats, const char *username, const
 		wsp_html_escape(b, str(v, "timestamp"));
 		wsp_buf_puts(b, "</time> <span class=\"wsp-ns\">");
 		wsp_html_escape(b, str(v, "namespace"));
+		wsp_buf_puts(b, "</span> <span class=\"wsp-dir\">");
+		wsp_html_escape(b, str(v, "direction"));
 		wsp_buf_puts(b, "</span> <span class=\"wsp-type\">");
 		wsp_html_escape(b, str(v, "type"));
 		wsp_buf_puts(b, "</span> <span class=\"wsp-user\">");
@@ -170,7 +172,11 @@ int wsp_admin_page_render(wsp_buf *b, json_t *stats, const char *username, const
 		wsp_html_escape(b, str(v, "message"));
 		wsp_buf_puts(b, "</span></li>\n");
 	}
-	wsp_buf_puts(b, "</ul>\n</section>\n<section>\n<h2>Daemons</h2>\n<table class=\"wsp-table\">\n<thead><tr>"
+	/* Filled by websocket-stats.js from GET /api/1/websocket/presence. */
+	wsp_buf_puts(b, "</ul>\n</section>\n<section>\n<h2>Presence</h2>\n<table class=\"wsp-table\">\n<thead><tr>"
+			"<th>Namespace</th><th>Users online</th><th>Workers</th><th>Logged-in users</th>"
+			"</tr></thead>\n<tbody id=\"wsp-presence\">\n</tbody>\n</table>\n</section>\n");
+	wsp_buf_puts(b, "<section>\n<h2>Daemons</h2>\n<table class=\"wsp-table\">\n<thead><tr>"
 			"<th>Daemon</th><th>Host</th><th>PID</th><th>Workers</th><th>Uptime</th><th>State</th><th>Updated</th>"
 			"</tr></thead>\n<tbody id=\"wsp-daemons\">\n");
 	json_array_foreach(daemons, i, v) {
@@ -184,7 +190,7 @@ int wsp_admin_page_render(wsp_buf *b, json_t *stats, const char *username, const
 		td(b, "", str(v, "host"));
 		td_num(b, num(v, "pid"));
 		td_num(b, num(v, "workers"));
-		wsp_format_duration(num(v, "uptime"), text, sizeof(text));
+		wsp_format_duration(num(v, "uptime") / 1000, text, sizeof(text));
 		td(b, "", text);
 		td(b, "", up ? "up" : "down");
 		td(b, "", str(v, "updatedAt"));

@@ -140,6 +140,40 @@ int wsp_ctx_require_admin(wsp_ctx *ctx)
 	return 1;
 }
 
+int wsp_ctx_require_admin_or_token(wsp_ctx *ctx, const char **username)
+{
+	size_t len;
+	const char *tok = wsp_bearer_token(ctx->req->authorization, &len);
+	wsp_error err;
+	int rc;
+
+	if (tok) {
+		if (ctx->app->api_token_len &&
+		    wsp_ct_equal(tok, len, ctx->app->api_token, ctx->app->api_token_len)) {
+			*username = "";
+			return 1;
+		}
+		wsp_ctx_error(ctx, 401, "Invalid API token", "UNAUTHORIZED");
+		return 0;
+	}
+	wsp_error_init(&err);
+	rc = wsp_ctx_auth(ctx, &err);
+	if (rc < 0) {
+		wsp_ctx_fail(ctx, &err, "admin or token check");
+		return 0;
+	}
+	if (rc == 0) {
+		wsp_ctx_error(ctx, 401, "Authentication required (admin session or API token)", "UNAUTHORIZED");
+		return 0;
+	}
+	if (!wsp_session_is_admin(&ctx->session)) {
+		wsp_ctx_error(ctx, 403, "Admin role required", "FORBIDDEN");
+		return 0;
+	}
+	*username = ctx->session.username;
+	return 1;
+}
+
 int wsp_ctx_error(wsp_ctx *ctx, int status, const char *message, const char *code)
 {
 	wsp_response_reset(ctx->resp);

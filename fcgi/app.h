@@ -72,6 +72,11 @@ int wsp_ctx_auth(wsp_ctx *ctx, wsp_error *err);
  * otherwise answers 401 / 403 / 503 itself and returns 0. */
 int wsp_ctx_require_admin(wsp_ctx *ctx);
 
+/* Require the API token (Authorization: Bearer, api_token_file) or a
+ * logged-in admin/root session.  Returns 1 with *username set ("" for the
+ * token), or answers 401 / 403 / 503 itself and returns 0. */
+int wsp_ctx_require_admin_or_token(wsp_ctx *ctx, const char **username);
+
 /* 1 if the session has role admin or root. */
 int wsp_session_is_admin(const wsp_session *s);
 

@@ -10,45 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "app.h"
 #include "handlers.h"
+#include "json.h"
 #include "log.h"
 #include "validate.h"
-
-/* Who may publish: 1 with *username set, or 0 after answering 401/403/503. */
-static int allowed(wsp_ctx *ctx, const char **username)
-{
-	size_t len;
-	const char *tok = wsp_bearer_token(ctx->req->authorization, &len);
-	wsp_error err;
-	int rc;
-
-	if (tok) {
-		if (ctx->app->api_token_len &&
-		    wsp_ct_equal(tok, len, ctx->app->api_token, ctx->app->api_token_len)) {
-			*username = "";
-			return 1;
-		}
-		wsp_ctx_error(ctx, 401, "Invalid API token", "UNAUTHORIZED");
-		return 0;
-	}
-	wsp_error_init(&err);
-	rc = wsp_ctx_auth(ctx, &err);
-	if (rc < 0) {
-		wsp_ctx_fail(ctx, &err, "publish auth");
-		return 0;
-	}
-	if (rc == 0) {
-		wsp_ctx_error(ctx, 401, "Authentication required (admin session or API token)", "UNAUTHORIZED");
-		return 0;
-	}
-	if (!wsp_session_is_admin(&ctx->session)) {
-		wsp_ctx_error(ctx, 403, "Admin role required", "FORBIDDEN");
-		return 0;
-	}
-	*username = ctx->session.username;
-	return 1;
-}
 
 int wsp_h_publish(wsp_ctx *ctx)
 {
@@ -60,7 +27,7 @@ int wsp_h_publish(wsp_ctx *ctx)
 	wsp_db *db;
 	size_t plen;
 
-	if (!allowed(ctx, &username))
+	if (!wsp_ctx_require_admin_or_token(ctx, &username))
 		return 0;
 	if (wsp_ctx_json_body(ctx, &body) < 0)
 		return 0;
@@ -83,7 +50,7 @@ int wsp_h_publish(wsp_ctx *ctx)
 			return wsp_ctx_error(ctx, 400, "clientId must be a client UUID", "VALIDATION_ERROR");
 		}
 	}
-	payload = json_dumps(jdata, JSON_COMPACT);
+	payload = wsp_json_dump(jdata, NULL);
 	if (!payload) {
 		json_decref(body);
 		wsp_error_init(&err);
@@ -96,7 +63,7 @@ int wsp_h_publish(wsp_ctx *ctx)
 
 		snprintf(msg, sizeof(msg), "data is %zu bytes, over the %ld-byte message limit", plen,
 			 ctx->app->cfg.max_message_bytes);
-		free(payload);
+		wsp_free(payload);
 		json_decref(body);
 		return wsp_ctx_error(ctx, 413, msg, "PAYLOAD_TOO_LARGE");
 	}
@@ -109,7 +76,7 @@ int wsp_h_publish(wsp_ctx *ctx)
 		r = wsp_db_query(db, "INSERT INTO wsp_outbox (namespace, payload, username, client_id)"
 				     " VALUES ($1, $2, $3, $4) RETURNING id", 4, p, &err);
 	}
-	free(payload);
+	wsp_free(payload);
 	if (!r) {
 		json_decref(body);
 		return wsp_ctx_fail(ctx, &err, "publish");

@@ -8,6 +8,13 @@
  *   PUT    /api/1/helloTodo/:id/toggle  flip completed
  *   DELETE /api/1/helloTodo/:id         delete
  *   GET    /api/1/helloTodo/stats       {total, completed, pending}
+ *
+ * A todo has jPulse v1.0.4's fields: _id (a string, as a MongoDB ObjectId
+ * reads in JSON), title, completed, username, userFirstName, userLastName
+ * (always "": wspulse keeps no names), createdAt, updatedAt; plus "id", the
+ * same number as a JSON number.  The broadcasts are jPulse's:
+ * todo-created/todo-updated {todo}, todo-deleted {todoId} (the _id string;
+ * the deleted todo rides along as "todo"); the daemon stamps username.
  */
 #include "config.h"
 
@@ -15,8 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "app.h"
 #include "handlers.h"
+#include "json.h"
 #include "log.h"
 #include "validate.h"
 
@@ -26,11 +35,14 @@
 /* The JSON of one todo row selected with TODO_COLS (new reference). */
 static json_t *todo_json(const wsp_db_res *r, int row)
 {
-	return json_pack("{s:I, s:s, s:b, s:s, s:s, s:s}",
+	return json_pack("{s:s, s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s}",
+			 "_id", wsp_db_get(r, row, 0),
 			 "id", (json_int_t)atoll(wsp_db_get(r, row, 0)),
 			 "title", wsp_db_get(r, row, 1),
 			 "completed", wsp_db_get(r, row, 2)[0] == 't',
 			 "username", wsp_db_get(r, row, 3),
+			 "userFirstName", "",
+			 "userLastName", "",
 			 "createdAt", wsp_db_get(r, row, 4),
 			 "updatedAt", wsp_db_get(r, row, 5));
 }
@@ -105,11 +117,14 @@ int wsp_h_todo_stats(wsp_ctx *ctx)
 	return wsp_response_success(ctx->resp, stats, NULL);
 }
 
-/* Inside the open transaction: queue {type, todo} for the namespace. */
+/* Inside the open transaction: queue {type, todo} for the namespace, and
+ * for todo-deleted jPulse's todoId (the _id string) before it. */
 static int outbox(wsp_db *db, const char *type, json_t *todo, const char *username, wsp_error *err)
 {
-	json_t *msg = json_pack("{s:s, s:O}", "type", type, "todo", todo);
-	char *payload = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	json_t *msg = strcmp(type, "todo-deleted") == 0 ?
+		json_pack("{s:s, s:O, s:O}", "type", type, "todoId", json_object_get(todo, "_id"), "todo", todo) :
+		json_pack("{s:s, s:O}", "type", type, "todo", todo);
+	char *payload = msg ? wsp_json_dump(msg, NULL) : NULL;
 	const char *p[3] = { TODO_NS, payload, username };
 	int rc;
 
@@ -118,7 +133,7 @@ static int outbox(wsp_db *db, const char *type, json_t *todo, const char *userna
 		return wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
 	rc = wsp_db_exec(db, "INSERT INTO wsp_outbox (namespace, payload, username) VALUES ($1, $2, $3)",
 			 3, p, err);
-	free(payload);
+	wsp_free(payload);
 	return rc;
 }
 

@@ -38,5 +38,7 @@ int wsp_h_admin_page(struct wsp_ctx *ctx);
 int wsp_h_metrics(struct wsp_ctx *ctx);
 /* h_publish.c */
 int wsp_h_publish(struct wsp_ctx *ctx);
+/* h_presence.c */
+int wsp_h_presence(struct wsp_ctx *ctx);
 
 #endif

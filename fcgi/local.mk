@@ -18,7 +18,7 @@ fcgi_wspulse_fcgi_SOURCES = \
 	fcgi/main.c \
 	fcgi/app.c fcgi/app.h \
 	fcgi/handlers.h fcgi/routes.c \
-	fcgi/h_admin.c fcgi/h_auth.c fcgi/h_metrics.c fcgi/h_publish.c fcgi/h_stats.c fcgi/h_todo.c \
+	fcgi/h_admin.c fcgi/h_auth.c fcgi/h_metrics.c fcgi/h_presence.c fcgi/h_publish.c fcgi/h_stats.c fcgi/h_todo.c \
 	fcgi/stats_load.h
 fcgi_wspulse_fcgi_CFLAGS = $(AM_CFLAGS) $(FCGI_CFLAGS) $(JANSSON_CFLAGS)
 fcgi_wspulse_fcgi_LDADD = fcgi/libwspfcgi.la src/libwspd.la src/libwspcore.la $(FCGI_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)

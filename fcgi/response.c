@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "json.h"
 #include "response.h"
 
 void wsp_response_init(wsp_response *r)
@@ -66,14 +67,14 @@ int wsp_response_json(wsp_response *r, int status, json_t *body)
 
 	if (!body)
 		return WSP_ERR_NOMEM;
-	text = json_dumps(body, JSON_COMPACT);
+	text = wsp_json_dump(body, NULL);
 	json_decref(body);
 	if (!text)
 		return WSP_ERR_NOMEM;
 	r->status = status;
 	wsp_buf_reset(&r->body);
 	wsp_buf_puts(&r->body, text);
-	free(text);
+	wsp_free(text);
 	wsp_response_header(r, "Content-Type", "application/json; charset=utf-8");
 	wsp_response_header(r, "Cache-Control", "no-store");
 	return r->body.oom || r->headers.oom ? WSP_ERR_NOMEM : 0;

@@ -16,6 +16,7 @@ const wsp_route wsp_routes[] = {
 	{ "GET", "/api/1/websocket/stats", wsp_h_ws_stats, 0 },
 	{ "POST", "/api/1/websocket/publish", wsp_h_publish, 0 },
 	{ "GET", "/api/1/websocket/metrics", wsp_h_metrics, 0 },
+	{ "GET", "/api/1/websocket/presence", wsp_h_presence, 0 },
 	{ "GET", "/admin/websocket-stats.shtml", wsp_h_admin_page, WSP_ROUTE_HTML },
 	{ "GET", "/admin/websocket-status.shtml", wsp_h_admin_page, WSP_ROUTE_HTML },
 };

@@ -6,6 +6,8 @@ src_libwspcore_la_SOURCES = \
 	src/conf.c src/conf.h \
 	src/db.c src/db.h \
 	src/error.c src/error.h \
+	src/presence.h \
+	src/json.c src/json.h \
 	src/log.c src/log.h \
 	src/notify.c src/notify.h \
 	src/password.c src/password.h \
@@ -22,7 +24,7 @@ src_wspulsed_SOURCES = \
 	src/daemon/main.c src/daemon/daemon.h \
 	src/daemon/server.c src/daemon/client.c src/daemon/relay.c \
 	src/daemon/bus.c src/daemon/bus.h src/daemon/proto.c \
-	src/daemon/builtin.c src/daemon/modules.c \
+	src/daemon/builtin.c src/daemon/modules.c src/daemon/presence.c \
 	src/daemon/workers.c src/daemon/workers.h src/daemon/history.c \
 	src/daemon/reload.c src/daemon/reload.h \
 	src/daemon/rxhook.c src/daemon/rxhook.h \

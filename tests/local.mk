@@ -11,6 +11,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_evtimer.c src/daemon/evtimer.c \
 	tests/unit/test_frameguard.c \
 	tests/unit/test_idwin.c \
+	tests/unit/test_json.c \
 	tests/unit/test_log.c \
 	tests/unit/test_notify.c \
 	tests/unit/test_metrics.c \
@@ -45,6 +46,7 @@ INTEGRATION_TESTS = \
 	tests/integration/browser.test.mjs \
 	tests/integration/demo-off.test.mjs \
 	tests/integration/dropin.test.mjs \
+	tests/integration/fidelity.test.mjs \
 	tests/integration/foundation.test.mjs \
 	tests/integration/fcgi-auth.test.mjs \
 	tests/integration/fcgi-todo.test.mjs \

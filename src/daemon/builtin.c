@@ -1,12 +1,24 @@
 /* builtin.c - the namespaces every wspulsed serves, written against the
- * public module API only (they double as examples):
+ * public module API only (they double as examples).  The two demo
+ * namespaces speak jPulse v1.0.4's hello-websocket shapes field by field
+ * (its site/webapp/controller/helloWebsocket.js); an anonymous user is
+ * named "guest" in their data, as there.
  *
- *   /api/1/ws/hello-emoji      emoji cursors: emoji-select -> user-emoji,
- *                              cursor-move -> cursor, user-left on
- *                              disconnect, presence {count} on join/leave
- *                              (this daemon's count)
- *   /api/1/ws/hello-todo       REST-fed (history): todo-created|updated|deleted
- *                              arrive through the outbox
+ *   /api/1/ws/hello-emoji      emoji-select -> user-emoji {clientId, username,
+ *                              emoji}; cursor-move -> cursor {clientId,
+ *                              username, emoji, x, y}
+ *   /api/1/ws/hello-todo       REST-fed (history): todo-created|updated {todo},
+ *                              todo-deleted {todoId} arrive through the outbox
+ *
+ * Presence on both, with the cluster-wide count (wsp_namespace_presence_count):
+ * a new socket gets welcome {message, userCount}; this worker's other
+ * sockets get user-joined / user-left {clientId, username, userCount, count}
+ * (count: the spec's Pattern 5 name); a hello-emoji leave goes to every
+ * daemon (its cursor must disappear everywhere).  When the count changes
+ * through other workers, this worker's sockets get user-joined / user-left
+ * {userCount, count} (no clientId), or presence {userCount, count} when a
+ * heartbeat confirms an unchanged count.
+ *
  *   /api/1/ws/jpulse-ws-status auth, role admin or root: stats-update on
  *                              connect and every stats_interval s
  *   /api/1/ws/jpulse-ws-test   auth: echoes every message to all its clients
@@ -23,18 +35,74 @@
 #include "daemon/daemon.h"
 
 #define EMOJI_MAX 32
+#define GUEST "guest"
 
-static wsp_namespace *emoji_ns, *status_ns, *test_ns;
+static wsp_namespace *emoji_ns, *todo_ns, *status_ns, *test_ns;
+/* The count each demo namespace's sockets on this worker were last told. */
+static long emoji_told, todo_told;
 
-static void presence(void)
+static long *told_of(wsp_namespace *ns)
 {
-	wsp_broadcast_local(emoji_ns, json_pack("{s:s, s:i}", "type", "presence", "count",
-						wsp_namespace_client_count(emoji_ns)), "");
+	return ns == emoji_ns ? &emoji_told : &todo_told;
 }
 
-static void emoji_connect(wsp_client *c, const wsp_user *u, void *ud)
+/* jPulse's `user?.username || 'guest'`. */
+static const char *demo_name(const wsp_user *u)
 {
-	presence();
+	const char *n = wsp_user_name(u);
+
+	return *n ? n : GUEST;
+}
+
+static json_t *count_msg(const char *type, long count)
+{
+	return json_pack("{s:s, s:I, s:I}", "type", type, "userCount", (json_int_t)count, "count",
+			 (json_int_t)count);
+}
+
+static void demo_connect(wsp_client *c, const wsp_user *u, void *ud)
+{
+	wsp_namespace *ns = wsp_client_namespace(c);
+	long n = wsp_namespace_presence_count(ns);
+	json_t *joined = count_msg("user-joined", n);
+
+	*told_of(ns) = n;
+
+	wsp_client_send(c, json_pack("{s:s, s:s, s:I}", "type", "welcome", "message", (const char *)ud,
+				     "userCount", (json_int_t)n));
+	if (joined && json_object_set_new(joined, "clientId", json_string(wsp_client_id(c))) == 0)
+		wsp_broadcast_local(ns, joined, demo_name(u));
+	else
+		json_decref(joined);
+}
+
+static void demo_disconnect(wsp_client *c, const wsp_user *u, void *ud)
+{
+	wsp_namespace *ns = wsp_client_namespace(c);
+	json_t *left = count_msg("user-left", wsp_namespace_presence_count(ns));
+
+	*told_of(ns) = wsp_namespace_presence_count(ns);
+	if (!left || json_object_set_new(left, "clientId", json_string(wsp_client_id(c))) < 0) {
+		json_decref(left);
+		return;
+	}
+	if (ns == emoji_ns) {
+		wsp_free(wsp_client_get_data(c));
+		wsp_client_set_data(c, NULL);
+		wsp_broadcast(ns, left, demo_name(u));
+	} else {
+		wsp_broadcast_local(ns, left, demo_name(u));
+	}
+}
+
+/* The count changed through other workers (or a heartbeat confirms it). */
+static void demo_presence(wsp_namespace *ns, long count, void *ud)
+{
+	long *told = told_of(ns);
+	const char *type = count > *told ? "user-joined" : count < *told ? "user-left" : "presence";
+
+	*told = count;
+	wsp_broadcast_local(ns, count_msg(type, count), "");
 }
 
 static const char *emoji_of(json_t *data, wsp_client *c)
@@ -55,7 +123,7 @@ static const char *emoji_of(json_t *data, wsp_client *c)
 static int emoji_message(wsp_client *c, json_t *data, const wsp_user *u, void *ud)
 {
 	const char *type = json_string_value(json_object_get(data, "type"));
-	const char *name = wsp_user_name(u);
+	const char *name = demo_name(u);
 
 	if (!type)
 		return wsp_client_send_error(c, 400, "message needs a type"), 0;
@@ -78,15 +146,6 @@ static int emoji_message(wsp_client *c, json_t *data, const wsp_user *u, void *u
 							 "emoji", e, "x", x, "y", y), name) < 0;
 	}
 	return wsp_client_send_error(c, 400, "unknown message type (emoji-select, cursor-move)"), 0;
-}
-
-static void emoji_disconnect(wsp_client *c, const wsp_user *u, void *ud)
-{
-	wsp_free(wsp_client_get_data(c));
-	wsp_client_set_data(c, NULL);
-	wsp_broadcast(emoji_ns, json_pack("{s:s, s:s}", "type", "user-left", "clientId", wsp_client_id(c)),
-		      wsp_user_name(u));
-	presence();
 }
 
 static void status_connect(wsp_client *c, const wsp_user *u, void *ud)
@@ -116,10 +175,13 @@ int wsp__builtin_init(wsp_server *srv)
 
 	if (demo) {
 		emoji_ns = wsp_register_namespace(srv, "/api/1/ws/hello-emoji", &(wsp_namespace_opts){
-			.on_connect = emoji_connect, .on_message = emoji_message,
-			.on_disconnect = emoji_disconnect });
-		if (!emoji_ns ||
-		    !wsp_register_namespace(srv, "/api/1/ws/hello-todo", &(wsp_namespace_opts){ .history = true }))
+			.on_connect = demo_connect, .on_message = emoji_message,
+			.on_disconnect = demo_disconnect, .user_data = (void *)"Connected to emoji cursor demo" });
+		todo_ns = wsp_register_namespace(srv, "/api/1/ws/hello-todo", &(wsp_namespace_opts){
+			.history = true, .on_connect = demo_connect, .on_disconnect = demo_disconnect,
+			.user_data = (void *)"Connected to collaborative todo demo" });
+		if (!emoji_ns || !todo_ns || wsp_namespace_on_presence(emoji_ns, demo_presence, NULL) < 0 ||
+		    wsp_namespace_on_presence(todo_ns, demo_presence, NULL) < 0)
 			return -1;
 	}
 	status_ns = wsp_register_namespace(srv, "/api/1/ws/jpulse-ws-status", &(wsp_namespace_opts){

@@ -293,6 +293,7 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	ns->clients = c;
 	ns->nclients++;
 	srv->nclients++;
+	wsp__presence_changed(ns);
 	wsp_strmap_add(&srv->per_ip, c->ip, 1);
 	wsp__tq_add(&srv->pingq, &c->tq);
 	wsp_debug(ns->path, "client %s connected from %s (%s)", c->id, c->ip,
@@ -435,7 +436,7 @@ static void handle_message(wsp_client *c)
 		return;
 	}
 	wsp_envelope_stamp(data, wsp_user_name(c->user));
-	wsp__ns_count(ns, wsp_envelope_type(data), wsp_user_name(c->user), data);
+	wsp__ns_count_received(ns, wsp_envelope_type(data), wsp_user_name(c->user), data);
 	if (ns->opts.on_message &&
 	    ns->opts.on_message(c, data, c->user, ns->opts.user_data) != 0) {
 		wsp_warn(ns->path, "handler failed for a '%s' message from %s", wsp_envelope_type(data), c->id);
@@ -642,6 +643,7 @@ void wsp__client_closed(wsp_client *c)
 	c->prev = c->next = NULL;
 	ns->nclients--;
 	srv->nclients--;
+	wsp__presence_changed(ns);
 	release_slot(c);
 	c->wsi = NULL;
 	wsp_msgq_cleanup(&c->q);

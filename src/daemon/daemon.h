@@ -61,6 +61,7 @@ struct wsp_namespace {
 	wsp_client *clients;         /* doubly linked, this daemon's sockets */
 	int nclients;
 	wsp_ns_counters counters;
+	struct wsp_ns_presence *presence;   /* presence.c's, NULL until used */
 };
 
 /* One per connected socket (created at LWS_CALLBACK_ESTABLISHED). */
@@ -180,6 +181,7 @@ struct wsp_server {
 	json_t *cluster;             /* last summed stats, NULL if none */
 	wsp_metrics metrics;         /* what GET /api/1/websocket/metrics shows (metrics.h) */
 	long long cluster_ms;
+	struct wsp_presence *presence;      /* presence.c's, NULL until used */
 };
 
 /* clocks */
@@ -204,6 +206,8 @@ json_t *wsp__local_stats(wsp_server *srv, bool snapshot);
  * broadcast of this daemon's own (never another daemon's module broadcast:
  * its origin counts it). */
 void wsp__ns_count(wsp_namespace *ns, const char *type, const char *username, json_t *data);
+/* The same for a message received from a client (direction "received"). */
+void wsp__ns_count_received(wsp_namespace *ns, const char *type, const char *username, json_t *data);
 /* The same for a REST broadcast, outbox row `outbox_id` (origin ''), which
  * every daemon and worker counts: kept apart so the merge counts it once. */
 void wsp__ns_count_rest(wsp_namespace *ns, long long outbox_id, const char *type,
@@ -270,6 +274,15 @@ void wsp__lws_run(wsp_server *srv);
 void wsp__lws_break(wsp_server *srv);
 /* Destroy the context (and our libev loop); NULL-safe, idempotent. */
 void wsp__lws_destroy(wsp_server *srv);
+
+/* presence.c: cluster-wide presence (src/presence.h) */
+void wsp__presence_changed(wsp_namespace *ns);    /* a local socket joined or left ns */
+void wsp__presence_notify(wsp_server *srv, const char *payload);   /* NOTIFY wsp_presence */
+void wsp__presence_bus_up(wsp_server *srv);       /* (re)connected: rewrite every row */
+void wsp__presence_bus_down(wsp_server *srv);
+int wsp__presence_start(wsp_server *srv);         /* the heartbeat; 0 or WSP_ERR_NOMEM */
+void wsp__presence_stop(wsp_server *srv);         /* cancel the timers */
+void wsp__presence_free(wsp_server *srv);         /* in wsp__server_free */
 
 /* builtin.c / modules.c */
 int wsp__builtin_init(wsp_server *srv);

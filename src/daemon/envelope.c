@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "envelope.h"
+#include "json.h"
 
 int wsp_envelope_stamp(json_t *data, const char *username)
 {
@@ -19,20 +20,20 @@ int wsp_envelope_stamp(json_t *data, const char *username)
 /* Dump `prefix` + json + "}" into one message. */
 static wsp_msg *wrap(const char *prefix, json_t *j)
 {
-	size_t plen = strlen(prefix), n = json_dumpb(j, NULL, 0, JSON_COMPACT);
+	size_t plen = strlen(prefix), n = 0;
+	char *body = wsp_json_dump(j, &n), *tmp;
 	wsp_msg *m;
-	char *tmp;
 
-	if (!n)
+	if (!body)
 		return NULL;
 	tmp = wsp_malloc(plen + n + 2);
-	if (!tmp)
-		return NULL;
-	memcpy(tmp, prefix, plen);
-	if (json_dumpb(j, tmp + plen, n, JSON_COMPACT) != n) {
-		wsp_free(tmp);
+	if (!tmp) {
+		wsp_free(body);
 		return NULL;
 	}
+	memcpy(tmp, prefix, plen);
+	memcpy(tmp + plen, body, n);
+	wsp_free(body);
 	tmp[plen + n] = '}';
 	m = wsp_msg_new(tmp, plen + n + 1);
 	wsp_free(tmp);
@@ -63,10 +64,10 @@ wsp_msg *wsp_envelope_error(int code, const char *text, json_t *extra)
 		return NULL;
 	if (json_is_object(extra))
 		json_object_update_missing(e, extra);
-	s = json_dumps(e, JSON_COMPACT);
+	s = wsp_json_dump(e, NULL);
 	if (s) {
 		m = wsp_msg_new(s, strlen(s));
-		free(s);
+		wsp_free(s);
 	}
 	json_decref(e);
 	return m;

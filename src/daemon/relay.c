@@ -25,13 +25,15 @@
 #include "daemon/daemon.h"
 #include "daemon/envelope.h"
 #include "daemon/workers.h"
+#include "json.h"
 #include "log.h"
+#include "presence.h"
 
 #define NOTIFY_MAX 7800     /* PostgreSQL's NOTIFY payload limit is 8000 bytes */
 #define REPLAY_BATCH 500
 #define ROW_COLS "id, namespace, payload, username, coalesce(client_id, ''), client_id IS NULL, origin"
 
-static const char *const channels[] = { "wsp_outbox", "wsp_session", "wsp_bcast", NULL };
+static const char *const channels[] = { "wsp_outbox", "wsp_session", "wsp_bcast", WSP_PRESENCE_CHANNEL, NULL };
 
 static void replay(wsp_server *srv, long long from);
 static void fetch_more(wsp_server *srv);
@@ -276,11 +278,14 @@ static void bus_up(void *arg)
 		replay(srv, srv->seen.floor);
 	}
 	wsp__relay_stats_tick(srv);
+	wsp__presence_bus_up(srv);
 }
 
 static void bus_down(void *arg)
 {
 	wsp_server *srv = arg;
+
+	wsp__presence_bus_down(srv);
 
 	srv->fetch_queued = false;
 	srv->outbox_replaying = false;
@@ -299,6 +304,8 @@ static void bus_notify(void *arg, const char *channel, const char *payload)
 		on_outbox_notify(srv, payload);
 	} else if (strcmp(channel, "wsp_bcast") == 0) {
 		on_bcast(srv, payload);
+	} else if (strcmp(channel, WSP_PRESENCE_CHANNEL) == 0) {
+		wsp__presence_notify(srv, payload);
 	} else if (strcmp(channel, "wsp_session") == 0 && strncmp(payload, "revoke:", 7) == 0) {
 		char sid[WSP_SID_LEN + 1];
 		const char *reason;
@@ -330,7 +337,7 @@ static void flush_batch(lws_sorted_usec_list_t *sul)
 	srv->flush_scheduled = false;
 	if (!srv->batch)
 		return;
-	text = json_dumps(srv->batch, JSON_COMPACT);
+	text = wsp_json_dump(srv->batch, NULL);
 	json_decref(srv->batch);
 	srv->batch = NULL;
 	srv->batch_bytes = 0;
@@ -338,7 +345,7 @@ static void flush_batch(lws_sorted_usec_list_t *sul)
 		return;
 	p[0] = text;
 	wsp_bus_query(srv->bus, "SELECT pg_notify('wsp_bcast', $1)", 1, p, ignore, NULL);
-	free(text);
+	wsp_free(text);
 }
 
 void wsp__relay_broadcast(wsp_namespace *ns, json_t *data, const char *username,
@@ -346,7 +353,8 @@ void wsp__relay_broadcast(wsp_namespace *ns, json_t *data, const char *username,
 {
 	wsp_server *srv = ns->srv;
 	json_t *item;
-	size_t len;
+	size_t len = 0;
+	char *text;
 
 	if (!wsp_bus_up(srv->bus))
 		return;
@@ -354,17 +362,22 @@ void wsp__relay_broadcast(wsp_namespace *ns, json_t *data, const char *username,
 			 "u", username ? username : "", "d", data);
 	if (!item)
 		return;
-	len = json_dumpb(item, NULL, 0, JSON_COMPACT);
+	text = wsp_json_dump(item, &len);
+	wsp_free(text);
+	if (!text) {
+		json_decref(item);
+		return;
+	}
 	if (len + 2 > NOTIFY_MAX) {
 		/* Too big for a NOTIFY: through the outbox (origin = us, so we do
 		 * not deliver it twice). */
-		char *payload = json_dumps(data, JSON_COMPACT);
+		char *payload = wsp_json_dump(data, NULL);
 		const char *p[5] = { ns->path, payload, username ? username : "", client_id, srv->id };
 
 		if (payload)
 			wsp_bus_query(srv->bus, "INSERT INTO wsp_outbox (namespace, payload, username, client_id, origin) "
 						"VALUES ($1, $2, $3, $4, $5)", 5, p, ignore, NULL);
-		free(payload);
+		wsp_free(payload);
 		json_decref(item);
 		return;
 	}
@@ -423,13 +436,13 @@ int wsp__relay_history(wsp_namespace *ns, json_t *data, const char *username,
 		return 0;
 	}
 	h = wsp_calloc(1, sizeof(*h));
-	payload = json_dumps(data, JSON_COMPACT);
+	payload = wsp_json_dump(data, NULL);
 	if (!h || !payload || !(h->username = wsp_strdup(username ? username : "")) ||
 	    (client_id && !(h->client_id = wsp_strdup(client_id)))) {
 		if (h)
 			wsp_free(h->username);
 		wsp_free(h);
-		free(payload);
+		wsp_free(payload);
 		json_decref(data);
 		return WSP_ERR_NOMEM;
 	}
@@ -443,7 +456,7 @@ int wsp__relay_history(wsp_namespace *ns, json_t *data, const char *username,
 	if (wsp_bus_query(srv->bus, "INSERT INTO wsp_outbox (namespace, payload, username, client_id, origin) "
 				    "VALUES ($1, $2, $3, $4, $5) RETURNING id", 5, p, hist_done, h) < 0)
 		hist_done(h, NULL, NULL);
-	free(payload);
+	wsp_free(payload);
 	return 0;
 }
 
@@ -485,7 +498,7 @@ void wsp__relay_stats_tick(wsp_server *srv)
 	if (!wsp_bus_up(srv->bus) || srv->stopping)
 		return;
 	st = wsp__local_stats(srv, true);
-	text = st ? json_dumps(st, JSON_COMPACT) : NULL;
+	text = st ? wsp_json_dump(st, NULL) : NULL;
 	json_decref(st);
 	if (!text)
 		return;
@@ -510,7 +523,7 @@ void wsp__relay_stats_tick(wsp_server *srv)
 			      "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), updated_at > now() - make_interval(secs => $1::int), "
 			      "stats::text FROM wsp_daemon_stats ORDER BY daemon_id", 1, p, cluster_done, srv);
 	}
-	free(text);
+	wsp_free(text);
 }
 
 static void stats_cb(lws_sorted_usec_list_t *sul)
@@ -601,7 +614,7 @@ int wsp__relay_start(wsp_server *srv)
 			 (lws_usec_t)srv->cfg->stats_interval * LWS_US_PER_SEC);
 	lws_sul_schedule(srv->ctx, 0, &srv->sweep_sul, sweep_cb, LWS_US_PER_SEC);
 	lws_sul_schedule(srv->ctx, 0, &srv->gc_sul, gc_cb, (lws_usec_t)gc_interval(srv) * LWS_US_PER_SEC);
-	return 0;
+	return wsp__presence_start(srv);
 }
 
 void wsp__relay_stop(wsp_server *srv)
@@ -610,6 +623,7 @@ void wsp__relay_stop(wsp_server *srv)
 	lws_sul_cancel(&srv->sweep_sul);
 	lws_sul_cancel(&srv->gc_sul);
 	lws_sul_cancel(&srv->flush_sul);
+	wsp__presence_stop(srv);
 	wsp_bus_free(srv->bus);
 	srv->bus = NULL;
 }

@@ -14,6 +14,7 @@
 #include "daemon/envelope.h"
 #include "daemon/reload.h"
 #include "daemon/workers.h"
+#include "json.h"
 #include "log.h"
 #include "notify.h"
 
@@ -69,6 +70,7 @@ void wsp__server_free(wsp_server *srv)
 {
 	if (!srv)
 		return;
+	wsp__presence_free(srv);
 	for (int i = 0; i < srv->nns; i++) {
 		wsp_namespace *ns = srv->nss[i];
 
@@ -180,32 +182,37 @@ int wsp__server_declare_namespaces(wsp_server *srv, wsp_error *err)
  * rest: a REST broadcast, outbox row outbox_id (stats.h: every worker counts
  * those), else outbox_id is 0. */
 static void count(wsp_namespace *ns, const char *type, const char *username, json_t *data,
-		  bool rest, long long outbox_id)
+		  bool rest, long long outbox_id, bool received)
 {
 	long long now = wsp__now_ms();
 	char text[WSP_ACTIVITY_TEXT];
-	char *s = data ? json_dumps(data, JSON_COMPACT) : NULL;
+	char *s = data ? wsp_json_dump(data, NULL) : NULL;
 
 	snprintf(text, sizeof(text), "%s", s ? s : "");
-	free(s);
+	wsp_free(s);
 	if (rest)
 		wsp_counters_rest_message(&ns->counters, now / 1000);
 	else
 		wsp_counters_message(&ns->counters, now / 1000);
 	ns->srv->total_messages++;
-	wsp_activity_add(&ns->srv->activity, now, outbox_id, ns->path,
+	wsp_activity_add(&ns->srv->activity, now, outbox_id, ns->path, received,
 			 type && *type ? type : "message", username ? username : "", text);
 }
 
 void wsp__ns_count(wsp_namespace *ns, const char *type, const char *username, json_t *data)
 {
-	count(ns, type, username, data, false, 0);
+	count(ns, type, username, data, false, 0, false);
+}
+
+void wsp__ns_count_received(wsp_namespace *ns, const char *type, const char *username, json_t *data)
+{
+	count(ns, type, username, data, false, 0, true);
 }
 
 void wsp__ns_count_rest(wsp_namespace *ns, long long outbox_id, const char *type,
 			const char *username, json_t *data)
 {
-	count(ns, type, username, data, true, outbox_id);
+	count(ns, type, username, data, true, outbox_id, false);
 }
 
 void wsp__ns_send(wsp_namespace *ns, wsp_msg *m, const char *client_id, long long id)
@@ -351,7 +358,8 @@ json_t *wsp__local_stats(wsp_server *srv, bool snapshot)
 	}
 	/* "workers": how many worker processes this row's daemon runs (the
 	 * merge shows it per row; each worker writes its own row). */
-	st = json_pack("{s:I, s:I, s:o, s:o, s:i}", "uptime", (json_int_t)((now - srv->started_ms) / 1000),
+	/* uptime in milliseconds, as jPulse's getStats() (its page formats ms). */
+	st = json_pack("{s:I, s:I, s:o, s:o, s:i}", "uptime", (json_int_t)(now - srv->started_ms),
 			 "totalMessages", (json_int_t)srv->total_messages, "namespaces", nss,
 			 "activityLog", wsp_activity_json(&srv->activity, now, snapshot), "workers",
 			 wsp_worker_total() > 0 ? wsp_worker_total() : 1);

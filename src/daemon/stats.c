@@ -175,7 +175,7 @@ static void copy_utf8(char *out, size_t outsz, const char *s)
 }
 
 void wsp_activity_add(wsp_activity *a, long long now_ms, long long outbox_id, const char *ns,
-		      const char *type, const char *username, const char *message)
+		      bool received, const char *type, const char *username, const char *message)
 {
 	wsp_activity_ent *e;
 
@@ -191,6 +191,7 @@ void wsp_activity_add(wsp_activity *a, long long now_ms, long long outbox_id, co
 	e->ms = now_ms;
 	e->outbox_id = outbox_id > 0 ? outbox_id : 0;
 	copy_utf8(e->ns, sizeof(e->ns), ns);
+	e->received = received;
 	copy_utf8(e->type, sizeof(e->type), type);
 	copy_utf8(e->username, sizeof(e->username), username);
 	copy_utf8(e->message, sizeof(e->message), message);
@@ -210,8 +211,9 @@ json_t *wsp_activity_json(wsp_activity *a, long long now_ms, bool snapshot)
 		json_t *o;
 
 		wsp_iso8601(e->ms, iso, sizeof(iso));
-		o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "timestamp", iso, "namespace", e->ns, "type",
-			      e->type, "username", e->username, "message", e->message);
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "timestamp", iso, "namespace", e->ns,
+			      "direction", e->received ? "received" : "sent", "type", e->type, "username",
+			      e->username, "message", e->message);
 		if (o && snapshot && e->outbox_id)
 			json_object_set_new(o, "outboxId", json_integer(e->outbox_id));
 		json_array_append_new(arr, o);

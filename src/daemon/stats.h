@@ -78,6 +78,7 @@ typedef struct wsp_activity_ent {
 	long long ms;
 	long long outbox_id;         /* a REST broadcast's outbox id, 0 for anything else */
 	char ns[96];
+	bool received;               /* from a client ("received"), else "sent" */
 	char type[48];
 	char username[65];
 	char message[WSP_ACTIVITY_TEXT];
@@ -93,13 +94,17 @@ typedef struct wsp_activity {
 int wsp_activity_init(wsp_activity *a, unsigned cap);
 void wsp_activity_cleanup(wsp_activity *a);
 /* Record one entry at now_ms; `message` is shortened to fit.  `outbox_id`:
- * the outbox id of a REST broadcast (every worker logs those), else 0. */
+ * the outbox id of a REST broadcast (every worker logs those), else 0.
+ * `received`: a client's message (jPulse's direction "received"), else one
+ * the daemon sent ("sent"). */
 void wsp_activity_add(wsp_activity *a, long long now_ms, long long outbox_id, const char *ns,
-		      const char *type, const char *username, const char *message);
+		      bool received, const char *type, const char *username, const char *message);
 /* Entries within the window, newest first (NEW reference); expired ones are
  * dropped as a side effect.  With `snapshot`, REST broadcasts' entries carry
  * the internal key "outboxId" (the merge keeps one entry per id and removes
- * the key); without, every entry has exactly the contract's five keys. */
+ * the key); without, every entry has exactly the contract's six keys:
+ * timestamp, namespace, direction, type, username, message (jPulse's admin
+ * page reads timestamp, namespace, direction and message, a JSON text). */
 json_t *wsp_activity_json(wsp_activity *a, long long now_ms, bool snapshot);
 
 /* Sum snapshot rows into one cluster view (NEW reference).  `rows` is an

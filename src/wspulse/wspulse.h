@@ -124,6 +124,27 @@ const char *wsp_user_name(const wsp_user *u);   /* "" for NULL */
 bool wsp_user_has_role(const wsp_user *u, const char *role);
 const char *wsp_server_id(const wsp_server *srv); /* daemon id (config daemon_id) */
 
+/* Cluster-wide presence: every daemon and worker sharing the database.
+ * wsp_namespace_presence_count: the sockets of the namespace everywhere:
+ * the other workers' as last read (at most ~0.2 s behind a change there; a
+ * worker that died drops out within 4 s) plus this worker's own, exact at
+ * once (so inside on_connect it already counts the new socket, inside
+ * on_disconnect no longer the leaving one).
+ * wsp_namespace_presence_users: the distinct usernames of its logged-in
+ * sockets everywhere, sorted (NEW reference, an array; NULL when out of
+ * memory); anonymous sockets are counted but not named, and each other
+ * worker names at most 1000.
+ * wsp_namespace_on_presence: call fn(ns, count, ud) on the loop thread when
+ * the count changes through OTHER workers (joins, leaves, a worker expiring;
+ * this worker's own joins and leaves are seen in on_connect/on_disconnect),
+ * and once more at the next heartbeat after any change, so that a count
+ * announced from a stale view is corrected.  One fn per namespace (a later
+ * call replaces it); 0 or a negative code. */
+long wsp_namespace_presence_count(const wsp_namespace *ns);
+json_t *wsp_namespace_presence_users(const wsp_namespace *ns);
+int wsp_namespace_on_presence(wsp_namespace *ns, void (*fn)(wsp_namespace *ns, long count, void *ud),
+			      void *ud);
+
 /* Per-client module storage (e.g. the chosen emoji).  The module owns the
  * pointer and frees it in on_disconnect. */
 void wsp_client_set_data(wsp_client *c, void *p);

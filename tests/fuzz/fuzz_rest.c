@@ -39,6 +39,7 @@ static const wsp_route routes[] = {
 	{ "DELETE", "/api/1/helloTodo/:id", NULL, 0 },
 	{ "GET", "/api/1/websocket/stats", NULL, 0 },
 	{ "POST", "/api/1/websocket/publish", NULL, 0 },
+	{ "GET", "/api/1/websocket/presence", NULL, 0 },
 	{ "GET", "/admin/websocket-stats.shtml", NULL, 1 },
 	{ "GET", "/admin/websocket-status.shtml", NULL, 1 },
 };

@@ -80,7 +80,7 @@ test('welcome and every envelope carry username; clientId from a valid ?uuid=', 
   assert.deepEqual(w, { success: true, data: { type: 'connected', clientId: UUID.toLowerCase(), namespace: '/api/1/ws/hello-emoji', username: '' } });
   anon.sendJson({ type: 'cursor-move', emoji: '🚀', x: 10, y: 20, username: 'forged' });
   const cur = await anon.next((m) => m.data?.type === 'cursor');
-  assert.equal(cur.data.username, '');
+  assert.equal(cur.data.username, 'guest', 'the demo names an anonymous user guest, as jPulse does');
   assert.equal(cur.data.clientId, UUID.toLowerCase());
   assert.equal(cur.data.x, 10);
   anon.sendText = anon.send;
@@ -103,21 +103,28 @@ test('welcome and every envelope carry username; clientId from a valid ?uuid=', 
   c.destroy();
 });
 
-test('hello-emoji: user-emoji, user-left and presence counts', async () => {
+test('hello-emoji: welcome, user-joined, user-emoji, user-left with userCount', async () => {
+  await waitFor(async () => {   // the previous test's sockets are gone
+    const x = await openWs(ns('hello-emoji'));
+    const n = (await x.next((m) => m.data?.type === 'welcome')).data.userCount;
+    x.close();
+    await x.closed;
+    return n === 1;
+  }, 5000, 'an empty hello-emoji');
   const a = await openWs(ns('hello-emoji'));
-  await a.next((m) => m.data?.type === 'presence');
+  assert.equal((await a.next((m) => m.data?.type === 'welcome')).data.userCount, 1);
   const b = await openWs(ns('hello-emoji'));
   const idB = (await b.next((m) => m.data?.type === 'connected')).data.clientId;
-  const p = await a.next((m) => m.data?.type === 'presence' && m.data.count === 2);
+  const p = await a.next((m) => m.data?.type === 'user-joined' && m.data.userCount === 2);
   assert.equal(p.data.count, 2);
+  assert.equal(p.data.clientId, idB);
   b.sendJson({ type: 'emoji-select', emoji: '🐱' });
   const ue = await a.next((m) => m.data?.type === 'user-emoji' && m.data.clientId === idB);
   assert.equal(ue.data.clientId, idB);
   assert.equal(ue.data.emoji, '🐱');
   b.close();
   const left = await a.next((m) => m.data?.type === 'user-left' && m.data.clientId === idB);
-  assert.equal(left.data.clientId, idB);
-  await a.next((m) => m.data?.type === 'presence' && m.data.count === 1);
+  assert.equal(left.data.userCount, 1);
   a.close();
 });
 

@@ -44,6 +44,10 @@ test('the whole flow: list, create (guest and user), toggle, delete, stats, each
   assert.equal(t1.username, 'guest');
   assert.equal(t1.completed, false);
   assert.equal(typeof t1.id, 'number');
+  // jPulse v1.0.4's todo: _id a string (its ObjectId in JSON), the name fields.
+  assert.equal(t1._id, String(t1.id));
+  assert.equal(t1.userFirstName, '');
+  assert.equal(t1.userLastName, '');
   assert.match(t1.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.equal(t1.updatedAt, t1.createdAt);
   let b = await nextBroadcast(since);
@@ -81,7 +85,7 @@ test('the whole flow: list, create (guest and user), toggle, delete, stats, each
   assert.equal(r.json.data.id, t2.id);
   b = await nextBroadcast(since);
   assert.equal(b.row.username, 'guest');
-  assert.deepEqual(b.data, { type: 'todo-deleted', todo: r.json.data });
+  assert.deepEqual(b.data, { type: 'todo-deleted', todoId: t2._id, todo: r.json.data });
 
   r = await http(base, 'DELETE', `/api/1/helloTodo/${t2.id}`);
   assert.equal(r.status, 404);

@@ -211,7 +211,7 @@ test('secrets are compared in constant time: cookie MAC, API token and password 
   assert.match(read('src/token.c'), /int wsp_ct_equal[^]*?CRYPTO_memcmp/);
   // ...and each secret comparison goes through it.
   assert.match(read('src/token.c'), /wsp_ct_equal\(m, 32, given, 32\)/, 'session cookie HMAC');
-  assert.match(read('fcgi/h_publish.c'), /wsp_ct_equal\(tok, len, ctx->app->api_token/, 'publish API token');
+  assert.match(read('fcgi/app.c'), /wsp_ct_equal\(tok, len, ctx->app->api_token/, 'API token (publish, presence: wsp_ctx_require_admin_or_token)');
   assert.match(read('src/password.c'), /wsp_ct_equal\(h, strlen\(h\), hash, strlen\(hash\)\)/, 'password hash');
   // No plain comparison touches a token, MAC, hash or secret anywhere.
   const files = ['src', 'src/daemon', 'fcgi'].flatMap((d) => fs.readdirSync(path.join(srcdir, d))

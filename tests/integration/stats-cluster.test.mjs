@@ -70,7 +70,7 @@ async function statsApi() {
 }
 
 const CONTRACT_NS = ['activeUsers', 'clientCount', 'dropped', 'lastActivity', 'messagesPerHour', 'messagesPerMin', 'path', 'status', 'totalMessages'];
-const CONTRACT_ACT = ['message', 'namespace', 'timestamp', 'type', 'username'];
+const CONTRACT_ACT = ['direction', 'message', 'namespace', 'timestamp', 'type', 'username'];
 
 test('a REST broadcast counts once in the summed stats (stats API, admin page, jpulse-ws-status), though all three processes count it', async () => {
   const N = 5;

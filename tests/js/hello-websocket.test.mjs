@@ -50,6 +50,15 @@ test('throttle: first call at once, then at most one per 50 ms, trailing call ke
 	assert.ok(n <= 22);
 });
 
+test('userCountOf: the count of welcome, user-joined, user-left and presence (jPulse: userCount)', () => {
+	assert.equal(H.userCountOf({ type: 'welcome', userCount: 2 }), 2);
+	assert.equal(H.userCountOf({ type: 'user-left', clientId: 'x', userCount: 0 }), 0);
+	assert.equal(H.userCountOf({ type: 'user-joined', userCount: 5, count: 5 }), 5);
+	assert.equal(H.userCountOf({ type: 'presence', count: 5 }), null, 'count alone is the Pattern-5 name; the page reads userCount');
+	assert.equal(H.userCountOf({ type: 'cursor', userCount: 5 }), null);
+	assert.equal(H.userCountOf(null), null);
+});
+
 test('presenceText', () => {
 	assert.equal(H.presenceText(0), '0 users online');
 	assert.equal(H.presenceText(1), '1 user online');
@@ -66,38 +75,43 @@ test('cursorAction: own broadcasts ignored, others upserted, left removed, prese
 		{ op: 'emoji', clientId: 'c-2', username: '', emoji: '🐱' });
 	deq(H.cursorAction({ type: 'user-emoji', clientId: me, emoji: '🐱' }, me), { op: 'ignore' });
 	deq(H.cursorAction({ type: 'user-left', clientId: 'c-2' }, me), { op: 'remove', clientId: 'c-2' });
-	deq(H.cursorAction({ type: 'presence', count: 3 }, me), { op: 'presence', text: '3 users online' });
+	deq(H.cursorAction({ type: 'presence', userCount: 3, count: 3 }, me), { op: 'presence', text: '3 users online' });
+	deq(H.cursorAction({ type: 'welcome', message: 'hi', userCount: 1 }, me), { op: 'presence', text: '1 user online' });
+	deq(H.cursorAction({ type: 'user-joined', clientId: 'c-3', userCount: 4, count: 4 }, me), { op: 'presence', text: '4 users online' });
+	deq(H.cursorAction({ type: 'user-left', userCount: 2, count: 2 }, me), { op: 'ignore' }, 'a count-only user-left removes no cursor');
 	deq(H.cursorAction(null, me), { op: 'ignore' });
 	deq(H.cursorAction({ type: 'connected', clientId: me }, me), { op: 'ignore' });
 });
 
-const t1 = { id: 1, title: 'one', completed: false, username: 'alice', createdAt: '2026-01-01T10:00:00Z', updatedAt: '2026-01-01T10:00:00Z' };
-const t2 = { id: 2, title: 'two', completed: false, username: 'bob', createdAt: '2026-01-01T11:00:00Z', updatedAt: '2026-01-01T11:00:00Z' };
+const t1 = { _id: '1', title: 'one', completed: false, username: 'alice', createdAt: '2026-01-01T10:00:00Z', updatedAt: '2026-01-01T10:00:00Z' };
+const t2 = { _id: '2', title: 'two', completed: false, username: 'bob', createdAt: '2026-01-01T11:00:00Z', updatedAt: '2026-01-01T11:00:00Z' };
 
 test('applyTodoEvent: created prepends (newest first) and is idempotent', () => {
 	let list = H.applyTodoEvent([], { type: 'todo-created', todo: t1, username: 'alice' });
 	list = H.applyTodoEvent(list, { type: 'todo-created', todo: t2, username: 'bob' });
-	deq(list.map((t) => t.id), [2, 1]);
+	deq(list.map((t) => t._id), ['2', '1']);
 	const again = H.applyTodoEvent(list, { type: 'todo-created', todo: t2, username: 'bob' });
-	deq(again.map((t) => t.id), [2, 1], 'a replayed event adds nothing');
+	deq(again.map((t) => t._id), ['2', '1'], 'a replayed event adds nothing');
 });
 
 test('applyTodoEvent: updated replaces, older updates ignored, unknown id inserted', () => {
 	const list = [t2, t1];
 	const done = { ...t1, completed: true, updatedAt: '2026-01-01T12:00:00Z' };
 	const after = H.applyTodoEvent(list, { type: 'todo-updated', todo: done });
-	assert.equal(after.find((t) => t.id === 1).completed, true);
+	assert.equal(after.find((t) => t._id === '1').completed, true);
 	assert.equal(list[1].completed, false, 'input not modified');
 	const stale = { ...t1, completed: false, updatedAt: '2026-01-01T11:30:00Z' };
 	assert.equal(H.applyTodoEvent(after, { type: 'todo-updated', todo: stale }), after, 'stale update ignored');
-	const t3 = { id: 3, title: 'three', createdAt: '2026-01-01T10:30:00Z', updatedAt: '2026-01-01T10:30:00Z' };
-	deq(H.applyTodoEvent(after, { type: 'todo-updated', todo: t3 }).map((t) => t.id), [2, 3, 1]);
+	const t3 = { _id: '3', title: 'three', createdAt: '2026-01-01T10:30:00Z', updatedAt: '2026-01-01T10:30:00Z' };
+	deq(H.applyTodoEvent(after, { type: 'todo-updated', todo: t3 }).map((t) => t._id), ['2', '3', '1']);
 });
 
-test('applyTodoEvent: deleted removes by id (string or number), missing is a no-op', () => {
+test('applyTodoEvent: todo-deleted removes by todoId (jPulse), missing is a no-op', () => {
 	const list = [t2, t1];
-	deq(H.applyTodoEvent(list, { type: 'todo-deleted', todo: { id: '1' } }).map((t) => t.id), [2]);
-	assert.equal(H.applyTodoEvent(list, { type: 'todo-deleted', todo: { id: 9 } }), list);
+	deq(H.applyTodoEvent(list, { type: 'todo-deleted', todoId: '1' }).map((t) => t._id), ['2']);
+	deq(H.applyTodoEvent(list, { type: 'todo-deleted', todoId: 1 }).map((t) => t._id), ['2'], 'number or string');
+	assert.equal(H.applyTodoEvent(list, { type: 'todo-deleted', todoId: '9' }), list);
+	assert.equal(H.applyTodoEvent(list, { type: 'todo-created', todo: { id: 1, title: 'no _id' } }), list, 'a todo without _id is ignored');
 	assert.equal(H.applyTodoEvent(list, { type: 'todo-deleted' }), list);
 	assert.equal(H.applyTodoEvent(list, { type: 'something-else', todo: t1 }), list);
 });
@@ -112,10 +126,10 @@ test('toastText says who did what, with the title from the list for deletes', ()
 	assert.equal(H.toastText({ type: 'todo-created', todo: t1, username: 'alice' }), 'alice added “one”');
 	assert.equal(H.toastText({ type: 'todo-updated', todo: { ...t1, completed: true }, username: 'bob' }), 'bob completed “one”');
 	assert.equal(H.toastText({ type: 'todo-updated', todo: t1, username: 'bob' }), 'bob reopened “one”');
-	assert.equal(H.toastText({ type: 'todo-deleted', todo: { id: 2 }, username: 'carol' }, [t2, t1]), 'carol deleted “two”');
-	assert.equal(H.toastText({ type: 'todo-deleted', todo: { id: 7 }, username: '' }, []), 'someone deleted a todo');
+	assert.equal(H.toastText({ type: 'todo-deleted', todoId: '2', username: 'carol' }, [t2, t1]), 'carol deleted “two”');
+	assert.equal(H.toastText({ type: 'todo-deleted', todoId: '7', username: '' }, []), 'someone deleted a todo');
 	const long = 'x'.repeat(100);
-	assert.equal(H.toastText({ type: 'todo-created', todo: { id: 5, title: long }, username: 'a' }), 'a added “' + 'x'.repeat(60) + '…”');
+	assert.equal(H.toastText({ type: 'todo-created', todo: { _id: '5', title: long }, username: 'a' }), 'a added “' + 'x'.repeat(60) + '…”');
 });
 
 test('combinedStatus is the worst of the sockets', () => {

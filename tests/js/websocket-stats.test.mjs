@@ -17,17 +17,17 @@ const ago = (s) => new Date(NOW - s * 1000).toISOString();
 
 function stats(over = {}) {
 	return {
-		uptime: 93784,
+		uptime: 93784000,
 		totalMessages: 1234567,
-		daemons: [{ id: 'd1', host: 'h1', pid: 42, workers: 2, uptime: 100, up: true, updatedAt: ago(3) }],
+		daemons: [{ id: 'd1', host: 'h1', pid: 42, workers: 2, uptime: 100000, up: true, updatedAt: ago(3) }],
 		namespaces: [
 			{ path: '/api/1/ws/hello-todo', status: 'yellow', clientCount: 2, activeUsers: 1, messagesPerMin: 0, messagesPerHour: 12, totalMessages: 40, dropped: 0, lastActivity: ago(600) },
 			{ path: '/api/1/ws/hello-emoji', status: 'green', clientCount: 3, activeUsers: 2, messagesPerMin: 120, messagesPerHour: 7200, totalMessages: 10000, dropped: 1, lastActivity: ago(5) },
 		],
 		activityLog: [
-			{ timestamp: ago(1), namespace: '/api/1/ws/hello-emoji', type: 'cursor', username: 'alice', message: '{"type":"cursor","x":1}' },
+			{ timestamp: ago(1), namespace: '/api/1/ws/hello-emoji', direction: 'received', type: 'cursor', username: 'alice', message: '{"type":"cursor","x":1}' },
 			{ timestamp: ago(2), namespace: '/api/1/ws/hello-emoji', type: 'ping', username: '', message: '{"type":"ping"}' },
-			{ timestamp: ago(3), namespace: '/api/1/ws/hello-todo', type: 'todo-created', username: 'bob', message: 'x'.repeat(300) },
+			{ timestamp: ago(3), namespace: '/api/1/ws/hello-todo', direction: 'sent', type: 'todo-created', username: 'bob', message: 'x'.repeat(300) },
 			{ timestamp: ago(4), namespace: '/api/1/ws/hello-emoji', type: 'pong', username: '', message: '' },
 		],
 		...over,
@@ -64,6 +64,8 @@ test('activityItems: filtered, newest first, shortened, capped', () => {
 	assert.equal(items[1].shortened, true);
 	assert.equal(items[0].shortened, false);
 	assert.equal(items[0].username, 'alice');
+	assert.equal(items[0].direction, 'received');
+	assert.equal(items[1].direction, 'sent');
 
 	const many = Array.from({ length: 250 }, (_, i) => ({ timestamp: ago(i), namespace: 'n', type: 't' + i, username: '', message: 'm' }));
 	const capped = S.activityItems(many);
@@ -75,10 +77,10 @@ test('activityItems: filtered, newest first, shortened, capped', () => {
 });
 
 test('formatUptime, formatNumber, formatAgo', () => {
-	assert.equal(S.formatUptime(42), '42s');
-	assert.equal(S.formatUptime(303), '5m 03s');
-	assert.equal(S.formatUptime(14700), '4h 05m');
-	assert.equal(S.formatUptime(93784), '1d 2h 03m');
+	assert.equal(S.formatUptime(42000), '42s');
+	assert.equal(S.formatUptime(303000), '5m 03s');
+	assert.equal(S.formatUptime(14700000), '4h 05m');
+	assert.equal(S.formatUptime(93784000), '1d 2h 03m');
 	assert.equal(S.formatUptime(-1), '—');
 	assert.equal(S.formatUptime(undefined), '—');
 	assert.equal(S.formatNumber(1234567), '1,234,567');
@@ -192,4 +194,16 @@ test('no www script writes innerHTML, outerHTML, insertAdjacentHTML or document.
 		const src = readFileSync(path.join(WWW, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
 		assert.doesNotMatch(src, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, f);
 	}
+});
+
+test('presenceRows: one row per namespace from GET /api/1/websocket/presence', () => {
+	const rows = S.presenceRows({ namespaces: [
+		{ namespace: '/api/1/ws/hello-emoji', userCount: 3, workers: 2, users: ['alice', 'bob'] },
+		{ namespace: '/api/1/ws/hello-todo', userCount: 1, workers: 1, users: [] },
+	], expireSeconds: 3 });
+	deq(rows.map((r) => r.cells), [
+		['/api/1/ws/hello-emoji', '3', '2', 'alice, bob'],
+		['/api/1/ws/hello-todo', '1', '1', '—'],
+	]);
+	deq(S.presenceRows(null), []);
 });

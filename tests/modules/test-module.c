@@ -1,5 +1,7 @@
 /* test-module.c - a module for the integration tests: handler failure,
- * large broadcasts (over the NOTIFY limit), sendToClient, broadcasts. */
+ * large broadcasts (over the NOTIFY limit), sendToClient, broadcasts; and
+ * /api/1/ws/my-app, the server side of the spec's Vue.js example: every
+ * client message is broadcast to all (wsHandle.broadcast(data, username)). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,8 +41,19 @@ static int on_message(wsp_client *c, json_t *data, const wsp_user *user, void *u
 	return 0;
 }
 
+static wsp_namespace *my_app;
+
+static int my_app_message(wsp_client *c, json_t *data, const wsp_user *user, void *ud)
+{
+	return wsp_broadcast(my_app, json_deep_copy(data), wsp_user_name(user)) < 0;
+}
+
 int wsp_module_init(wsp_server *srv)
 {
+	my_app = wsp_register_namespace(srv, "/api/1/ws/my-app", &(wsp_namespace_opts){
+		.on_message = my_app_message });
+	if (!my_app)
+		return -1;
 	ns = wsp_register_namespace(srv, "/api/1/ws/test-module", &(wsp_namespace_opts){
 		.on_message = on_message });
 	/* Registering twice and outside the prefix must fail. */

@@ -31,6 +31,7 @@ static int (*const suites[])(void) = {
 	test_log_register,
 	test_notify_register,
 	test_metrics_register,
+	test_json_register,
 };
 
 int main(void)

@@ -58,14 +58,14 @@ static void test_duration(void)
 static void test_admin_page(void)
 {
 	json_t *stats = json_loads(
-		"{\"uptime\":65,\"totalMessages\":12,"
+		"{\"uptime\":65000,\"totalMessages\":12,"
 		"\"namespaces\":[{\"path\":\"/api/1/ws/a\\\"><script>x()</script>\",\"status\":\"green\","
 		"\"clientCount\":3,\"activeUsers\":1,\"messagesPerMin\":2,\"messagesPerHour\":9,"
 		"\"totalMessages\":12,\"dropped\":0,\"lastActivity\":\"2026-11-25T19:30:00Z\"},"
 		"{\"path\":\"/api/1/ws/b\",\"status\":\"<bad>\",\"clientCount\":2}],"
 		"\"activityLog\":[{\"timestamp\":\"2026-11-25T19:30:00Z\",\"namespace\":\"/api/1/ws/a\","
 		"\"type\":\"message\",\"username\":\"<i>eve</i>\",\"message\":\"<img src=x onerror=alert(1)>\"}],"
-		"\"daemons\":[{\"id\":\"d<1>\",\"host\":\"h\",\"pid\":7,\"uptime\":65,\"up\":false,\"updatedAt\":\"t\"}]}",
+		"\"daemons\":[{\"id\":\"d<1>\",\"host\":\"h\",\"pid\":7,\"uptime\":65000,\"up\":false,\"updatedAt\":\"t\"}]}",
 		0, NULL);
 	wsp_buf b;
 	const char *s;

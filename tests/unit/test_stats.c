@@ -70,10 +70,10 @@ static void test_activity(void)
 	CU_ASSERT_EQUAL(wsp_activity_init(&a, 3), 0);
 	memset(longmsg, 'x', sizeof(longmsg) - 1);
 	longmsg[sizeof(longmsg) - 1] = '\0';
-	wsp_activity_add(&a, T0 * 1000, 0, "/api/1/ws/a", "t1", "u", "m1");
-	wsp_activity_add(&a, T0 * 1000 + 1, 0, "/api/1/ws/a", "t2", "u", "m2");
-	wsp_activity_add(&a, T0 * 1000 + 2, 0, "/api/1/ws/a", "t3", "", longmsg);
-	wsp_activity_add(&a, T0 * 1000 + 3, 0, "/api/1/ws/b", "t4", "", "m4");   /* drops t1 */
+	wsp_activity_add(&a, T0 * 1000, 0, "/api/1/ws/a", true, "t1", "u", "m1");
+	wsp_activity_add(&a, T0 * 1000 + 1, 0, "/api/1/ws/a", true, "t2", "u", "m2");
+	wsp_activity_add(&a, T0 * 1000 + 2, 0, "/api/1/ws/a", true, "t3", "", longmsg);
+	wsp_activity_add(&a, T0 * 1000 + 3, 0, "/api/1/ws/b", true, "t4", "", "m4");   /* drops t1 */
 	j = wsp_activity_json(&a, T0 * 1000 + 4, false);
 	CU_ASSERT_EQUAL(json_array_size(j), 3);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(j, 0), "type")), "t4");
@@ -162,15 +162,15 @@ static void test_activity_outbox_id(void)
 	json_t *j;
 
 	CU_ASSERT_EQUAL_FATAL(wsp_activity_init(&a, 10), 0);
-	wsp_activity_add(&a, T0 * 1000, 0, "/api/1/ws/a", "client", "u", "m");
-	wsp_activity_add(&a, T0 * 1000 + 1, 42, "/api/1/ws/a", "rest", "", "m");
+	wsp_activity_add(&a, T0 * 1000, 0, "/api/1/ws/a", true, "client", "u", "m");
+	wsp_activity_add(&a, T0 * 1000 + 1, 42, "/api/1/ws/a", false, "rest", "", "m");
 	j = wsp_activity_json(&a, T0 * 1000 + 2, true);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(j, 0), "outboxId")), 42);
 	CU_ASSERT_PTR_NULL(json_object_get(json_array_get(j, 1), "outboxId"));
 	json_decref(j);
 	j = wsp_activity_json(&a, T0 * 1000 + 2, false);
 	CU_ASSERT_PTR_NULL(json_object_get(json_array_get(j, 0), "outboxId"));
-	CU_ASSERT_EQUAL(json_object_size(json_array_get(j, 0)), 5);
+	CU_ASSERT_EQUAL(json_object_size(json_array_get(j, 0)), 6);
 	json_decref(j);
 	wsp_activity_cleanup(&a);
 }
@@ -192,7 +192,7 @@ static json_t *ns_of(json_t *m, const char *path)
 	"\"dropped\":0,\"lastActivity\":" last ",\"rest\":{\"messagesPerMin\":" #rmin \
 	",\"messagesPerHour\":" #rhour ",\"totalMessages\":" #rtotal "}}"
 #define ACT(ts, type, extra) \
-	"{\"timestamp\":\"2027-01-15T08:00:0" ts "Z\",\"namespace\":\"/api/1/ws/r\",\"type\":\"" type "\"," \
+	"{\"timestamp\":\"2027-01-15T08:00:0" ts "Z\",\"namespace\":\"/api/1/ws/r\",\"direction\":\"sent\",\"type\":\"" type "\"," \
 	"\"username\":\"\",\"message\":\"\"" extra "}"
 
 /* Three live workers (S/w1 and S/w2 of one daemon, and T) each delivered
@@ -253,7 +253,7 @@ static void test_merge_rest_once(void)
 	log = json_object_get(m, "activityLog");
 	CU_ASSERT_EQUAL(json_array_size(log), 4);
 	json_array_foreach(log, i, e)
-		CU_ASSERT_EQUAL(json_object_size(e), 5);
+		CU_ASSERT_EQUAL(json_object_size(e), 6);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(log, 0), "type")), "client");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(log, 1), "timestamp")), "2027-01-15T08:00:05.000Z");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(log, 2), "timestamp")), "2027-01-15T08:00:03.999Z");

@@ -21,6 +21,12 @@
  *   #wsp-updated        time of the last update
  *   #wsp-conn           connection pill: text = status, class wsp-conn-<status>
  *   #wsp-daemons        optional <tbody>: one <tr data-id> per daemon
+ *   #wsp-presence       optional <tbody>: one <tr data-ns> per namespace from
+ *                       GET /api/1/websocket/presence (cluster-wide users online),
+ *                       fetched after every stats update
+ *
+ * The stats are jPulse v1.0.4's getStats() shape: uptime in milliseconds,
+ * activityLog entries {timestamp, namespace, direction, message, ...}.
  *
  * The pure functions (formatting, filtering, row building) are exported as
  * window.WspStats (module.exports under Node) for tests/js/websocket-stats.test.mjs.
@@ -53,9 +59,9 @@ function () {
 		return (n < 10 ? '0' : '') + n;
 	}
 
-	/* 42s · 5m 03s · 4h 05m · 3d 4h 05m */
-	function formatUptime(sec) {
-		var s = Math.floor(Number(sec));
+	/* 42s · 5m 03s · 4h 05m · 3d 4h 05m, from milliseconds (jPulse's unit). */
+	function formatUptime(ms) {
+		var s = Math.floor(Number(ms) / 1000);
 		if (!isFinite(s) || s < 0)
 			return '—';
 		var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600),
@@ -172,6 +178,7 @@ function () {
 					timestamp: x.e.timestamp || null,
 					time: formatClock(x.e.timestamp),
 					namespace: String(x.e.namespace || ''),
+					direction: String(x.e.direction || ''),
 					type: String(x.e.type || ''),
 					username: String(x.e.username || ''),
 					message: shorten(fullText, maxLen),
@@ -329,6 +336,7 @@ function () {
 					time.setAttribute('datetime', a.timestamp);
 				li.appendChild(time);
 				li.appendChild(el(doc, 'span', 'wsp-ns', a.namespace));
+				li.appendChild(el(doc, 'span', 'wsp-dir', a.direction));
 				li.appendChild(el(doc, 'span', 'wsp-type', a.type));
 				li.appendChild(el(doc, 'span', 'wsp-user', a.username || '—'));
 				var msg = el(doc, 'span', 'wsp-msg', a.message);
@@ -364,6 +372,53 @@ function () {
 			upd.setAttribute('data-time', new Date(now).toISOString());
 			upd.classList.remove('wsp-stale');
 		}
+	}
+
+	/* Rows of the presence table from GET /api/1/websocket/presence's data. */
+	function presenceRows(data) {
+		var list = data && Array.isArray(data.namespaces) ? data.namespaces : [];
+		return list.filter(Boolean).map(function (p) {
+			var users = Array.isArray(p.users) ? p.users.map(String) : [];
+			return {
+				namespace: String(p.namespace || ''),
+				cells: [String(p.namespace || ''), formatNumber(p.userCount), formatNumber(p.workers),
+					users.length ? users.join(', ') : '—']
+			};
+		});
+	}
+
+	function renderPresence(doc, data) {
+		var tbody = doc.getElementById('wsp-presence');
+		if (!tbody)
+			return;
+		var trs = presenceRows(data).map(function (r) {
+			var tr = el(doc, 'tr', 'wsp-presence-row');
+			tr.setAttribute('data-ns', r.namespace);
+			r.cells.forEach(function (t, i) {
+				tr.appendChild(el(doc, 'td', i === 1 || i === 2 ? 'wsp-num' : '', t));
+			});
+			return tr;
+		});
+		if (!trs.length) {
+			var tr = el(doc, 'tr', 'wsp-empty');
+			var td = el(doc, 'td', '', 'Nobody connected');
+			td.setAttribute('colspan', '4');
+			tr.appendChild(td);
+			trs.push(tr);
+		}
+		tbody.replaceChildren.apply(tbody, trs);
+	}
+
+	function loadPresence(win) {
+		if (!win.fetch || !win.document.getElementById('wsp-presence'))
+			return;
+		win.fetch('/api/1/websocket/presence', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+			.then(function (r) { return r.json(); })
+			.then(function (j) {
+				if (j && j.success)
+					renderPresence(win.document, j.data);
+			})
+			.catch(function () { /* the next update retries */ });
 	}
 
 	/* The pill: text = status, class wsp-conn-<status> (other wsp-conn-* removed). */
@@ -406,6 +461,7 @@ function () {
 			if (data && data.type === 'stats-update' && data.data && typeof data.data === 'object') {
 				last = Date.now();
 				render(doc, data.data, last);
+				loadPresence(win);
 			}
 		}).onStatusChange(function (status) {
 			var r = ws.getCloseReason(), why = '';
@@ -414,6 +470,7 @@ function () {
 			setConnection(doc, status, why);
 		});
 		setConnection(doc, ws.getStatus());
+		loadPresence(win);
 		/* Flag a view that stopped updating although the socket looks fine. */
 		win.setInterval(function () {
 			var upd = doc.getElementById('wsp-updated');
@@ -438,6 +495,8 @@ function () {
 		namespaceRows: namespaceRows,
 		cards: cards,
 		daemonRows: daemonRows,
+		presenceRows: presenceRows,
+		renderPresence: renderPresence,
 		headerColumns: headerColumns,
 		render: render,
 		setConnection: setConnection,

@@ -12,11 +12,14 @@
  *                                    {type:'cursor-move', emoji, x, y}  (x, y in %)
  *                           server → {type:'user-emoji', clientId, username, emoji}
  *                                    {type:'cursor', clientId, username, emoji, x, y}
- *                                    {type:'user-left', clientId}
- *                                    {type:'presence', count}
- *   /api/1/ws/hello-todo    server → {type:'todo-created'|'todo-updated'|'todo-deleted',
- *                                     todo:{id,title,completed,username,createdAt,updatedAt},
- *                                     username}
+ *   both                    server → {type:'welcome', message, userCount}    (to a new socket)
+ *                                    {type:'user-joined'|'user-left', clientId?, userCount, count}
+ *                                    {type:'presence', userCount, count}
+ *                                    (userCount: sockets of the namespace on every daemon)
+ *   /api/1/ws/hello-todo    server → {type:'todo-created'|'todo-updated', todo, username}
+ *                                    {type:'todo-deleted', todoId, username}
+ *                           todo = {_id,title,completed,username,userFirstName,
+ *                                   userLastName,createdAt,updatedAt} (jPulse v1.0.4's shapes)
  * Todo mutations go through REST only; the list changes only from WebSocket
  * events (every page, the sender's too), starting from one GET snapshot.
  */
@@ -106,14 +109,31 @@ function () {
 		return isNaN(t) ? 0 : t;
 	}
 
-	/* Newest first: createdAt descending, then id descending. */
+	/* Newest first: createdAt descending, then _id descending. */
 	function sortTodos(list) {
 		return list.slice().sort(function (a, b) {
 			var d = timeOf(b) - timeOf(a);
 			if (d !== 0)
 				return d;
-			return String(b.id).localeCompare(String(a.id), undefined, { numeric: true });
+			return String(b._id).localeCompare(String(a._id), undefined, { numeric: true });
 		});
+	}
+
+	/* The _id an event is about: the todo's, or todo-deleted's todoId. */
+	function eventId(ev) {
+		if (!ev)
+			return undefined;
+		if (ev.type === 'todo-deleted' && ev.todoId !== undefined && ev.todoId !== null)
+			return ev.todoId;
+		return ev.todo ? ev.todo._id : undefined;
+	}
+
+	/* The cluster-wide user count a message carries, or null. */
+	function userCountOf(data) {
+		if (!data || ['welcome', 'user-joined', 'user-left', 'presence'].indexOf(data.type) < 0)
+			return null;
+		var n = Number(data.userCount);
+		return isFinite(n) ? n : null;
 	}
 
 	function isNewer(incoming, current) {
@@ -127,11 +147,11 @@ function () {
 	 * is not modified). Idempotent, so a replayed or duplicated event is
 	 * harmless; an update older than what the list holds is ignored. */
 	function applyTodoEvent(list, ev) {
-		var todo = ev && ev.todo, out, i, found = -1;
-		if (!todo || todo.id === undefined || todo.id === null)
+		var todo = ev && ev.todo, id = eventId(ev), out, i, found = -1;
+		if (id === undefined || id === null || (ev.type !== 'todo-deleted' && !todo))
 			return list;
 		for (i = 0; i < list.length; i++) {
-			if (String(list[i].id) === String(todo.id)) {
+			if (String(list[i]._id) === String(id)) {
 				found = i;
 				break;
 			}
@@ -173,10 +193,10 @@ function () {
 	function toastText(ev, list) {
 		var who = (ev && (ev.username || (ev.todo && ev.todo.username))) || 'someone';
 		var todo = (ev && ev.todo) || {};
-		var title = todo.title;
+		var title = ev && ev.type === 'todo-deleted' ? undefined : todo.title, id = eventId(ev);
 		if (title === undefined && list) {
 			for (var i = 0; i < list.length; i++)
-				if (String(list[i].id) === String(todo.id))
+				if (String(list[i]._id) === String(id))
 					title = list[i].title;
 		}
 		var what = title !== undefined ? '“' + shortTitle(title) + '”' : 'a todo';
@@ -224,8 +244,10 @@ function () {
 			if (data.clientId === undefined)
 				return { op: 'ignore' };
 			return { op: 'remove', clientId: String(data.clientId) };
+		case 'welcome':
+		case 'user-joined':
 		case 'presence':
-			return { op: 'presence', text: presenceText(data.count) };
+			return { op: 'presence', text: presenceText(data.userCount) };
 		default:
 			return { op: 'ignore' };
 		}
@@ -341,7 +363,9 @@ function () {
 				emojiWs.send({ type: 'emoji-select', emoji: state.emoji });
 				return;
 			}
-			var a = cursorAction(data, state.myClientId), c;
+			var a = cursorAction(data, state.myClientId), c, n = userCountOf(data);
+			if (n !== null)
+				$('users-online').textContent = presenceText(n);
 			switch (a.op) {
 			case 'upsert':
 				c = cursorNode(a.clientId, a.username);
@@ -410,7 +434,7 @@ function () {
 			var ul = $('todo-list');
 			var items = state.todos.map(function (t) {
 				var li = el('li', 'todo' + (t.completed ? ' done' : ''));
-				li.setAttribute('data-id', String(t.id));
+				li.setAttribute('data-id', String(t._id));
 				var cb = el('input', 'todo-toggle');
 				cb.type = 'checkbox';
 				cb.checked = !!t.completed;
@@ -492,6 +516,9 @@ function () {
 				toast('Todo channel: ' + (message && message.error || 'error'), 'error');
 				return;
 			}
+			var n = userCountOf(data);
+			if (n !== null && $('todo-users-online'))
+				$('todo-users-online').textContent = presenceText(n);
 			if (!isTodoEvent(data))
 				return;
 			if (state.loading) {
@@ -611,6 +638,7 @@ function () {
 		toPercent: toPercent,
 		throttle: throttle,
 		presenceText: presenceText,
+		userCountOf: userCountOf,
 		sortTodos: sortTodos,
 		applyTodoEvent: applyTodoEvent,
 		isTodoEvent: isTodoEvent,
