@@ -20,11 +20,15 @@ static wsp_namespace *room;
 
 static void on_connect(wsp_client *c, const wsp_user *user, void *ud)
 {
-	/* Only to the newcomer: how many are here (on this daemon). */
-	wsp_client_send(c, json_pack("{s:s, s:i}", "type", "welcome", "here",
-				     wsp_namespace_client_count(room)));
-	/* To everybody, on every daemon. */
-	wsp_broadcast(room, json_pack("{s:s}", "type", "joined"), wsp_user_name(user));
+	/* Only to the newcomer: how many are here, on every daemon sharing the
+	 * database (this one's sockets exact, the others' as of ~0.2 s ago),
+	 * and who is logged in. */
+	wsp_client_send(c, json_pack("{s:s, s:I, s:o?}", "type", "welcome", "here",
+				     (json_int_t)wsp_namespace_presence_count(room), "users",
+				     wsp_namespace_presence_users(room)));
+	/* To everybody, on every daemon: the spec's Pattern 5. */
+	wsp_broadcast(room, json_pack("{s:s, s:I}", "type", "joined", "count",
+				      (json_int_t)wsp_namespace_presence_count(room)), wsp_user_name(user));
 }
 
 static int on_message(wsp_client *c, json_t *data, const wsp_user *user, void *ud)
@@ -44,7 +48,8 @@ static int on_message(wsp_client *c, json_t *data, const wsp_user *user, void *u
 
 static void on_disconnect(wsp_client *c, const wsp_user *user, void *ud)
 {
-	wsp_broadcast(room, json_pack("{s:s}", "type", "left"), wsp_user_name(user));
+	wsp_broadcast(room, json_pack("{s:s, s:I}", "type", "left", "count",
+				      (json_int_t)wsp_namespace_presence_count(room)), wsp_user_name(user));
 }
 
 int wsp_module_init(wsp_server *srv)

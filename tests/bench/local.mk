@@ -4,7 +4,7 @@ EXTRA_PROGRAMS += tests/bench/loadgen
 tests_bench_loadgen_SOURCES = tests/bench/loadgen.c
 tests_bench_loadgen_LDADD = -lm
 
-EXTRA_DIST += BENCHMARKS.md tests/bench/run.mjs tests/bench/ws-server.mjs \
+EXTRA_DIST += BENCHMARKS.md tests/bench/run.mjs tests/bench/ws-server.mjs tests/bench/presence-storm.mjs \
 	tests/bench/package.json tests/bench/package-lock.json
 CLEANFILES += tests/bench/loadgen$(EXEEXT) bench-results.json
 

@@ -69,7 +69,11 @@ test('a module from the config serves its namespace (example-chat)', async () =>
   assert.equal((await rawWs(ns('example-chat'), { timeout: t })).status, 401);
   const a = await rawWs(ns('example-chat'), { headers: { Cookie: sess.cookie }, timeout: t });
   const b = await rawWs(ns('example-chat'), { headers: { Cookie: sess.cookie }, timeout: t });
-  await a.next((m) => m.data?.type === 'welcome', t);
+  const w = await a.next((m) => m.data?.type === 'welcome', t);
+  assert.ok(w.data.here >= 1, 'the cluster count includes the newcomer');
+  assert.deepEqual(w.data.users, ['dave']);
+  const joined = await a.next((m) => m.data?.type === 'joined', t);
+  assert.equal(typeof joined.data.count, 'number');
   a.sendJson({ type: 'chat', text: 'hello there' });
   const m = await b.next((x) => x.data?.type === 'chat', t);
   assert.equal(m.data.text, 'hello there');
