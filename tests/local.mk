@@ -65,7 +65,8 @@ INTEGRATION_TESTS = \
 	tests/integration/stats-cluster.test.mjs \
 	tests/integration/torture.test.mjs \
 	tests/integration/security.test.mjs \
-	tests/integration/faults.test.mjs
+	tests/integration/faults.test.mjs \
+	tests/integration/catchup.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs
 MJS_LOG_COMPILER = $(NODE)

@@ -57,6 +57,8 @@
  *   getClientId()        clientId from the latest welcome, or null.
  *   getUUID()            the uuid sent as ?uuid=.
  *   getLastMessageId()   highest numeric envelope `id` seen, or null.
+ *   getCursor()          the id sent as &since= on the next reconnect, or
+ *                        null (see Catch-up).
  *   getPath()
  *
  * Reconnection: after an unexpected close the client waits
@@ -67,9 +69,18 @@
  * After maxReconnectAttempts failed attempts the status is 'disconnected'.
  *
  * Catch-up: messages may carry a numeric envelope id ({success:true, id:123,
- * data:{...}}). The handle remembers the highest one and adds &since=<id> to
- * the URL when it reconnects, so the server can replay what was missed.
- * A new handle (new page, or connect() after disconnect()) starts without it.
+ * floor:120, data:{...}}). Ids commit out of order (two transactions), so
+ * the highest id seen is no cursor: a message whose id is below it may
+ * still come. The server's `floor` is: every message for this client with
+ * an id <= floor has been sent before this one. The handle keeps the
+ * highest floor as its cursor and the ids it got above it; on reconnect it
+ * adds &since=<cursor> to the URL, so the server replays from there, and
+ * it drops (never passes to onMessage) an id at or below the cursor or one
+ * it already has. Against a server that sends no floor it falls back to
+ * the highest id seen. A new handle (new page, or connect() after
+ * disconnect()) starts afresh. A {type:'history-gap', from, to} message
+ * says the messages with ids in [from, to] may be gone (the client was
+ * away longer than the server keeps them): reload the page's state.
  *
  * Health: every pingInterval the client sends {type:'ping'}; if no pong
  * ({success:true, data:{type:'pong'}}) arrives within pongTimeout the socket
@@ -242,6 +253,8 @@ function (root) {
 		var stopped = false;		/* disconnect(), auth close, or gave up */
 		var closeInfo = null;
 		var lastId = null;
+		var floor = null;		/* the server's cursor: all ids <= floor had */
+		var above = new Set();	/* ids had above the floor */
 		var clientId = null;
 		var reconnectTimer = null, pingTimer = null, pongTimer = null;
 		var messageCbs = [], statusCbs = [];
@@ -358,8 +371,21 @@ function (root) {
 			}
 			if (msg === null || typeof msg !== 'object')
 				return;
-			if (typeof msg.id === 'number' && isFinite(msg.id) && (lastId === null || msg.id > lastId))
-				lastId = msg.id;
+			if (typeof msg.id === 'number' && isFinite(msg.id)) {
+				/* A replay after a reconnect may repeat what we have. */
+				if ((floor !== null && msg.id <= floor) || above.has(msg.id))
+					return;
+				above.add(msg.id);
+				if (lastId === null || msg.id > lastId)
+					lastId = msg.id;
+			}
+			if (typeof msg.floor === 'number' && isFinite(msg.floor) && (floor === null || msg.floor > floor)) {
+				floor = msg.floor;
+				above.forEach(function (id) {
+					if (id <= floor)
+						above.delete(id);
+				});
+			}
 			if (isPong(msg)) {
 				if (pongTimer !== null) {
 					clearTimeout(pongTimer);
@@ -384,7 +410,7 @@ function (root) {
 			if (stopped)
 				return;
 			try {
-				s = new WS(buildURL(path, uuid, lastId));
+				s = new WS(buildURL(path, uuid, floor !== null ? floor : lastId));
 			} catch (e) {
 				log('error', 'cannot create a WebSocket for ' + path, e);
 				handleClose({ code: 1006, reason: String(e && e.message || e) });
@@ -404,7 +430,22 @@ function (root) {
 				if (socket === s)
 					handleMessage(ev.data);
 			};
-			s.onerror = function () { /* a close event follows */ };
+			s.onerror = function () {
+				/* Browsers fire close right after error (same task); Node's
+				 * WebSocket (undici) fires only error when the handshake is
+				 * refused. Whatever did not get its close by the next turn
+				 * is treated as closed. */
+				setTimeout(function () {
+					if (socket !== s)
+						return;
+					socket = null;
+					detach(s);
+					try {
+						s.close();
+					} catch (e) { /* already closed */ }
+					handleClose({ code: 1006, reason: 'connection failed' });
+				}, 0);
+			};
 			s.onclose = function (ev) {
 				if (socket !== s)
 					return;
@@ -458,6 +499,7 @@ function (root) {
 			getClientId: function () { return clientId; },
 			getUUID: function () { return uuid; },
 			getLastMessageId: function () { return lastId; },
+			getCursor: function () { return floor !== null ? floor : lastId; },
 			getPath: function () { return path; }
 		};
 

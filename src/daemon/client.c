@@ -303,8 +303,13 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	if (welcome) {
 		wsp_msg *m;
 
+		/* A fresh client of a history namespace starts with the daemon's
+		 * floor as its cursor: a reconnect before any message then misses
+		 * nothing committed since it connected. */
+		long long floor = ns->opts.history && c->since < 0 && srv->floor_known ? srv->seen.floor : -1;
+
 		if (wsp_envelope_stamp(welcome, wsp_user_name(c->user)) == 0 &&
-		    (m = wsp_envelope_success(welcome, -1))) {
+		    (m = wsp_envelope_success_floor(welcome, -1, floor))) {
 			wsp__client_push(c, m);
 			wsp_msg_unref(m);
 		}
@@ -569,7 +574,18 @@ static int write_batch(wsp_client *c)
 	return (int)n;
 }
 
+static int write_some(wsp_client *c);
+
 int wsp__client_writable(wsp_client *c)
+{
+	int rc = write_some(c);
+
+	if (rc == 0 && c->cu)
+		wsp__history_drained(c);
+	return rc;
+}
+
+static int write_some(wsp_client *c)
 {
 	unsigned char buf[LWS_PRE + 16];
 	/* lws 4.1.6 drops EMPTY pongs without a callback, so our pings carry a

@@ -87,13 +87,9 @@ struct wsp_client {
 	bool want_ping, awaiting_pong;
 	/* Health timer: in srv->pingq (next ping due) or srv->pongq (pong due). */
 	wsp_tq_node tq;
-	long long since;             /* ?since=, -1 if absent or caught up */
-	bool replaying;              /* catch-up not finished: live outbox messages are held */
-	bool since_pending;          /* catch-up waits for the bus (history.c) */
-	struct wsp_held *held, *held_tail;   /* held live messages, arrival order */
-	unsigned nheld;
-	long long *cu_ids;           /* ids the catch-up sent, sorted (until live passes them) */
-	int cu_n;
+	long long since;             /* ?since=, -1 if absent */
+	bool replaying;              /* catch-up not finished (history.c) */
+	struct wsp_catchup *cu;      /* history.c's state of it; NULL: none */
 };
 
 /* What the handshake rules decided for one upgrade request. */
@@ -248,17 +244,22 @@ void wsp__relay_broadcast(wsp_namespace *ns, json_t *data, const char *username,
 int wsp__relay_history(wsp_namespace *ns, json_t *data, const char *username,
 		       const char *client_id);
 
-/* history.c: ?since= catch-up.  At connect, a history-namespace client with
- * since >= 0 starts holding live outbox messages (hold) and its catch-up
- * query runs once the bus is up and the daemon's own outbox replay is done
- * (resume); then the rows it missed are sent in id order, followed by the
- * held live messages that were not among them. */
+/* history.c: ?since= catch-up, paged and paced by the client's send queue.
+ * At connect, a history-namespace client with since >= 0 starts its
+ * catch-up (relay_client_since): pages of the rows it missed, each sized to
+ * the free half of its send queue, the next one queried only once the
+ * queue has drained to a quarter (history_drained, from the write path).
+ * Live outbox messages for it meanwhile go through history_live.  A query
+ * waits for the bus and for the daemon's own outbox replay (resume). */
 void wsp__relay_client_since(wsp_client *c);
-void wsp__history_hold(wsp_client *c, wsp_msg *m, long long id);
+/* A live outbox message `id` for c while c->cu is set (addressed: sent to
+ * its clientId only).  true: history.c took care of it (held, sent, or
+ * dropped as one the catch-up sends or sent); false: send it as usual. */
+bool wsp__history_live(wsp_client *c, wsp_msg *m, long long id, bool addressed);
+/* c's send queue shrank: query the next page if it waits for that. */
+void wsp__history_drained(wsp_client *c);
 void wsp__history_drop(wsp_client *c);
 void wsp__history_resume(wsp_server *srv);
-/* true if live message `id` was already sent to c by its catch-up. */
-bool wsp__history_sent(wsp_client *c, long long id);
 void wsp__relay_stats_tick(wsp_server *srv);
 
 /* client.c: the ping/pong timer queues (srv->pingq, srv->pongq). */

@@ -42,15 +42,46 @@ static wsp_msg *wrap(const char *prefix, json_t *j)
 
 wsp_msg *wsp_envelope_success(json_t *data, long long id)
 {
-	char prefix[64];
+	return wsp_envelope_success_floor(data, id, -1);
+}
+
+#define FLOOR_KEY ",\"floor\":"
+
+wsp_msg *wsp_envelope_success_floor(json_t *data, long long id, long long floor)
+{
+	char prefix[96];
+	size_t n;
 
 	if (!json_is_object(data))
 		return NULL;
+	n = (size_t)snprintf(prefix, sizeof(prefix), "{\"success\":true");
 	if (id >= 0)
-		snprintf(prefix, sizeof(prefix), "{\"success\":true,\"id\":%lld,\"data\":", id);
-	else
-		snprintf(prefix, sizeof(prefix), "{\"success\":true,\"data\":");
+		n += (size_t)snprintf(prefix + n, sizeof(prefix) - n, ",\"id\":%lld", id);
+	if (floor >= 0)
+		n += (size_t)snprintf(prefix + n, sizeof(prefix) - n, FLOOR_KEY "%lld", floor);
+	snprintf(prefix + n, sizeof(prefix) - n, ",\"data\":");
 	return wrap(prefix, data);
+}
+
+wsp_msg *wsp_envelope_unfloor(wsp_msg *m)
+{
+	const char *p = (const char *)wsp_msg_payload(m), *f, *end;
+	size_t n = m->len, head = sizeof("{\"success\":true,\"id\":") - 1;
+	wsp_msg *out;
+
+	/* Only our own prefix is looked at: {"success":true,"id":N,"floor":F, */
+	if (n < head || memcmp(p, "{\"success\":true,\"id\":", head) != 0)
+		return wsp_msg_ref(m);
+	f = p + head + strspn(p + head, "0123456789");
+	if ((size_t)(f - p) + sizeof(FLOOR_KEY) - 1 > n || memcmp(f, FLOOR_KEY, sizeof(FLOOR_KEY) - 1) != 0)
+		return wsp_msg_ref(m);
+	end = f + sizeof(FLOOR_KEY) - 1;
+	end += strspn(end, "0123456789");
+	out = wsp_msg_new(p, n - (size_t)(end - f));
+	if (!out)
+		return NULL;
+	memcpy(wsp_msg_payload(out) + (f - p), end, n - (size_t)(end - p));
+	return out;
 }
 
 wsp_msg *wsp_envelope_error(int code, const char *text, json_t *extra)

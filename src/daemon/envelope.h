@@ -1,13 +1,16 @@
 /* envelope.h - the jPulse message envelopes, built and parsed.
  *
- *   success  {"success":true[,"id":N],"data":{...,"username":"<name>"}}
+ *   success  {"success":true[,"id":N[,"floor":F]],"data":{...,"username":"<name>"}}
  *   error    {"success":false,"error":"<text>","code":N,"username":""[,extra...]}
  *
  * `username` is stamped on every outgoing success message (it overrides a
  * "username" the data may carry: the framework says who caused a message,
  * "" for nobody/the system).  `id` is the outbox row id of messages that came
- * through PostgreSQL's outbox; the browser client sends the highest one back
- * as ?since= when it reconnects.
+ * through PostgreSQL's outbox.  `floor` is the client's cursor: every message
+ * for this client with an id <= floor was sent to it before this one (or is
+ * one it had before it connected), so the browser client reconnects with
+ * ?since=<floor> and drops ids it already has; ids commit out of order, so
+ * the highest id seen is no such cursor (README, "Catch-up").
  */
 #ifndef WSP_ENVELOPE_H
 #define WSP_ENVELOPE_H
@@ -27,6 +30,15 @@ int wsp_envelope_stamp(json_t *data, const char *username);
  * stamped) into a new shared message (refs = 1).  id < 0: no "id" member.
  * NULL when out of memory or data is not an object. */
 wsp_msg *wsp_envelope_success(json_t *data, long long id);
+
+/* The same with a "floor" member after the id (floor < 0: none). */
+wsp_msg *wsp_envelope_success_floor(json_t *data, long long id, long long floor);
+
+/* A new message (refs = 1) with m's bytes minus its "floor" member, or a new
+ * reference to m itself when it has none.  NULL when out of memory.  For a
+ * shared live message sent to a client whose catch-up is not done: the
+ * daemon's floor is not that client's. */
+wsp_msg *wsp_envelope_unfloor(wsp_msg *m);
 
 /* Serialise an error envelope; `extra` (BORROWED, may be NULL) is an object
  * whose members are added (e.g. retryAfterMs).  NULL when out of memory. */

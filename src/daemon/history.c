@@ -1,15 +1,37 @@
 /* history.c - ?since= catch-up of one client (see daemon.h).
  *
- * Order and duplicates: from the moment a client with ?since= connects to a
- * history namespace, live outbox messages for it (id >= 0) are HELD, not
- * sent.  The catch-up query returns every committed row of the namespace
- * with id > since that the client may see (client_id NULL or its own), in
- * id order, capped at CATCHUP_MAX.  Those go out first; then the held live
- * messages whose id was not among the rows.  So nothing is sent twice and,
- * apart from an out-of-order commit racing the query, everything arrives in
- * id order.  A lost connection during the query puts the client back to
- * pending: the query runs again when the bus is back and the daemon has
- * replayed its own outbox backlog (wsp__history_resume). */
+ * A client that reconnects with ?since=S has every message for it with an
+ * id <= S.  It is sent the committed public rows of its namespace with
+ * id > S in PAGES, oldest first.  A page is sized to the free half of the
+ * client's send queue (rows and bytes) and the next page is queried only
+ * when the queue has drained to a quarter: the socket's pace sets the
+ * catch-up's, so however much the client missed it converges and is never
+ * closed for a full queue.  Rows addressed to a clientId are never replayed
+ * (a clientId is not a credential).
+ *
+ * Live outbox messages for the client meanwhile (history_live) need no
+ * holding: the bus runs one query at a time, in order, so every live
+ * message that reaches the client before a page's answer was fetched (or
+ * inserted) by a query that ran before the page's, i.e. it committed before
+ * the page's snapshot.  So a live id above the cursor is dropped (the page
+ * in flight or the next one returns it: it is committed) and one at or
+ * below it committed out of order after an earlier page's query and is
+ * sent.  Ids the pages sent that this daemon has not yet delivered live are
+ * remembered (until the daemon's floor passes them) so the live copy is
+ * skipped.  So nothing is sent twice and nothing is lost.
+ *
+ * The floor each message carries (envelope.h) is the client's cursor: for a
+ * page row r, min(r, the daemon's floor when the page was queried), never
+ * below S (every id <= that floor was committed before the query, so it was
+ * in a page); live messages sent during the catch-up carry none (the
+ * daemon's floor is ahead of the client); after the last page the live
+ * stream's floor is true for the client too.
+ *
+ * Past the retention window: wsp_outbox_gone records, per namespace, the
+ * highest id pruned (relay.c's gc).  When S is below it, the client first
+ * gets {"success":true,"floor":U,"data":{"type":"history-gap","from":S+1,
+ * "to":U,...}}: rows in [from, to] may be gone, reload the state; the
+ * catch-up then goes on from U. */
 #include "config.h"
 
 #include <stdio.h>
@@ -22,15 +44,24 @@
 #include "daemon/envelope.h"
 #include "log.h"
 
-#define CATCHUP_MAX 1000
-#define WSP__STR2(x) #x
-#define WSP__STR(x) WSP__STR2(x)
+#define PAGE_ROWS 256
+#define ROW_OVERHEAD 256    /* envelope bytes around a payload, generously */
 
-/* One held live message. */
-struct wsp_held {
-	struct wsp_held *next;
-	wsp_msg *m;
-	long long id;
+/* One per client with a ?since= catch-up, from connect until it is done and
+ * no id it sent can come live any more. */
+struct wsp_catchup {
+	long long since;             /* the client has every id <= since */
+	long long from;              /* the next page starts after this id */
+	long long qfloor;            /* srv->seen.floor when the page was queried */
+	int limit;                   /* rows asked of the page in flight */
+	bool first;                  /* no page yet: the gap check goes with it */
+	bool query;                  /* a page query is in flight */
+	bool wait;                   /* the next page waits for the queue to drain */
+	bool pending;                /* the next page waits for the bus */
+	unsigned pages;
+	long long rows;
+	long long *ids;              /* ids pages sent above the daemon's floor, sorted */
+	int nids, capids;
 };
 
 static int cmp_ll(const void *a, const void *b)
@@ -40,142 +71,275 @@ static int cmp_ll(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void wsp__history_hold(wsp_client *c, wsp_msg *m, long long id)
+static bool has_id(const struct wsp_catchup *cu, long long id)
 {
-	struct wsp_held *h;
-
-	if (!c->wsi || c->closing)
-		return;
-	if (c->nheld >= (unsigned)c->srv->cfg->send_queue_max_messages ||
-	    !(h = wsp_calloc(1, sizeof(*h)))) {
-		c->ns->counters.dropped++;
-		wsp__closing_warn(c, "too many messages while catching up, closing 1008");
-		wsp_client_close(c, 1008, "send queue full");
-		return;
-	}
-	h->m = wsp_msg_ref(m);
-	h->id = id;
-	if (c->held_tail)
-		c->held_tail->next = h;
-	else
-		c->held = h;
-	c->held_tail = h;
-	c->nheld++;
+	return cu->nids && bsearch(&id, cu->ids, (size_t)cu->nids, sizeof(*cu->ids), cmp_ll) != NULL;
 }
 
-bool wsp__history_sent(wsp_client *c, long long id)
+/* Forget ids the daemon's floor has passed: no live copy can come now. */
+static void prune_ids(wsp_client *c)
 {
-	bool hit = bsearch(&id, c->cu_ids, (size_t)c->cu_n, sizeof(*c->cu_ids), cmp_ll) != NULL;
+	struct wsp_catchup *cu = c->cu;
+	long long floor = c->srv->seen.floor;
+	int k = 0;
 
-	/* Once this daemon's cursor has passed the newest caught-up id, no
-	 * live message can repeat one of them any more. */
-	if (c->srv->seen.floor >= c->cu_ids[c->cu_n - 1]) {
-		wsp_free(c->cu_ids);
-		c->cu_ids = NULL;
-		c->cu_n = 0;
+	while (k < cu->nids && cu->ids[k] <= floor)
+		k++;
+	if (k) {
+		memmove(cu->ids, cu->ids + k, sizeof(*cu->ids) * (size_t)(cu->nids - k));
+		cu->nids -= k;
 	}
-	return hit;
 }
 
-static void drop_held(wsp_client *c)
+/* Remember id (larger than every id remembered).  false: out of memory. */
+static bool add_id(struct wsp_catchup *cu, long long id)
 {
-	struct wsp_held *h, *next;
+	if (cu->nids == cu->capids) {
+		int ncap = cu->capids ? cu->capids * 2 : 64;
+		long long *p = wsp_realloc(cu->ids, sizeof(*p) * (size_t)ncap);
 
-	for (h = c->held; h; h = next) {
-		next = h->next;
-		wsp_msg_unref(h->m);
-		wsp_free(h);
+		if (!p)
+			return false;
+		cu->ids = p;
+		cu->capids = ncap;
 	}
-	c->held = c->held_tail = NULL;
-	c->nheld = 0;
+	cu->ids[cu->nids++] = id;
+	return true;
 }
 
 void wsp__history_drop(wsp_client *c)
 {
-	drop_held(c);
-	wsp_free(c->cu_ids);
-	c->cu_ids = NULL;
-	c->cu_n = 0;
+	if (!c->cu)
+		return;
+	wsp_free(c->cu->ids);
+	wsp_free(c->cu);
+	c->cu = NULL;
 }
 
-static void since_done(void *arg, const wsp_bus_res *r, const char *error)
+/* Send a live message to a client whose catch-up is not done: without the
+ * daemon's floor, which is ahead of the client's. */
+static void push_unfloored(wsp_client *c, wsp_msg *m)
+{
+	wsp_msg *u = wsp_envelope_unfloor(m);
+
+	if (u) {
+		wsp__client_push(c, u);
+		wsp_msg_unref(u);
+	}
+}
+
+bool wsp__history_live(wsp_client *c, wsp_msg *m, long long id, bool addressed)
+{
+	struct wsp_catchup *cu = c->cu;
+	bool hit;
+
+	if (!c->wsi || c->closing)
+		return true;
+	if (!c->replaying) {
+		/* Done: only skip what a page already sent. */
+		hit = has_id(cu, id);
+		prune_ids(c);
+		if (!cu->nids)
+			wsp__history_drop(c);
+		return hit;
+	}
+	if (id <= cu->since || has_id(cu, id))
+		return true;            /* the client has it */
+	if (!addressed && id > cu->from)
+		return true;            /* committed: this page or the next returns it */
+	push_unfloored(c, m);
+	return true;
+}
+
+static void start(wsp_client *c);
+
+void wsp__history_drained(wsp_client *c)
+{
+	struct wsp_catchup *cu = c->cu;
+	const wsp_config *cfg = c->srv->cfg;
+
+	if (!cu || !cu->wait || c->closing || !c->wsi)
+		return;
+	if (c->q.count > (unsigned)cfg->send_queue_max_messages / 4 ||
+	    c->q.bytes > (size_t)cfg->send_queue_max_bytes / 4)
+		return;
+	cu->wait = false;
+	start(c);
+}
+
+/* The gap notice: rows in (since, upto] of this namespace may be pruned. */
+static void gone_done(void *arg, const wsp_bus_res *r, const char *error)
 {
 	wsp_client *c = arg;
-	int n = wsp_bus_nrows(r);
-	long long *ids = NULL;
+	struct wsp_catchup *cu = c->cu;
+	long long upto;
 
 	(void)error;
-	if (!r) {
-		/* The connection dropped: try again once it is back. */
-		if (c->wsi && !c->closing)
-			c->since_pending = true;
+	if (r && cu)
+		cu->first = false;
+	if (r && wsp_bus_nrows(r) == 1 && c->wsi && !c->closing && cu &&
+	    (upto = atoll(wsp_bus_get(r, 0, 0))) > cu->since) {
+		json_t *e = json_pack("{s:b, s:I, s:{s:s, s:I, s:I, s:s}}", "success", 1, "floor",
+				      (json_int_t)upto, "data", "type", "history-gap", "from",
+				      (json_int_t)(cu->since + 1), "to", (json_int_t)upto, "username", "");
+		char *text = e ? json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		wsp_msg *m = text ? wsp_msg_new(text, strlen(text)) : NULL;
+
+		wsp_info(c->ns->path, "client %s: since=%lld is past the retention window (ids up to %lld pruned), "
+			 "sent history-gap", c->id, cu->since, upto);
+		if (m) {
+			wsp__client_push(c, m);
+			wsp_msg_unref(m);
+		}
+		free(text);
+		json_decref(e);
+		cu->since = upto;
+		if (cu->from < upto)
+			cu->from = upto;
+	}
+	wsp__client_unref(c);
+}
+
+static void page_done(void *arg, const wsp_bus_res *r, const char *error)
+{
+	wsp_client *c = arg;
+	struct wsp_catchup *cu = c->cu;
+	int n = wsp_bus_nrows(r), sent = 0;
+	long long total, *page = NULL;
+	bool more;
+
+	(void)error;
+	if (!cu || !c->wsi || c->closing) {
 		wsp__client_unref(c);
 		return;
 	}
-	if (c->wsi && !c->closing) {
-		ids = n ? wsp_calloc((size_t)n, sizeof(*ids)) : NULL;
-		for (int i = 0; i < n; i++) {
-			long long id = atoll(wsp_bus_get(r, i, 0));
-			const char *payload = wsp_bus_get(r, i, 1);
-			json_t *data = wsp_envelope_from_payload(payload, strlen(payload), wsp_bus_get(r, i, 2));
-			wsp_msg *m;
-
-			if (ids)
-				ids[i] = id;
-			if (data && (m = wsp_envelope_success(data, id))) {
-				wsp__client_push(c, m);
-				wsp_msg_unref(m);
-			}
-			json_decref(data);
-		}
-		if (n)
-			wsp_debug(c->ns->path, "client %s: caught up %d message%s after id %lld", c->id, n,
-				  n == 1 ? "" : "s", c->since);
-		if (n && !ids)
-			n = 0;   /* out of memory: send every held one rather than lose any */
-		for (struct wsp_held *h = c->held; h; h = h->next)
-			if (!n || !bsearch(&h->id, ids, (size_t)n, sizeof(*ids), cmp_ll))
-				wsp__client_push(c, h->m);
-		/* The query can be ahead of this daemon's live stream (a row it
-		 * has not fetched yet): remember what was sent so the live copy
-		 * is skipped (wsp__history_sent). */
-		wsp_free(c->cu_ids);
-		c->cu_ids = n ? ids : NULL;
-		c->cu_n = n;
-		if (!n)
-			wsp_free(ids);
+	cu->query = false;
+	if (!r) {
+		/* The connection dropped: the query runs again once the bus is
+		 * back and the daemon has replayed its own backlog. */
+		cu->pending = true;
+		wsp__client_unref(c);
+		return;
 	}
-	drop_held(c);
-	c->replaying = false;
-	c->since = -1;
+	total = n ? atoll(wsp_bus_get(r, 0, 3)) : 0;
+	more = n && (n < total || total >= cu->limit);
+	page = n ? wsp_calloc((size_t)n, sizeof(*page)) : NULL;
+	for (int i = 0; i < n; i++) {
+		long long id = atoll(wsp_bus_get(r, i, 0)), floor;
+		const char *payload = wsp_bus_get(r, i, 1);
+		json_t *data;
+		wsp_msg *m;
+
+		if (page)
+			page[i] = id;
+		if (id <= cu->since)
+			continue;       /* behind a gap notice */
+		data = wsp_envelope_from_payload(payload, strlen(payload), wsp_bus_get(r, i, 2));
+		floor = id < cu->qfloor ? id : cu->qfloor;
+		if (floor < cu->since)
+			floor = cu->since;
+		if (data && (m = wsp_envelope_success_floor(data, id, floor))) {
+			wsp__client_push(c, m);
+			wsp_msg_unref(m);
+			sent++;
+		}
+		json_decref(data);
+	}
+	if (n && atoll(wsp_bus_get(r, n - 1, 0)) > cu->from)
+		cu->from = atoll(wsp_bus_get(r, n - 1, 0));
+	cu->pages++;
+	cu->rows += sent;
+	/* Remember what this page sent above the daemon's floor: its live
+	 * copy may still come. */
+	for (int i = 0; page && i < n; i++)
+		if (page[i] > c->srv->seen.floor && page[i] > cu->since && !add_id(cu, page[i]))
+			break;
+	wsp_free(page);
+	if (more) {
+		cu->wait = true;
+		wsp__history_drained(c);
+	} else {
+		if (cu->rows)
+			wsp_debug(c->ns->path, "client %s: caught up %lld message%s after id %lld in %u page%s",
+				  c->id, cu->rows, cu->rows == 1 ? "" : "s", c->since, cu->pages,
+				  cu->pages == 1 ? "" : "s");
+		c->replaying = false;
+		prune_ids(c);
+		if (!cu->nids)
+			wsp__history_drop(c);
+	}
 	wsp__client_unref(c);
 }
 
 static void start(wsp_client *c)
 {
-	char since[32];
-	const char *p[3] = { c->ns->path, since, c->id };
+	struct wsp_catchup *cu = c->cu;
+	const wsp_config *cfg = c->srv->cfg;
+	char from[32], limit[16], bytes[32];
+	const char *p[4] = { c->ns->path, from, limit, bytes };
+	long rows = cfg->send_queue_max_messages / 2 - (long)c->q.count;
+	long long budget;
 
-	snprintf(since, sizeof(since), "%lld", c->since);
-	c->since_pending = false;
-	c->refs++;
-	c->srv->metrics.replays_client++;
-	/* ORDER BY id makes the ids array sorted for since_done's bsearch. */
-	if (wsp_bus_query(c->srv->bus, "SELECT id, payload, username FROM wsp_outbox WHERE namespace = $1 "
-				       "AND id > $2::bigint AND (client_id IS NULL OR client_id = $3) "
-				       "ORDER BY id LIMIT " WSP__STR(CATCHUP_MAX), 3, p, since_done, c) < 0) {
-		c->since_pending = true;
-		c->refs--;
+	cu->pending = false;
+	if (!wsp_bus_up(c->srv->bus) || c->srv->outbox_replaying) {
+		cu->pending = true;
+		return;
 	}
+	if (rows > PAGE_ROWS)
+		rows = PAGE_ROWS;
+	if (rows < 1)
+		rows = 1;
+	budget = (long long)(cfg->send_queue_max_bytes / 2) - (long long)c->q.bytes - rows * ROW_OVERHEAD;
+	if (budget < 1)
+		budget = 1;     /* the first row always comes */
+	snprintf(from, sizeof(from), "%lld", cu->from);
+	snprintf(limit, sizeof(limit), "%ld", rows);
+	snprintf(bytes, sizeof(bytes), "%lld", budget);
+	if (cu->first) {
+		const char *g[1] = { c->ns->path };
+
+		c->refs++;
+		if (wsp_bus_query(c->srv->bus, "SELECT upto FROM wsp_outbox_gone WHERE namespace = $1", 1, g,
+				  gone_done, c) < 0) {
+			c->refs--;
+			cu->pending = true;
+			return;
+		}
+	}
+	/* Rows in id order up to `limit`, cut where their payloads pass the
+	 * byte budget (the first always comes); `total` says whether the cut
+	 * left some, i.e. whether another page follows. */
+	c->refs++;
+	if (wsp_bus_query(c->srv->bus,
+			  "SELECT id, payload, username, total FROM (SELECT id, payload, username, "
+			  "count(*) OVER () AS total, sum(octet_length(payload)) OVER (ORDER BY id) - "
+			  "octet_length(payload) AS before FROM (SELECT id, payload, username FROM wsp_outbox "
+			  "WHERE namespace = $1 AND id > $2::bigint AND client_id IS NULL ORDER BY id "
+			  "LIMIT $3::int) s) t WHERE before < $4::bigint ORDER BY id",
+			  4, p, page_done, c) < 0) {
+		c->refs--;
+		cu->pending = true;
+		return;
+	}
+	cu->query = true;
+	cu->limit = (int)rows;
+	cu->qfloor = c->srv->floor_known ? c->srv->seen.floor : cu->since;
 }
 
 void wsp__relay_client_since(wsp_client *c)
 {
-	c->replaying = true;
-	if (!wsp_bus_up(c->srv->bus) || c->srv->outbox_replaying) {
-		c->since_pending = true;
+	struct wsp_catchup *cu = wsp_calloc(1, sizeof(*cu));
+
+	if (!cu) {
+		wsp__closing_warn(c, "out of memory for its catch-up, closing 1011");
+		wsp_client_close(c, 1011, "out of memory");
 		return;
 	}
+	cu->since = cu->from = c->since;
+	cu->first = true;
+	c->cu = cu;
+	c->replaying = true;
+	c->srv->metrics.replays_client++;
 	start(c);
 }
 
@@ -185,7 +349,7 @@ void wsp__history_resume(wsp_server *srv)
 		if (!srv->nss[i]->opts.history)
 			continue;
 		for (wsp_client *c = srv->nss[i]->clients; c; c = c->next)
-			if (c->since_pending && c->wsi && !c->closing)
+			if (c->cu && c->cu->pending && c->wsi && !c->closing)
 				start(c);
 	}
 }

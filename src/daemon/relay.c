@@ -51,7 +51,8 @@ static void deliver(wsp_namespace *ns, json_t *data, const char *username, const
 {
 	wsp_msg *m;
 
-	if (wsp_envelope_stamp(data, username) == 0 && (m = wsp_envelope_success(data, id))) {
+	if (wsp_envelope_stamp(data, username) == 0 &&
+	    (m = wsp_envelope_success_floor(data, id, id >= 0 && ns->srv->floor_known ? ns->srv->seen.floor : -1))) {
 		if (how == COUNT_OWN)
 			wsp__ns_count(ns, wsp_envelope_type(data), username, data);
 		else if (how == COUNT_REST)
@@ -596,9 +597,15 @@ static void gc_cb(lws_sorted_usec_list_t *sul)
 	if (srv->stopping)
 		return;
 	snprintf(keep, sizeof(keep), "%ld", srv->cfg->history_retention);
-	wsp_bus_query(srv->bus, "WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(" GC_LOCK_KEY ") AS ok) "
-				"DELETE FROM wsp_outbox WHERE id IN (SELECT o.id FROM wsp_outbox o, l WHERE l.ok AND "
-				"o.created_at < now() - make_interval(secs => $1::int) ORDER BY o.created_at LIMIT " GC_BATCH ")",
+	/* The highest public id pruned per namespace goes to wsp_outbox_gone,
+	 * for the history-gap notice of a too-old ?since= (history.c). */
+	wsp_bus_query(srv->bus, "WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(" GC_LOCK_KEY ") AS ok), "
+				"d AS (DELETE FROM wsp_outbox WHERE id IN (SELECT o.id FROM wsp_outbox o, l WHERE l.ok AND "
+				"o.created_at < now() - make_interval(secs => $1::int) ORDER BY o.created_at LIMIT " GC_BATCH ") "
+				"RETURNING namespace, id, client_id) "
+				"INSERT INTO wsp_outbox_gone (namespace, upto) SELECT namespace, max(id) FROM d "
+				"WHERE client_id IS NULL GROUP BY namespace "
+				"ON CONFLICT (namespace) DO UPDATE SET upto = greatest(wsp_outbox_gone.upto, EXCLUDED.upto)",
 		      1, p, ignore, NULL);
 	lws_sul_schedule(srv->ctx, 0, &srv->gc_sul, gc_cb, (lws_usec_t)gc_interval(srv) * LWS_US_PER_SEC);
 }

@@ -223,11 +223,7 @@ void wsp__ns_send(wsp_namespace *ns, wsp_msg *m, const char *client_id, long lon
 		next = c->next;
 		if (client_id && strcmp(c->id, client_id) != 0)
 			continue;
-		if (id >= 0 && c->replaying) {
-			wsp__history_hold(c, m, id);   /* sent after its catch-up */
-			continue;
-		}
-		if (id >= 0 && c->cu_ids && wsp__history_sent(c, id))
+		if (id >= 0 && c->cu && wsp__history_live(c, m, id, client_id != NULL))
 			continue;
 		wsp__client_push(c, m);
 	}

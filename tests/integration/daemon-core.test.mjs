@@ -270,7 +270,9 @@ test('REST-fed: an outbox row reaches the namespace with id and username; a roll
   s.pg.psql(`BEGIN; INSERT INTO wsp_outbox (namespace, payload, username) VALUES ('/api/1/ws/hello-todo', '{"type":"todo-created","todo":{"id":7,"title":"rolled back"}}', 'bob'); ROLLBACK;`);
   const id = Number(s.pg.psql(`INSERT INTO wsp_outbox (namespace, payload, username) VALUES ('/api/1/ws/hello-todo', '{"type":"todo-created","todo":{"id":8,"title":"kept"}}', 'bob') RETURNING id`));
   const m = await c.next((x) => x.data?.type === 'todo-created', 15000);
-  assert.deepEqual(m, { success: true, id, data: { type: 'todo-created', todo: { id: 8, title: 'kept' }, username: 'bob' } });
+  // floor: the client's cursor; the rolled-back id is a hole below `id`.
+  assert.deepEqual(m, { success: true, id, floor: m.floor, data: { type: 'todo-created', todo: { id: 8, title: 'kept' }, username: 'bob' } });
+  assert.ok(Number.isInteger(m.floor) && m.floor < id, `floor ${m.floor} below ${id}`);
   await sleep(300);
   assert.equal(c.messages.filter((x) => x.data?.type === 'todo-created').length, 0);
   c.close();

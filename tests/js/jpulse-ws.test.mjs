@@ -533,3 +533,63 @@ test('works as an ES module import (jpulse-ws.mjs) and shares globalThis.jPulse'
 		delete globalThis.jPulse;
 	}
 });
+
+test('cursor: since=<floor> survives an out-of-order commit; ids already had are dropped', () => {
+	const env = loadClient();
+	const h = env.ws.connect(NS, { jitter: false });
+	const got = [];
+	h.onMessage((data, msg) => got.push(msg.id === undefined ? data.type : msg.id));
+	env.sockets[0].serverOpen();
+	env.sockets[0].serverSend({ success: true, floor: 39, data: { type: 'connected', clientId: 'x' } });
+	assert.equal(h.getCursor(), 39, 'the welcome floor');
+	// 41 commits before 40: the server's floor stays at 39 until 40 comes.
+	env.sockets[0].serverSend({ success: true, id: 41, floor: 39, data: { type: 'a' } });
+	assert.equal(h.getLastMessageId(), 41);
+	assert.equal(h.getCursor(), 39, 'not the highest id: 40 is still to come');
+	env.sockets[0].serverClose(1006);
+	env.clock.tick(5000);
+	assert.match(env.sockets[1].url, /[?&]since=39(&|$)/);
+	// The replay from 39 repeats 41, which is dropped.
+	env.sockets[1].serverOpen();
+	env.sockets[1].serverSend({ success: true, data: { type: 'connected', clientId: 'x' } });
+	env.sockets[1].serverSend({ success: true, id: 40, floor: 40, data: { type: 'b' } });
+	env.sockets[1].serverSend({ success: true, id: 41, floor: 41, data: { type: 'a' } });
+	env.sockets[1].serverSend({ success: true, id: 42, floor: 42, data: { type: 'c' } });
+	env.sockets[1].serverSend({ success: true, id: 40, floor: 42, data: { type: 'b' } });	// at or below the floor
+	deq(got, ['connected', 41, 'connected', 40, 42]);
+	assert.equal(h.getCursor(), 42);
+	env.sockets[1].serverClose(1006);
+	env.clock.tick(5000);
+	assert.match(env.sockets[2].url, /[?&]since=42(&|$)/);
+});
+
+test('history-gap: passed to onMessage, and the cursor moves past the gap', () => {
+	const env = loadClient();
+	const h = env.ws.connect(NS, { jitter: false });
+	const got = [];
+	h.onMessage((data) => got.push(data));
+	env.sockets[0].serverOpen();
+	env.sockets[0].serverSend({ success: true, floor: 90, data: { type: 'history-gap', from: 11, to: 90 } });
+	deq(got, [{ type: 'history-gap', from: 11, to: 90 }]);
+	assert.equal(h.getCursor(), 90);
+});
+
+test('a socket that fires only error (Node\'s WebSocket on a refused handshake) is reconnected', () => {
+	const env = loadClient();
+	const h = env.ws.connect(NS, { jitter: false, reconnectBaseInterval: 1000 });
+	const s = env.sockets[0];
+	s.readyState = 3;
+	s.onerror({ type: 'error' });		// and no close event, ever
+	env.clock.tick(1);
+	assert.equal(h.getStatus(), 'reconnecting');
+	env.clock.tick(1000);
+	assert.equal(env.sockets.length, 2, 'a second attempt');
+	// In a browser the close event follows the error in the same task: one
+	// reconnect, not two.
+	env.sockets[1].serverClose(1006);
+	env.clock.tick(1);
+	env.clock.tick(2000);
+	assert.equal(env.sockets.length, 3);
+	env.clock.tick(2999);
+	assert.equal(env.sockets.length, 3, 'no extra attempt from the error');
+});

@@ -91,6 +91,43 @@ static void test_from_payload(void)
 	CU_ASSERT_PTR_NULL(wsp_envelope_from_payload("{", 1, "bob"));
 }
 
+/* The client's cursor: "floor" after the id; unfloor takes it out again. */
+static void test_floor(void)
+{
+	json_t *d = json_pack("{s:s, s:s}", "type", "t", "username", "");
+	wsp_msg *m = wsp_envelope_success_floor(d, 42, 40), *u, *w;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL((char *)wsp_msg_payload(m),
+			       "{\"success\":true,\"id\":42,\"floor\":40,\"data\":{\"type\":\"t\",\"username\":\"\"}}");
+	u = wsp_envelope_unfloor(m);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+	CU_ASSERT(u != m);
+	CU_ASSERT_EQUAL(u->len, strlen((char *)wsp_msg_payload(u)));
+	CU_ASSERT_STRING_EQUAL((char *)wsp_msg_payload(u),
+			       "{\"success\":true,\"id\":42,\"data\":{\"type\":\"t\",\"username\":\"\"}}");
+	/* Without a floor: the same message back, one more reference. */
+	w = wsp_envelope_unfloor(u);
+	CU_ASSERT_PTR_EQUAL(w, u);
+	CU_ASSERT_EQUAL(u->refs, 2);
+	wsp_msg_unref(w);
+	wsp_msg_unref(u);
+	wsp_msg_unref(m);
+	/* No id: the floor alone (a history namespace's welcome). */
+	m = wsp_envelope_success_floor(d, -1, 7);
+	CU_ASSERT_STRING_EQUAL((char *)wsp_msg_payload(m),
+			       "{\"success\":true,\"floor\":7,\"data\":{\"type\":\"t\",\"username\":\"\"}}");
+	wsp_msg_unref(m);
+	/* A data member named floor is not touched. */
+	json_object_set_new(d, "floor", json_integer(3));
+	m = wsp_envelope_success(d, 5);
+	u = wsp_envelope_unfloor(m);
+	CU_ASSERT_PTR_EQUAL(u, m);
+	wsp_msg_unref(u);
+	wsp_msg_unref(m);
+	json_decref(d);
+}
+
 int test_envelope_register(void)
 {
 	CU_pSuite s = CU_add_suite("envelope", NULL, NULL);
@@ -101,5 +138,6 @@ int test_envelope_register(void)
 	WSP_ADD_TEST(s, test_error);
 	WSP_ADD_TEST(s, test_parse);
 	WSP_ADD_TEST(s, test_from_payload);
+	WSP_ADD_TEST(s, test_floor);
 	return 0;
 }

@@ -1,0 +1,213 @@
+// catchup.test.mjs - issue 19, items 1-3: a ?since= catch-up always converges.
+//
+// A reconnecting client gets every committed row of a history namespace it
+// missed, in order, exactly once, however much it missed: paged and paced
+// by its send queue (not one burst that overflows it and closes the socket
+// 1008 on every reconnect), with no 1000-row cap; past the retention window
+// it is told which range is gone.  Every envelope of an outbox message
+// carries the client's cursor (`floor`), which survives out-of-order
+// commits where the highest id seen does not.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { startStack, waitFor, sleep, slow, srcdir } from './lib/stack.mjs';
+import { openRaw, connect } from './lib/rawws.mjs';
+
+const NS = '/api/1/ws/catchup';
+let s;
+before(async () => {
+  s = await startStack({
+    nginx: false,
+    fcgi: false,
+    // Retention 60 s: pruning runs every 12 s, so the gap test sees it soon.
+    config: { namespace: [`${NS} history=on`, '/api/1/ws/gap history=on'], history_retention: 60 },
+  });
+});
+after(async () => { await s?.stop(); });
+
+const lastId = () => Number(s.pg.psql('SELECT coalesce(max(id), 0) FROM wsp_outbox'));
+
+/** Insert `n` rows of about `size` payload bytes, numbered from 1; returns their ids. */
+function insertRows(ns, n, size = 0) {
+  const out = s.pg.psql(`INSERT INTO wsp_outbox (namespace, payload) SELECT '${ns}', ` +
+    `json_build_object('type', 'seq', 'n', g, 'pad', repeat('x', ${size}))::text ` +
+    `FROM generate_series(1, ${n}) g ORDER BY g RETURNING id`);
+  return out.split('\n').map(Number);
+}
+
+/** Open with ?since=, read until `want` seq messages arrived (or the socket closed). */
+async function catchUp(ns, since, want, ms = 60000) {
+  const c = await openRaw(s.daemonPort, `${ns}?since=${since}`, { timeout: 5000 * slow });
+  let closed = null;
+  c.closed.then((x) => { closed = x; });
+  const seqs = () => c.messages.filter((m) => m.data?.type === 'seq');
+  await waitFor(() => closed || seqs().length >= want, ms * slow, `${want} caught-up messages`);
+  await sleep(200);
+  const msgs = seqs();
+  c.end();
+  return { msgs, closed, all: c.messages };
+}
+
+test('a catch-up larger than the send queue converges: 60 x 50 kB missed (3 MB, queue 1 MiB) all arrive, in order, once', async () => {
+  const since = lastId();
+  const ids = insertRows(NS, 60, 50000);
+  const { msgs, closed } = await catchUp(NS, since, 60);
+  assert.equal(closed, null, `the socket was closed: ${JSON.stringify(closed)}`);
+  assert.deepEqual(msgs.map((m) => m.id), ids, 'every missed row, in id order, once');
+  assert.deepEqual(msgs.map((m) => m.data.n), ids.map((_, i) => i + 1));
+  assert.ok(/caught up 60 messages after id \d+ in \d+ pages/.test(s.log('wspulsed.log')), 'logged as paged');
+  assert.ok(Number(/caught up 60 messages after id \d+ in (\d+) pages/.exec(s.log('wspulsed.log'))[1]) >= 3, 'in several pages');
+});
+
+test('no silent cap: a client that missed 2500 rows gets all 2500 (today capped at 1000)', async () => {
+  const since = lastId();
+  const ids = insertRows(NS, 2500);
+  const { msgs, closed } = await catchUp(NS, since, 2500);
+  assert.equal(closed, null);
+  assert.equal(msgs.length, 2500);
+  assert.deepEqual(msgs.map((m) => m.id), ids);
+  // Each row's floor is the client's cursor: never above its own id, never
+  // going back.
+  let prev = since;
+  for (const m of msgs) {
+    assert.equal(typeof m.floor, 'number', 'a caught-up row carries a floor');
+    assert.ok(m.floor >= prev && m.floor <= m.id, `floor ${m.floor} for id ${m.id} after ${prev}`);
+    prev = m.floor;
+  }
+});
+
+test('live messages during a long catch-up: none lost, none doubled, one ordered stream', async () => {
+  const since = lastId();
+  const first = insertRows(NS, 400, 20000);   // 8 MB: many pages
+  const c = await openRaw(s.daemonPort, `${NS}?since=${since}`, { timeout: 5000 * slow });
+  // Publish more while it is catching up.
+  const more = [];
+  for (let i = 0; i < 20; i++) { more.push(...insertRows(NS, 5)); await sleep(20); }
+  const want = first.length + more.length;
+  await waitFor(() => c.messages.filter((m) => m.data?.type === 'seq').length >= want, 60000 * slow, 'all rows');
+  await sleep(300);
+  const got = c.messages.filter((m) => m.data?.type === 'seq').map((m) => m.id);
+  c.end();
+  assert.equal(got.length, want, 'no duplicates');
+  assert.deepEqual([...got].sort((a, b) => a - b), [...first, ...more].sort((a, b) => a - b), 'no loss');
+  assert.deepEqual(got, [...got].sort((a, b) => a - b), 'in id order (nothing committed out of order here)');
+});
+
+test('past the retention window: a history-gap message names the pruned range, then the rest follows', async () => {
+  const before = lastId();
+  // Two rows "two hours old": the next pruning run takes them.
+  const old = s.pg.psql(`INSERT INTO wsp_outbox (namespace, payload, created_at) SELECT '/api/1/ws/gap', ` +
+    `json_build_object('type', 'seq', 'n', g)::text, now() - interval '2 hours' FROM generate_series(1, 2) g RETURNING id`)
+    .split('\n').map(Number);
+  await waitFor(() => s.pg.psql(`SELECT coalesce((SELECT upto FROM wsp_outbox_gone WHERE namespace = '/api/1/ws/gap'), 0)`) === String(old[1]),
+    30000 * slow, 'pruning recorded in wsp_outbox_gone');
+  const fresh = insertRows('/api/1/ws/gap', 3);
+  const c = await openRaw(s.daemonPort, `/api/1/ws/gap?since=${before}`, { timeout: 5000 * slow });
+  await waitFor(() => c.messages.filter((m) => m.data?.type === 'seq').length >= 3, 10000 * slow, 'the rows after the gap');
+  c.end();
+  const gap = c.messages.find((m) => m.data?.type === 'history-gap');
+  assert.ok(gap, 'a history-gap message');
+  assert.deepEqual({ from: gap.data.from, to: gap.data.to, floor: gap.floor }, { from: before + 1, to: old[1], floor: old[1] });
+  const i = c.messages.indexOf(gap);
+  assert.deepEqual(c.messages.slice(i + 1).filter((m) => m.data?.type === 'seq').map((m) => m.id), fresh, 'then what is left');
+  // A client that is not behind the gap gets no such message.
+  const d = await openRaw(s.daemonPort, `/api/1/ws/gap?since=${old[1]}`, { timeout: 5000 * slow });
+  await waitFor(() => d.messages.filter((m) => m.data?.type === 'seq').length >= 3, 10000 * slow, 'rows');
+  d.end();
+  assert.equal(d.messages.find((m) => m.data?.type === 'history-gap'), undefined);
+});
+
+/** A psql session kept open (to hold a transaction). */
+function session() {
+  const p = spawn('psql', [s.pg.conninfo, '-qtAX', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  p.unref();
+  p.stdout.on('data', (d) => { out += d; });
+  const x = {
+    async run(sql, expectOut = false) {
+      const at = out.length;
+      p.stdin.write(sql + '\n');
+      if (expectOut) await waitFor(() => out.length > at && out.endsWith('\n'), 10000, 'psql output');
+      return out.slice(at).trim();
+    },
+    end() { p.stdin.end(); sessions.delete(x); },
+  };
+  sessions.add(x);
+  return x;
+}
+const sessions = new Set();
+after(() => { for (const x of sessions) x.end(); });
+
+test('an out-of-order commit: the floor stays below the missing id, so a reconnect from it gets it', async () => {
+  const A = session(), B = session();
+  await A.run('BEGIN;');
+  const a = Number(await A.run(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('${NS}', '{"type":"seq","n":1}') RETURNING id;`, true));
+  await B.run('BEGIN;');
+  const b = Number(await B.run(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('${NS}', '{"type":"seq","n":2}') RETURNING id;`, true));
+  assert.ok(b > a);
+  const live = await connect(s.daemonPort, NS, { timeout: 5000 * slow });
+  const welcome = await live.nextMessage((m) => m.data?.type === 'connected');
+  assert.equal(typeof welcome.floor, 'number', 'the welcome of a history namespace carries the floor');
+  await B.run('COMMIT;');
+  await waitFor(() => live.messages.some((m) => m.id === b), 10000 * slow, 'b live');
+  const mb = live.messages.find((m) => m.id === b);
+  assert.ok(mb.floor < a, `b (${b}) arrives with floor ${mb.floor}, below the uncommitted a (${a})`);
+  live.end();
+  // The client is away when a commits; it comes back from the floor.
+  await A.run('COMMIT;');
+  A.end(); B.end();
+  await sleep(300);
+  const back = await openRaw(s.daemonPort, `${NS}?since=${mb.floor}`, { timeout: 5000 * slow });
+  await waitFor(() => back.messages.some((m) => m.id === a), 10000 * slow, 'a after the reconnect');
+  back.end();
+  const ma = back.messages.find((m) => m.id === a);
+  assert.ok(ma.floor >= a, 'its floor now covers a');
+});
+
+/** www/jpulse-ws.js under Node's own WebSocket (undici), its sockets recorded. */
+function jpulseClient() {
+  const require = createRequire(import.meta.url);
+  const api = require(path.join(srcdir, 'www/jpulse-ws.js'));
+  const sockets = [];
+  class RecordingWebSocket extends WebSocket {
+    constructor(url) { super(url); sockets.push(this); }
+  }
+  return { api, sockets, WS: RecordingWebSocket };
+}
+
+test('jpulse-ws.js over a real socket: a blip while an out-of-order commit is pending loses nothing, doubles nothing', async () => {
+  const { api, sockets, WS } = jpulseClient();
+  const A = session(), B = session();
+  await A.run('BEGIN;');
+  const a = Number(await A.run(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('${NS}', '{"type":"seq","n":1}') RETURNING id;`, true));
+  const h = api.connect(`ws://127.0.0.1:${s.daemonPort}${NS}`, { WebSocket: WS, uuidStorage: 'memory', reconnectBaseInterval: 300, jitter: false });
+  const got = [];
+  h.onMessage((data, msg) => { if (data?.type === 'seq') got.push(msg.id); });
+  await waitFor(() => h.isConnected(), 5000 * slow, 'connected');
+  await B.run('BEGIN;');
+  const b = Number(await B.run(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('${NS}', '{"type":"seq","n":2}') RETURNING id;`, true));
+  await B.run('COMMIT;');
+  await waitFor(() => got.includes(b), 5000 * slow, 'b');
+  assert.equal(h.getLastMessageId(), b);
+  assert.ok(h.getCursor() < a, `cursor ${h.getCursor()} below the pending ${a}`);
+  // The blip: the socket drops, a commits while the client is away.
+  sockets.at(-1).close();
+  await waitFor(() => h.getStatus() === 'reconnecting', 5000 * slow, 'reconnecting');
+  await A.run('COMMIT;');
+  A.end(); B.end();
+  await waitFor(() => got.includes(a), 10000 * slow, 'a after the reconnect');
+  await sleep(300);
+  h.disconnect();
+  assert.deepEqual(got, [b, a], 'each once');
+  assert.match(sockets.at(-1).url, /since=/);
+});
+
+test('jpulse-ws.js under Node\'s WebSocket: a refused handshake (only `error` fires) is retried', async () => {
+  const { api, sockets, WS } = jpulseClient();
+  const h = api.connect(`ws://127.0.0.1:${s.daemonPort}/api/1/ws/no-such-namespace`, { WebSocket: WS, uuidStorage: 'memory', reconnectBaseInterval: 200, jitter: false });
+  await waitFor(() => sockets.length >= 3, 10000 * slow, 'three attempts');
+  assert.equal(h.getStatus(), 'reconnecting');
+  h.disconnect();
+});
