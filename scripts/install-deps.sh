@@ -11,7 +11,7 @@ had_prometheus=$(dpkg-query -W -f='${Status}' prometheus 2>/dev/null | grep -c '
 apt-get install -y -qq --no-install-recommends \
     build-essential autoconf automake libtool pkg-config ca-certificates \
     libwebsockets-dev libjansson-dev libpq-dev libfcgi-dev libcunit1-dev \
-    libssl-dev libcrypt-dev \
+    libssl-dev libcrypt-dev openssl \
     postgresql postgresql-contrib nginx libnginx-mod-nchan spawn-fcgi \
     apache2 libapache2-mod-fcgid \
     systemd prometheus \

@@ -40,6 +40,9 @@ typedef struct wsp_config {
 	char *daemon_id;            /* empty: <hostname>:<port>:<pid> */
 	char *workers;              /* number or "auto" */
 	char *event_loop;           /* "epoll" (libev) or "poll" (lws's own) */
+	char *tls_cert_file;        /* PEM certificate (+ chain): TLS on listen; empty: plain */
+	char *tls_key_file;         /* PEM private key of tls_cert_file */
+	long health_db_grace;       /* seconds the bus may be down before /health says 503 */
 	wsp_strlist allowed_origins;/* empty: Origin must match Host */
 	wsp_strlist modules;        /* shared objects to dlopen */
 	wsp_strlist namespaces;     /* config-declared namespaces: "PATH [opt=val ...]" */

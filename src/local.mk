@@ -28,9 +28,10 @@ src_wspulsed_SOURCES = \
 	src/daemon/workers.c src/daemon/workers.h src/daemon/history.c \
 	src/daemon/reload.c src/daemon/reload.h \
 	src/daemon/rxhook.c src/daemon/rxhook.h \
+	src/daemon/tls.c src/daemon/tls.h \
 	src/daemon/evtimer.c src/daemon/evtimer.h
-src_wspulsed_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS)
-src_wspulsed_LDADD = src/libwspd.la src/libwspcore.la $(LWS_LIBS) $(EV_LIBS) $(JANSSON_LIBS) $(PQ_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
+src_wspulsed_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS) $(SSL_CFLAGS)
+src_wspulsed_LDADD = src/libwspd.la src/libwspcore.la $(LWS_LIBS) $(EV_LIBS) $(JANSSON_LIBS) $(PQ_LIBS) $(SSL_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
 # Modules loaded with dlopen() resolve the wsp_* API from the executable.
 src_wspulsed_LDFLAGS = $(AM_LDFLAGS) -export-dynamic
 

@@ -64,6 +64,9 @@ INTEGRATION_TESTS = \
 	tests/integration/scale.test.mjs \
 	tests/integration/stats-cluster.test.mjs \
 	tests/integration/torture.test.mjs \
+	tests/integration/torture-tls.test.mjs \
+	tests/integration/direct-tls.test.mjs \
+	tests/integration/health.test.mjs \
 	tests/integration/security.test.mjs \
 	tests/integration/faults.test.mjs \
 	tests/integration/catchup.test.mjs
@@ -82,7 +85,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib/rawclient.mjs \
 	tests/integration/lib/browser.mjs tests/package.json tests/package-lock.json
 
-EXTRA_DIST += tests/integration/lib/rawws.mjs
+EXTRA_DIST += tests/integration/lib/rawws.mjs tests/integration/lib/torture-suite.mjs
 
 # `make check-valgrind`: the integration tests with wspulsed and wspulse.fcgi
 # under valgrind memcheck (tests/integration/lib/stack.mjs reads

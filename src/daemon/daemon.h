@@ -165,6 +165,7 @@ struct wsp_server {
 	unsigned long sweeps;         /* sweep_cb ticks (1 s), for the periodic malloc_trim */
 	/* relay state */
 	struct wsp_bus *bus;
+	long long bus_down_since_ms; /* monotonic ms the bus went (or started) down; 0 while up */
 	bool floor_known;
 	wsp_idwin seen;
 	long long replay_from;
@@ -189,6 +190,13 @@ wsp_server *wsp__server_new(const wsp_config *cfg, const wsp_secret *secret, wsp
 int wsp__server_declare_namespaces(wsp_server *srv, wsp_error *err);
 void wsp__server_free(wsp_server *srv);
 void wsp__server_stop(wsp_server *srv);         /* begin the SIGTERM sequence */
+/* The answer to GET /health: returns the HTTP status and writes the JSON
+ * body into buf.  503 while draining/stopping, and while the PostgreSQL bus
+ * has been down for more than health_db_grace seconds (since start-up when
+ * it never came up); data.status says which ("stopping", "database-down"),
+ * data.reason in words.  200 otherwise, with data.database "up" or "down"
+ * (down within the grace). */
+int wsp__server_health(wsp_server *srv, char *buf, size_t len);
 void wsp__server_signals(wsp_server *srv);       /* act on flags set by signal handlers */
 /* Log a refused upgrade at warn (at most 10 lines a second, the rest counted). */
 void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip);

@@ -14,6 +14,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/reload.h"
+#include "daemon/tls.h"
 #include "daemon/workers.h"
 #include "db.h"
 #include "log.h"
@@ -47,9 +48,9 @@ static void usage(FILE *f)
 		   "  -h, --help          print this help and exit\n\n"
 		   "Signals: SIGTERM/SIGINT close every socket with 1001 and exit; SIGUSR2 closes them\n"
 		   "with 1012 (service restart) and exits; SIGHUP re-reads the configuration (what can\n"
-		   "change without dropping a socket is applied, the rest logged as needing a restart)\n"
-		   "and reopens the log.  With workers > 1 the supervisor forwards SIGTERM/SIGINT/SIGHUP\n"
-		   "and SIGUSR2 is a rolling restart.\n\n"
+		   "change without dropping a socket is applied, the rest logged as needing a restart),\n"
+		   "re-reads the TLS certificate and key, and reopens the log.  With workers > 1 the\n"
+		   "supervisor forwards SIGTERM/SIGINT/SIGHUP and SIGUSR2 is a rolling restart.\n\n"
 		   "Configuration keys:\n",
 		WSP_DEFAULT_CONFIG);
 	wsp_config_describe(f);
@@ -165,6 +166,12 @@ int main(int argc, char **argv)
 	}
 	if (wsp_secret_load(&secret, cfg.secret_file, &err) < 0) {
 		fprintf(stderr, "wspulsed: %s\n", err.text);
+		goto out;
+	}
+	/* A bad certificate or key stops the daemon here, naming the file,
+	 * before any worker is started (tls.h). */
+	if (wsp_tls_check(&cfg, &err) < 0) {
+		fprintf(stderr, "wspulsed: %s: %s\n", path, err.text);
 		goto out;
 	}
 	rl = (wsp_reload){ path, &cfg, &secret };

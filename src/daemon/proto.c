@@ -19,6 +19,7 @@
 #include "daemon/bus.h"
 #include "daemon/daemon.h"
 #include "daemon/rxhook.h"
+#include "daemon/tls.h"
 #include "daemon/workers.h"
 #include "log.h"
 
@@ -28,6 +29,7 @@ struct pss {
 };
 
 static wsp_server *the_server;
+static wsp_error tls_err;   /* why wsp_tls_setup failed, for wsp__lws_start */
 
 /* One per accepted connection until it has upgraded or sent an HTTP
  * request (lws opaque user data): its handshake deadline.  We time
@@ -113,10 +115,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_HTTP:
 		hs_done(wsi);
 		wsp__rxhook_end(wsi);
-		if (strcmp((const char *)in, "/health") == 0)
-			return send_json(wsi, 200, srv->stopping ?
-				"{\"success\":true,\"data\":{\"status\":\"stopping\",\"program\":\"wspulsed\"}}" :
-				"{\"success\":true,\"data\":{\"status\":\"ok\",\"program\":\"wspulsed\"}}");
+		if (strcmp((const char *)in, "/health") == 0) {
+			char body[400];
+			int status = wsp__server_health(srv, body, sizeof(body));
+
+			return send_json(wsi, (unsigned)status, body);
+		}
 		return send_json(wsi, 404, "{\"success\":false,\"error\":\"not found\",\"code\":404,\"username\":\"\"}");
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
@@ -187,6 +191,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		hs_done(wsi);
 		wsp__rxhook_end(wsi);
 		break;
+
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		/* The vhost's SSL_CTX (in `user`), created empty: tls.h. */
+		return wsp_tls_enabled(srv->cfg) && wsp_tls_setup(user, srv->cfg, &tls_err) < 0 ? 1 : 0;
 
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (srv)
@@ -269,11 +277,22 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 		return wsp_error_set(err, WSP_ERR_INVALID, "event_loop must be epoll or poll, not '%s'",
 				     cfg->event_loop);
 	}
+	/* Direct mode (tls.h): lws creates an empty SSL_CTX for the vhost and
+	 * hands it to tls.c; every accepted connection is then TLS.  ALPN
+	 * offers HTTP/1.1 only: WebSockets here are HTTP/1.1 upgrades. */
+	if (wsp_tls_enabled(cfg)) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+				LWS_SERVER_OPTION_CREATE_VHOST_SSL_CTX;
+		info.alpn = "http/1.1";
+	}
 	srv->ctx = lws_create_context(&info);
 	if (!srv->ctx)
 		return wsp_error_set(err, WSP_ERR_IO, "cannot create the libwebsockets context");
 	info.vhost_name = "wspulse";
+	wsp_error_init(&tls_err);
 	srv->vh = lws_create_vhost(srv->ctx, &info);
+	if (!srv->vh && tls_err.code)
+		return wsp_error_set(err, tls_err.code, "%s", tls_err.text);
 	if (!srv->vh)
 		return wsp_error_set(err, WSP_ERR_IO, "cannot listen on %s", cfg->listen);
 	wsp__server_start_timers(srv);
@@ -318,6 +337,7 @@ void wsp__lws_destroy(wsp_server *srv)
 		lws_context_destroy(srv->ctx);
 		srv->ctx = NULL;
 		wsp__rxhook_cleanup();
+		wsp_tls_cleanup();
 	}
 	if (srv->evloop) {
 		ev_loop_destroy((struct ev_loop *)srv->evloop);

@@ -265,6 +265,7 @@ static void bus_up(void *arg)
 	char start[32];
 	const char *p[1] = { start };
 
+	srv->bus_down_since_ms = 0;
 	srv->outbox_replaying = true;   /* until the floor query's replay ends */
 	srv->metrics.pg_connects++;
 	wsp_bus_query(srv->bus, "SELECT id, coalesce(revoke_reason, 'logout') FROM wsp_sessions "
@@ -288,6 +289,7 @@ static void bus_down(void *arg)
 
 	wsp__presence_bus_down(srv);
 
+	srv->bus_down_since_ms = wsp__mono_ms();
 	srv->fetch_queued = false;
 	srv->outbox_replaying = false;
 	wsp_free(srv->fetch_ids);
@@ -614,6 +616,7 @@ int wsp__relay_start(wsp_server *srv)
 {
 	static const wsp_bus_hooks hooks = { bus_up, bus_down, bus_notify };
 
+	srv->bus_down_since_ms = wsp__mono_ms();   /* until bus_up */
 	srv->bus = wsp_bus_new(srv->ctx, srv->vh, srv->cfg->database, channels, &hooks, srv);
 	if (!srv->bus)
 		return WSP_ERR_NOMEM;

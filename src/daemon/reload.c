@@ -7,6 +7,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/reload.h"
+#include "daemon/tls.h"
 #include "log.h"
 
 /* One reloadable key.  apply (may be NULL) runs before the new value is
@@ -51,10 +52,32 @@ static int apply_secret(wsp_reload *rl, wsp_server *srv, const wsp_config *fresh
 	return 0;
 }
 
+/* The TLS certificate and key (direct mode, tls.h): re-read on every
+ * reload (renewal in place) into the live SSL_CTX; open connections keep
+ * theirs.  Bad files keep the old pair.  TLS cannot be turned on or off
+ * without a restart. */
+static int apply_tls(wsp_reload *rl, wsp_server *srv, const wsp_config *fresh, wsp_error *err)
+{
+	int rc;
+
+	(void)srv;
+	if (wsp_tls_enabled(rl->cfg) != wsp_tls_enabled(fresh))
+		return wsp_error_set(err, WSP_ERR_INVALID, "turning TLS %s needs a restart",
+				     wsp_tls_enabled(fresh) ? "on" : "off");
+	if (!wsp_tls_enabled(fresh))
+		return 0;
+	rc = wsp_tls_reload(fresh, err);
+	if (rc == 0)
+		wsp_info(NULL, "reload: TLS certificate re-read from %s: new handshakes get it", fresh->tls_cert_file);
+	return rc < 0 ? rc : 0;
+}
+
 static const struct reload_key table[] = {
 	{ "log_level", false, false, true, apply_log, "now" },
 	{ "log_file", false, false, true, apply_log, "now" },
 	{ "secret_file", false, true, false, apply_secret, "new connections" },
+	{ "tls_cert_file", false, true, false, apply_tls, "new connections" },
+	{ "tls_key_file", false, false, false, apply_tls, "new connections" },
 	{ "allowed_origins", false, false, false, NULL, "new connections" },
 	{ "max_connections", false, false, false, NULL, "new connections" },
 	{ "max_connections_per_ip", false, false, false, NULL, "new connections" },
@@ -64,6 +87,7 @@ static const struct reload_key table[] = {
 	{ "send_queue_max_bytes", false, false, false, NULL, "new connections" },
 	{ "send_queue_max_messages", false, false, false, NULL, "new connections" },
 	{ "history_retention", false, false, false, NULL, "the next catch-up and pruning" },
+	{ "health_db_grace", false, false, false, NULL, "the next /health" },
 	{ "session_ttl", true, false, false, NULL, NULL },
 	{ "fcgi_listen", true, false, false, NULL, NULL },
 	{ "fcgi_threads", true, false, false, NULL, NULL },

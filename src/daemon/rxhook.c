@@ -5,10 +5,15 @@
  * <sys/socket.h> would clash with that definition. */
 #undef _FORTIFY_SOURCE
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+
+#include <openssl/ssl.h>
 
 #include "alloc.h"
 #include "daemon/frameguard.h"
@@ -86,12 +91,19 @@ static void violated(struct rx_entry *e, int fd)
 	if (c)
 		wsp__closing_warn(c, "%s, closing %u", e->g.why, (unsigned)e->g.code);
 	if (!lws_partial_buffered(e->wsi)) {
+		SSL *ssl = lws_get_ssl(e->wsi);
+
 		f[0] = 0x88;                      /* FIN, close */
 		f[1] = (unsigned char)(2 + rl);
 		f[2] = (unsigned char)(e->g.code >> 8);
 		f[3] = (unsigned char)e->g.code;
 		memcpy(f + 4, e->g.why, rl);
-		(void)!send(fd, f, 4 + rl, MSG_NOSIGNAL | MSG_DONTWAIT);
+		/* TLS: one record through the connection's SSL (non-blocking
+		 * like the socket; a short write is given up the same way). */
+		if (ssl)
+			(void)!SSL_write(ssl, f, (int)(4 + rl));
+		else
+			(void)!send(fd, f, 4 + rl, MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
 	/* Without a client (not ESTABLISHED) there is nothing to mark and no
 	 * per-address slot taken: only the connection goes. */
@@ -171,4 +183,74 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 	if (n <= 0 || flags || (size_t)fd >= ntab || !tab[fd].wsi)
 		return n;
 	return filter(&tab[fd], fd, buf, (size_t)n);
+}
+
+/* TLS connections (direct mode, tls.h): lws 4.1.6 reads them with
+ * SSL_read(wsi->tls.ssl, buf, len) in lws_ssl_capable_read()
+ * (lib/tls/openssl/openssl-ssl.c); the socket underneath is read by
+ * OpenSSL's socket BIO with read(), so recv() above never sees those bytes.
+ * The same interposition one level up: this SSL_read() calls OpenSSL's own
+ * (found with dlsym(RTLD_NEXT)) and runs the decrypted bytes of a guarded
+ * connection through its guard.  Other SSL objects (libpq's, when
+ * PostgreSQL is reached over TLS) pass through untouched.
+ *
+ * Bytes lws must not get cannot be reported as EAGAIN here: lws asks
+ * SSL_get_error(), which would call a bare -1 after a successful read a
+ * fatal error.  They are read and discarded until OpenSSL itself says it
+ * wants more bytes (SSL_ERROR_WANT_READ: lws waits for the next POLLIN, as
+ * after EAGAIN) or reports an error or the peer's close (lws closes).  Up to
+ * 64 reads per call, so a client streaming bytes at us cannot hold the
+ * loop; past that, lws sees an error and closes the connection. */
+typedef int (*ssl_read_fn)(SSL *ssl, void *buf, int num);
+
+static ssl_read_fn real_ssl_read(void)
+{
+	static ssl_read_fn fn;
+
+	if (!fn) {
+		fn = (ssl_read_fn)dlsym(RTLD_NEXT, "SSL_read");
+		if (!fn) {
+			fprintf(stderr, "wspulsed: cannot find OpenSSL's SSL_read: %s\n", dlerror());
+			abort();
+		}
+	}
+	return fn;
+}
+
+static int ssl_discard(ssl_read_fn rd, SSL *ssl, void *buf, int num)
+{
+	int n = -1;
+
+	for (int i = 0; i < 64; i++) {
+		n = rd(ssl, buf, num);
+		if (n <= 0)
+			return n;
+	}
+	return -1;
+}
+
+int SSL_read(SSL *ssl, void *buf, int num)
+{
+	ssl_read_fn rd = real_ssl_read();
+	int n = rd(ssl, buf, num), fd;
+	struct rx_entry *e;
+	size_t clean;
+
+	if (n <= 0)
+		return n;
+	fd = SSL_get_fd(ssl);
+	if (fd < 0 || (size_t)fd >= ntab || !tab[fd].wsi || lws_get_ssl(tab[fd].wsi) != ssl)
+		return n;
+	e = &tab[fd];
+	if (e->g.code)               /* already failed: lws gets nothing more */
+		return ssl_discard(rd, ssl, buf, num);
+	if (!wsp_frameguard_feed(&e->g, buf, (size_t)n, &clean))
+		return n;
+	if (e->c) {                  /* see filter() */
+		violated(e, fd);
+		clean = 0;
+	}
+	if (!clean)
+		return ssl_discard(rd, ssl, buf, num);
+	return (int)clean;
 }

@@ -23,6 +23,10 @@
  * reads are discarded.  Nothing blocks: the write is MSG_DONTWAIT, at most
  * 127 bytes, and a short write is given up.
  *
+ * TLS connections (direct mode): the same guard on the decrypted bytes, from
+ * an interposed SSL_read() (rxhook.c says how); the close frame then goes
+ * out as one TLS record through the connection's SSL.
+ *
  * All functions run on the loop thread (as every lws callback does).
  */
 #ifndef WSP_RXHOOK_H

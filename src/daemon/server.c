@@ -477,6 +477,30 @@ void wsp__server_stop(wsp_server *srv)
 	lws_sul_schedule(srv->ctx, 0, &srv->stop_sul, stop_check, 1000);
 }
 
+int wsp__server_health(wsp_server *srv, char *buf, size_t len)
+{
+	long long down = srv->bus_down_since_ms ? wsp__mono_ms() - srv->bus_down_since_ms : 0;
+
+	/* sig_term: told to stop, even if the loop has not begun the drain
+	 * yet (the signal and this request arrived in one wake-up). */
+	if (srv->stopping || srv->sig_term) {
+		snprintf(buf, len, "{\"success\":false,\"error\":\"draining: closing its sockets\",\"code\":503,"
+			 "\"data\":{\"status\":\"stopping\",\"program\":\"wspulsed\","
+			 "\"reason\":\"draining: closing its sockets\"}}");
+		return 503;
+	}
+	if (srv->bus_down_since_ms && down > srv->cfg->health_db_grace * 1000LL) {
+		snprintf(buf, len, "{\"success\":false,\"error\":\"PostgreSQL unreachable for %lld s\",\"code\":503,"
+			 "\"data\":{\"status\":\"database-down\",\"program\":\"wspulsed\","
+			 "\"reason\":\"PostgreSQL unreachable for %lld s\",\"databaseDownMs\":%lld}}",
+			 down / 1000, down / 1000, down);
+		return 503;
+	}
+	snprintf(buf, len, "{\"success\":true,\"data\":{\"status\":\"ok\",\"program\":\"wspulsed\","
+		 "\"database\":\"%s\"}}", srv->bus_down_since_ms ? "down" : "up");
+	return 200;
+}
+
 void wsp__server_signals(wsp_server *srv)
 {
 	if (srv->sig_hup) {

@@ -8,6 +8,26 @@
 // server's close code.
 import crypto from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
+
+/**
+ * Defaults for every connection: `tls` (null: plain TCP; an object: TLS,
+ * passed to tls.connect, e.g. { ca }) - a suite sets it once to run the
+ * same cases over TLS (direct mode).
+ */
+export const rawDefaults = { tls: null };
+
+/**
+ * A TCP (or, with tlsOpts / rawDefaults.tls, TLS) connection to
+ * host:port.  Resolves once it can carry bytes (after the TLS handshake).
+ */
+export function rawSocket(port, host = '127.0.0.1', tlsOpts = rawDefaults.tls) {
+  return new Promise((resolve, reject) => {
+    const sock = tlsOpts ? tls.connect({ port, host, servername: 'localhost', ...tlsOpts }) : net.connect(port, host);
+    sock.once(tlsOpts ? 'secureConnect' : 'connect', () => { sock.off('error', reject); resolve(sock); });
+    sock.once('error', reject);
+  });
+}
 
 export const OP = { CONT: 0x0, TEXT: 0x1, BINARY: 0x2, CLOSE: 0x8, PING: 0x9, PONG: 0xa };
 
@@ -51,15 +71,15 @@ export function closePayload(code, reason = '') {
  * server's close code, 1005 for a close frame without one, and 1006 when the
  * TCP connection ended without any close frame.
  */
-export function connect(port, path, { headers = {}, host = '127.0.0.1', timeout = 5000, early = null } = {}) {
+export function connect(port, path, { headers = {}, host = '127.0.0.1', timeout = 5000, early = null, tls: tlsOpts = rawDefaults.tls } = {}) {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(port, host);
+    const sock = tlsOpts ? tls.connect({ port, host, servername: 'localhost', ...tlsOpts }) : net.connect(port, host);
     const key = crypto.randomBytes(16).toString('base64');
     let buf = Buffer.alloc(0);
     let conn = null;
     const timer = setTimeout(() => { sock.destroy(); reject(new Error(`no handshake answer within ${timeout} ms`)); }, timeout);
     sock.on('error', (e) => { if (!conn) { clearTimeout(timer); reject(e); } });
-    sock.on('connect', () => {
+    sock.on(tlsOpts ? 'secureConnect' : 'connect', () => {
       const h = {
         Host: `${host}:${port}`,
         Upgrade: 'websocket',

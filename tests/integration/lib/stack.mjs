@@ -7,6 +7,7 @@
 // debugging, WSPULSE_TEST_URL to point simple tests at a running stack.
 import { spawn, spawnSync, execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -192,6 +193,69 @@ async function httpOk(url) {
 }
 
 /**
+ * A test CA and a server certificate it signed, made with the openssl
+ * command in dir: for DNS names `names` and 127.0.0.1, chain (leaf, then
+ * the CA) in cert.pem, key in key.pem.  `tag` distinguishes several
+ * certificates in one directory (a renewal).  Returns { caFile, ca,
+ * certFile, keyFile, fingerprint } (fingerprint: the leaf's SHA-256 as
+ * node:tls reports it).
+ */
+export function makeTestCert(dir, { names = ['localhost'], tag = '', days = 2, ca: caIn } = {}) {
+  const f = (n) => path.join(dir, `${tag}${n}`);
+  const ossl = (...args) => {
+    const r = run('openssl', args);
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const ca = caIn || { caFile: f('ca.pem'), caKey: f('ca.key') };
+  if (!caIn) {
+    ossl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', ca.caKey,
+      '-out', ca.caFile, '-days', String(days), '-subj', `/CN=wspulse test CA ${tag}${process.pid}`);
+  }
+  ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('key.pem'),
+    '-out', f('req.csr'), '-subj', `/CN=${names[0]}`);
+  fs.writeFileSync(f('ext.cnf'), `subjectAltName=${[...names.map((n) => `DNS:${n}`), 'IP:127.0.0.1'].join(',')}\n`);
+  ossl('x509', '-req', '-in', f('req.csr'), '-CA', ca.caFile, '-CAkey', ca.caKey, '-CAcreateserial',
+    '-out', f('leaf.pem'), '-days', String(days), '-extfile', f('ext.cnf'));
+  fs.writeFileSync(f('cert.pem'), fs.readFileSync(f('leaf.pem'), 'utf8') + fs.readFileSync(ca.caFile, 'utf8'));
+  fs.chmodSync(f('key.pem'), 0o600);
+  const fingerprint = ossl('x509', '-in', f('leaf.pem'), '-noout', '-fingerprint', '-sha256').trim().split('=')[1];
+  return { ...ca, ca: fs.readFileSync(ca.caFile, 'utf8'), certFile: f('cert.pem'), keyFile: f('key.pem'), fingerprint };
+}
+
+/**
+ * GET url (http: or https:, trusting `ca`); resolves { status, json, text,
+ * cert } (cert: the peer certificate over TLS).
+ */
+export function httpGet(url, { ca } = {}) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const mod = u.protocol === 'https:' ? https : null;
+    if (!mod) {
+      fetch(url).then(async (res) => {
+        const text = await res.text();
+        let json = null;
+        try { json = JSON.parse(text); } catch {}
+        resolve({ status: res.status, text, json, cert: null });
+      }, reject);
+      return;
+    }
+    const req = https.get(url, { ca, servername: 'localhost', agent: false }, (res) => {
+      let text = '';
+      const cert = res.socket.getPeerCertificate?.();
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => {
+        let json = null;
+        try { json = JSON.parse(text); } catch {}
+        resolve({ status: res.statusCode, text, json, cert });
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+/**
  * A signed session cookie for `user` without the REST login
  * (tests/tools/wsp-mint-session inserts the wsp_sessions row).  Options:
  * roles ("a,b", default: the user's roles), ttl (s), row (false: no row).
@@ -218,6 +282,8 @@ export function mintSession(s, user, { roles, ttl, row = true } = {}) {
 export async function startStack(opts = {}) {
   const pg = opts.pg || await startPostgres();
   const dir = tmpdir('wsp-stack-');
+  // tls: wspulsed speaks TLS on its port (direct mode), with a test CA.
+  const tls = opts.tls ? makeTestCert(dir) : null;
   const daemonPort = await freePort();
   const fcgiPort = await freePort();
   const httpPort = await freePort();
@@ -235,6 +301,7 @@ export async function startStack(opts = {}) {
     fcgi_listen: `127.0.0.1:${fcgiPort}`,
     www_root: path.join(srcdir, 'www'),
     log_level: 'debug',
+    ...(tls ? { tls_cert_file: tls.certFile, tls_key_file: tls.keyFile } : {}),
     ...(opts.config || {}),
   };
   const config = writeConfig(dir, settings);
@@ -242,12 +309,15 @@ export async function startStack(opts = {}) {
     pg, dir, config, settings, token, daemonPort, fcgiPort, httpPort,
     url: `http://127.0.0.1:${httpPort}`,
     wsUrl: `ws://127.0.0.1:${httpPort}`,
-    daemonUrl: `http://127.0.0.1:${daemonPort}`,
+    daemonUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${daemonPort}`,
+    tls,
+    /** GET the daemon's /health (over TLS when it speaks TLS): {status, json}. */
+    health: () => httpGet(`${s.daemonUrl}/health`, { ca: tls?.ca }),
     log: (name) => { try { return fs.readFileSync(path.join(dir, name), 'utf8'); } catch { return ''; } },
   };
   s.startDaemon = async (extraArgs = []) => {
     s.daemon = start(...underValgrind(bin.daemon, ['-c', config, ...extraArgs]), { log: path.join(dir, 'wspulsed.log') });
-    await waitFor(() => httpOk(`${s.daemonUrl}/health`), 10000 * slow, 'wspulsed /health');
+    await waitFor(async () => (await s.health()).status === 200, 10000 * slow, 'wspulsed /health');
     return s.daemon;
   };
   s.stopDaemon = (sig) => stop(s.daemon, sig);
