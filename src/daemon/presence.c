@@ -160,6 +160,8 @@ static void ignore(void *arg, const wsp_bus_res *r, const char *error)
 	(void)error;
 }
 
+static void schedule_flush(wsp_server *srv);
+
 /* Write every dirty namespace's row in one statement (and NOTIFY). */
 static void flush_cb(lws_sorted_usec_list_t *sul)
 {
@@ -185,11 +187,17 @@ static void flush_cb(lws_sorted_usec_list_t *sul)
 			continue;
 		}
 		wsp_strmap_init(&seen);
-		if (!users || local_users(ns, users, &seen, WSP_PRESENCE_NAMES_MAX) < 0 ||
-		    json_object_set_new(rows, ns->path, json_pack("{s:i, s:o}", "c", ns->nclients, "u", users)) < 0) {
+		if (!users || local_users(ns, users, &seen, WSP_PRESENCE_NAMES_MAX) < 0) {
+			json_decref(users);
+			users = NULL;
+		}
+		/* json_pack's "o" takes users even when it fails. */
+		if (!users || json_object_set_new(rows, ns->path, json_pack("{s:i, s:o}", "c", ns->nclients,
+									  "u", users)) < 0) {
 			wsp_strmap_cleanup(&seen);
 			json_decref(rows);
-			return;   /* out of memory: stays dirty, written at the next change or beat */
+			schedule_flush(srv);   /* out of memory: stays dirty, tried again in 100 ms */
+			return;
 		}
 		wsp_strmap_cleanup(&seen);
 		p->dirty = false;
