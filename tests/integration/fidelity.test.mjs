@@ -24,7 +24,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { startStack, openWs, waitFor, sleep, http, login, builddir, srcdir, slow } from './lib/stack.mjs';
+import { startStack, openWs, waitFor, sleep, http, login, mintSession, builddir, srcdir, slow } from './lib/stack.mjs';
 import { launch } from './lib/browser.mjs';
 
 const require = createRequire(path.join(srcdir, 'tests', 'package.json'));
@@ -428,6 +428,15 @@ test('user counts agree across daemons (S: workers = 2, T) after joins, leaves a
   for (const p of [A, B]) await online(p, 'users-online', 2);
   for (const p of [A, B]) await online(p, 'todo-users-online', 2);
   await waitFor(async () => (await restCount(TODO)).userCount === 2, 2000, 'REST: 2 on hello-todo');
+  // A logged-in user on T is named in S's REST answer (anonymous ones are counted, not named).
+  const carol = await openWs(`ws://127.0.0.1:${T.daemonPort}${EMOJI}`, { headers: { Cookie: mintSession(T, 'carol').cookie } });
+  for (const p of [A, B]) await online(p, 'users-online', 3);
+  const named = await restCount(EMOJI);
+  assert.deepEqual(named.users, ['carol']);
+  assert.equal(named.userCount, 3);
+  carol.close();
+  for (const p of [A, B]) await online(p, 'users-online', 2);
+  await waitFor(async () => (await restCount(EMOJI)).users.length === 0, 2000, 'carol gone from the names');
 
   // kill -9 of T: its sockets leave the count everywhere within the documented 4 s.
   const t0 = Date.now();
