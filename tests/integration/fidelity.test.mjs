@@ -283,12 +283,18 @@ test('the admin page\'s activity log renders every field; stats-update has jPuls
   assert.ok(rec, JSON.stringify(items));
   assert.match(rec.msg, /"emoji-select"/);
 
-  // The stats-update as jPulse's page reads it.
-  const st = await page.evaluate(() => new Promise((resolve) => {
+  // The stats-update as jPulse's page reads it, on a page of its own (jPulse.ws.connect
+  // returns the live handle of a path, so the admin page's own socket stays untouched).
+  const probe = await ctx.newPage();
+  await probe.goto(`${S.url}/index.html`);
+  await probe.addScriptTag({ url: '/jpulse-ws.js' });
+  const st = await probe.evaluate(() => new Promise((resolve) => {
     const ws = window.jPulse.ws.connect('/api/1/ws/jpulse-ws-status').onMessage((d) => {
       if (d && d.type === 'stats-update') { ws.disconnect(); resolve(d.data); }
     });
   }));
+  await probe.close();
+  assert.match(await page.getAttribute('#wsp-conn', 'class'), /wsp-conn-connected/, 'the admin page is still live');
   assert.equal(typeof st.uptime, 'number');
   assert.ok(st.uptime >= 1000, `uptime ${st.uptime} is milliseconds`);
   assert.equal(typeof st.totalMessages, 'number');
