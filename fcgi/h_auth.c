@@ -1,5 +1,8 @@
 /* h_auth.c - POST /api/1/auth/login, POST /api/1/auth/logout, GET /api/1/auth/me.
  *
+ * Logout, like every write, needs Content-Type: application/json (the CSRF
+ * proof: no HTML form can send it); the body may be empty or "{}".
+ *
  * Login verifies a yescrypt hash (a dummy hash for unknown users, so both
  * cases cost the same and answer the same), is rate limited per user name
  * and per client address from wsp_login_failures, and always creates a fresh
@@ -209,6 +212,13 @@ int wsp_h_logout(wsp_ctx *ctx)
 	wsp_db *db;
 	int rc;
 
+	/* Logging out changes state, so it carries the proof every other write
+	 * carries: Content-Type: application/json.  No HTML form (cross-site or
+	 * same-site) can send it, and a cross-origin script needs a CORS
+	 * preflight for it, which wspulse.fcgi never grants.  Without it the
+	 * session stays as it is. */
+	if (!wsp_content_type_is_json(ctx->req->content_type))
+		return wsp_ctx_error(ctx, 415, "Content-Type must be application/json", "UNSUPPORTED_MEDIA_TYPE");
 	wsp_error_init(&err);
 	rc = wsp_ctx_auth(ctx, &err);
 	if (rc < 0)

@@ -68,6 +68,7 @@ INTEGRATION_TESTS = \
 	tests/integration/direct-tls.test.mjs \
 	tests/integration/health.test.mjs \
 	tests/integration/security.test.mjs \
+	tests/integration/security-rest.test.mjs \
 	tests/integration/faults.test.mjs \
 	tests/integration/catchup.test.mjs
 TESTS += $(INTEGRATION_TESTS)

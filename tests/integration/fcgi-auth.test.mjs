@@ -68,7 +68,7 @@ test('logout revokes the session row, NOTIFYs wsp_session and the cookie stops w
   try {
     const { cookie } = await login(base, 'carol', 'carol-password-1');
     const sid = cookie.split('.')[1];
-    const r = await http(base, 'POST', '/api/1/auth/logout', { cookie });
+    const r = await http(base, 'POST', '/api/1/auth/logout', { cookie, body: {} });
     assert.equal(r.status, 200);
     assert.equal(r.json.success, true);
     assert.match(r.cookies.find((c) => c.startsWith('wsp_session=')), /^wsp_session=; HttpOnly; SameSite=Lax; Path=\/; Max-Age=0/);
@@ -78,7 +78,7 @@ test('logout revokes the session row, NOTIFYs wsp_session and the cookie stops w
     // The token is still correctly signed and unexpired: only the row says no.
     assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie })).status, 401);
     // Logging out again is harmless.
-    assert.equal((await http(base, 'POST', '/api/1/auth/logout', { cookie })).status, 200);
+    assert.equal((await http(base, 'POST', '/api/1/auth/logout', { cookie, body: {} })).status, 200);
   } finally { await l.stop(); }
 });
 

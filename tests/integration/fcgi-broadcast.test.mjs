@@ -88,7 +88,7 @@ test('logout through REST closes that session\'s sockets in an auth namespace', 
   const { cookie } = await login(base, 'alice', 'alice-password-1');
   const ws = await openWs(`${s.wsUrl}/api/1/ws/jpulse-ws-test`, { headers: { Origin: base, Cookie: cookie } });
   await ws.next((m) => m.data?.type === 'connected');
-  assert.equal((await http(base, 'POST', '/api/1/auth/logout', { cookie })).status, 200);
+  assert.equal((await http(base, 'POST', '/api/1/auth/logout', { cookie, body: {} })).status, 200);
   const closed = await Promise.race([ws.closed, sleep(3000).then(() => null)]);
   assert.ok(closed, 'socket closed after logout');
   assert.equal(closed.code, 4401);

@@ -24,6 +24,26 @@ test('anything that could leave the origin falls back to the default', () => {
 		assert.equal(L.safeNext(p, ORIGIN), '/hello-websocket/', JSON.stringify(p));
 });
 
+test('paths whose dot segments resolve to //host fall back to the default (issue 19, item 7)', () => {
+	const bad = [
+		'/..//evil.test/', '/.//evil.test/', '/a/..//evil.test/', '/%2e%2e//evil.test/', '/%2E%2E//evil.test/',
+		'/.%2e//evil.test/', '/%2e//evil.test/', '/a/b/../..//evil.test/x?y#z', '/../..//evil.test',
+		'/..\\evil.test/', '/.\\/evil.test', '/..%5c/evil.test'.replace('%5c', '\\'),
+	];
+	for (const p of bad) {
+		assert.equal(L.safeNext(p, ORIGIN), '/hello-websocket/', JSON.stringify(p));
+		assert.equal(L.safeNext(p), '/hello-websocket/', JSON.stringify(p) + ' without an origin');
+	}
+	// Encoded once more in the query string: decoded once, then the same rule.
+	const loc = (search) => ({ search, origin: ORIGIN });
+	for (const q of ['%2F..%2F%2Fevil.test%2F', '%2F.%2F%2Fevil.test%2F', '%2Fa%2F..%2F%2Fevil.test%2F',
+		'%2F%252e%252e%2F%2Fevil.test%2F', '/..//evil.test/', '%2F..%5C%2Fevil.test'])
+		assert.equal(L.nextFromLocation(loc('?next=' + q)), '/hello-websocket/', q);
+	// Harmless dot segments still resolve to the page they name.
+	assert.equal(L.safeNext('/a/../hello-websocket/', ORIGIN), '/hello-websocket/');
+	assert.equal(L.safeNext('/admin/./websocket-stats.shtml', ORIGIN), '/admin/websocket-stats.shtml');
+});
+
 test('nextFromLocation decodes ?next= once and validates the result', () => {
 	const loc = (search) => ({ search, origin: ORIGIN });
 	assert.equal(L.nextFromLocation(loc('')), '/hello-websocket/');

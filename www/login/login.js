@@ -3,7 +3,9 @@
  * /api/1/auth/login (the server sets the wsp_session cookie) and, on success,
  * goes to ?next= — but only to a same-origin path: it must start with a
  * single '/' (never '//' or '/\', which browsers read as another host, nor a
- * scheme), contain no control characters, and resolve to this origin.
+ * scheme), contain no control characters or backslashes, and resolve (dot
+ * segments removed) to a path of this origin that again starts with a single
+ * '/'.
  * Anything else falls back to /hello-websocket/. On failure it shows the
  * server's error text in #login-error.
  */
@@ -22,26 +24,30 @@ function () {
 	var DEFAULT_NEXT = '/hello-websocket/';
 	var LOGIN_API = '/api/1/auth/login';
 
-	/* The redirect target for a raw ?next= value, given the page's origin. */
+	/* The redirect target for a raw ?next= value, given the page's origin.
+	 * The value is resolved the way the browser will resolve it (dot
+	 * segments, %2e, backslashes) and checked AFTER that: '/..//evil' and
+	 * '/%2e%2e//evil' resolve to the path '//evil', which the browser would
+	 * read as another host when assigned, so a resolved path must start
+	 * with exactly one '/' too. */
 	function safeNext(raw, origin) {
-		var u;
+		var u, base = origin || 'http://wspulse.invalid';
 		if (typeof raw !== 'string' || raw.length === 0 || raw.length > 2048)
 			return DEFAULT_NEXT;
 		if (raw.charAt(0) !== '/' || raw.charAt(1) === '/' || raw.charAt(1) === '\\')
 			return DEFAULT_NEXT;
 		if (/[\u0000-\u001f\u007f\\]/.test(raw))
 			return DEFAULT_NEXT;
-		if (origin && typeof URL === 'function') {
-			try {
-				u = new URL(raw, origin);
-			} catch (e) {
-				return DEFAULT_NEXT;
-			}
-			if (u.origin !== origin)
-				return DEFAULT_NEXT;
-			return u.pathname + u.search + u.hash;
+		if (typeof URL !== 'function')
+			return DEFAULT_NEXT;
+		try {
+			u = new URL(raw, base);
+		} catch (e) {
+			return DEFAULT_NEXT;
 		}
-		return raw;
+		if (u.origin !== new URL(base).origin || !/^\/(?![\/\\])/.test(u.pathname))
+			return DEFAULT_NEXT;
+		return u.pathname + u.search + u.hash;
 	}
 
 	function nextFromLocation(loc) {

