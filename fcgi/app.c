@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "cidr.h"
 #include "log.h"
 #include "validate.h"
 
@@ -47,6 +48,11 @@ int wsp_app_load(wsp_app *app, wsp_error *err)
 
 	if (wsp_secret_load(&app->secret, app->cfg.secret_file, err) < 0)
 		return err ? err->code : WSP_ERR_IO;
+	for (int i = 0; i < app->cfg.trusted_proxies.n; i++)
+		if (!wsp_cidr_valid(app->cfg.trusted_proxies.v[i]))
+			return wsp_error_set(err, WSP_ERR_INVALID,
+					     "trusted_proxies: '%.64s' is not an IP address or CIDR block",
+					     app->cfg.trusted_proxies.v[i]);
 	rc = load_token(app->cfg.api_token_file, "api_token_file", app->api_token, &app->api_token_len, err);
 	if (rc < 0)
 		return rc;

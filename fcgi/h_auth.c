@@ -4,10 +4,12 @@
  * proof: no HTML form can send it); the body may be empty or "{}".
  *
  * Login verifies a yescrypt hash (a dummy hash for unknown users, so both
- * cases cost the same and answer the same), is rate limited per user name
- * and per client address from wsp_login_failures, and always creates a fresh
- * session row and id (a cookie sent with the login is revoked, never
- * reused).  Passwords and tokens are never logged.
+ * cases cost the same and answer the same), is limited per (client address,
+ * user name) and per client address by the functions of
+ * db/005_login_throttle.sql (an attempt is counted before its password is
+ * checked; a correct one gives it back), and always creates a fresh session
+ * row and id (a cookie sent with the login is revoked, never reused).
+ * Passwords and tokens are never logged.
  */
 #include "config.h"
 
@@ -37,32 +39,32 @@ static int revoke(wsp_db *db, const char *sid, wsp_error *err)
 			       " WHERE id = $1 AND revoked_at IS NULL", 1, p, err);
 }
 
-/* Failures of this user or address inside the window: 0 allowed, or the
- * seconds until the next attempt is allowed; negative on a database error. */
-static long rate_limited(wsp_ctx *ctx, wsp_db *db, const char *user, wsp_error *err)
-{
-	char window[24];
-	const char *p[3] = { user, ctx->req->client_addr, window };
-	long max = ctx->app->cfg.login_max_failures, wait = 0;
-	wsp_db_res *r;
+/* An address may try this many times login_max_failures (over all user
+ * names) before it is slowed down as a whole. */
+#define WSP_LOGIN_ADDRESS_FACTOR 10
 
-	snprintf(window, sizeof(window), "%ld", ctx->app->cfg.login_window);
-	r = wsp_db_query(db,
-		"SELECT count(*) FILTER (WHERE username = $1),"
-		" count(*) FILTER (WHERE address = $2),"
-		" ceil(extract(epoch FROM min(at) FILTER (WHERE username = $1) + $3::int * interval '1 second' - now())),"
-		" ceil(extract(epoch FROM min(at) FILTER (WHERE address = $2) + $3::int * interval '1 second' - now()))"
-		" FROM wsp_login_failures"
-		" WHERE (username = $1 OR address = $2) AND at > now() - $3::int * interval '1 second'",
-		3, p, err);
+static void login_limits(const wsp_ctx *ctx, char max[24], char addr_max[24], char window[24])
+{
+	snprintf(max, 24, "%ld", ctx->app->cfg.login_max_failures);
+	snprintf(addr_max, 24, "%ld", ctx->app->cfg.login_max_failures * WSP_LOGIN_ADDRESS_FACTOR);
+	snprintf(window, 24, "%ld", ctx->app->cfg.login_window);
+}
+
+/* Count this attempt before the password is checked (db/005: one locked
+ * statement per key, so concurrent attempts cannot overtake the limit).
+ * Returns 0 to go ahead, the seconds to wait, or a negative code. */
+static long login_begin(wsp_ctx *ctx, wsp_db *db, const char *user, wsp_error *err)
+{
+	char max[24], addr_max[24], window[24];
+	const char *p[5] = { ctx->req->client_addr, user, max, addr_max, window };
+	wsp_db_res *r;
+	long wait;
+
+	login_limits(ctx, max, addr_max, window);
+	r = wsp_db_query(db, "SELECT wsp_login_begin($1, $2, $3::int, $4::int, $5::int)", 5, p, err);
 	if (!r)
 		return err->code;
-	if (atol(wsp_db_get(r, 0, 0)) >= max)
-		wait = atol(wsp_db_get(r, 0, 2));
-	if (atol(wsp_db_get(r, 0, 1)) >= max && atol(wsp_db_get(r, 0, 3)) > wait)
-		wait = atol(wsp_db_get(r, 0, 3));
-	if ((atol(wsp_db_get(r, 0, 0)) >= max || atol(wsp_db_get(r, 0, 1)) >= max) && wait < 1)
-		wait = 1;
+	wait = atol(wsp_db_get(r, 0, 0));
 	wsp_db_res_free(r);
 	return wait;
 }
@@ -98,7 +100,7 @@ int wsp_h_login(wsp_ctx *ctx)
 	db = wsp_ctx_db(ctx, &err);
 	if (!db)
 		goto fail;
-	wait = rate_limited(ctx, db, stored_user, &err);
+	wait = login_begin(ctx, db, stored_user, &err);
 	if (wait < 0)
 		goto fail;
 	if (wait > 0) {
@@ -127,19 +129,14 @@ int wsp_h_login(wsp_ctx *ctx)
 	wsp_db_res_free(r);
 	r = NULL;
 	if (!ok) {
-		const char *p[2] = { stored_user, ctx->req->client_addr };
-
 		char window[24];
 		const char *pw[1] = { window };
 
-		if (wsp_db_exec(db, "INSERT INTO wsp_login_failures (username, address) VALUES ($1, $2)",
-				2, p, &err) < 0)
-			goto fail;
-		/* Failures older than the window count for nothing: drop them, so
-		 * the table holds one window's worth however long it runs. */
+		/* The attempt counted in login_begin stays counted.  Keys older
+		 * than the window are dropped, so the table holds one window's
+		 * worth however long it runs. */
 		snprintf(window, sizeof(window), "%ld", ctx->app->cfg.login_window);
-		wsp_db_exec(db, "DELETE FROM wsp_login_failures WHERE at < now() - $1::int * interval '1 second'",
-			    1, pw, NULL);
+		wsp_db_exec(db, "SELECT wsp_login_prune($1::int)", 1, pw, NULL);
 		wsp_info(NULL, "login failed for '%s' from %s", stored_user, ctx->req->client_addr);
 		json_decref(body);
 		return wsp_ctx_error(ctx, 401, "Invalid username or password", "INVALID_CREDENTIALS");
@@ -186,9 +183,11 @@ int wsp_h_login(wsp_ctx *ctx)
 		goto fail;
 	}
 	{
-		const char *p[1] = { stored_user };
+		char max[24], addr_max[24], window[24];
+		const char *p[3] = { ctx->req->client_addr, stored_user, addr_max };
 
-		wsp_db_exec(db, "DELETE FROM wsp_login_failures WHERE username = $1", 1, p, NULL);
+		login_limits(ctx, max, addr_max, window);
+		wsp_db_exec(db, "SELECT wsp_login_succeeded($1, $2, $3::int)", 3, p, NULL);
 	}
 	wsp_info(NULL, "login '%s' from %s (session %.8s...)", stored_user, ctx->req->client_addr, sid);
 	wsp_response_reset(ctx->resp);

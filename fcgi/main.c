@@ -67,7 +67,7 @@ static void handle_request(FCGX_Request *rq, wsp_db **db)
 	memset(&ctx, 0, sizeof(ctx));
 	wsp_response_init(&resp);
 	wsp_buf_init(&out);
-	if (wsp_request_init(&req, fcgx_param, rq) < 0) {
+	if (wsp_request_init(&req, fcgx_param, rq, app.cfg.trusted_proxies.v) < 0) {
 		wsp_request_cleanup(&req);
 		wsp_response_render(&resp, &out);   /* 500 fallback */
 		FCGX_PutStr(wsp_buf_str(&out), (int)out.len, rq->out);

@@ -8,17 +8,9 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "cidr.h"
 #include "request.h"
 #include "token.h"
-
-int wsp_addr_is_loopback(const char *addr)
-{
-	if (!addr)
-		return 0;
-	if (strncmp(addr, "::ffff:", 7) == 0)
-		addr += 7;
-	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0;
-}
 
 /* Copy an address token (trimmed, only characters an IP address uses). */
 static int copy_addr(const char *s, size_t n, char *out, size_t outsz)
@@ -40,25 +32,35 @@ static int copy_addr(const char *s, size_t n, char *out, size_t outsz)
 }
 
 void wsp_client_address(const char *remote_addr, const char *x_real_ip, const char *xff,
-			char *out, size_t outsz)
+			char *const *trusted, char *out, size_t outsz)
 {
-	if (remote_addr && wsp_addr_is_loopback(remote_addr)) {
+	if (remote_addr && wsp_cidr_match_any(remote_addr, trusted)) {
 		if (x_real_ip && copy_addr(x_real_ip, strlen(x_real_ip), out, outsz) == 0)
 			return;
 		if (xff) {
-			/* The last entry is the one the nearest (trusted) proxy added. */
-			const char *last = strrchr(xff, ',');
+			/* Walk from the right: each trusted proxy appended the address
+			 * it saw; the first one that is not a trusted proxy is the
+			 * client.  Entries further left were written by the client. */
+			size_t end = strlen(xff);
 
-			last = last ? last + 1 : xff;
-			if (copy_addr(last, strlen(last), out, outsz) == 0)
-				return;
+			while (end > 0) {
+				size_t start = end;
+
+				while (start > 0 && xff[start - 1] != ',')
+					start--;
+				if (copy_addr(xff + start, end - start, out, outsz) < 0)
+					break;
+				if (!wsp_cidr_match_any(out, trusted) || start == 0)
+					return;
+				end = start - 1;
+			}
 		}
 	}
 	if (!remote_addr || copy_addr(remote_addr, strlen(remote_addr), out, outsz) < 0)
 		snprintf(out, outsz, "unknown");
 }
 
-int wsp_request_init(wsp_request *rq, wsp_param_fn param, void *ud)
+int wsp_request_init(wsp_request *rq, wsp_param_fn param, void *ud, char *const *trusted)
 {
 	const char *uri = param("REQUEST_URI", ud);
 	const char *cl = param("CONTENT_LENGTH", ud);
@@ -103,10 +105,10 @@ int wsp_request_init(wsp_request *rq, wsp_param_fn param, void *ud)
 	}
 	rq->cookie = param("HTTP_COOKIE", ud);
 	rq->authorization = param("HTTP_AUTHORIZATION", ud);
-	wsp_client_address(remote, param("HTTP_X_REAL_IP", ud), param("HTTP_X_FORWARDED_FOR", ud),
+	wsp_client_address(remote, param("HTTP_X_REAL_IP", ud), param("HTTP_X_FORWARDED_FOR", ud), trusted,
 			   rq->client_addr, sizeof(rq->client_addr));
 	rq->secure = (https && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0)) ||
-		     (proto && wsp_addr_is_loopback(remote) && strcasecmp(proto, "https") == 0);
+		     (proto && wsp_cidr_match_any(remote, trusted) && strcasecmp(proto, "https") == 0);
 	return 0;
 }
 

@@ -36,9 +36,10 @@ typedef struct wsp_request {
 
 /* Fill rq from the parameters.  Client address and `secure` follow one rule:
  * REMOTE_ADDR and HTTPS are trusted; X-Real-IP / X-Forwarded-For and
- * X-Forwarded-Proto only when REMOTE_ADDR is a loopback address (a local
- * proxy in front of the web server).  Returns 0 or WSP_ERR_NOMEM. */
-int wsp_request_init(wsp_request *rq, wsp_param_fn param, void *ud);
+ * X-Forwarded-Proto only when REMOTE_ADDR is in `trusted` (the configured
+ * trusted_proxies: a NULL-terminated list of addresses and CIDR blocks, NULL
+ * or empty for none).  Returns 0 or WSP_ERR_NOMEM. */
+int wsp_request_init(wsp_request *rq, wsp_param_fn param, void *ud, char *const *trusted);
 void wsp_request_cleanup(wsp_request *rq);
 
 /* Read the whole body (at most max bytes).  A declared or actual length over
@@ -53,11 +54,10 @@ void wsp_request_drain(wsp_read_fn rd, void *ud);
 const char *wsp_request_cookie(const wsp_request *rq, const char *name, size_t *len);
 
 /* The client address for remote_addr and the forwarding headers (any may be
- * NULL), by the rule above, into out (size WSP_ADDR_MAX). */
+ * NULL), by the rule above, into out (size WSP_ADDR_MAX): X-Real-IP if it is
+ * an address, else the right-most X-Forwarded-For entry that is not itself a
+ * trusted proxy, else REMOTE_ADDR ("unknown" if that is not an address). */
 void wsp_client_address(const char *remote_addr, const char *x_real_ip, const char *xff,
-			char *out, size_t outsz);
-
-/* 1 if addr is 127.0.0.0/8, ::1 or ::ffff:127.x.x.x. */
-int wsp_addr_is_loopback(const char *addr);
+			char *const *trusted, char *out, size_t outsz);
 
 #endif

@@ -2,8 +2,8 @@
  *
  * Format: one `key = value` per line; `#` starts a comment line; blank lines
  * are ignored; values are taken verbatim after trimming (no quoting).  Keys of
- * list type (`modules`, `namespace`, `allowed_origins`) may repeat: each line
- * appends one item (for allowed_origins, whitespace-separated items).
+ * list type (`modules`, `namespace`, `allowed_origins`, `trusted_proxies`) may repeat: each
+ * line appends one item (for allowed_origins and trusted_proxies, whitespace-separated items).
  * Every key, its type and its default live in one table in conf.c;
  * `wsp_config_describe` prints that table (used by --help and the README).
  *
@@ -65,8 +65,9 @@ typedef struct wsp_config {
 	char *api_token_file;       /* bearer token for the publish API */
 	wsp_strlist metrics_allow;  /* who may GET /api/1/websocket/metrics without a token (empty: loopback) */
 	char *metrics_token_file;   /* bearer token for GET /api/1/websocket/metrics */
-	long login_max_failures;    /* per user and per address ... */
-	long login_window;          /* ... within this many seconds */
+	long login_max_failures;    /* per (address, user); per address x10 */
+	long login_window;          /* first block and memory, seconds */
+	wsp_strlist trusted_proxies;/* peers whose X-Real-IP/X-Forwarded-* count (empty: none) */
 	char *www_root;             /* static files (for template routes) */
 	/* both */
 	int demo;                   /* 1: the demo's namespaces and REST routes exist */

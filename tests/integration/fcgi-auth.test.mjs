@@ -15,7 +15,9 @@ before(async () => {
       { name: 'bob', password: 'bob-password-1' },
       { name: 'carol', password: 'carol-password-1' },
     ],
-    config: { login_max_failures: 3, login_window: 60, session_ttl: 3600 },
+    // nginx is the trusted proxy here (as a load balancer in front of the
+    // web server would be), so X-Forwarded-For stands for client addresses.
+    config: { login_max_failures: 3, login_window: 60, session_ttl: 3600, trusted_proxies: '127.0.0.0/8 ::1' },
   });
   base = s.url;
 });
@@ -37,7 +39,7 @@ test('login sets an HttpOnly SameSite=Lax cookie; me answers who it is', async (
   assert.equal(s.pg.psql(`SELECT username || ' ' || array_to_string(roles, ',') FROM wsp_sessions WHERE id = '${sid}'`), 'alice admin');
 });
 
-test('Secure is added when the request came over HTTPS (X-Forwarded-Proto from a local proxy)', async () => {
+test('Secure is added when the request came over HTTPS (X-Forwarded-Proto from a trusted proxy)', async () => {
   const { res } = await login(base, 'bob', 'bob-password-1', { headers: { 'X-Forwarded-Proto': 'https' } });
   assert.equal(res.status, 200);
   assert.match(res.cookies.find((c) => c.startsWith('wsp_session=')), /; Secure$/);
@@ -100,7 +102,7 @@ test('a bad password and an unknown user get the same answer', async () => {
   assert.equal(a.json.code, 'INVALID_CREDENTIALS');
   assert.equal(a.cookies.length, 0);
   // Clear the counters so the rate-limit tests start from zero.
-  s.pg.psql('DELETE FROM wsp_login_failures');
+  s.pg.psql('DELETE FROM wsp_login_throttle');
 });
 
 test('login input errors: missing fields 400, wrong type 415, malformed 400', async () => {
@@ -120,37 +122,43 @@ test('login input errors: missing fields 400, wrong type 415, malformed 400', as
   assert.equal(r.headers.get('allow'), 'POST');
 });
 
-test('per-user rate limit: after login_max_failures, 429 with retryAfter, even with the right password', async () => {
+test('per (address, user) rate limit: after login_max_failures, 429 with retryAfter, even with the right password', async () => {
+  const from = (ip) => ({ 'X-Forwarded-For': ip });
   for (let i = 0; i < 3; i++) {
-    const r = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'carol', password: 'nope' + i }, headers: { 'X-Real-IP': `10.1.0.${i + 1}` } });
+    const r = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'carol', password: 'nope' + i }, headers: from('10.1.0.1') });
     assert.equal(r.status, 401);
   }
-  const r = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'carol', password: 'carol-password-1' }, headers: { 'X-Real-IP': '10.1.0.99' } });
+  const r = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'carol', password: 'carol-password-1' }, headers: from('10.1.0.1') });
   assert.equal(r.status, 429);
   assert.equal(r.json.code, 'TOO_MANY_REQUESTS');
   assert.ok(r.json.retryAfter >= 1 && r.json.retryAfter <= 60, `retryAfter ${r.json.retryAfter}`);
   assert.equal(r.headers.get('retry-after'), String(r.json.retryAfter));
   assert.equal(r.cookies.length, 0);
-  // Once the window has passed (simulated by ageing the rows) it works again.
-  s.pg.psql("UPDATE wsp_login_failures SET at = at - interval '61 seconds'");
-  const ok = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'carol', password: 'carol-password-1' } });
+  // The same user from another address is not locked out.
+  const elsewhere = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'carol', password: 'carol-password-1' }, headers: from('10.1.0.99') });
+  assert.equal(elsewhere.status, 200);
+  // Once the block has passed (simulated by ageing the row) it works again.
+  s.pg.psql("UPDATE wsp_login_throttle SET last_at = last_at - interval '61 seconds', blocked_until = blocked_until - interval '61 seconds'");
+  const ok = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'carol', password: 'carol-password-1' }, headers: from('10.1.0.1') });
   assert.equal(ok.status, 200);
-  // The next failure purges rows older than the window.
-  await http(base, 'POST', '/api/1/auth/login', { body: { username: 'nobody-else', password: 'x' }, headers: { 'X-Real-IP': '10.1.0.200' } });
-  assert.equal(s.pg.psql("SELECT count(*) FROM wsp_login_failures WHERE at < now() - interval '60 seconds'"), '0');
+  // A failure prunes keys that have been quiet for a window.
+  s.pg.psql("UPDATE wsp_login_throttle SET last_at = last_at - interval '200 seconds', blocked_until = NULL");
+  await http(base, 'POST', '/api/1/auth/login', { body: { username: 'nobody-else', password: 'x' }, headers: from('10.1.0.200') });
+  assert.equal(s.pg.psql("SELECT count(*) FROM wsp_login_throttle WHERE last_at < now() - interval '60 seconds'"), '0');
 });
 
-test('per-address rate limit: many users from one address', async () => {
-  s.pg.psql('DELETE FROM wsp_login_failures');
-  for (const u of ['u1', 'u2', 'u3']) {
-    const r = await http(base, 'POST', '/api/1/auth/login', { body: { username: u, password: 'x' }, headers: { 'X-Real-IP': '10.2.0.1' } });
-    assert.equal(r.status, 401);
+test('per-address rate limit: many users from one address (10 x login_max_failures)', async () => {
+  s.pg.psql('DELETE FROM wsp_login_throttle');
+  const from = { 'X-Forwarded-For': '10.2.0.1' };
+  for (let i = 0; i < 30; i++) {
+    const r = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'u' + i, password: 'x' }, headers: from });
+    assert.equal(r.status, 401, `attempt ${i + 1}`);
   }
-  const r = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'alice', password: 'alice-password-1' }, headers: { 'X-Real-IP': '10.2.0.1' } });
+  const r = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'alice', password: 'alice-password-1' }, headers: from });
   assert.equal(r.status, 429);
-  assert.equal(s.pg.psql("SELECT count(*) FROM wsp_login_failures WHERE address = '10.2.0.1'"), '3');
+  assert.equal(s.pg.psql("SELECT attempts FROM wsp_login_throttle WHERE address = '10.2.0.1' AND username = ''"), '30');
   // Another address is not affected.
-  const other = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'alice', password: 'alice-password-1' }, headers: { 'X-Real-IP': '10.2.0.2' } });
+  const other = await http(base, 'POST', '/api/1/auth/login', { body: { username: 'alice', password: 'alice-password-1' }, headers: { 'X-Forwarded-For': '10.2.0.2' } });
   assert.equal(other.status, 200);
 });
 

@@ -222,7 +222,7 @@ test('SQL injection attempts on every parameter change nothing', async () => {
   assert.equal(r.json.data.title, evil[0]);
   assert.equal(s.pg.psql(`SELECT count(*) FROM wsp_hello_todos WHERE title = $x$${evil[0]}$x$`), '1');
   assert.ok(Number(s.pg.psql('SELECT count(*) FROM wsp_users')) >= 1);
-  s.pg.psql('DELETE FROM wsp_login_failures');
+  s.pg.psql('DELETE FROM wsp_login_throttle');
 });
 
 test('HTML in a title is kept as data and only ever served as JSON', async () => {

@@ -7,16 +7,17 @@
 // one-line logs while PostgreSQL is down.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, http, login, pgListen, run, bin } from './lib/stack.mjs';
+import { startStack, http, login, pgListen, run, bin, fcgiRequest } from './lib/stack.mjs';
 import { rawWs } from './lib/rawclient.mjs';
 import { launch } from './lib/browser.mjs';
 
 const ALICE = { name: 'alice', password: 'alice-password-1', roles: ['admin'] };
 const BOB = { name: 'bob', password: 'bob-password-1', roles: [] };
+const CAROL = { name: 'carol', password: 'carol-password-1', roles: ['admin'] };
 let s, base;
 
 before(async () => {
-  s = await startStack({ users: [ALICE, BOB], config: { login_max_failures: 5, login_window: 60 } });
+  s = await startStack({ users: [ALICE, BOB, CAROL], config: { login_max_failures: 5, login_window: 60 } });
   base = s.url;
 });
 after(async () => { await s?.stop(); });
@@ -137,4 +138,93 @@ test('logout CSRF: a form POST (any form encoding) does not revoke; the JSON log
   assert.equal(r.status, 200);
   assert.equal(r.json.data.loggedOut, true);
   assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie })).status, 401);
+});
+
+// Item 9: login limiting.  The web server's REMOTE_ADDR is the client
+// address (no trusted_proxies here), so these requests go straight to the
+// FastCGI socket as nginx would send them, each with its own REMOTE_ADDR.
+async function loginFrom(addr, username, password, extra = {}) {
+  const body = JSON.stringify({ username, password });
+  const r = await fcgiRequest({ port: s.fcgiPort }, {
+    REQUEST_METHOD: 'POST', REQUEST_URI: '/api/1/auth/login', CONTENT_TYPE: 'application/json',
+    CONTENT_LENGTH: String(Buffer.byteLength(body)), REMOTE_ADDR: addr, ...extra,
+  }, body);
+  let json = null;
+  try { json = JSON.parse(r.body); } catch {}
+  return { status: r.status, json, headers: r.headers };
+}
+
+test('login limiting: an attacked user still logs in from their own address', async () => {
+  s.pg.psql('DELETE FROM wsp_login_throttle');
+  // Wrong passwords for carol from many addresses, past the limit at each.
+  for (const addr of ['198.51.100.1', '198.51.100.2', '2001:db8::66']) {
+    for (let i = 0; i < 6; i++) await loginFrom(addr, CAROL.name, 'wrong-' + i);
+    assert.equal((await loginFrom(addr, CAROL.name, CAROL.password)).status, 429, `blocked at ${addr}`);
+  }
+  // The real carol, from her own address: in at once.
+  const r = await loginFrom('203.0.113.10', CAROL.name, CAROL.password);
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+});
+
+test('login limiting: 40 concurrent wrong passwords get exactly login_max_failures checks', async () => {
+  s.pg.psql('DELETE FROM wsp_login_throttle');
+  const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => loginFrom('198.51.100.40', CAROL.name, 'guess-' + i)));
+  const counts = {};
+  for (const r of rs) counts[r.status] = (counts[r.status] || 0) + 1;
+  assert.deepEqual(counts, { 401: 5, 429: 35 }, 'answers by status');
+  assert.equal(s.pg.psql("SELECT attempts FROM wsp_login_throttle WHERE address = '198.51.100.40' AND username = 'carol'"), '5');
+});
+
+test('login limiting: the block doubles after each try, up to 16 x login_window, and ends', async () => {
+  s.pg.psql('DELETE FROM wsp_login_throttle');
+  const addr = '198.51.100.77';
+  const key = `address = '${addr}' AND username = 'bob'`;
+  for (let i = 0; i < 5; i++) assert.equal((await loginFrom(addr, BOB.name, 'wrong-' + i)).status, 401);
+  const waits = [];
+  for (let round = 0; round < 6; round++) {
+    const r = await loginFrom(addr, BOB.name, BOB.password);
+    assert.equal(r.status, 429, `round ${round}`);
+    assert.equal(r.headers['retry-after'], String(r.json.retryAfter));
+    waits.push(r.json.retryAfter);
+    // The block ends (simulated): one more wrong try is checked, then blocked for longer.
+    s.pg.psql(`UPDATE wsp_login_throttle SET blocked_until = now() - interval '1 second' WHERE ${key}`);
+    assert.equal((await loginFrom(addr, BOB.name, 'wrong-again')).status, 401, `a try after block ${round}`);
+  }
+  const expect = [60, 120, 240, 480, 960, 960];
+  waits.forEach((w, i) => assert.ok(w <= expect[i] && w >= expect[i] - 2, `block ${i}: ${w} s, expected ~${expect[i]} (all: ${waits})`));
+  // The right password after the block ends: in, and the key starts afresh.
+  s.pg.psql(`UPDATE wsp_login_throttle SET blocked_until = now() - interval '1 second' WHERE ${key}`);
+  assert.equal((await loginFrom(addr, BOB.name, BOB.password)).status, 200);
+  assert.equal(s.pg.psql(`SELECT count(*) FROM wsp_login_throttle WHERE ${key}`), '0');
+  // A key quiet for a whole window is forgotten: five tries again.
+  for (let i = 0; i < 4; i++) await loginFrom(addr, BOB.name, 'wrong-' + i);
+  s.pg.psql(`UPDATE wsp_login_throttle SET last_at = last_at - interval '61 seconds' WHERE ${key}`);
+  for (let i = 0; i < 4; i++) assert.equal((await loginFrom(addr, BOB.name, 'wrong-' + i)).status, 401, `fresh try ${i}`);
+  assert.equal((await loginFrom(addr, BOB.name, BOB.password)).status, 200);
+});
+
+test('login limiting: the right password gives its attempt back, the address keeps logging in', async () => {
+  s.pg.psql('DELETE FROM wsp_login_throttle');
+  // An office behind one address: 60 good logins and a few typos.
+  for (let i = 0; i < 60; i++) {
+    if (i % 10 === 0) assert.equal((await loginFrom('203.0.113.50', BOB.name, 'typo')).status, 401);
+    assert.equal((await loginFrom('203.0.113.50', i % 2 ? BOB.name : ALICE.name, i % 2 ? BOB.password : ALICE.password)).status, 200, `login ${i}`);
+  }
+});
+
+test('X-Real-IP / X-Forwarded-For are believed only from trusted_proxies (default: none)', async () => {
+  s.pg.psql('DELETE FROM wsp_login_throttle');
+  // A client at 198.51.100.9 claiming other addresses: counted under its own.
+  for (let i = 0; i < 6; i++)
+    await loginFrom('198.51.100.9', CAROL.name, 'x' + i, { HTTP_X_REAL_IP: `10.7.0.${i}`, HTTP_X_FORWARDED_FOR: `10.8.0.${i}` });
+  assert.equal(s.pg.psql("SELECT string_agg(DISTINCT address, ',') FROM wsp_login_throttle"), '198.51.100.9');
+  // Also a loopback peer (the old rule trusted any): its headers are ignored.
+  s.pg.psql('DELETE FROM wsp_login_throttle');
+  await loginFrom('127.0.0.1', CAROL.name, 'y', { HTTP_X_REAL_IP: '10.7.7.7' });
+  assert.equal(s.pg.psql("SELECT string_agg(DISTINCT address, ',') FROM wsp_login_throttle"), '127.0.0.1');
+  // Through the shipped nginx snippet a client's headers never get through either.
+  s.pg.psql('DELETE FROM wsp_login_throttle');
+  await http(base, 'POST', '/api/1/auth/login', { body: { username: CAROL.name, password: 'z' }, headers: { 'X-Real-IP': '10.9.9.9', 'X-Forwarded-For': '10.9.9.8' } });
+  assert.equal(s.pg.psql("SELECT string_agg(DISTINCT address, ',') FROM wsp_login_throttle"), '127.0.0.1');
+  s.pg.psql('DELETE FROM wsp_login_throttle');
 });

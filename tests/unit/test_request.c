@@ -45,7 +45,7 @@ static void test_params(void)
 	const char *c;
 	size_t len;
 
-	CU_ASSERT_EQUAL_FATAL(wsp_request_init(&rq, lookup, env), 0);
+	CU_ASSERT_EQUAL_FATAL(wsp_request_init(&rq, lookup, env, NULL), 0);
 	CU_ASSERT_STRING_EQUAL(rq.method, "POST");
 	CU_ASSERT_STRING_EQUAL(rq.path, "/api/1/helloTodo");
 	CU_ASSERT_STRING_EQUAL(rq.query, "x=1");
@@ -60,7 +60,7 @@ static void test_params(void)
 	wsp_request_cleanup(&rq);
 }
 
-static void test_local_proxy(void)
+static void test_trusted_proxies(void)
 {
 	const char *env[] = { "REQUEST_URI", "/a", "REMOTE_ADDR", "127.0.0.1",
 			      "HTTP_X_FORWARDED_FOR", "6.6.6.6, 203.0.113.9",
@@ -69,24 +69,53 @@ static void test_local_proxy(void)
 			       "HTTP_X_REAL_IP", "198.51.100.1", NULL };
 	const char *env3[] = { "REQUEST_URI", "/a", "REMOTE_ADDR", "127.0.0.1",
 			       "HTTP_X_FORWARDED_FOR", "not an address\r\nX: y", NULL };
+	/* A chain: client 203.0.113.9 -> LB 10.0.0.5 -> proxy 10.0.0.6 -> us. */
+	const char *env4[] = { "REQUEST_URI", "/a", "REMOTE_ADDR", "10.0.0.6",
+			       "HTTP_X_FORWARDED_FOR", "6.6.6.6, 203.0.113.9, 10.0.0.5", NULL };
+	const char *env5[] = { "REQUEST_URI", "/a", "REMOTE_ADDR", "::ffff:127.0.0.1",
+			       "HTTP_X_REAL_IP", "198.51.100.2", NULL };
+	char *none[] = { NULL };
+	char *local[] = { "127.0.0.0/8", "::1", NULL };
+	char *lan[] = { "10.0.0.0/24", NULL };
 	wsp_request rq;
 
-	wsp_request_init(&rq, lookup, env);
+	/* Default (no trusted proxies): even a loopback peer's headers are
+	 * ignored, the client is REMOTE_ADDR and X-Forwarded-Proto is not HTTPS. */
+	wsp_request_init(&rq, lookup, env, NULL);
+	CU_ASSERT_STRING_EQUAL(rq.client_addr, "127.0.0.1");
+	CU_ASSERT_FALSE(rq.secure);
+	wsp_request_cleanup(&rq);
+	wsp_request_init(&rq, lookup, env, none);
+	CU_ASSERT_STRING_EQUAL(rq.client_addr, "127.0.0.1");
+	wsp_request_cleanup(&rq);
+	wsp_request_init(&rq, lookup, env2, NULL);
+	CU_ASSERT_STRING_EQUAL(rq.client_addr, "::1");
+	CU_ASSERT_TRUE(rq.secure);   /* HTTPS from the web server itself */
+	wsp_request_cleanup(&rq);
+	/* Configured: believed from those peers only. */
+	wsp_request_init(&rq, lookup, env, local);
 	CU_ASSERT_STRING_EQUAL(rq.client_addr, "203.0.113.9");
 	CU_ASSERT_TRUE(rq.secure);
 	CU_ASSERT_STRING_EQUAL(rq.method, "GET");
 	wsp_request_cleanup(&rq);
-	wsp_request_init(&rq, lookup, env2);
+	wsp_request_init(&rq, lookup, env2, local);
 	CU_ASSERT_STRING_EQUAL(rq.client_addr, "198.51.100.1");
-	CU_ASSERT_TRUE(rq.secure);
 	wsp_request_cleanup(&rq);
-	wsp_request_init(&rq, lookup, env3);
+	wsp_request_init(&rq, lookup, env5, local);
+	CU_ASSERT_STRING_EQUAL(rq.client_addr, "198.51.100.2");
+	wsp_request_cleanup(&rq);
+	wsp_request_init(&rq, lookup, env3, local);
 	CU_ASSERT_STRING_EQUAL(rq.client_addr, "127.0.0.1");
 	wsp_request_cleanup(&rq);
-	CU_ASSERT_TRUE(wsp_addr_is_loopback("127.1.2.3"));
-	CU_ASSERT_TRUE(wsp_addr_is_loopback("::ffff:127.0.0.1"));
-	CU_ASSERT_FALSE(wsp_addr_is_loopback("10.0.0.1"));
-	CU_ASSERT_FALSE(wsp_addr_is_loopback(NULL));
+	wsp_request_init(&rq, lookup, env, lan);
+	CU_ASSERT_STRING_EQUAL(rq.client_addr, "127.0.0.1");
+	CU_ASSERT_FALSE(rq.secure);
+	wsp_request_cleanup(&rq);
+	/* Trusted hops are skipped from the right; what the client wrote
+	 * further left (6.6.6.6) is never used. */
+	wsp_request_init(&rq, lookup, env4, lan);
+	CU_ASSERT_STRING_EQUAL(rq.client_addr, "203.0.113.9");
+	wsp_request_cleanup(&rq);
 }
 
 static void test_body(void)
@@ -99,7 +128,7 @@ static void test_body(void)
 	wsp_request rq;
 	wsp_error err;
 
-	wsp_request_init(&rq, lookup, env);
+	wsp_request_init(&rq, lookup, env, NULL);
 	wsp_error_init(&err);
 	CU_ASSERT_EQUAL(wsp_request_read_body(&rq, rd, &s, 1024, &err), 0);
 	CU_ASSERT_EQUAL(rq.body_len, 11);
@@ -109,7 +138,7 @@ static void test_body(void)
 	/* Declared length over the cap: refused and drained. */
 	memset(big, 'x', sizeof(big));
 	s = (struct src){ big, sizeof(big), 0, 1000 };
-	wsp_request_init(&rq, lookup, env_big);
+	wsp_request_init(&rq, lookup, env_big, NULL);
 	wsp_error_init(&err);
 	CU_ASSERT_EQUAL(wsp_request_read_body(&rq, rd, &s, 1024, &err), WSP_ERR_TOOBIG);
 	CU_ASSERT_EQUAL(s.pos, sizeof(big));
@@ -118,12 +147,12 @@ static void test_body(void)
 
 	/* No declared length: the cap still holds. */
 	s = (struct src){ big, sizeof(big), 0, 700 };
-	wsp_request_init(&rq, lookup, env_nolen);
+	wsp_request_init(&rq, lookup, env_nolen, NULL);
 	wsp_error_init(&err);
 	CU_ASSERT_EQUAL(wsp_request_read_body(&rq, rd, &s, 1024, &err), WSP_ERR_TOOBIG);
 	wsp_request_cleanup(&rq);
 	s = (struct src){ big, 1024, 0, 700 };
-	wsp_request_init(&rq, lookup, env_nolen);
+	wsp_request_init(&rq, lookup, env_nolen, NULL);
 	wsp_error_init(&err);
 	CU_ASSERT_EQUAL(wsp_request_read_body(&rq, rd, &s, 1024, &err), 0);
 	CU_ASSERT_EQUAL(rq.body_len, 1024);
@@ -131,7 +160,7 @@ static void test_body(void)
 
 	/* Empty body. */
 	s = (struct src){ "", 0, 0, 1 };
-	wsp_request_init(&rq, lookup, env_nolen);
+	wsp_request_init(&rq, lookup, env_nolen, NULL);
 	CU_ASSERT_EQUAL(wsp_request_read_body(&rq, rd, &s, 1024, NULL), 0);
 	CU_ASSERT_STRING_EQUAL(rq.body, "");
 	wsp_request_cleanup(&rq);
@@ -149,7 +178,7 @@ static void test_out_of_memory(void)
 
 		wsp_error_init(&err);
 		wsp_alloc_fail_after(n);
-		rc = wsp_request_init(&rq, lookup, env);
+		rc = wsp_request_init(&rq, lookup, env, NULL);
 		if (rc == 0)
 			rc = wsp_request_read_body(&rq, rd, &s, 1024, &err);
 		wsp_alloc_fail_after(-1);
@@ -167,7 +196,7 @@ int test_request_register(void)
 	if (!s)
 		return CU_get_error();
 	WSP_ADD_TEST(s, test_params);
-	WSP_ADD_TEST(s, test_local_proxy);
+	WSP_ADD_TEST(s, test_trusted_proxies);
 	WSP_ADD_TEST(s, test_body);
 	WSP_ADD_TEST(s, test_out_of_memory);
 	return 0;
