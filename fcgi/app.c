@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -180,10 +182,69 @@ int wsp_ctx_require_admin_or_token(wsp_ctx *ctx, const char **username)
 	return 1;
 }
 
+int wsp_ctx_anon_write_allowed(wsp_ctx *ctx)
+{
+	char limit[24], wait_s[24];
+	const char *p[3] = { ctx->req->client_addr, limit, "60" };
+	wsp_error err;
+	wsp_db_res *r;
+	wsp_db *db;
+	long wait;
+	int rc;
+
+	wsp_error_init(&err);
+	rc = wsp_ctx_auth(ctx, &err);
+	if (rc == 1)
+		return 1;
+	db = rc < 0 ? NULL : wsp_ctx_db(ctx, &err);
+	snprintf(limit, sizeof(limit), "%ld", ctx->app->cfg.anon_write_rate);
+	r = db ? wsp_db_query(db, "SELECT wsp_rest_write_take($1, $2::int, $3::int)", 3, p, &err) : NULL;
+	if (!r) {
+		wsp_ctx_fail(ctx, &err, "anonymous write limit");
+		return 0;
+	}
+	wait = atol(wsp_db_get(r, 0, 0));
+	wsp_db_res_free(r);
+	if (wait <= 0)
+		return 1;
+	wsp_info(NULL, "%s %s from %s: over anon_write_rate, 429 for %ld s", ctx->req->method, ctx->req->path,
+		 ctx->req->client_addr, wait);
+	wsp_response_reset(ctx->resp);
+	snprintf(wait_s, sizeof(wait_s), "%ld", wait);
+	wsp_response_header(ctx->resp, "Retry-After", wait_s);
+	wsp_response_error(ctx->resp, 429, "Too many changes from this address, try again later",
+			   "TOO_MANY_REQUESTS", ctx->req->path, json_pack("{s:I}", "retryAfter", (json_int_t)wait));
+	return 0;
+}
+
 int wsp_ctx_error(wsp_ctx *ctx, int status, const char *message, const char *code)
 {
 	wsp_response_reset(ctx->resp);
 	return wsp_response_error(ctx->resp, status, message, code, ctx->req->path, NULL);
+}
+
+/* While PostgreSQL is down every request fails the same way: log the first
+ * such failure of each second, and how many more there were, not one line
+ * per request (all worker threads share the limit). */
+static pthread_mutex_t db_down_lock = PTHREAD_MUTEX_INITIALIZER;
+static wsp_log_limit db_down_limit;
+
+static int db_down_log_ok(const wsp_error *err)
+{
+	int ok;
+
+	if (err->code != WSP_ERR_DB)
+		return 1;
+	pthread_mutex_lock(&db_down_lock);
+	ok = wsp_log_limit_ok(&db_down_limit, 1, WSP_LOG_ERROR, "requests failed: database unavailable");
+	pthread_mutex_unlock(&db_down_lock);
+	return ok;
+}
+
+void wsp_ctx_log_error(const wsp_ctx *ctx, const wsp_error *err, const char *what)
+{
+	if (db_down_log_ok(err))
+		wsp_err(NULL, "%s %s: %s: %s", ctx->req->method, ctx->req->path, what, err->text);
 }
 
 int wsp_ctx_fail(wsp_ctx *ctx, const wsp_error *err, const char *what)
@@ -191,7 +252,7 @@ int wsp_ctx_fail(wsp_ctx *ctx, const wsp_error *err, const char *what)
 	int status = wsp_error_http_status(err->code ? err->code : WSP_ERR_INTERNAL);
 
 	if (status >= 500)
-		wsp_err(NULL, "%s %s: %s: %s", ctx->req->method, ctx->req->path, what, err->text);
+		wsp_ctx_log_error(ctx, err, what);
 	wsp_response_reset(ctx->resp);
 	return wsp_response_from_error(ctx->resp, err, ctx->req->path);
 }

@@ -77,6 +77,13 @@ int wsp_ctx_require_admin(wsp_ctx *ctx);
  * token), or answers 401 / 403 / 503 itself and returns 0. */
 int wsp_ctx_require_admin_or_token(wsp_ctx *ctx, const char **username);
 
+/* For a write route open to anonymous callers: a logged-in caller is always
+ * allowed (1); an anonymous one is counted per client address in
+ * PostgreSQL (db/006) and allowed up to anon_write_rate writes a minute.
+ * Otherwise answers 429 with Retry-After (or 503 when the database is
+ * down) itself and returns 0. */
+int wsp_ctx_anon_write_allowed(wsp_ctx *ctx);
+
 /* 1 if the session has role admin or root. */
 int wsp_session_is_admin(const wsp_session *s);
 
@@ -87,8 +94,14 @@ int wsp_ctx_json_body(wsp_ctx *ctx, json_t **out);
 
 /* Answer with an error envelope for this request's path. */
 int wsp_ctx_error(wsp_ctx *ctx, int status, const char *message, const char *code);
+/* Log a server-side failure of this request at error level.  Database
+ * unavailable (WSP_ERR_DB) is logged at most once a second over all
+ * threads, with a count of the rest, so an outage is not one line per
+ * request. */
+void wsp_ctx_log_error(const wsp_ctx *ctx, const wsp_error *err, const char *what);
+
 /* Answer for a wsp_error (status and code by the error mapping); 5xx
- * details are logged, never sent. */
+ * details are logged (wsp_ctx_log_error), never sent. */
 int wsp_ctx_fail(wsp_ctx *ctx, const wsp_error *err, const char *what);
 
 /* Transactions on the worker's connection.  rollback ignores errors (the

@@ -38,7 +38,7 @@ int wsp_h_admin_page(wsp_ctx *ctx)
 	wsp_error_init(&err);
 	rc = wsp_ctx_auth(ctx, &err);
 	if (rc < 0) {
-		wsp_err(NULL, "admin page: %s", err.text);
+		wsp_ctx_log_error(ctx, &err, "admin page");
 		return page(ctx, 503, "Service unavailable", "The database is not reachable; try again later.",
 			    NULL, NULL);
 	}
@@ -54,7 +54,7 @@ int wsp_h_admin_page(wsp_ctx *ctx)
 		return page(ctx, 403, "Forbidden", "This page needs the admin or root role.", "/", "Home");
 	stats = wsp_stats_load(ctx, &err);
 	if (!stats) {
-		wsp_err(NULL, "admin page: %s", err.text);
+		wsp_ctx_log_error(ctx, &err, "admin page");
 		return page(ctx, 503, "Service unavailable", "The database is not reachable; try again later.",
 			    NULL, NULL);
 	}

@@ -3,7 +3,7 @@
  * /api/1/ws/hello-todo in ONE transaction, so the NOTIFY that wakes the
  * daemons is sent if and only if the change committed.
  *
- *   GET    /api/1/helloTodo             newest first, with stats
+ *   GET    /api/1/helloTodo             newest first, paged (?limit=, ?offset=), with stats
  *   POST   /api/1/helloTodo {title}     create (username: session user or guest)
  *   PUT    /api/1/helloTodo/:id/toggle  flip completed
  *   DELETE /api/1/helloTodo/:id         delete
@@ -68,14 +68,28 @@ static json_t *stats_json(wsp_db *db, wsp_error *err)
 			 "pending", (json_int_t)(total - done));
 }
 
+/* GET /api/1/helloTodo pages: ?limit= (default and maximum below) and
+ * ?offset=, newest first; `pagination` says where the page lies. */
+#define TODO_PAGE_DEFAULT 100
+#define TODO_PAGE_MAX 500
+#define TODO_OFFSET_MAX 1000000000L
+
 int wsp_h_todo_list(wsp_ctx *ctx)
 {
 	wsp_error err;
 	wsp_db *db;
 	wsp_db_res *r;
-	json_t *list, *stats;
+	json_t *list, *stats, *page;
+	long limit = TODO_PAGE_DEFAULT, offset = 0;
+	char lim_s[24], off_s[24];
+	const char *pp[2] = { lim_s, off_s };
 	int n;
 
+	if (wsp_query_long(ctx->req->query, "limit", 1, TODO_PAGE_MAX, &limit) < 0 ||
+	    wsp_query_long(ctx->req->query, "offset", 0, TODO_OFFSET_MAX, &offset) < 0)
+		return wsp_ctx_error(ctx, 400, "limit must be 1-500 and offset 0 or more", "VALIDATION_ERROR");
+	snprintf(lim_s, sizeof(lim_s), "%ld", limit);
+	snprintf(off_s, sizeof(off_s), "%ld", offset);
 	wsp_error_init(&err);
 	db = wsp_ctx_db(ctx, &err);
 	if (!db)
@@ -83,8 +97,8 @@ int wsp_h_todo_list(wsp_ctx *ctx)
 	/* One snapshot for the list and its stats. */
 	if (wsp_db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, &err) < 0)
 		return wsp_ctx_fail(ctx, &err, "helloTodo list");
-	r = wsp_db_query(db, "SELECT " TODO_COLS " FROM wsp_hello_todos ORDER BY created_at DESC, id DESC",
-			 0, NULL, &err);
+	r = wsp_db_query(db, "SELECT " TODO_COLS " FROM wsp_hello_todos ORDER BY created_at DESC, id DESC"
+			 " LIMIT $1::int OFFSET $2::bigint", 2, pp, &err);
 	if (!r) {
 		wsp_tx_rollback(db);
 		return wsp_ctx_fail(ctx, &err, "helloTodo list");
@@ -100,8 +114,12 @@ int wsp_h_todo_list(wsp_ctx *ctx)
 	for (int i = 0; i < n; i++)
 		json_array_append_new(list, todo_json(r, i));
 	wsp_db_res_free(r);
+	page = json_pack("{s:I, s:I, s:I, s:b}", "limit", (json_int_t)limit, "offset", (json_int_t)offset,
+			 "count", (json_int_t)n, "hasMore",
+			 (json_integer_value(json_object_get(stats, "total")) > offset + n));
 	return wsp_response_success(ctx->resp, list,
-				    json_pack("{s:o, s:s}", "stats", stats, "message", "Todos retrieved"));
+				    json_pack("{s:o, s:o, s:s}", "stats", stats, "pagination", page, "message",
+					      "Todos retrieved"));
 }
 
 int wsp_h_todo_stats(wsp_ctx *ctx)

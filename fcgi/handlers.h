@@ -10,6 +10,7 @@
 /* Route flags. */
 #define WSP_ROUTE_HTML 1u   /* answers with HTML pages, not JSON errors */
 #define WSP_ROUTE_DEMO 2u   /* the demo's (hello-todo): exists only with `demo = on` */
+#define WSP_ROUTE_ANON_RATE 4u /* an anonymous caller is held to `anon_write_rate` (429) */
 
 extern const wsp_route wsp_routes[];
 extern const size_t wsp_routes_count;

@@ -82,6 +82,10 @@ static void handle_request(FCGX_Request *rq, wsp_db **db)
 	ctx.read_ud = rq;
 	switch (wsp_router_match(routes, nroutes, req.method, req.path, &ctx.match)) {
 	case WSP_ROUTE_FOUND:
+		if ((ctx.match.route->flags & WSP_ROUTE_ANON_RATE) && !wsp_ctx_anon_write_allowed(&ctx)) {
+			rc = 0;
+			break;
+		}
 		rc = ctx.match.route->handler(&ctx);
 		if (rc < 0 && !resp.status)
 			wsp_err(NULL, "%s %s: handler failed: %s", req.method, req.path, wsp_error_name(rc));

@@ -201,3 +201,34 @@ const char *wsp_bearer_token(const char *authz, size_t *len)
 	*len = n;
 	return authz;
 }
+
+int wsp_query_long(const char *query, const char *name, long min, long max, long *out)
+{
+	size_t n = strlen(name);
+	const char *p = query;
+
+	while (p && *p) {
+		const char *end = p + strcspn(p, "&");
+
+		if ((size_t)(end - p) > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+			const char *v = p + n + 1;
+			long long x = 0;
+
+			if (v == end || end - v > 18)
+				return -1;
+			for (; v < end; v++) {
+				if (*v < '0' || *v > '9')
+					return -1;
+				x = x * 10 + (*v - '0');
+			}
+			if (x < min || x > max)
+				return -1;
+			*out = (long)x;
+			return 1;
+		}
+		if ((size_t)(end - p) == n && strncmp(p, name, n) == 0)
+			return -1;   /* "name" without a value */
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}

@@ -45,6 +45,13 @@ int wsp_content_type_is_json(const char *ct);
  * case).  Returns a pointer to it and its length, or NULL. */
 const char *wsp_bearer_token(const char *authz, size_t *len);
 
+/* Find `name`=value in a query string ("a=1&limit=20") and parse the value
+ * as a decimal number in min..max (digits only, no sign, at most 18 of
+ * them).  Returns 0 when the name is absent (*out untouched), 1 with *out
+ * set, or -1 when it is present but not such a number.  The first
+ * occurrence counts. */
+int wsp_query_long(const char *query, const char *name, long min, long max, long *out);
+
 /* 1 if s is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int wsp_utf8_valid(const char *s, size_t len);
 

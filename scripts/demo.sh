@@ -101,6 +101,14 @@ spawn-fcgi -n -s "$run/fcgi.sock" -M 0600 -- "$builddir/fcgi/wspulse.fcgi" -c "$
     2>>"$run/wspulse.fcgi.log" &
 pids+=($!)
 
+# nginx serves only the browser assets `make install` installs (the list in
+# www/local.mk, passed by make as WSPULSE_WWW_FILES), linked into a tree of
+# their own: never www/local.mk or any other file of the source tree.
+rm -rf "$run/www"
+for f in ${WSPULSE_WWW_FILES:?run me through make demo}; do
+    mkdir -p "$run/$(dirname "$f")"
+    ln -s "$srcdir/$f" "$run/$f"
+done
 cp /etc/nginx/fastcgi_params /etc/nginx/mime.types "$run/"
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root root;"
@@ -122,10 +130,10 @@ http {
     scgi_temp_path $run/tmp-scgi;
     upstream wspulse_daemon {$upstream }
     upstream wspulse_fcgi { server unix:$run/fcgi.sock max_fails=0; keepalive 8; }
-    map \$host \$wspulse_www { default $srcdir/www; }
+    map \$host \$wspulse_www { default $run/www; }
     server {
         listen 127.0.0.1:$port;
-        root $srcdir/www;
+        root $run/www;
         include $srcdir/nginx/wspulse.conf;
     }
 }

@@ -82,6 +82,8 @@ static const struct key keys[] = {
 	  "login attempts per (address, user name) that are not successes, then 429 (per address: 10 times this)" },
 	{ "login_window", T_LONG, OFF(login_window), "300", 1, 86400,
 	  "seconds of the first block and of the memory; each further try after a block doubles it, up to 16 times" },
+	{ "anon_write_rate", T_LONG, OFF(anon_write_rate), "60", 1, 1000000,
+	  "anonymous REST writes (hello-todo create/toggle/delete) per client address per minute, then 429" },
 	{ "trusted_proxies", T_WORDS, OFF(trusted_proxies), "", 0, 0,
 	  "addresses or CIDR blocks whose X-Real-IP/X-Forwarded-For/X-Forwarded-Proto wspulse.fcgi believes"
 	  " (repeatable, space separated); empty: none, the client is REMOTE_ADDR" },

@@ -67,6 +67,7 @@ typedef struct wsp_config {
 	char *metrics_token_file;   /* bearer token for GET /api/1/websocket/metrics */
 	long login_max_failures;    /* per (address, user); per address x10 */
 	long login_window;          /* first block and memory, seconds */
+	long anon_write_rate;       /* anonymous REST writes per address per minute */
 	wsp_strlist trusted_proxies;/* peers whose X-Real-IP/X-Forwarded-* count (empty: none) */
 	char *www_root;             /* static files (for template routes) */
 	/* both */

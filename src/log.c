@@ -73,7 +73,7 @@ void wsp_log(int level, const char *scope, const char *fmt, ...)
 	char line[2048];
 	struct timespec ts;
 	struct tm tm;
-	size_t n;
+	size_t n, head;
 	va_list ap;
 
 	if (level < log_min)
@@ -83,8 +83,10 @@ void wsp_log(int level, const char *scope, const char *fmt, ...)
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n += snprintf(line + n, sizeof(line) - n, " %s[%d] %s ", log_prog, (int)getpid(),
 		      level_names[level < 0 || level > 3 ? 3 : level]);
-	if (scope && n < sizeof(line))
+	/* An empty scope is no scope: never a "[]" field. */
+	if (scope && *scope && n < sizeof(line))
 		n += snprintf(line + n, sizeof(line) - n, "[%s] ", scope);
+	head = n < sizeof(line) ? n : sizeof(line) - 1;
 	if (n < sizeof(line)) {
 		va_start(ap, fmt);
 		n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
@@ -92,6 +94,26 @@ void wsp_log(int level, const char *scope, const char *fmt, ...)
 	}
 	if (n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
+	/* One event, one line: text from elsewhere (libpq's multi-line
+	 * messages, client bytes) has its control characters turned into
+	 * spaces, and runs of them into one. */
+	{
+		size_t o = head;
+
+		for (size_t i = head; i < n; i++) {
+			unsigned char ch = (unsigned char)line[i];
+
+			if (ch < 0x20 || ch == 0x7f) {
+				if (o > head && line[o - 1] == ' ')
+					continue;
+				ch = ' ';
+			}
+			line[o++] = (char)ch;
+		}
+		while (o > head && line[o - 1] == ' ')
+			o--;
+		n = o;
+	}
 	line[n++] = '\n';
 	/* A full disk or closed log must never take the program down. */
 	if (write(log_fd, line, n) < 0 && log_fd != 2)

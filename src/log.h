@@ -1,7 +1,9 @@
 /* log.h - one-line logging to stderr (or a file), with level and namespace.
  *
  * Line format: `2026-11-25T19:30:00Z wspulsed[123] INFO [/api/1/ws/x] text`.
- * The namespace (scope) may be NULL.  Thread-safe (one write(2) per line).
+ * The namespace (scope) may be NULL or "" (no field then).  Control
+ * characters in the text (a multi-line libpq message) become single spaces,
+ * so every event is exactly one line.  Thread-safe (one write(2) per line).
  * Secrets never belong in a log line: callers log ids, not tokens.
  */
 #ifndef WSP_LOG_H

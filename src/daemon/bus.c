@@ -94,6 +94,14 @@ static void schedule(wsp_bus *bus, int ms, sul_cb_t cb)
 	lws_sul_schedule(bus->ctx, 0, &bus->sul, cb, (lws_usec_t)ms * 1000);
 }
 
+/* Server notices (its FATAL goodbye on shutdown among them) go to the log as
+ * one line, not raw to stderr through libpq's default processor. */
+static void bus_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	wsp_warn("bus", "postgres: %s", msg);
+}
+
 static void start_connect(lws_sorted_usec_list_t *sul)
 {
 	wsp_bus *bus = lws_container_of(sul, wsp_bus, sul);
@@ -103,6 +111,7 @@ static void start_connect(lws_sorted_usec_list_t *sul)
 		fail(bus, bus->conn ? PQerrorMessage(bus->conn) : "out of memory");
 		return;
 	}
+	PQsetNoticeProcessor(bus->conn, bus_notice, NULL);
 	bus->st = S_CONNECTING;
 	bus->connect_started = mono_ms();
 	connect_step(&bus->sul);

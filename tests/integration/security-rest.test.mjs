@@ -7,7 +7,8 @@
 // one-line logs while PostgreSQL is down.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, http, login, pgListen, run, bin, fcgiRequest } from './lib/stack.mjs';
+import { spawn } from 'node:child_process';
+import { startStack, http, login, pgListen, run, bin, fcgiRequest, freePort, waitFor, builddir } from './lib/stack.mjs';
 import { rawWs } from './lib/rawclient.mjs';
 import { launch } from './lib/browser.mjs';
 
@@ -17,7 +18,7 @@ const CAROL = { name: 'carol', password: 'carol-password-1', roles: ['admin'] };
 let s, base;
 
 before(async () => {
-  s = await startStack({ users: [ALICE, BOB, CAROL], config: { login_max_failures: 5, login_window: 60 } });
+  s = await startStack({ users: [ALICE, BOB, CAROL], config: { login_max_failures: 5, login_window: 60, anon_write_rate: 10 } });
   base = s.url;
 });
 after(async () => { await s?.stop(); });
@@ -227,4 +228,129 @@ test('X-Real-IP / X-Forwarded-For are believed only from trusted_proxies (defaul
   await http(base, 'POST', '/api/1/auth/login', { body: { username: CAROL.name, password: 'z' }, headers: { 'X-Real-IP': '10.9.9.9', 'X-Forwarded-For': '10.9.9.8' } });
   assert.equal(s.pg.psql("SELECT string_agg(DISTINCT address, ',') FROM wsp_login_throttle"), '127.0.0.1');
   s.pg.psql('DELETE FROM wsp_login_throttle');
+});
+
+// Item 12: anonymous writes are limited per address; the list is paged.
+async function fcgiCall(addr, method, uri, body, extra = {}) {
+  const params = { REQUEST_METHOD: method, REQUEST_URI: uri, REMOTE_ADDR: addr, QUERY_STRING: uri.split('?')[1] || '', ...extra };
+  if (body !== undefined) Object.assign(params, { CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(Buffer.byteLength(body)) });
+  const r = await fcgiRequest({ port: s.fcgiPort }, params, body);
+  let json = null;
+  try { json = JSON.parse(r.body); } catch {}
+  return { status: r.status, json, headers: r.headers, bytes: Buffer.byteLength(r.body) };
+}
+
+test('anonymous todo writes: anon_write_rate per address, then 429 with Retry-After; nothing written', async () => {
+  const count = () => Number(s.pg.psql('SELECT count(*) FROM wsp_hello_todos'));
+  const before = count();
+  const create = (addr, title, extra) => fcgiCall(addr, 'POST', '/api/1/helloTodo', JSON.stringify({ title }), extra);
+  // 30 at once from one address: exactly 10 get through.
+  const rs = await Promise.all(Array.from({ length: 30 }, (_, i) => create('198.51.100.20', 'flood ' + i)));
+  const by = {};
+  for (const r of rs) by[r.status] = (by[r.status] || 0) + 1;
+  assert.deepEqual(by, { 200: 10, 429: 20 });
+  assert.equal(count(), before + 10);
+  const r = await create('198.51.100.20', 'one more');
+  assert.equal(r.status, 429);
+  assert.equal(r.json.code, 'TOO_MANY_REQUESTS');
+  assert.ok(r.json.retryAfter >= 1 && r.json.retryAfter <= 60, `retryAfter ${r.json.retryAfter}`);
+  assert.equal(r.headers['retry-after'], String(r.json.retryAfter));
+  // Toggle and delete count too.
+  const id = rs.find((x) => x.status === 200).json.data.id;
+  assert.equal((await fcgiCall('198.51.100.20', 'PUT', `/api/1/helloTodo/${id}/toggle`)).status, 429);
+  assert.equal((await fcgiCall('198.51.100.20', 'DELETE', `/api/1/helloTodo/${id}`)).status, 429);
+  assert.equal(count(), before + 10);
+  // Another address, and a logged-in user at the same address, are not held up.
+  assert.equal((await create('198.51.100.21', 'someone else')).status, 200);
+  const { cookie } = await login(base, BOB.name, BOB.password);
+  assert.equal((await create('198.51.100.20', 'bob, logged in', { HTTP_COOKIE: cookie })).status, 200);
+  // The window ends (simulated): writes are taken again.
+  s.pg.psql("UPDATE wsp_rest_write_rate SET window_start = window_start - interval '61 seconds'");
+  assert.equal((await create('198.51.100.20', 'a minute later')).status, 200);
+});
+
+test('GET /api/1/helloTodo is paged: 100 by default, ?limit= up to 500, ?offset=; bad values 400', async () => {
+  s.pg.psql("INSERT INTO wsp_hello_todos (title, username) SELECT 'bulk ' || i, 'guest' FROM generate_series(1, 3000) i");
+  const total = Number(s.pg.psql('SELECT count(*) FROM wsp_hello_todos'));
+  let r = await http(base, 'GET', '/api/1/helloTodo');
+  assert.equal(r.status, 200);
+  assert.equal(r.json.success, true);
+  assert.ok(Array.isArray(r.json.data));
+  assert.equal(r.json.data.length, 100);
+  assert.deepEqual(r.json.pagination, { limit: 100, offset: 0, count: 100, hasMore: true });
+  assert.equal(r.json.stats.total, total);
+  assert.ok(r.text.length < 40000, `${r.text.length} bytes for the default page`);
+  r = await http(base, 'GET', '/api/1/helloTodo?limit=500');
+  assert.equal(r.json.data.length, 500);
+  r = await http(base, 'GET', `/api/1/helloTodo?limit=20&offset=${total - 5}`);
+  assert.equal(r.json.data.length, 5);
+  assert.deepEqual(r.json.pagination, { limit: 20, offset: total - 5, count: 5, hasMore: false });
+  // Newest first across pages, no overlap.
+  const a = await http(base, 'GET', '/api/1/helloTodo?limit=3'), b = await http(base, 'GET', '/api/1/helloTodo?limit=3&offset=3');
+  const ids = [...a.json.data, ...b.json.data].map((t) => t.id ?? t._id);
+  assert.equal(new Set(ids).size, 6);
+  for (const q of ['limit=0', 'limit=501', 'limit=abc', 'limit=-1', 'offset=-1', 'offset=1e3', 'limit=', 'limit'])
+    assert.equal((await http(base, 'GET', `/api/1/helloTodo?${q}`)).status, 400, q);
+  s.pg.psql("DELETE FROM wsp_hello_todos WHERE title LIKE 'bulk %'");
+});
+
+// Item 13: while PostgreSQL is down, the logs stay readable: no ERROR line
+// per failed request, every line one event with its prefix, no empty fields.
+const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (wspulse\.fcgi|wspulsed)\[\d+\] (DEBUG|INFO|WARN|ERROR) (\[[^\]\s][^\]]*\] )?\S/;
+
+test('logs while PostgreSQL is down: rate-limited errors, one clean line per event, no empty fields', async () => {
+  const fcgiBefore = s.log('wspulse.fcgi.log').length, daemonBefore = s.log('wspulsed.log').length;
+  s.pg.stopServer();
+  let requests = 0, seconds;
+  const t0 = Date.now();
+  try {
+    while (Date.now() - t0 < 3000) {
+      const rs = await Promise.all(Array.from({ length: 10 }, () => http(base, 'GET', '/api/1/helloTodo')));
+      for (const r of rs) assert.equal(r.status, 503);
+      requests += rs.length;
+    }
+    await fetch(`${base}/admin/websocket-stats.shtml`);
+    seconds = Math.ceil((Date.now() - t0) / 1000) + 1;
+  } finally {
+    s.pg.start();
+  }
+  await waitFor(async () => (await http(base, 'GET', '/api/1/helloTodo')).status === 200, 15000, 'REST back after the restart');
+  const fcgiLog = s.log('wspulse.fcgi.log').slice(fcgiBefore), daemonLog = s.log('wspulsed.log').slice(daemonBefore);
+  const errors = fcgiLog.split('\n').filter((l) => / ERROR /.test(l));
+  assert.ok(requests >= 100, `${requests} requests`);
+  // At most one line a second plus one summary a second, never one per request.
+  assert.ok(errors.length <= 2 * seconds + 2, `${errors.length} ERROR lines for ${requests} failed requests in ${seconds} s:\n${errors.slice(0, 5).join('\n')}`);
+  assert.ok(errors.some((l) => /more requests failed: database unavailable in the previous second/.test(l)), 'the dropped ones are counted');
+  for (const [name, text] of [['wspulse.fcgi.log', fcgiLog], ['wspulsed.log', daemonLog]]) {
+    for (const l of text.split('\n').filter(Boolean)) {
+      assert.match(l, LINE, `${name}: a line that is not one whole event: ${JSON.stringify(l)}`);
+      assert.ok(!/\t|\[\]|\(\)| from\s*$| from  |address\s*$/.test(l), `${name}: an empty field: ${JSON.stringify(l)}`);
+    }
+  }
+});
+
+test('make demo serves only the installed browser assets: no /local.mk, no build files', async () => {
+  const port = await freePort();
+  const demo = spawn('make', ['-s', '-C', builddir, 'demo'], {
+    env: { ...process.env, WSPULSE_PORT: String(port), MAKEFLAGS: '', MFLAGS: '', MAKELEVEL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  });
+  let out = '';
+  demo.stdout.on('data', (d) => { out += d; });
+  demo.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((r) => demo.on('exit', r));
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${url}/api/1/health`)).ok, 120000, `make demo on ${port}:\n${out}`);
+    for (const p of ['/index.html', '/hello-websocket/', '/login/', '/login/login.js', '/jpulse-ws.js', '/jpulse-ws.mjs', '/admin/websocket-stats.js'])
+      assert.equal((await fetch(url + p)).status, 200, p);
+    for (const p of ['/local.mk', '/www/local.mk', '/../local.mk', '/Makefile', '/Makefile.am', '/configure.ac',
+      '/scripts/demo.sh', '/db/001_init.sql', '/.git/config', '/wspulse.conf', '/hello-websocket/../local.mk'])
+      assert.equal((await fetch(url + p)).status, 404, p);
+  } finally {
+    try { process.kill(-demo.pid, 'SIGINT'); } catch {}
+    const t = setTimeout(() => { try { process.kill(-demo.pid, 'SIGKILL'); } catch {} }, 20000);
+    await exited;
+    clearTimeout(t);
+  }
 });

@@ -1,4 +1,4 @@
-/* test_log.c - the warn-line rate limit (wsp_log_limit). */
+/* test_log.c - the warn-line rate limit (wsp_log_limit), one event per line. */
 #include "config.h"
 
 #include <stdio.h>
@@ -52,6 +52,37 @@ static void test_summary_in_next_second(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "... and 7 more widgets dropped in the previous second"));
 }
 
+static void test_one_line_per_event(void)
+{
+	char path[] = "/tmp/wsp-test-log-XXXXXX", buf[4096];
+	FILE *f;
+	size_t n;
+	int fd = mkstemp(path), lines = 0;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(wsp_log_open("unit", "warn", path), 0);
+	/* A libpq message as it comes: several lines, tabs, a trailing newline. */
+	wsp_warn("bus", "lost: %s", "server closed the connection unexpectedly\n\tThis probably means the server "
+		 "terminated abnormally\n\tbefore or while processing the request.\n");
+	wsp_warn("", "no scope field for an empty scope");
+	wsp_log_open("unit", "warn", NULL);
+	f = fopen(path, "r");
+	CU_ASSERT_FATAL(f != NULL);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	for (size_t i = 0; i < n; i++)
+		lines += buf[i] == '\n';
+	CU_ASSERT_EQUAL(lines, 2);
+	CU_ASSERT_PTR_NULL(strchr(buf, '\t'));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "WARN [bus] lost: server closed the connection unexpectedly This probably "
+				      "means the server terminated abnormally before or while processing the request.\n"));
+	CU_ASSERT_PTR_NULL(strstr(buf, "[]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "WARN no scope field for an empty scope\n"));
+}
+
 int test_log_register(void)
 {
 	CU_pSuite s = CU_add_suite("log", NULL, NULL);
@@ -60,5 +91,6 @@ int test_log_register(void)
 		return CU_get_error();
 	WSP_ADD_TEST(s, test_limit_per_second);
 	WSP_ADD_TEST(s, test_summary_in_next_second);
+	WSP_ADD_TEST(s, test_one_line_per_event);
 	return CUE_SUCCESS;
 }
