@@ -6,6 +6,8 @@
 #                  live under $builddir/var/ (cluster, secret, password) and
 #                  $builddir/var/run-$WSPULSE_PORT/ (this demo's sockets,
 #                  config, logs), so demos on different ports run side by side.
+#   WSPULSE_DEMO_VAR  where the private files live instead of $builddir/var
+#                  (the tests use a temporary folder).
 #   WSPULSE_DAEMONS  how many wspulsed to start on the one database (default
 #                  1); nginx spreads WebSockets over them round-robin, so two
 #                  browsers can land on different daemons and still share
@@ -16,7 +18,7 @@ srcdir=${WSPULSE_SRCDIR:?run me through make demo}
 port=${WSPULSE_PORT:-8080}
 ndaemons=${WSPULSE_DAEMONS:-1}
 case $ndaemons in ''|*[!0-9]*|0) echo "demo: WSPULSE_DAEMONS must be a positive number" >&2; exit 2 ;; esac
-var=$builddir/var
+var=${WSPULSE_DEMO_VAR:-$builddir/var}
 run=$var/run-$port
 pg=$var/pg
 pgctl=$srcdir/scripts/wspulse-pg.sh

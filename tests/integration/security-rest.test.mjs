@@ -8,7 +8,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startStack, http, login, pgListen, run, bin, fcgiRequest, freePort, waitFor, builddir } from './lib/stack.mjs';
+import fs from 'node:fs';
+import { startStack, http, login, pgListen, run, bin, fcgiRequest, freePort, waitFor, builddir, tmpdir } from './lib/stack.mjs';
 import { rawWs } from './lib/rawclient.mjs';
 import { launch } from './lib/browser.mjs';
 
@@ -256,7 +257,7 @@ test('anonymous todo writes: anon_write_rate per address, then 429 with Retry-Af
   assert.ok(r.json.retryAfter >= 1 && r.json.retryAfter <= 60, `retryAfter ${r.json.retryAfter}`);
   assert.equal(r.headers['retry-after'], String(r.json.retryAfter));
   // Toggle and delete count too.
-  const id = rs.find((x) => x.status === 200).json.data.id;
+  const created = rs.find((x) => x.status === 200).json.data, id = created._id ?? created.id;
   assert.equal((await fcgiCall('198.51.100.20', 'PUT', `/api/1/helloTodo/${id}/toggle`)).status, 429);
   assert.equal((await fcgiCall('198.51.100.20', 'DELETE', `/api/1/helloTodo/${id}`)).status, 429);
   assert.equal(count(), before + 10);
@@ -331,8 +332,11 @@ test('logs while PostgreSQL is down: rate-limited errors, one clean line per eve
 
 test('make demo serves only the installed browser assets: no /local.mk, no build files', async () => {
   const port = await freePort();
+  // Its own folder for the cluster and secrets (not the build tree's var/,
+  // which a developer's own demo uses, and which postgres may not reach).
+  const varDir = tmpdir('wsp-demo-');
   const demo = spawn('make', ['-s', '-C', builddir, 'demo'], {
-    env: { ...process.env, WSPULSE_PORT: String(port), MAKEFLAGS: '', MFLAGS: '', MAKELEVEL: '' },
+    env: { ...process.env, WSPULSE_PORT: String(port), WSPULSE_DEMO_VAR: varDir, MAKEFLAGS: '', MFLAGS: '', MAKELEVEL: '' },
     stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   });
   let out = '';
@@ -352,5 +356,6 @@ test('make demo serves only the installed browser assets: no /local.mk, no build
     const t = setTimeout(() => { try { process.kill(-demo.pid, 'SIGKILL'); } catch {} }, 20000);
     await exited;
     clearTimeout(t);
+    fs.rmSync(varDir, { recursive: true, force: true });
   }
 });
