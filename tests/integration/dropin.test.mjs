@@ -16,6 +16,8 @@
 // - Capacity: at the stock worker_connections 768 nginx holds at most ~383
 //   proxied sockets per worker; with the two lines wspulse-site.conf's comment
 //   gives for nginx.conf every socket is held and the site still answers.
+//   Apache: at the stock MaxRequestWorkers 150 the 151st socket hangs; with the
+//   MPM lines apache/wspulse.conf's comment gives, 300 are held.
 // - max_fails=0 (issue 19): two daemons behind the stock-layout nginx, each
 //   killed and restarted in turn within nginx's fail_timeout: with the
 //   shipped upstream lines every upgrade still succeeds; the same drill with
@@ -124,7 +126,7 @@ async function debianNginx({ daemons = [`127.0.0.1:${s.daemonPort}`], plain = fa
 }
 
 /** Debian's /etc/apache2 copied, the modules enabled, the snippet in 000-default. */
-async function debianApache() {
+async function debianApache({ capacity = false } = {}) {
   const dir = tmpdir('wsp-dropin-apache-');
   const etc = path.join(dir, 'apache2');
   run('cp', ['-a', '/etc/apache2', etc]);
@@ -136,6 +138,20 @@ async function debianApache() {
       const dst = path.join(etc, 'mods-enabled', `${m}.${ext}`);
       if (fs.existsSync(src) && !fs.existsSync(dst)) fs.symlinkSync(`../mods-available/${m}.${ext}`, dst);
     }
+  }
+  if (capacity) {
+    // The MPM lines apache/wspulse.conf's comment tells the admin to put into mpm_event.conf.
+    const snippet = fs.readFileSync(path.join(srcdir, 'apache/wspulse.conf.in'), 'utf8');
+    const lines = [...snippet.matchAll(/^#\s{4,}((?:ServerLimit|ThreadLimit|ThreadsPerChild|MaxRequestWorkers|MinSpareThreads|MaxSpareThreads) \d+)$/gm)].map((m) => m[1]);
+    assert.equal(lines.length, 6, `the snippet's comment carries the six MPM lines: ${lines}`);
+    const mpm = path.join(etc, 'mods-available', 'mpm_event.conf');
+    let t = fs.readFileSync(mpm, 'utf8');
+    for (const l of lines) {
+      const key = l.split(' ')[0];
+      t = new RegExp(`^\\s*${key}\\s`, 'm').test(t) ? t.replace(new RegExp(`^(\\s*)${key}\\s+\\d+`, 'm'), `$1${l}`)
+        : t.replace('</IfModule>', `\t${l}\n</IfModule>`);
+    }
+    fs.writeFileSync(mpm, t);
   }
   fs.writeFileSync(path.join(etc, 'ports.conf'), fs.readFileSync(path.join(etc, 'ports.conf'), 'utf8')
     .replace(/^Listen 80$/m, `Listen 127.0.0.1:${port}`));
@@ -242,13 +258,13 @@ test('Apache: Debian\'s stock configuration with the snippet included in 000-def
 
 // n WebSocket upgrades held open through the front server; resolves to the
 // sockets with their status (101, another status, or 0: reset/closed).
-async function holdUpgrades(f, n) {
+async function holdUpgrades(f, n, timeoutMs = 10000) {
   const u = new URL(f.url);
   const one = () => new Promise((resolve) => {
     const c = net.connect(Number(u.port), u.hostname);
     let buf = '';
     const done = (status) => { c.removeAllListeners('data'); resolve({ c, status }); };
-    c.setTimeout(10000, () => done(0));
+    c.setTimeout(timeoutMs, () => done(0));
     c.on('error', () => done(0));
     c.on('close', () => done(0));
     c.on('data', (d) => { buf += d; const m = /^HTTP\/1\.1 (\d{3})/.exec(buf); if (m && buf.includes('\r\n\r\n')) done(Number(m[1])); });
@@ -286,6 +302,25 @@ test('capacity: Debian\'s worker_connections 768 holds ~383 sockets per worker; 
         assert.equal(ok + (seen[0] || 0), N, `the others get no answer at all: ${JSON.stringify(seen)}`);
       }
     } finally { for (const x of socks) x.c.destroy(); await n.stop(); }
+  }
+});
+
+test('capacity: Debian\'s MaxRequestWorkers 150 holds 150 sockets and the 151st hangs; the snippet\'s MPM lines hold 300', async () => {
+  const N = 300;
+  for (const capacity of [false, true]) {
+    const a = await debianApache({ capacity });
+    let socks = [];
+    try {
+      socks = await holdUpgrades(a, N, 3000);
+      const seen = {};
+      for (const x of socks) seen[x.status] = (seen[x.status] || 0) + 1;
+      if (capacity) {
+        assert.deepEqual(seen, { 101: N }, 'every socket is held');
+      } else {
+        // One worker thread per socket: the 151st waits, unanswered, until one closes.
+        assert.deepEqual(seen, { 0: N - 150, 101: 150 }, 'Debian\'s 150 threads hold 150 sockets');
+      }
+    } finally { for (const x of socks) x.c.destroy(); await a.stop(); }
   }
 });
 
