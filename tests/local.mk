@@ -62,6 +62,7 @@ INTEGRATION_TESTS = \
 	tests/integration/daemon-service.test.mjs \
 	tests/integration/units.test.mjs \
 	tests/integration/metrics.test.mjs \
+	tests/integration/bootstrap.test.mjs \
 	tests/integration/scale.test.mjs \
 	tests/integration/stats-cluster.test.mjs \
 	tests/integration/torture.test.mjs \

@@ -6,7 +6,7 @@
  *   wspulse-admin ... user roles NAME a,b
  *   wspulse-admin ... user del NAME
  *   wspulse-admin ... user list
- *   wspulse-admin gen-secret FILE
+ *   wspulse-admin gen-secret [--group GROUP] FILE
  *
  * Every failure prints one line naming what went wrong and exits non-zero:
  * 1 for runtime errors (database down, user exists), 2 for bad usage.
@@ -15,6 +15,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +43,10 @@ static int usage(void)
 		"  user roles NAME a,b          replace the roles (ends the user's sessions)\n"
 		"  user del NAME                delete a user (ends the user's sessions)\n"
 		"  user list                    list users and roles\n"
-		"  gen-secret FILE              create a session secret file (mode 0600)\n"
+		"  gen-secret [--group G] FILE  create a secret file: 32 random bytes as hex (mode 0600;\n"
+		"                               with --group: group G, mode 0640, so every program\n"
+		"                               user in G reads it); also serves as an API or\n"
+		"                               metrics token file\n"
 		"Options:\n"
 		"  -c FILE       configuration file (default %s)\n"
 		"  -d CONNINFO   database conninfo, overrides the config\n",
@@ -301,6 +306,38 @@ static int user_cmd(wsp_db *db, int argc, char **argv)
 	return usage();
 }
 
+/* gen-secret: the file is created 0600 by its creator; with a group it is
+ * then given to that group and opened to it (0640): the `wspulse` group
+ * model of SECURITY.md, in which the daemon's user and the web server's
+ * user both read one secret. */
+static int gen_secret(const char *file, const char *group)
+{
+	struct group *g = NULL;
+	wsp_error err;
+	char msg[512];
+
+	if (group) {
+		g = getgrnam(group);
+		if (!g) {
+			snprintf(msg, sizeof(msg), "no group '%s' (addgroup --system %s)", group, group);
+			return fail(msg);
+		}
+	}
+	wsp_error_init(&err);
+	if (wsp_secret_generate(file, &err) < 0)
+		return fail(err.text);
+	if (g && (chown(file, (uid_t)-1, g->gr_gid) < 0 || chmod(file, 0640) < 0)) {
+		snprintf(msg, sizeof(msg), "%s: cannot give it to group %s: %s", file, group, strerror(errno));
+		unlink(file);
+		return fail(msg);
+	}
+	if (g)
+		printf("created %s (group %s, mode 0640)\n", file, group);
+	else
+		printf("created %s\n", file);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cfgpath = NULL, *conninfo = NULL, *migrations = MIGRATIONS_DEFAULT;
@@ -323,13 +360,14 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		return usage();
 	if (strcmp(argv[i], "gen-secret") == 0) {
-		if (i + 2 != argc)
+		const char *group = NULL, *file;
+
+		if (i + 4 == argc && strcmp(argv[i + 1], "--group") == 0)
+			group = argv[i + 2];
+		else if (i + 2 != argc)
 			return usage();
-		wsp_error_init(&err);
-		if (wsp_secret_generate(argv[i + 1], &err) < 0)
-			return fail(err.text);
-		printf("created %s\n", argv[i + 1]);
-		return 0;
+		file = argv[argc - 1];
+		return gen_secret(file, group);
 	}
 	if (strcmp(argv[i], "init-db") == 0) {
 		if (i + 3 == argc && strcmp(argv[i + 1], "--migrations") == 0)
