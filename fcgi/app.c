@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "cidr.h"
+#include "response.h"
 #include "log.h"
 #include "validate.h"
 
@@ -55,6 +56,9 @@ int wsp_app_load(wsp_app *app, wsp_error *err)
 			return wsp_error_set(err, WSP_ERR_INVALID,
 					     "trusted_proxies: '%.64s' is not an IP address or CIDR block",
 					     app->cfg.trusted_proxies.v[i]);
+	if (app->cfg.cookie_domain[0] && !wsp_cookie_domain_ok(app->cfg.cookie_domain))
+		return wsp_error_set(err, WSP_ERR_INVALID,
+				     "cookie_domain '%s' is not a host name (e.g. .example.com)", app->cfg.cookie_domain);
 	rc = load_token(app->cfg.api_token_file, "api_token_file", app->api_token, &app->api_token_len, err);
 	if (rc < 0)
 		return rc;

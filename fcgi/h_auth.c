@@ -25,7 +25,9 @@
 
 static void set_session_cookie(wsp_ctx *ctx, const char *value, long max_age)
 {
-	wsp_cookie c = { WSP_SESSION_COOKIE, value, max_age, ctx->req->secure };
+	/* cookie_domain: the login also reaches wspulsed on another host of
+	 * the site (direct mode); logout clears the same cookie. */
+	wsp_cookie c = { WSP_SESSION_COOKIE, value, max_age, ctx->req->secure, ctx->app->cfg.cookie_domain };
 
 	wsp_response_cookie(ctx->resp, &c);
 }

@@ -194,18 +194,46 @@ static int cookie_octets_ok(const char *s)
 	return 1;
 }
 
+int wsp_cookie_domain_ok(const char *d)
+{
+	size_t len = 0;
+
+	if (!d)
+		return 0;
+	if (*d == '.')
+		d++;
+	if (!*d || strlen(d) > 253)
+		return 0;
+	for (const char *p = d; ; p++) {
+		if (*p == '.' || !*p) {
+			if (len == 0 || len > 63 || p[-1] == '-' || p[-(long)len] == '-')
+				return 0;
+			if (!*p)
+				return 1;
+			len = 0;
+		} else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			   *p == '-') {
+			len++;
+		} else {
+			return 0;
+		}
+	}
+}
+
 int wsp_response_cookie(wsp_response *r, const wsp_cookie *c)
 {
 	char line[1024];
+	int domain = c->domain && *c->domain;
 	int n;
 
 	if (!c->name || !*c->name || !cookie_octets_ok(c->name) || strchr(c->name, '=') ||
-	    !c->value || !cookie_octets_ok(c->value)) {
+	    !c->value || !cookie_octets_ok(c->value) || (domain && !wsp_cookie_domain_ok(c->domain))) {
 		r->bad_header = 1;
 		return WSP_ERR_INVALID;
 	}
-	n = snprintf(line, sizeof(line), "%s=%s; HttpOnly; SameSite=Lax; Path=/; Max-Age=%ld%s",
-		     c->name, c->value, c->max_age < 0 ? 0 : c->max_age, c->secure ? "; Secure" : "");
+	n = snprintf(line, sizeof(line), "%s=%s; HttpOnly; SameSite=Lax; Path=/; Max-Age=%ld%s%s%s",
+		     c->name, c->value, c->max_age < 0 ? 0 : c->max_age, c->secure ? "; Secure" : "",
+		     domain ? "; Domain=" : "", domain ? c->domain : "");
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return WSP_ERR_INVALID;
 	return wsp_response_header(r, "Set-Cookie", line);

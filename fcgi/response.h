@@ -78,11 +78,18 @@ typedef struct wsp_cookie {
 	const char *value;      /* "" with max_age 0 deletes it */
 	long max_age;
 	int secure;             /* add Secure (the request came over HTTPS) */
+	const char *domain;     /* NULL or "": host-only; else Domain=<domain> (cookie_domain) */
 } wsp_cookie;
 
-/* Add Set-Cookie: name=value; HttpOnly; SameSite=Lax; Path=/; Max-Age=N[; Secure].
- * The value must be cookie-octets only (RFC 6265); else WSP_ERR_INVALID. */
+/* Add Set-Cookie: name=value; HttpOnly; SameSite=Lax; Path=/; Max-Age=N[; Secure]
+ * [; Domain=D].  The value must be cookie-octets only (RFC 6265) and the
+ * domain pass wsp_cookie_domain_ok(); else WSP_ERR_INVALID. */
 int wsp_response_cookie(wsp_response *r, const wsp_cookie *c);
+
+/* A host name a cookie may name in Domain=: an optional leading '.', then
+ * dot-separated labels of letters, digits and '-' (1-63 characters, not
+ * starting or ending with '-'), at most 253 characters.  True/false. */
+int wsp_cookie_domain_ok(const char *d);
 
 /* Render "Status: N Reason\r\n" + headers + "\r\n" + body into out.  A
  * response nobody filled renders as 500 JSON.  0 or WSP_ERR_NOMEM. */

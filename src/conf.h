@@ -63,6 +63,7 @@ typedef struct wsp_config {
 	long fcgi_threads;          /* concurrent requests */
 	long max_body_bytes;        /* larger request bodies: 413 */
 	char *api_token_file;       /* bearer token for the publish API */
+	char *cookie_domain;        /* Domain= of the session cookie; empty: host-only */
 	wsp_strlist metrics_allow;  /* who may GET /api/1/websocket/metrics without a token (empty: loopback) */
 	char *metrics_token_file;   /* bearer token for GET /api/1/websocket/metrics */
 	long login_max_failures;    /* per (address, user); per address x10 */

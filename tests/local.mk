@@ -68,6 +68,7 @@ INTEGRATION_TESTS = \
 	tests/integration/torture.test.mjs \
 	tests/integration/torture-tls.test.mjs \
 	tests/integration/direct-tls.test.mjs \
+	tests/integration/browser-direct.test.mjs \
 	tests/integration/health.test.mjs \
 	tests/integration/security.test.mjs \
 	tests/integration/security-rest.test.mjs \

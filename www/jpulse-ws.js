@@ -15,9 +15,11 @@
  * API (the client half of the jPulse WebSocket specification v1.0.4):
  *
  *   jPulse.ws.connect(path, options) -> handle
- *       path     '/api/1/ws/<name>' (resolved against location, ws: or wss:
- *                under https:), or a full ws:// / wss:// URL.
- *       options  reconnectBaseInterval  5000   ms, delay before attempt 1
+ *       path     '/api/1/ws/<name>' (resolved against the base URL, below),
+ *                or a full ws:// / wss:// URL (used as it is).
+ *       options  baseUrl                where wspulsed is, e.g.
+ *                                       'wss://ws.example.com' (below)
+ *                reconnectBaseInterval  5000   ms, delay before attempt 1
  *                reconnectMaxInterval   30000  ms, cap of the delay
  *                maxReconnectAttempts   10     then status 'disconnected'
  *                pingInterval           30000  ms, app-level {type:'ping'};
@@ -30,6 +32,21 @@
  *                WebSocket              constructor to use (tests)
  *       A second connect() to a path whose handle is not 'disconnected'
  *       returns that same handle (the options of the second call are ignored).
+ *
+ * Where the daemon is (the base URL).  A path is resolved against, in order:
+ *   1. the connect() option baseUrl;
+ *   2. jPulse.ws.configure({ baseUrl: 'wss://ws.example.com' }) (every later
+ *      connect() of the page);
+ *   3. <meta name="jpulse-ws-base-url" content="wss://ws.example.com:8443">
+ *      in the page (a site template can set it once for every page);
+ *   4. the page's own origin (ws: or wss: under https:): the daemon behind
+ *      the same nginx/Apache as the page (proxied mode, the default).
+ * A base URL is an origin, optionally with a path prefix
+ * ('wss://example.com/ws' + '/api/1/ws/x'); http: and https: are taken as
+ * ws: and wss:.  Direct mode (README): the page comes from the web server and
+ * its sockets go straight to wspulsed on another host or port, which then
+ * needs the page's origin in allowed_origins and the login cookie's domain
+ * to cover its host (cookie_domain).
  *
  *   jPulse.ws.getConnections() -> array of the paths with a live handle
  *   jPulse.ws.configure(options)  changes the defaults of later connect()s
@@ -111,6 +128,7 @@ function (root) {
 	var PONG_TIMEOUT_CODE = 4000;
 
 	var defaults = {
+		baseUrl: null,
 		reconnectBaseInterval: 5000,
 		reconnectMaxInterval: 30000,
 		maxReconnectAttempts: 10,
@@ -209,12 +227,32 @@ function (root) {
 		return memoryUUID;
 	}
 
-	function buildURL(path, uuid, since) {
-		var loc = root.location, url, proto, host;
+	function checkBaseUrl(b) {
+		if (b !== undefined && b !== null && (typeof b !== 'string' || !/^(wss?|https?):\/\/[^/]/i.test(b)))
+			throw new TypeError('jPulse.ws: baseUrl must be a ws://, wss://, http:// or https:// URL, not ' + b);
+	}
+
+	/* The page's <meta name="jpulse-ws-base-url" content="...">, or null. */
+	function metaBaseUrl() {
+		var doc = root.document, m;
+		if (!doc || typeof doc.querySelector !== 'function')
+			return null;
+		m = doc.querySelector('meta[name="jpulse-ws-base-url"]');
+		return m && m.getAttribute('content') ? m.getAttribute('content') : null;
+	}
+
+	/* baseUrl: the option or configure()d value (null: the meta tag, then
+	 * the page's origin). */
+	function buildURL(path, uuid, since, baseUrl) {
+		var loc = root.location, url, proto, host, base = baseUrl || metaBaseUrl();
 		if (/^wss?:\/\//i.test(path)) {
 			url = path;
 		} else if (/^https?:\/\//i.test(path)) {
 			url = path.replace(/^http/i, 'ws');
+		} else if (base) {
+			if (!/^(wss?|https?):\/\//i.test(base))
+				throw new TypeError('jPulse.ws: baseUrl must start with wss://, ws://, https:// or http://, not ' + base);
+			url = base.replace(/^http/i, 'ws').replace(/\/+$/, '') + (path.charAt(0) === '/' ? '' : '/') + path;
 		} else {
 			proto = loc && loc.protocol === 'https:' ? 'wss:' : 'ws:';
 			host = (loc && loc.host) || 'localhost';
@@ -410,7 +448,7 @@ function (root) {
 			if (stopped)
 				return;
 			try {
-				s = new WS(buildURL(path, uuid, floor !== null ? floor : lastId));
+				s = new WS(buildURL(path, uuid, floor !== null ? floor : lastId, opts.baseUrl));
 			} catch (e) {
 				log('error', 'cannot create a WebSocket for ' + path, e);
 				handleClose({ code: 1006, reason: String(e && e.message || e) });
@@ -517,6 +555,7 @@ function (root) {
 			existing = connections.get(path);
 			if (existing)
 				return existing.handle;
+			checkBaseUrl(options && options.baseUrl);
 			conn = new Connection(path, merge(defaults, options));
 			connections.set(path, conn);
 			conn.start();
@@ -528,6 +567,7 @@ function (root) {
 		},
 
 		configure: function (options) {
+			checkBaseUrl(options && options.baseUrl);
 			defaults = merge(defaults, options);
 			return api;
 		},

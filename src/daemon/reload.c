@@ -93,6 +93,7 @@ static const struct reload_key table[] = {
 	{ "fcgi_threads", true, false, false, NULL, NULL },
 	{ "max_body_bytes", true, false, false, NULL, NULL },
 	{ "api_token_file", true, false, false, NULL, NULL },
+	{ "cookie_domain", true, false, false, NULL, NULL },
 	{ "metrics_allow", true, false, false, NULL, NULL },
 	{ "metrics_token_file", true, false, false, NULL, NULL },
 	{ "login_max_failures", true, false, false, NULL, NULL },

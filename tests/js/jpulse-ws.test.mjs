@@ -412,6 +412,27 @@ test('URL: ws: under http, wss: under https, uuid as query parameter, full URLs 
 	assert.match(env2.sockets[1].url, /^ws:\/\/127\.0\.0\.1:9\/api\/1\/ws\/b\?x=1&uuid=/);
 });
 
+test('base URL: connect option, then configure(), then <meta name="jpulse-ws-base-url">, then the page origin', () => {
+	const meta = { getAttribute: (n) => (n === 'content' ? 'https://ws.example.test:8443/' : null) };
+	const document = { querySelector: (q) => (q === 'meta[name="jpulse-ws-base-url"]' ? meta : null) };
+	const env = loadClient({ location: { protocol: 'https:', host: 'www.example.test' }, globals: { document } });
+	env.ws.connect('/api/1/ws/a');
+	assert.match(env.sockets[0].url, /^wss:\/\/ws\.example\.test:8443\/api\/1\/ws\/a\?uuid=[0-9a-f-]{36}$/, 'meta, https: taken as wss:');
+	env.ws.configure({ baseUrl: 'wss://ws2.example.test' });
+	env.ws.connect('/api/1/ws/b');
+	assert.match(env.sockets[1].url, /^wss:\/\/ws2\.example\.test\/api\/1\/ws\/b\?uuid=/, 'configure() over the meta tag');
+	env.ws.connect('/api/1/ws/c', { baseUrl: 'ws://127.0.0.1:9/prefix/' });
+	assert.match(env.sockets[2].url, /^ws:\/\/127\.0\.0\.1:9\/prefix\/api\/1\/ws\/c\?uuid=/, 'the option over configure(), with a path prefix');
+	env.ws.connect('wss://other.test/api/1/ws/d');
+	assert.match(env.sockets[3].url, /^wss:\/\/other\.test\/api\/1\/ws\/d\?uuid=/, 'a full URL is kept');
+	assert.throws(() => env.ws.connect('/api/1/ws/e', { baseUrl: 'ws.example.test' }), /baseUrl must be/);
+	assert.throws(() => env.ws.configure({ baseUrl: 'ftp://x' }), /baseUrl must be/);
+	// Without any of them: the page's origin, as before.
+	const env2 = loadClient({ location: { protocol: 'https:', host: 'www.example.test' } });
+	env2.ws.connect('/api/1/ws/a');
+	assert.match(env2.sockets[0].url, /^wss:\/\/www\.example\.test\/api\/1\/ws\/a\?uuid=/);
+});
+
 test('uuid: localStorage by default, persists across page loads', () => {
 	const local = new MemStorage();
 	const session = new MemStorage();

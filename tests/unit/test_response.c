@@ -142,6 +142,36 @@ static void test_cookie(void)
 	wsp_response_cleanup(&r);
 }
 
+/* cookie_domain: Domain= is added, and only a host name gets through. */
+static void test_cookie_domain(void)
+{
+	wsp_response r;
+	wsp_cookie c = { "wsp_session", "v1.abc.123", 60, 1, ".example.com" };
+	static const char *const good[] = { ".example.com", "example.com", "ws.example.com", "localhost",
+					    "a-b.c1.example", "x", NULL };
+	static const char *const bad[] = { "", ".", "..example.com", "example..com", "example.com.",
+					   "-a.example.com", "a-.example.com", "exa mple.com",
+					   "example.com; Secure", "ex\r\nample", "ex_ample.com", NULL };
+
+	for (int i = 0; good[i]; i++)
+		CU_ASSERT_TRUE(wsp_cookie_domain_ok(good[i]));
+	for (int i = 0; bad[i]; i++)
+		CU_ASSERT_FALSE(wsp_cookie_domain_ok(bad[i]));
+	wsp_response_init(&r);
+	CU_ASSERT_EQUAL(wsp_response_cookie(&r, &c), 0);
+	CU_ASSERT_STRING_EQUAL(wsp_buf_str(&r.headers),
+			       "Set-Cookie: wsp_session=v1.abc.123; HttpOnly; SameSite=Lax; Path=/; Max-Age=60; Secure; Domain=.example.com\r\n");
+	wsp_response_reset(&r);
+	c.domain = "example.com; Path=/x";
+	CU_ASSERT_EQUAL(wsp_response_cookie(&r, &c), WSP_ERR_INVALID);
+	CU_ASSERT_EQUAL(r.headers.len, 0);
+	wsp_response_reset(&r);
+	c.domain = "";
+	CU_ASSERT_EQUAL(wsp_response_cookie(&r, &c), 0);
+	CU_ASSERT_PTR_NULL(strstr(wsp_buf_str(&r.headers), "Domain"));
+	wsp_response_cleanup(&r);
+}
+
 static void test_render(void)
 {
 	wsp_response r;
@@ -203,6 +233,7 @@ int test_response_register(void)
 	WSP_ADD_TEST(s, test_error_mapping);
 	WSP_ADD_TEST(s, test_header_injection);
 	WSP_ADD_TEST(s, test_cookie);
+	WSP_ADD_TEST(s, test_cookie_domain);
 	WSP_ADD_TEST(s, test_render);
 	WSP_ADD_TEST(s, test_out_of_memory);
 	return 0;

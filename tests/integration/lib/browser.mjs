@@ -9,8 +9,9 @@ const require = createRequire(path.join(srcdir, 'tests', 'package.json'));
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-/** Launch headless Chromium; throws with a clear message if it is missing. */
-export async function launch() {
+/** Launch headless Chromium; throws with a clear message if it is missing.
+ * extraArgs: more command-line switches (e.g. host-resolver rules). */
+export async function launch(extraArgs = []) {
   let chromium;
   try {
     ({ chromium } = require('playwright-core'));
@@ -23,7 +24,7 @@ export async function launch() {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage'],
+      '--disable-dev-shm-usage', ...extraArgs],
   });
 }
 

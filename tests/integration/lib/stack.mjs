@@ -194,7 +194,7 @@ async function httpOk(url) {
 
 /**
  * A test CA and a server certificate it signed, made with the openssl
- * command in dir: for DNS names `names` and 127.0.0.1, chain (leaf, then
+ * command in dir: for DNS names `names`, localhost and 127.0.0.1, chain (leaf, then
  * the CA) in cert.pem, key in key.pem.  `tag` distinguishes several
  * certificates in one directory (a renewal).  Returns { caFile, ca,
  * certFile, keyFile, fingerprint } (fingerprint: the leaf's SHA-256 as
@@ -214,7 +214,8 @@ export function makeTestCert(dir, { names = ['localhost'], tag = '', days = 2, c
   }
   ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('key.pem'),
     '-out', f('req.csr'), '-subj', `/CN=${names[0]}`);
-  fs.writeFileSync(f('ext.cnf'), `subjectAltName=${[...names.map((n) => `DNS:${n}`), 'IP:127.0.0.1'].join(',')}\n`);
+  const dns = [...new Set([...names, 'localhost'])];
+  fs.writeFileSync(f('ext.cnf'), `subjectAltName=${[...dns.map((n) => `DNS:${n}`), 'IP:127.0.0.1'].join(',')}\n`);
   ossl('x509', '-req', '-in', f('req.csr'), '-CA', ca.caFile, '-CAkey', ca.caKey, '-CAcreateserial',
     '-out', f('leaf.pem'), '-days', String(days), '-extfile', f('ext.cnf'));
   fs.writeFileSync(f('cert.pem'), fs.readFileSync(f('leaf.pem'), 'utf8') + fs.readFileSync(ca.caFile, 'utf8'));
@@ -275,6 +276,9 @@ export function mintSession(s, user, { roles, ttl, row = true } = {}) {
 /**
  * Start the whole stack.  Options: users [{name,password,roles}], config
  * (extra keys for both programs), nginx (default true), fcgi (default true),
+ * tls (wspulsed speaks TLS with a test CA: true or makeTestCert options),
+ * nginxTls (nginx serves https with the same certificate), nginxRoot (its
+ * document root and $wspulse_www instead of www/: a site's own copy), ports ({ daemon, http } to use),
  * pg (share a running startPostgres()), upstreams (more wspulsed addresses
  * for nginx's round-robin upstream, e.g. daemons started separately).
  * Returns { url, wsUrl, pg, dir, config, daemonPort, fcgiPort, ... , stop() }.
@@ -282,11 +286,13 @@ export function mintSession(s, user, { roles, ttl, row = true } = {}) {
 export async function startStack(opts = {}) {
   const pg = opts.pg || await startPostgres();
   const dir = tmpdir('wsp-stack-');
-  // tls: wspulsed speaks TLS on its port (direct mode), with a test CA.
-  const tls = opts.tls ? makeTestCert(dir) : null;
-  const daemonPort = await freePort();
+  // tls: wspulsed speaks TLS on its port (direct mode), with a test CA
+  // (true, or makeTestCert's options such as { names }).
+  const tls = opts.tls ? makeTestCert(dir, opts.tls === true ? {} : opts.tls) : null;
+  // ports: { daemon, http } chosen by the caller (a page must name them).
+  const daemonPort = opts.ports?.daemon || await freePort();
   const fcgiPort = await freePort();
-  const httpPort = await freePort();
+  const httpPort = opts.ports?.http || await freePort();
   const secret = path.join(dir, 'secret');
   run(bin.admin, ['gen-secret', secret]);
   const token = 'test-token-' + Math.random().toString(16).slice(2);
@@ -307,8 +313,8 @@ export async function startStack(opts = {}) {
   const config = writeConfig(dir, settings);
   const s = {
     pg, dir, config, settings, token, daemonPort, fcgiPort, httpPort,
-    url: `http://127.0.0.1:${httpPort}`,
-    wsUrl: `ws://127.0.0.1:${httpPort}`,
+    url: `${opts.nginxTls ? 'https' : 'http'}://127.0.0.1:${httpPort}`,
+    wsUrl: `${opts.nginxTls ? 'wss' : 'ws'}://127.0.0.1:${httpPort}`,
     daemonUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${daemonPort}`,
     tls,
     /** GET the daemon's /health (over TLS when it speaks TLS): {status, json}. */
@@ -348,16 +354,16 @@ http {
   scgi_temp_path ${dir}/tmp-scgi;
   upstream wspulse_daemon { server 127.0.0.1:${daemonPort} max_fails=0;${(opts.upstreams || []).map((a) => ` server ${a} max_fails=0;`).join('')} }
   upstream wspulse_fcgi { server 127.0.0.1:${fcgiPort} max_fails=0; }
-  map $host $wspulse_www { default ${path.join(srcdir, 'www')}; }
+  map $host $wspulse_www { default ${opts.nginxRoot || path.join(srcdir, 'www')}; }
   server {
-    listen 127.0.0.1:${httpPort};
-    root ${path.join(srcdir, 'www')};
+    listen 127.0.0.1:${httpPort}${opts.nginxTls ? ` ssl;\n    ssl_certificate ${tls.certFile};\n    ssl_certificate_key ${tls.keyFile}` : ''};
+    root ${opts.nginxRoot || path.join(srcdir, 'www')};
     include ${path.join(srcdir, 'nginx/wspulse.conf')};
   }
 }
 `);
     s.nginx = start(bin.nginx, ['-p', dir, '-c', conf, '-e', path.join(dir, 'nginx-error.log')], { log: path.join(dir, 'nginx.out') });
-    await waitFor(() => httpOk(`${s.url}/index.html`), 10000, 'nginx');
+    await waitFor(async () => (await httpGet(`${s.url}/index.html`, { ca: tls?.ca })).status === 200, 10000, 'nginx');
     return s.nginx;
   };
   s.stop = async () => {
