@@ -2,12 +2,15 @@
  * the per-request context, and the helpers handlers share (database handle,
  * session, JSON body, error answers, transactions).
  *
- * Threading: one wsp_app per process, read-only once the workers run; one
+ * Threading: one current wsp_app, read-only once installed; a request
+ * borrows it for its whole life and a reload swaps in a new one (reload.h); one
  * wsp_ctx per request, owned by the worker thread that accepted it, with that
  * thread's own database connection.
  */
 #ifndef WSP_APP_H
 #define WSP_APP_H
+
+#include <stdbool.h>
 
 #include <jansson.h>
 
@@ -22,7 +25,7 @@
 #define WSP_API_TOKEN_MAX 512
 #define WSP_SESSION_COOKIE "wsp_session"
 
-/* One per process. */
+/* The application state: one per configuration read (start, each reload). */
 typedef struct wsp_app {
 	wsp_config cfg;
 	wsp_secret secret;
@@ -30,6 +33,8 @@ typedef struct wsp_app {
 	size_t api_token_len;
 	char metrics_token[WSP_API_TOKEN_MAX + 1];  /* "" = none (metrics_token_file) */
 	size_t metrics_token_len;
+	unsigned refs;               /* requests using it (reload.h) */
+	bool retired;                /* replaced by a reload: freed with its last request */
 } wsp_app;
 
 /* The session of a request after checking cookie and database row. */

@@ -26,8 +26,9 @@
 #include "handlers.h"
 #include "log.h"
 #include "notify.h"
+#include "reload.h"
 
-static wsp_app app;
+static wsp_app *boot;   /* the state read at start (reload.h then owns it) */
 static int listen_fd;   /* 0: the socket on stdin */
 static wsp_route *routes;   /* the rows of wsp_routes served (demo = on|off) */
 static size_t nroutes;
@@ -67,14 +68,16 @@ static void handle_request(FCGX_Request *rq, wsp_db **db)
 	memset(&ctx, 0, sizeof(ctx));
 	wsp_response_init(&resp);
 	wsp_buf_init(&out);
-	if (wsp_request_init(&req, fcgx_param, rq, app.cfg.trusted_proxies.v) < 0) {
+	/* The configuration this request lives with, whatever a reload does. */
+	ctx.app = wsp_app_acquire();
+	if (wsp_request_init(&req, fcgx_param, rq, ctx.app->cfg.trusted_proxies.v) < 0) {
 		wsp_request_cleanup(&req);
 		wsp_response_render(&resp, &out);   /* 500 fallback */
 		FCGX_PutStr(wsp_buf_str(&out), (int)out.len, rq->out);
 		wsp_buf_cleanup(&out);
+		wsp_app_release(ctx.app);
 		return;
 	}
-	ctx.app = &app;
 	ctx.db = db;
 	ctx.req = &req;
 	ctx.resp = &resp;
@@ -110,6 +113,7 @@ static void handle_request(FCGX_Request *rq, wsp_db **db)
 	wsp_buf_cleanup(&out);
 	wsp_response_cleanup(&resp);
 	wsp_request_cleanup(&req);
+	wsp_app_release(ctx.app);
 }
 
 static void *worker(void *arg)
@@ -206,6 +210,7 @@ int main(int argc, char **argv)
 	};
 	const char *path = WSP_DEFAULT_CONFIG, *listen_addr = NULL;
 	int check_only = 0, offline = 0, opt;
+	long nthreads;
 	pthread_t *threads;
 	sigset_t sigs;
 	int sig = 0;
@@ -223,22 +228,28 @@ int main(int argc, char **argv)
 		}
 	}
 	wsp_error_init(&err);
-	if (wsp_config_init(&app.cfg) < 0 || wsp_config_load(&app.cfg, path, &err) < 0) {
-		fprintf(stderr, "wspulse.fcgi: %s\n", err.text);
+	boot = calloc(1, sizeof(*boot));
+	if (!boot || wsp_config_init(&boot->cfg) < 0 || wsp_config_load(&boot->cfg, path, &err) < 0) {
+		fprintf(stderr, "wspulse.fcgi: %s\n", boot ? err.text : "out of memory");
+		if (boot)
+			wsp_config_cleanup(&boot->cfg);
+		free(boot);
 		return 1;
 	}
-	if (wsp_app_load(&app, &err) < 0) {
+	if (wsp_app_load(boot, &err) < 0) {
 		fprintf(stderr, "wspulse.fcgi: %s\n", err.text);
-		wsp_config_cleanup(&app.cfg);
+		wsp_config_cleanup(&boot->cfg);
+		free(boot);
 		return 1;
 	}
 	if (check_only && offline) {
-		wsp_config_dump(&app.cfg, stdout);
-		wsp_config_cleanup(&app.cfg);
+		wsp_config_dump(&boot->cfg, stdout);
+		wsp_config_cleanup(&boot->cfg);
+		free(boot);
 		return 0;
 	}
-	if (wsp_log_open("wspulse.fcgi", app.cfg.log_level, app.cfg.log_file) < 0) {
-		fprintf(stderr, "wspulse.fcgi: cannot open log file %s\n", app.cfg.log_file);
+	if (wsp_log_open("wspulse.fcgi", boot->cfg.log_level, boot->cfg.log_file) < 0) {
+		fprintf(stderr, "wspulse.fcgi: cannot open log file %s\n", boot->cfg.log_file);
 		return 1;
 	}
 	routes = calloc(wsp_routes_count, sizeof(*routes));
@@ -246,24 +257,27 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulse.fcgi: out of memory\n");
 		return 1;
 	}
-	nroutes = wsp_routes_select(app.cfg.demo, routes, wsp_routes_count);
+	nroutes = wsp_routes_select(boot->cfg.demo, routes, wsp_routes_count);
 	/* Refuse to start against a database that cannot be reached: a typo in
 	 * `database` must show at start-up, not as 503s later.  Once running,
 	 * an outage is answered with 503 and the workers reconnect. */
 	{
-		wsp_db *probe = wsp_db_connect(app.cfg.database, &err);
+		wsp_db *probe = wsp_db_connect(boot->cfg.database, &err);
 
 		if (!probe) {
 			fprintf(stderr, "wspulse.fcgi: %s\n", err.text);
 			free(routes);
-			wsp_config_cleanup(&app.cfg);
+			wsp_config_cleanup(&boot->cfg);
+			free(boot);
 			return 1;
 		}
 		wsp_db_close(probe);
 	}
 	if (check_only) {
-		wsp_config_dump(&app.cfg, stdout);
-		wsp_config_cleanup(&app.cfg);
+		wsp_config_dump(&boot->cfg, stdout);
+		wsp_config_cleanup(&boot->cfg);
+		free(boot);
+		free(routes);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -271,8 +285,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulse.fcgi: FCGX_Init failed\n");
 		return 1;
 	}
-	if (!listen_addr && app.cfg.fcgi_listen[0] && FCGX_IsCGI())
-		listen_addr = app.cfg.fcgi_listen;
+	if (!listen_addr && boot->cfg.fcgi_listen[0] && FCGX_IsCGI())
+		listen_addr = boot->cfg.fcgi_listen;
 	if (listen_addr) {
 		listen_fd = FCGX_OpenSocket(listen_addr, 128);
 		if (listen_fd < 0) {
@@ -283,7 +297,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulse.fcgi: no FastCGI socket on stdin; use --listen ADDR or run it under spawn-fcgi/mod_fcgid\n");
 		return 1;
 	}
-	wsp_info(NULL, "serving with %ld threads%s%s", app.cfg.fcgi_threads,
+	wsp_info(NULL, "serving with %ld threads%s%s", boot->cfg.fcgi_threads,
 		 listen_addr ? " on " : " on the inherited socket", listen_addr ? listen_addr : "");
 	/* Workers block in accept(); the main thread alone takes SIGTERM/SIGINT
 	 * (libfcgi's own handler only sets a flag) and ends the process. */
@@ -292,12 +306,14 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	threads = calloc((size_t)app.cfg.fcgi_threads, sizeof(*threads));
+	nthreads = boot->cfg.fcgi_threads;   /* boot may be replaced (and freed) by a reload */
+	wsp_app_install(boot);
+	threads = calloc((size_t)nthreads, sizeof(*threads));
 	if (!threads) {
 		fprintf(stderr, "wspulse.fcgi: out of memory\n");
 		return 1;
 	}
-	for (long i = 0; i < app.cfg.fcgi_threads; i++)
+	for (long i = 0; i < nthreads; i++)
 		if (pthread_create(&threads[i], NULL, worker, NULL) != 0) {
 			fprintf(stderr, "wspulse.fcgi: cannot start worker thread %ld\n", i);
 			return 1;
@@ -307,16 +323,16 @@ int main(int argc, char **argv)
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			wsp_log_reopen();
+			wsp_app_reload(path);   /* reopens the log too */
 			continue;
 		}
 		break;
 	}
 	wsp_info(NULL, "signal %d: stopping", sig);
 	notify("STOPPING=1");
-	stop_workers(threads, app.cfg.fcgi_threads);
+	stop_workers(threads, nthreads);
 	free(threads);
 	free(routes);
-	wsp_config_cleanup(&app.cfg);
+	wsp_app_shutdown();
 	return 0;
 }

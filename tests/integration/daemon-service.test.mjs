@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startPostgres, startStack, openWs, mintSession, sleep, waitFor, within, slow as SLOW, builddir, bin, start, stop, tmpdir, writeConfig, freePort, run } from './lib/stack.mjs';
+import { startPostgres, startStack, openWs, mintSession, fcgiRequest, sleep, waitFor, within, slow as SLOW, builddir, bin, start, stop, tmpdir, writeConfig, freePort, run } from './lib/stack.mjs';
 import { upgradeStatus } from './lib/rawclient.mjs';
 
 const notifyBin = path.join(builddir, 'tests/integration/helpers/notify-listen');
@@ -253,4 +253,41 @@ test('wspulse.fcgi: READY=1 once it has PostgreSQL and listens; STOPPING=1 on SI
     n.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('wspulse.fcgi SIGHUP: metrics_allow and a rotated secret apply to the next request; fcgi_threads needs a restart', async () => {
+  const s = await startStack({ pg, nginx: false, config: { log_file: '' }, users: [{ name: 'fay', password: 'fay-password-1' }] });
+  try {
+    const req = (uri, extra = {}) => fcgiRequest({ port: s.fcgiPort }, { REQUEST_METHOD: 'GET', REQUEST_URI: uri,
+      SCRIPT_NAME: uri, QUERY_STRING: '', REMOTE_ADDR: '127.0.0.1', SERVER_PROTOCOL: 'HTTP/1.1', ...extra });
+    const me = (cookie) => req('/api/1/auth/me', { HTTP_COOKIE: cookie });
+    const body = JSON.stringify({ username: 'fay', password: 'fay-password-1' });
+    const li = await fcgiRequest({ port: s.fcgiPort }, { REQUEST_METHOD: 'POST', REQUEST_URI: '/api/1/auth/login',
+      SCRIPT_NAME: '/api/1/auth/login', QUERY_STRING: '', REMOTE_ADDR: '127.0.0.1', CONTENT_TYPE: 'application/json',
+      CONTENT_LENGTH: String(body.length) }, body);
+    assert.equal(li.status, 200, li.body);
+    const cookie = li.headers['set-cookie'].split(';')[0];
+    assert.equal((await me(cookie)).status, 200);
+    assert.equal((await req('/api/1/websocket/metrics', { REMOTE_ADDR: '192.0.2.9' })).status, 403);
+
+    const next = path.join(s.dir, 'secret.next');
+    assert.equal(run(bin.admin, ['gen-secret', next]).status, 0);
+    fs.renameSync(next, s.settings.secret_file);
+    writeConfig(s.dir, { ...s.settings, log_file: '', metrics_allow: '192.0.2.0/24', fcgi_threads: 3 });
+    s.fcgi.kill('SIGHUP');
+    const log = () => s.log('wspulse.fcgi.log');
+    await waitFor(() => /reload: log reopened; .* re-read: 1 key applied, 1 needs a restart/.test(log()), 5000 * SLOW, 'the fcgi reload summary');
+    assert.match(log(), /reload: metrics_allow \(empty\) -> 192\.0\.2\.0\/24/);
+    assert.match(log(), /reload: fcgi_threads changed \(8 -> 3\) but needs a restart: still 8/);
+    assert.match(log(), /reload: the session secret is new/);
+    assert.equal((await req('/api/1/websocket/metrics', { REMOTE_ADDR: '192.0.2.9' })).status, 200);
+    assert.equal((await req('/api/1/websocket/metrics')).status, 403, 'the list replaces the loopback default');
+    assert.equal((await me(cookie)).status, 401, 'a cookie signed with the old secret');
+    // A secret that does not load changes nothing.
+    fs.chmodSync(s.settings.secret_file, 0o644);
+    s.fcgi.kill('SIGHUP');
+    await waitFor(() => /reload: secret file .* has mode 0644.*the running configuration stays/.test(log()), 5000 * SLOW, 'the refused reload');
+    assert.equal((await req('/api/1/websocket/metrics', { REMOTE_ADDR: '192.0.2.9' })).status, 200);
+    fs.chmodSync(s.settings.secret_file, 0o600);
+  } finally { await s.stop(); }
 });
