@@ -165,6 +165,11 @@ cat <<MSG
     Logs:         $run/
 
 MSG
-wait -n "${pids[@]}" || true
+# With several daemons one may die (kill -9 in a fault drill): nginx sends
+# its sockets to the others and the demo goes on.  nginx, wspulse.fcgi or a
+# lone daemon ending ends the demo.
+core=("${pids[@]}")
+[ "$ndaemons" -gt 1 ] && core=("${pids[@]:ndaemons}")
+wait -n "${core[@]}" || true
 echo "demo: a component exited; see $run/*.log" >&2
 exit 1

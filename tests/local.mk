@@ -73,7 +73,9 @@ INTEGRATION_TESTS = \
 	tests/integration/security.test.mjs \
 	tests/integration/security-rest.test.mjs \
 	tests/integration/faults.test.mjs \
-	tests/integration/catchup.test.mjs
+	tests/integration/catchup.test.mjs \
+	tests/integration/abuse.test.mjs \
+	tests/integration/demo.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs
 MJS_LOG_COMPILER = $(NODE)
@@ -113,3 +115,4 @@ tests_modules_test_module_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_modules_test_module_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 tests_modules_broken_module_la_SOURCES = tests/modules/broken-module.c
 tests_modules_broken_module_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+

@@ -12,6 +12,7 @@
 #include "daemon/access.h"
 #include "daemon/daemon.h"
 #include "daemon/envelope.h"
+#include "daemon/frameguard.h"
 #include "daemon/query.h"
 #include "log.h"
 
@@ -70,7 +71,7 @@ static void query_string(struct lws *wsi, char *out, size_t outsz)
 void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 {
 	const wsp_config *cfg = srv->cfg;
-	char path[256], origin[512], host[300], cookie[4096], peer[64], xri[64], xff[512], qs[1200],
+	char path[256], origin[512], host[300], cookie[WSP_REQUEST_HEAD_MAX], peer[64], xri[64], xff[512], qs[1200],
 		val[128];
 	const char *o, *h, *ck;
 	long *count;

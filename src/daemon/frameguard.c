@@ -190,6 +190,10 @@ int wsp_frameguard_feed(wsp_frameguard *g, const unsigned char *p, size_t n, siz
 			/* The request ends at its first empty line, whether lines
 			 * end in CRLF or in a bare LF (lws tolerates it); empty lines
 			 * before the request line are skipped. */
+			if (++g->head > WSP_REQUEST_HEAD_MAX) {
+				code = violation(g, WSP_REQUEST_TOO_LARGE, "request headers too large");
+				break;
+			}
 			if (http_byte(g, p[i++])) {
 				g->state = FG_EARLY;
 				g->hpos = 0;

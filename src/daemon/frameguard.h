@@ -20,7 +20,9 @@
  * answer correctly, and this parser leaves to them.
  *
  * A guard can also start before the upgrade: it then skips the HTTP request
- * up to its blank line and counts any byte that follows it.  A client must
+ * up to its blank line (failing with WSP_REQUEST_TOO_LARGE when the request
+ * line and headers pass WSP_REQUEST_HEAD_MAX bytes: the caller answers
+ * HTTP 431) and counts any byte that follows it.  A client must
  * wait for the server's "101" before it sends a frame (RFC 6455 4.1), so a
  * byte there is a violation too (wsp_frameguard_upgraded), and it is the
  * only way the frames could be misaligned with the parser.
@@ -37,11 +39,19 @@
 /* Close codes (RFC 6455 7.4.1) the guard answers with. */
 #define WSP_CLOSE_PROTOCOL_ERROR 1002
 #define WSP_CLOSE_INVALID_DATA   1007
+/* Not a close code: the upgrade request's head is too large (HTTP 431). */
+#define WSP_REQUEST_TOO_LARGE    431
+/* The largest upgrade request head (request line, headers, blank line)
+ * accepted: nginx's default large_client_header_buffers take header lines
+ * up to 8 KB, so a cookie that big plus the usual headers fits.  The lws
+ * header table is sized above it (proto.c), so lws never runs out first. */
+#define WSP_REQUEST_HEAD_MAX     16384
 
 /* One per connection; caller-owned, no resources (nothing to clean up). */
 typedef struct wsp_frameguard {
 	uint64_t left;          /* payload bytes of the current frame still to come */
 	uint32_t early;         /* bytes after the upgrade request, before wsp_frameguard_upgraded */
+	uint32_t head;          /* bytes of the upgrade request seen */
 	uint16_t code;          /* 0, or the close code of the violation (sticky) */
 	uint8_t state;          /* internal */
 	uint8_t hpos, hlen;     /* header bytes seen / expected */
@@ -67,7 +77,8 @@ int wsp_frameguard_upgraded(wsp_frameguard *g);
 /* Check the next n bytes the client sent.  Returns 0 when they are all
  * fine (then *clean = n), else the close code (1002 or 1007; `why` says
  * what) and *clean = the number of leading bytes that belong to frames
- * before the offending one (they may be handed on; the rest must not be).
+ * before the offending one (they may be handed on; the rest must not be),
+ * or, in the upgrade request, WSP_REQUEST_TOO_LARGE with *clean = 0.
  * Once a violation is found every later call returns the same code with
  * *clean = 0.  Cost: a few operations per header byte and per close-frame
  * byte, O(1) for any run of data payload. */

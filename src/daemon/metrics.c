@@ -20,6 +20,7 @@ static const struct {
 	[WSP_REFUSED_PER_ADDRESS] = { "too many connections from this address", "per_address_limit" },
 	[WSP_REFUSED_CAPACITY] = { "too many connections", "max_connections" },
 	[WSP_REFUSED_SHUTTING_DOWN] = { "shutting down", "shutting_down" },
+	[WSP_REFUSED_HEADERS_TOO_LARGE] = { "request headers over 16384 bytes", "headers_too_large" },
 	[WSP_REFUSED_OTHER] = { NULL, "other" },
 };
 

@@ -26,6 +26,7 @@ enum wsp_refusal {
 	WSP_REFUSED_PER_ADDRESS,         /* 429: max_connections_per_ip */
 	WSP_REFUSED_CAPACITY,            /* 503: max_connections */
 	WSP_REFUSED_SHUTTING_DOWN,       /* 503 */
+	WSP_REFUSED_HEADERS_TOO_LARGE,   /* 431: the request head over WSP_REQUEST_HEAD_MAX */
 	WSP_REFUSED_OTHER,
 	WSP_REFUSED_N
 };

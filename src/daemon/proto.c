@@ -18,6 +18,7 @@
 
 #include "daemon/bus.h"
 #include "daemon/daemon.h"
+#include "daemon/frameguard.h"
 #include "daemon/rxhook.h"
 #include "daemon/tls.h"
 #include "daemon/workers.h"
@@ -69,7 +70,7 @@ static void hs_adopted(struct lws *wsi)
 {
 	struct hs_rec *r = calloc(1, sizeof(*r));
 
-	wsp__rxhook_accepted(wsi);
+	wsp__rxhook_accepted(the_server, wsi);
 	if (!r)
 		return;   /* lws's backstop timeout still applies */
 	r->magic = HS_MAGIC;
@@ -252,6 +253,14 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 	info.keepalive_timeout = (int)cfg->handshake_timeout + 2;
 	info.timeout_secs_ah_idle = (unsigned)cfg->handshake_timeout + 2;
 	info.fd_limit_per_thread = 0;
+	/* lws 4.1.6 keeps the request's header values in a table of 4096
+	 * bytes by default and drops the connection without an answer when it
+	 * fills ("Ran out of header data space"): a 5 KB cookie could never
+	 * open a socket, and nginx counted each drop as a failed upstream.  The
+	 * table (allocated per handshake, freed after it) is sized above the
+	 * head the frame guard lets through; past that the guard answers 431
+	 * (rxhook.h). */
+	info.max_http_header_data = WSP_REQUEST_HEAD_MAX + 2048;
 	/* The event loop.  lws 4.1.6's own loop is poll() over every
 	 * descriptor: each wake-up costs O(sockets), so with thousands of
 	 * sockets the daemon spends its time polling idle ones.  By default

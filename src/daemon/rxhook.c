@@ -68,15 +68,38 @@ static struct rx_entry *entry_new(int fd)
 	return &tab[fd];
 }
 
-void wsp__rxhook_accepted(struct lws *wsi)
+static wsp_server *rx_srv;
+
+void wsp__rxhook_accepted(wsp_server *srv, struct lws *wsi)
 {
 	struct rx_entry *e = entry_new(lws_get_socket_fd(wsi));
 
+	rx_srv = srv;
 	if (!e)
 		return;
 	e->wsi = wsi;
 	e->c = NULL;
 	wsp_frameguard_init(&e->g, true);
+}
+
+/* The upgrade request is too large: answer 431 ourselves (lws would drop
+ * the connection without a word once its header table is full, and nginx
+ * would count that as a failed upstream). */
+static void too_large(struct rx_entry *e, int fd)
+{
+	static const char resp[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+				   "Content-Type: text/plain\r\nContent-Length: 32\r\n"
+				   "Connection: close\r\n\r\n"
+				   "request headers over 16384 bytes";
+	char peer[64];
+
+	_Static_assert(WSP_REQUEST_HEAD_MAX == 16384, "the 431 body names the limit");
+	peer[0] = '\0';
+	lws_get_peer_simple(e->wsi, peer, sizeof(peer));
+	if (rx_srv)
+		wsp__refused(rx_srv, NULL, 431, "request headers over 16384 bytes", peer);
+	(void)!send(fd, resp, sizeof(resp) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	lws_set_timeout(e->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 /* Fail the connection (RFC 6455 7.1.7): see rxhook.h. */
@@ -162,9 +185,13 @@ static ssize_t filter(struct rx_entry *e, int fd, unsigned char *buf, size_t n)
 	/* Failed: lws gets none of the bytes, not even whole frames before
 	 * the bad one -- their messages would be ignored (the client is
 	 * closing) and a ping among them would be answered after our close
-	 * frame.  Before ESTABLISHED the guard only counts (it never fails
-	 * there): lws still needs the request in front of the frames. */
-	if (e->c) {
+	 * frame.  Before ESTABLISHED the guard only counts (it fails there
+	 * only for a request too large): lws still needs the request in front
+	 * of the frames. */
+	if (e->g.code == WSP_REQUEST_TOO_LARGE) {
+		too_large(e, fd);
+		clean = 0;
+	} else if (e->c) {
 		violated(e, fd);
 		clean = 0;
 	}

@@ -37,8 +37,12 @@
 /* A connection was accepted and adopted by lws: guard it from its first
  * byte, which begins the HTTP request (so the guard knows where frames
  * start).  Failure to grow the table is logged once; the connection is
- * then simply not pre-checked. */
-void wsp__rxhook_accepted(struct lws *wsi);
+ * then simply not pre-checked.  A request whose head passes
+ * WSP_REQUEST_HEAD_MAX (frameguard.h) is answered "431 Request Header
+ * Fields Too Large" straight on the socket (lws gets none of the bytes that
+ * passed the limit), logged as a refused upgrade naming the peer address,
+ * and closed. */
+void wsp__rxhook_accepted(wsp_server *srv, struct lws *wsi);
 
 /* wsi became the established WebSocket of client c.  Frames are checked
  * from here on.  If the client sent bytes before the handshake answer the

@@ -213,6 +213,34 @@ static void test_before_upgrade(void)
 	CU_ASSERT_EQUAL(wsp_frameguard_feed(&g, buf, n, &clean), 0);
 }
 
+/* The upgrade request's head: up to WSP_REQUEST_HEAD_MAX bytes pass, one
+ * more is WSP_REQUEST_TOO_LARGE (the daemon answers 431). */
+static void test_request_head_limit(void)
+{
+	static unsigned char big[WSP_REQUEST_HEAD_MAX + 16];
+	static const char start[] = "GET / HTTP/1.1\r\nCookie: ";
+	wsp_frameguard g;
+	size_t clean;
+
+	memset(big, 'a', sizeof(big));
+	memcpy(big, start, strlen(start));
+	/* Exactly the limit, ending in the blank line: fine. */
+	memcpy(big + WSP_REQUEST_HEAD_MAX - 4, "\r\n\r\n", 4);
+	wsp_frameguard_init(&g, true);
+	CU_ASSERT_EQUAL(wsp_frameguard_feed(&g, big, 1000, &clean), 0);
+	CU_ASSERT_EQUAL(wsp_frameguard_feed(&g, big + 1000, WSP_REQUEST_HEAD_MAX - 1000, &clean), 0);
+	CU_ASSERT_EQUAL(wsp_frameguard_upgraded(&g), 0);
+	/* One byte more before the blank line: too large, in whichever read. */
+	memset(big + WSP_REQUEST_HEAD_MAX - 4, 'a', 4);
+	memcpy(big + WSP_REQUEST_HEAD_MAX - 3, "\r\n\r\n", 4);
+	wsp_frameguard_init(&g, true);
+	CU_ASSERT_EQUAL(wsp_frameguard_feed(&g, big, 1000, &clean), 0);
+	CU_ASSERT_EQUAL(wsp_frameguard_feed(&g, big + 1000, WSP_REQUEST_HEAD_MAX - 1000, &clean), 0);
+	CU_ASSERT_EQUAL(wsp_frameguard_feed(&g, big + WSP_REQUEST_HEAD_MAX, 1, &clean), WSP_REQUEST_TOO_LARGE);
+	CU_ASSERT_EQUAL(clean, 0);
+	CU_ASSERT_EQUAL(wsp_frameguard_feed(&g, big, 1, &clean), WSP_REQUEST_TOO_LARGE);   /* sticky */
+}
+
 int test_frameguard_register(void)
 {
 	CU_pSuite s = CU_add_suite("frameguard", NULL, NULL);
@@ -226,5 +254,6 @@ int test_frameguard_register(void)
 	WSP_ADD_TEST(s, test_close_code);
 	WSP_ADD_TEST(s, test_length_top_bit);
 	WSP_ADD_TEST(s, test_before_upgrade);
+	WSP_ADD_TEST(s, test_request_head_limit);
 	return 0;
 }
