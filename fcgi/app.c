@@ -51,10 +51,12 @@ int wsp_app_load(wsp_app *app, wsp_error *err)
 
 	if (wsp_secret_load(&app->secret, app->cfg.secret_file, err) < 0)
 		return err ? err->code : WSP_ERR_IO;
+	/* `unix` (a unix-socket peer, which wspulsed may trust) is accepted in
+	 * the shared key; it never matches a REMOTE_ADDR. */
 	for (int i = 0; i < app->cfg.trusted_proxies.n; i++)
-		if (!wsp_cidr_valid(app->cfg.trusted_proxies.v[i]))
+		if (!wsp_cidr_valid(app->cfg.trusted_proxies.v[i]) && strcmp(app->cfg.trusted_proxies.v[i], "unix") != 0)
 			return wsp_error_set(err, WSP_ERR_INVALID,
-					     "trusted_proxies: '%.64s' is not an IP address or CIDR block",
+					     "trusted_proxies: '%.64s' is not an IP address, a CIDR block or 'unix'",
 					     app->cfg.trusted_proxies.v[i]);
 	if (app->cfg.cookie_domain[0] && !wsp_cookie_domain_ok(app->cfg.cookie_domain))
 		return wsp_error_set(err, WSP_ERR_INVALID,

@@ -115,6 +115,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	wsp_error_init(&err);
 	(void)wsp_content_type_is_json(rq.content_type);
+	{
+		long v = 0;
+
+		(void)wsp_query_long(rq.query, "limit", 1, 500, &v);
+		(void)wsp_query_long(rq.query, "offset", 0, 1000000000L, &v);
+	}
 	(void)wsp_request_cookie(&rq, "wsp_session", &len);
 	if (rq.authorization && (v = wsp_bearer_token(rq.authorization, &len)) &&
 	    (v < rq.authorization || v + len > rq.authorization + strlen(rq.authorization)))

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { startStack, http, login, pgListen, run, bin, fcgiRequest, freePort, waitFor, builddir, tmpdir } from './lib/stack.mjs';
+import { startStack, http, login, pgListen, run, bin, fcgiRequest, freePort, waitFor, builddir, tmpdir, writeConfig } from './lib/stack.mjs';
 import { rawWs } from './lib/rawclient.mjs';
 import { launch } from './lib/browser.mjs';
 
@@ -229,6 +229,25 @@ test('X-Real-IP / X-Forwarded-For are believed only from trusted_proxies (defaul
   await http(base, 'POST', '/api/1/auth/login', { body: { username: CAROL.name, password: 'z' }, headers: { 'X-Real-IP': '10.9.9.9', 'X-Forwarded-For': '10.9.9.8' } });
   assert.equal(s.pg.psql("SELECT string_agg(DISTINCT address, ',') FROM wsp_login_throttle"), '127.0.0.1');
   s.pg.psql('DELETE FROM wsp_login_throttle');
+});
+
+test('trusted_proxies: a bad entry stops wspulse.fcgi at start-up, naming the key; addresses, CIDR and unix pass', () => {
+  const dir = tmpdir('wsp-tp-');
+  try {
+    const check = (value) => {
+      const conf = writeConfig(dir, { ...s.settings, trusted_proxies: value });
+      return run(bin.fcgi, ['-c', conf, '--check-config', '--offline'], { timeout: 10000 });
+    };
+    for (const bad of ['localhost', '10.0.0.0/33', '1.2.3', 'fd00::/129']) {
+      const r = check(bad);
+      assert.notEqual(r.status, 0, bad);
+      assert.match(r.stderr, new RegExp(`trusted_proxies: '${bad.replace(/[.*/]/g, '\\$&')}' is not an IP address`), bad);
+    }
+    const ok = check('127.0.0.1 10.0.0.0/8 fd00::/8 ::1 unix');
+    assert.equal(ok.status, 0, ok.stderr);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // Item 12: anonymous writes are limited per address; the list is paged.
