@@ -28,7 +28,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startStack, http, login, openWs, run, start, stop, waitFor, freePort, bin, builddir, srcdir, writeConfig, tmpdir } from './lib/stack.mjs';
+import { startStack, http, login, openWs, run, start, stop, waitFor, freePort, bin, builddir, srcdir, writeConfig, tmpdir, slow } from './lib/stack.mjs';
 import { upgradeStatus } from './lib/rawclient.mjs';
 
 const www = path.join(srcdir, 'www');
@@ -258,7 +258,7 @@ test('Apache: Debian\'s stock configuration with the snippet included in 000-def
 
 // n WebSocket upgrades held open through the front server; resolves to the
 // sockets with their status (101, another status, or 0: reset/closed).
-async function holdUpgrades(f, n, timeoutMs = 10000) {
+async function holdUpgrades(f, n, timeoutMs = 10000 * slow) {
   const u = new URL(f.url);
   const one = () => new Promise((resolve) => {
     const c = net.connect(Number(u.port), u.hostname);
@@ -311,7 +311,7 @@ test('capacity: Debian\'s MaxRequestWorkers 150 holds 150 sockets and the 151st 
     const a = await debianApache({ capacity });
     let socks = [];
     try {
-      socks = await holdUpgrades(a, N, 3000);
+      socks = await holdUpgrades(a, N, 3000 * slow);
       const seen = {};
       for (const x of socks) seen[x.status] = (seen[x.status] || 0) + 1;
       if (capacity) {
