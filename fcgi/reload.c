@@ -17,13 +17,13 @@ static wsp_app *current;
 static const char *const live_keys[] = {
 	"log_level", "log_file", "secret_file", "api_token_file", "metrics_token_file", "metrics_allow",
 	"session_ttl", "max_body_bytes", "max_message_bytes", "login_max_failures", "login_window",
-	"stats_interval", "www_root", "anon_write_rate", "trusted_proxies",
+	"stats_interval", "www_root", "anon_write_rate", "trusted_proxies", "cookie_domain",
 };
 static const char *const daemon_keys[] = {
 	"listen", "daemon_id", "workers", "event_loop", "allowed_origins", "modules", "namespace",
 	"max_frame_bytes", "rate_limit", "send_queue_max_bytes", "send_queue_max_messages",
 	"max_connections_per_ip", "max_connections", "ping_interval", "pong_timeout",
-	"handshake_timeout", "history_retention",
+	"handshake_timeout", "history_retention", "tls_cert_file", "tls_key_file", "health_db_grace",
 };
 
 static bool in(const char *const *list, size_t n, const char *key)
