@@ -22,6 +22,9 @@
  * measured phase (CPU per delivery), VmRSS before and after the connections (KiB per
  * connection). The result is one human line on stderr and one JSON line on stdout.
  *
+ * With --sub wss://… the subscribers speak TLS (OpenSSL, non-blocking; the certificate is not
+ * verified: a loopback benchmark), to measure a server that terminates TLS itself.
+ *
  * With --wait-go the process prints "READY …" on stdout once its connections are up and waits
  * for a line on stdin before the measured phase: the runner uses this to drive several
  * loadgen processes (one process holds at most RLIMIT_NOFILE sockets) and to read the
@@ -50,6 +53,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -64,6 +70,7 @@
 static struct {
 	char sub_host[64];
 	int sub_port;
+	bool sub_tls;             /* --sub wss://: TLS subscribers */
 	char sub_path[1024];
 	char sub_hdrs[4096];      /* extra handshake header lines, each ending in \r\n */
 	char pub_host[64];
@@ -262,11 +269,12 @@ static double h_pct(double q)
 
 /* ---------------------------------------------------------------- subscribers */
 
-enum { S_IDLE, S_CONNECTING, S_HANDSHAKE, S_OPEN, S_DEAD };
+enum { S_IDLE, S_CONNECTING, S_TLS, S_HANDSHAKE, S_OPEN, S_DEAD };
 
 /* One per WebSocket subscriber; buffers are allocated only while they hold bytes. */
 typedef struct sub {
 	int fd;
+	SSL *ssl;           /* --sub wss://, else NULL */
 	uint8_t state;
 	uint8_t fop;        /* opcode of the fragmented message being assembled */
 	uint32_t plen, pcap; /* unparsed tail (handshake or partial frame) */
@@ -287,15 +295,51 @@ static bool shutting_down;
 static uint64_t received, bad_frames, sent_ws;
 static double first_delivery, last_delivery;
 
+static SSL_CTX *tls_ctx;
+
 static void sub_write(sub *s, const void *data, size_t len);
+
+/* send()/recv() for a subscriber, through TLS when it has one: the count,
+ * or -1 with errno (EAGAIN when OpenSSL waits for the socket). */
+static ssize_t sock_send(sub *s, const void *data, size_t len)
+{
+	if (!s->ssl)
+		return send(s->fd, data, len, MSG_NOSIGNAL);
+	ERR_clear_error();
+	int n = SSL_write(s->ssl, data, (int)len);
+	if (n > 0)
+		return n;
+	int e = SSL_get_error(s->ssl, n);
+	errno = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? EAGAIN : EPROTO;
+	return -1;
+}
+
+static ssize_t sock_recv(sub *s, void *buf, size_t len)
+{
+	if (!s->ssl)
+		return recv(s->fd, buf, len, 0);
+	ERR_clear_error();
+	int n = SSL_read(s->ssl, buf, (int)len);
+	if (n > 0)
+		return n;
+	int e = SSL_get_error(s->ssl, n);
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	errno = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? EAGAIN : EPROTO;
+	return -1;
+}
 
 static void sub_kill(sub *s, bool counted_open)
 {
+	if (s->ssl) {
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+	}
 	if (s->fd >= 0) {
 		epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
 		close(s->fd);
 	}
-	if (s->state == S_CONNECTING || s->state == S_HANDSHAKE) {
+	if (s->state == S_CONNECTING || s->state == S_TLS || s->state == S_HANDSHAKE) {
 		connecting--;
 		n_failed++;
 	} else if (s->state == S_OPEN && counted_open) {
@@ -360,7 +404,7 @@ static void sub_write(sub *s, const void *data, size_t len)
 	if (s->state == S_DEAD)
 		return;
 	if (s->wlen == 0) {
-		ssize_t w = send(s->fd, data, len, MSG_NOSIGNAL);
+		ssize_t w = sock_send(s, data, len);
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
 			fail_conn(s, errno);
 			return;
@@ -384,7 +428,7 @@ static void sub_write(sub *s, const void *data, size_t len)
 static void sub_flush(sub *s)
 {
 	while (s->wlen) {
-		ssize_t w = send(s->fd, s->wbuf, s->wlen, MSG_NOSIGNAL);
+		ssize_t w = sock_send(s, s->wbuf, s->wlen);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
@@ -591,6 +635,26 @@ static void sub_connect(long idx)
 		fail_conn(s, errno);
 }
 
+/* The TLS handshake, driven by socket events; then the HTTP upgrade. */
+static void tls_step(sub *s, long idx)
+{
+	ERR_clear_error();
+	int n = SSL_connect(s->ssl);
+	if (n == 1) {
+		s->state = S_HANDSHAKE;
+		sub_set_events(s, EPOLLIN);
+		handshake_send(s, idx);
+		return;
+	}
+	int e = SSL_get_error(s->ssl, n);
+	if (e == SSL_ERROR_WANT_READ)
+		sub_set_events(s, EPOLLIN);
+	else if (e == SSL_ERROR_WANT_WRITE)
+		sub_set_events(s, EPOLLOUT);
+	else
+		fail_conn(s, EPROTO);
+}
+
 static void sub_event(long idx, uint32_t ev)
 {
 	sub *s = &subs[idx];
@@ -604,9 +668,25 @@ static void sub_event(long idx, uint32_t ev)
 			fail_conn(s, err ? err : ECONNRESET);
 			return;
 		}
+		if (opt.sub_tls) {
+			s->ssl = SSL_new(tls_ctx);
+			if (!s->ssl || !SSL_set_fd(s->ssl, s->fd)) {
+				fail_conn(s, ENOMEM);
+				return;
+			}
+			SSL_set_mode(s->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+			SSL_set_tlsext_host_name(s->ssl, "localhost");
+			s->state = S_TLS;
+			tls_step(s, idx);
+			return;
+		}
 		s->state = S_HANDSHAKE;
 		sub_set_events(s, EPOLLIN);
 		handshake_send(s, idx);
+		return;
+	}
+	if (s->state == S_TLS) {
+		tls_step(s, idx);
 		return;
 	}
 	if ((ev & EPOLLOUT) && s->wlen) {
@@ -616,10 +696,11 @@ static void sub_event(long idx, uint32_t ev)
 	}
 	if (!(ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 		return;
+again:;
 	size_t have = s->plen;
 	if (have)
 		memcpy(rbuf, s->pbuf, have);
-	ssize_t r = recv(s->fd, rbuf + have, RBUF_SIZE - have, 0);
+	ssize_t r = sock_recv(s, rbuf + have, RBUF_SIZE - have);
 	if (r <= 0) {
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
@@ -667,6 +748,9 @@ keep:
 	if (len)
 		memmove(s->pbuf, rbuf + off, len);
 	s->plen = (uint32_t)len;
+	/* TLS: OpenSSL may hold decrypted bytes the socket will not signal. */
+	if (s->ssl && s->state != S_DEAD && SSL_pending(s->ssl) > 0)
+		goto again;
 }
 
 static void sweep_timeouts(double t)
@@ -1048,7 +1132,8 @@ static void usage(void)
 {
 	fputs(
 	"usage: loadgen --sub URL [options]\n"
-	"  --sub URL            ws://host:port/path of the subscribers ({uuid} → per-connection id)\n"
+	"  --sub URL            ws://host:port/path of the subscribers ({uuid} → per-connection id);\n"
+	"                       wss:// for TLS (certificate not verified)\n"
 	"  --sub-header 'H: v'  extra handshake header (repeatable)\n"
 	"  --pub URL            http://host:port/path to POST messages to\n"
 	"  --pub-header 'H: v'  extra publish header, e.g. 'Authorization: Bearer T' (repeatable)\n"
@@ -1107,6 +1192,7 @@ int main(int argc, char **argv)
 		case 'k': opt.k = atol(optarg); break;
 		case O_SUB:
 			parse_url(optarg, opt.sub_host, sizeof opt.sub_host, &opt.sub_port, opt.sub_path, sizeof opt.sub_path);
+			opt.sub_tls = strncmp(optarg, "wss://", 6) == 0;
 			have_sub = true;
 			break;
 		case O_SUBH: add_header(opt.sub_hdrs, sizeof opt.sub_hdrs, optarg); break;
@@ -1170,6 +1256,12 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
 	rng_state ^= (uint64_t)real_ns() ^ ((uint64_t)getpid() << 32);
+	if (opt.sub_tls) {
+		tls_ctx = SSL_CTX_new(TLS_client_method());
+		if (!tls_ctx)
+			die("cannot create an OpenSSL client context");
+		SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+	}
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	rbuf = xrealloc(NULL, RBUF_SIZE);
 	subs = calloc((size_t)opt.n + 1, sizeof *subs);

@@ -2,7 +2,8 @@
 # the load generator is an EXTRA_PROGRAM, built only when bench asks for it.
 EXTRA_PROGRAMS += tests/bench/loadgen
 tests_bench_loadgen_SOURCES = tests/bench/loadgen.c
-tests_bench_loadgen_LDADD = -lm
+tests_bench_loadgen_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
+tests_bench_loadgen_LDADD = $(SSL_LIBS) $(CRYPTO_LIBS) -lm
 
 EXTRA_DIST += BENCHMARKS.md tests/bench/run.mjs tests/bench/ws-server.mjs tests/bench/presence-storm.mjs \
 	tests/bench/package.json tests/bench/package-lock.json

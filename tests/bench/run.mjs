@@ -5,7 +5,10 @@
 //   node tests/bench/run.mjs [--loadgen PATH] [--out FILE.json]
 //
 // Environment:
-//   BENCH_TARGETS    comma list, default "wspulse,nchan,ws" (a target that cannot start is reported)
+//   BENCH_TARGETS    comma list, default "wspulse,nchan,ws" (a target that cannot start is reported);
+//                    also wspulse-tls and nchan-tls: direct mode, the subscribers speak TLS to
+//                    wspulsed itself / to nginx with `ssl` on nchan's listen (their ratios are
+//                    to nchan-tls)
 //   BENCH_SCENARIOS  comma list of fanout,scale,idle,latency,connscale,soak,nginx-debian,nginx,
 //                    apache-debian,apache (default: all)
 //   BENCH_QUICK=1    smoke run of about 2 minutes: smaller counts, shorter holds
@@ -57,7 +60,7 @@ function findLoadgen() {
   for (const c of cands) if (c && fs.existsSync(c)) return c;
   // Not built by make: build it here (the runner must work from a bare checkout too).
   const out = path.join(os.tmpdir(), `wsp-loadgen-${process.getuid()}`);
-  execFileSync('cc', ['-std=c11', '-O2', '-Wall', '-Wextra', '-o', out, path.join(here, 'loadgen.c'), '-lm'], { stdio: 'inherit' });
+  execFileSync('cc', ['-std=c11', '-O2', '-Wall', '-Wextra', '-o', out, path.join(here, 'loadgen.c'), '-lssl', '-lcrypto', '-lm'], { stdio: 'inherit' });
   return out;
 }
 const LOADGEN = findLoadgen();
@@ -148,9 +151,13 @@ async function stopProc(child, ms = 5000) {
 // start() resolves to { sub, pub, pubHeaders, wrap, soakSub, pids, note, stop() }.
 
 const targets = {
-  async nchan() {
+  // tls: `ssl` on the subscribers' listen (a test certificate); publishes stay plain HTTP on a
+  // second listen of the same nginx.
+  async nchan(scenario, { tls = false } = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsp-bench-nchan-'));
     const port = await freePort();
+    const pubPort = tls ? await freePort() : port;
+    const cert = tls ? (await wspulseStackLib()).makeTestCert(dir) : null;
     fs.writeFileSync(path.join(dir, 'nginx.conf'), `
 load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
 worker_processes 1;
@@ -166,7 +173,11 @@ http {
   keepalive_requests 100000000;
   keepalive_timeout 600s;
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen 127.0.0.1:${port}${tls ? ' ssl' : ''} backlog=4096;${tls ? `
+    listen 127.0.0.1:${pubPort};
+    ssl_certificate ${cert.certFile};
+    ssl_certificate_key ${cert.keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;` : ''}
     # Direct HTTP publish, WebSocket subscribers; no replay of buffered messages to newcomers.
     location = /pub { nchan_publisher; nchan_channel_id bench; }
     location = /sub { nchan_subscriber websocket; nchan_channel_id bench; nchan_subscriber_first_message newest; }
@@ -176,13 +187,15 @@ http {
 `);
     const child = track(spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
       { stdio: ['ignore', 'inherit', 'inherit'] }));
-    await waitPort(port);
+    await waitPort(pubPort);
     let worker = [];
     for (let i = 0; i < 50 && worker.length === 0; i++) { worker = childrenOf(child.pid); if (!worker.length) await sleep(50); }
+    const ws = tls ? 'wss' : 'ws';
     return {
-      sub: `ws://127.0.0.1:${port}/sub`, soakSub: `ws://127.0.0.1:${port}/pubsub`,
-      pub: `http://127.0.0.1:${port}/pub`, pubHeaders: [], wrap: null,
-      pids: [child.pid, ...worker], note: 'nginx 1 worker + master, nchan HTTP publish',
+      sub: `${ws}://127.0.0.1:${port}/sub`, soakSub: `${ws}://127.0.0.1:${port}/pubsub`,
+      pub: `http://127.0.0.1:${pubPort}/pub`, pubHeaders: [], wrap: null,
+      pids: [child.pid, ...worker],
+      note: `nginx 1 worker + master, nchan HTTP publish${tls ? '; subscribers over TLS (ssl on the listen, TLS 1.2/1.3)' : ''}`,
       async stop() { await stopProc(child); fs.rmSync(dir, { recursive: true, force: true }); },
     };
   },
@@ -208,12 +221,13 @@ http {
   // wspulse.fcgi, nginx). Subscribers connect to wspulsed directly (as nchan's subscribers
   // connect to nginx directly); publishes take the REST path: nginx → FastCGI → PostgreSQL
   // outbox + NOTIFY → wspulsed. CPU and RSS are wspulsed's (all its processes) only.
-  async wspulse(scenario) {
+  async wspulse(scenario, { tls = false } = {}) {
     const stack = await wspulseStackLib();
     const workers = scenario === 'connscale' ? CONNSCALE_WORKERS : 1;
     const user = { name: 'bench', password: 'bench-password-1', roles: ['admin'] };
     const s = await stack.startStack({
       users: [user],
+      tls,
       config: {
         namespace: BENCH_NS, log_level: 'warn', workers: String(workers),
         // The defaults guard a public server (1000 sockets per address); the load
@@ -227,13 +241,13 @@ http {
       if (pids.length < workers + 1) await sleep(50);
     }
     const t = {
-      sub: `ws://127.0.0.1:${s.daemonPort}${BENCH_NS}?uuid={uuid}`,
+      sub: `${tls ? 'wss' : 'ws'}://127.0.0.1:${s.daemonPort}${BENCH_NS}?uuid={uuid}`,
       pub: `${s.url}/api/1/websocket/publish`,
       pubHeaders: [`Authorization: Bearer ${s.token}`, 'Content-Type: application/json'],
       wrap: `{"namespace":"${BENCH_NS}","data":@MSG@}`,
       // nginx closes a keep-alive connection after keepalive_requests (1000) requests.
       pubPerConn: 1000,
-      pids, note: `wspulsed ${workers} worker(s), publish via POST /api/1/websocket/publish (nginx → fcgi → PostgreSQL → daemon)`,
+      pids, note: `wspulsed ${workers} worker(s), publish via POST /api/1/websocket/publish (nginx → fcgi → PostgreSQL → daemon)${tls ? '; direct mode: subscribers speak TLS to wspulsed itself' : ''}`,
       stack: s,
       async stop() { await s.stop(); },
     };
@@ -244,12 +258,15 @@ http {
         body: JSON.stringify({ username: user.name, password: user.password }) });
       const cookie = (res.headers.get('set-cookie') || '').split(';')[0];
       if (!res.ok || !cookie) { await s.stop(); throw new Error(`login for the soak namespace failed: HTTP ${res.status}`); }
-      t.soakSub = `ws://127.0.0.1:${s.daemonPort}/api/1/ws/jpulse-ws-test?uuid={uuid}`;
+      t.soakSub = `${tls ? 'wss' : 'ws'}://127.0.0.1:${s.daemonPort}/api/1/ws/jpulse-ws-test?uuid={uuid}`;
       t.subHeaders = [`Cookie: ${cookie}`];
     }
     return t;
   },
 };
+
+targets['wspulse-tls'] = (scenario) => targets.wspulse(scenario, { tls: true });
+targets['nchan-tls'] = (scenario) => targets.nchan(scenario, { tls: true });
 
 const BENCH_NS = '/api/1/ws/bench';
 const CONNSCALE_WORKERS = num('BENCH_CONNSCALE_WORKERS', 4, 4); // 20000 descriptors per process
@@ -647,9 +664,9 @@ function printTable(results) {
   for (const [sname, byTarget] of Object.entries(results)) {
     const sc = scenarios[sname];
     sc.rows.forEach(([label, key, d], i) => {
-      const base = byTarget.nchan;
       const cells = cols.map((c) => {
         const r = byTarget[c];
+        const base = c.endsWith('-tls') ? byTarget['nchan-tls'] : byTarget.nchan;
         if (!r) return 'n/a';
         if (r.error) return i === 0 ? `error: ${r.error.slice(0, 60)}` : '';
         if (key === 'delivered') return `${fmt(r.received, 0)} / ${fmt(r.expected, 0)}`
