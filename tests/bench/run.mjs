@@ -432,7 +432,7 @@ const scenarios = {
   },
   connscale: {
     title: `connection scale, ${P.connscale.n} sockets, 1 broadcast`,
-    only: ['wspulse'],
+    only: ['wspulse', 'wspulse-tls'],
     run: (t) => loadgen(t, { n: P.connscale.n, label: 'connscale',
       extra: (p) => p === 0 ? pubArgs(t, ['-m', '1', '-k', '1']) : ['--no-publish', '-m', '1'] }),
     rows: [['sockets open', 'open', 0], ['delivered', 'delivered'], ['RSS KiB/conn', 'kib_per_conn', 2]],
