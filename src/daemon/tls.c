@@ -25,6 +25,7 @@
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 static SSL_CTX *live_ctx;
+static unsigned long hs_failures;
 static wsp_log_limit hs_fail_rl;
 
 /* A certificate, its chain and its key, read and checked, not yet in use. */
@@ -206,6 +207,7 @@ static void info_cb(const SSL *ssl, int where, int ret)
 	e = ERR_peek_error();
 	if (!e)
 		return;
+	hs_failures++;
 	if (!wsp_log_limit_ok(&hs_fail_rl, 10, WSP_LOG_WARN, "TLS handshakes failed"))
 		return;
 	peer_of(ssl, peer, sizeof(peer));
@@ -257,6 +259,11 @@ int wsp_tls_reload(const wsp_config *cfg, wsp_error *err)
 	rc = keypair_use(live_ctx, &kp, cfg, err);
 	keypair_cleanup(&kp);
 	return rc;
+}
+
+unsigned long wsp_tls_handshake_failures(void)
+{
+	return hs_failures;
 }
 
 void wsp_tls_cleanup(void)

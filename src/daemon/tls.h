@@ -60,6 +60,12 @@ int wsp_tls_setup(void *ssl_ctx, const wsp_config *cfg, wsp_error *err);
  * stays). */
 int wsp_tls_reload(const wsp_config *cfg, wsp_error *err);
 
+/* How many TLS handshakes have failed in this process (each one is, or
+ * was rate-limited from, a warn line): lets the accept path tell a
+ * connection lws refused because its handshake failed at once (already
+ * logged here) from one it could not take for another reason. */
+unsigned long wsp_tls_handshake_failures(void);
+
 /* Forget the SSL_CTX (lws frees it with the context). */
 void wsp_tls_cleanup(void);
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "daemon/tls.h"
 #include "daemon/workers.h"
 #include "log.h"
 #include "notify.h"
@@ -604,6 +605,7 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		 * first one awake take every pending connection). */
 		for (int i = 0, batch = worker_n > 1 ? 1 : ACCEPT_BATCH; i < batch; i++) {
 			int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
+			unsigned long tls_failed;
 			struct lws *nw;
 
 			if (fd < 0) {
@@ -636,10 +638,14 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 			}
 			if (listen_is_tcp)
 				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			tls_failed = wsp_tls_handshake_failures();
 			nw = lws_adopt_socket_vhost(lws_get_vhost(wsi), fd);
 			if (!nw) {
-				/* lws closed it */
-				refuse_warn("libwebsockets could not adopt the connection");
+				/* lws closed it.  A TLS handshake that failed on the
+				 * bytes already there (plain HTTP on a TLS port) was
+				 * logged by tls.c: not a refusal of ours. */
+				if (wsp_tls_handshake_failures() == tls_failed)
+					refuse_warn("libwebsockets could not adopt the connection");
 				continue;
 			}
 			if (on_adopt)
