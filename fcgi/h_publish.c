@@ -1,9 +1,13 @@
-/* h_publish.c - POST /api/1/websocket/publish {namespace, data, clientId?}:
+/* h_publish.c - POST /api/1/websocket/publish {namespace, data, clientId? | toUser?}:
  * a broadcast for scripts and backends without a WebSocket.  Allowed for an
  * admin/root session or `Authorization: Bearer <api token>` (compared in
  * constant time).  The message goes into the outbox; its NOTIFY carries only
  * the row id, so data may be as large as max_message_bytes (64 KiB by
- * default), far past NOTIFY's 8000-byte payload limit. */
+ * default), far past NOTIFY's 8000-byte payload limit.  clientId sends to
+ * the sockets connected with that uuid (public, not a credential; never
+ * replayed by ?since=); toUser to the sockets logged in as that user (in a
+ * history namespace also replayed to them).  The outbox's client_id holds
+ * the uuid or "user:<name>". */
 #include "config.h"
 
 #include <stdio.h>
@@ -19,8 +23,9 @@
 
 int wsp_h_publish(wsp_ctx *ctx)
 {
-	json_t *body, *jns, *jdata, *jcid;
-	const char *username, *ns, *cid = NULL;
+	json_t *body, *jns, *jdata, *jcid, *juser;
+	const char *username, *ns, *cid = NULL, *to_user = NULL;
+	char to[80];
 	char *payload = NULL;
 	wsp_db_res *r;
 	wsp_error err;
@@ -34,6 +39,7 @@ int wsp_h_publish(wsp_ctx *ctx)
 	jns = json_object_get(body, "namespace");
 	jdata = json_object_get(body, "data");
 	jcid = json_object_get(body, "clientId");
+	juser = json_object_get(body, "toUser");
 	ns = json_string_value(jns);
 	if (!ns || !wsp_valid_namespace(ns)) {
 		json_decref(body);
@@ -49,6 +55,18 @@ int wsp_h_publish(wsp_ctx *ctx)
 			json_decref(body);
 			return wsp_ctx_error(ctx, 400, "clientId must be a client UUID", "VALIDATION_ERROR");
 		}
+	}
+	if (juser && !json_is_null(juser)) {
+		to_user = json_string_value(juser);
+		if (!to_user || !wsp_valid_username(to_user)) {
+			json_decref(body);
+			return wsp_ctx_error(ctx, 400, "toUser must be a username", "VALIDATION_ERROR");
+		}
+		if (cid) {
+			json_decref(body);
+			return wsp_ctx_error(ctx, 400, "give clientId or toUser, not both", "VALIDATION_ERROR");
+		}
+		snprintf(to, sizeof(to), "user:%s", to_user);
 	}
 	payload = wsp_json_dump(jdata, NULL);
 	if (!payload) {
@@ -71,7 +89,7 @@ int wsp_h_publish(wsp_ctx *ctx)
 	db = wsp_ctx_db(ctx, &err);
 	r = NULL;
 	if (db) {
-		const char *p[4] = { ns, payload, username, cid };
+		const char *p[4] = { ns, payload, username, to_user ? to : cid };
 
 		r = wsp_db_query(db, "INSERT INTO wsp_outbox (namespace, payload, username, client_id)"
 				     " VALUES ($1, $2, $3, $4) RETURNING id", 4, p, &err);
@@ -84,8 +102,8 @@ int wsp_h_publish(wsp_ctx *ctx)
 	wsp_info(ns, "published %zu bytes as outbox %s by %s", plen, wsp_db_get(r, 0, 0),
 		 username[0] ? username : "api token");
 	wsp_response_success(ctx->resp,
-			     json_pack("{s:I, s:s, s:s?, s:I}", "id", (json_int_t)atoll(wsp_db_get(r, 0, 0)),
-				       "namespace", ns, "clientId", cid, "bytes", (json_int_t)plen),
+			     json_pack("{s:I, s:s, s:s?, s:s?, s:I}", "id", (json_int_t)atoll(wsp_db_get(r, 0, 0)),
+				       "namespace", ns, "clientId", cid, "toUser", to_user, "bytes", (json_int_t)plen),
 			     json_pack("{s:s}", "message", "Message queued for delivery"));
 	wsp_db_res_free(r);
 	json_decref(body);

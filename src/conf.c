@@ -59,7 +59,7 @@ static const struct key keys[] = {
 	  "bytes queued to one slow client before it is closed (1008)" },
 	{ "send_queue_max_messages", T_LONG, OFF(send_queue_max_messages), "1024", 1, 1000000,
 	  "messages queued to one slow client before it is closed (1008)" },
-	{ "max_connections_per_ip", T_LONG, OFF(max_connections_per_ip), "1000", 1, 10000000,
+	{ "max_connections_per_ip", T_LONG, OFF(max_connections_per_ip), "100", 1, 10000000,
 	  "concurrent sockets from one client address (X-Forwarded-For/X-Real-IP from a local proxy)" },
 	{ "max_connections", T_LONG, OFF(max_connections), "100000", 1, 10000000, "concurrent sockets per worker" },
 	{ "ping_interval", T_LONG, OFF(ping_interval), "30", 1, 3600, "seconds between protocol pings" },

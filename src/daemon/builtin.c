@@ -6,7 +6,9 @@
  *
  *   /api/1/ws/hello-emoji      emoji-select -> user-emoji {clientId, username,
  *                              emoji}; cursor-move -> cursor {clientId,
- *                              username, emoji, x, y}
+ *                              username, emoji, x, y}, at most one cursor a
+ *                              socket every CURSOR_MS (only the latest
+ *                              position matters: the others are dropped)
  *   /api/1/ws/hello-todo       REST-fed (history): todo-created|updated {todo},
  *                              todo-deleted {todoId} arrive through the outbox
  *
@@ -30,12 +32,29 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "daemon/daemon.h"
 
 #define EMOJI_MAX 32
 #define GUEST "guest"
+/* Cursor updates are coalesced per socket: at most one every CURSOR_MS goes
+ * out, the latest.  Every cursor reaches every viewer, so without this 100
+ * anonymous sockets within the message rate limit made each viewer
+ * receive ~2 500 messages a second. */
+#define CURSOR_MS 100
+
+/* One per hello-emoji socket that chose an emoji or moved (its client data). */
+struct emoji_state {
+	wsp_client *c;
+	char emoji[EMOJI_MAX + 1];
+	json_t *x, *y;               /* the newest position not sent yet */
+	long long sent_ms;           /* when its last cursor went out */
+	bool pending;                /* x, y wait in the `pending` list */
+	struct emoji_state *next;
+};
+static struct emoji_state *pending;
 
 static wsp_namespace *emoji_ns, *todo_ns, *status_ns, *test_ns;
 /* The count each demo namespace's sockets on this worker were last told. */
@@ -87,7 +106,20 @@ static void demo_disconnect(wsp_client *c, const wsp_user *u, void *ud)
 		return;
 	}
 	if (ns == emoji_ns) {
-		wsp_free(wsp_client_get_data(c));
+		struct emoji_state *st = wsp_client_get_data(c);
+
+		if (st && st->pending) {
+			for (struct emoji_state **pp = &pending; *pp; pp = &(*pp)->next)
+				if (*pp == st) {
+					*pp = st->next;
+					break;
+				}
+		}
+		if (st) {
+			json_decref(st->x);
+			json_decref(st->y);
+		}
+		wsp_free(st);
 		wsp_client_set_data(c, NULL);
 		wsp_broadcast(ns, left, demo_name(u));
 	} else {
@@ -105,45 +137,102 @@ static void demo_presence(wsp_namespace *ns, long count, void *ud)
 	wsp_broadcast_local(ns, count_msg(type, count), "");
 }
 
-static const char *emoji_of(json_t *data, wsp_client *c)
+static long long mono_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* c's state (made on first use), its emoji updated from data; NULL when
+ * out of memory. */
+static struct emoji_state *emoji_of(json_t *data, wsp_client *c)
+{
+	struct emoji_state *st = wsp_client_get_data(c);
 	const char *e = json_string_value(json_object_get(data, "emoji"));
 
-	if (e && *e && strlen(e) <= EMOJI_MAX) {
-		char *copy = wsp_strdup(e);
-
-		if (copy) {
-			wsp_free(wsp_client_get_data(c));
-			wsp_client_set_data(c, copy);
-		}
+	if (!st) {
+		st = wsp_calloc(1, sizeof(*st));
+		if (!st)
+			return NULL;
+		st->c = c;
+		wsp_client_set_data(c, st);
 	}
-	return wsp_client_get_data(c) ? wsp_client_get_data(c) : "";
+	if (e && *e && strlen(e) <= EMOJI_MAX)
+		memcpy(st->emoji, e, strlen(e) + 1);
+	return st;
+}
+
+static int send_cursor(struct emoji_state *st, json_t *x, json_t *y, long long now)
+{
+	const char *name = demo_name(wsp_client_user(st->c));
+
+	st->sent_ms = now;
+	return wsp_broadcast(emoji_ns, json_pack("{s:s, s:s, s:s, s:s, s:O, s:O}", "type", "cursor",
+						 "clientId", wsp_client_id(st->c), "username", name,
+						 "emoji", st->emoji, "x", x, "y", y), name);
+}
+
+/* Every CURSOR_MS / 2: send the held positions that are due. */
+static void flush_cursors(wsp_server *srv, void *arg)
+{
+	long long now = mono_ms();
+	struct emoji_state **pp = &pending, *st;
+
+	(void)srv;
+	(void)arg;
+	while ((st = *pp)) {
+		if (now - st->sent_ms < CURSOR_MS) {
+			pp = &st->next;
+			continue;
+		}
+		*pp = st->next;
+		st->pending = false;
+		send_cursor(st, st->x, st->y, now);
+		json_decref(st->x);
+		json_decref(st->y);
+		st->x = st->y = NULL;
+	}
 }
 
 static int emoji_message(wsp_client *c, json_t *data, const wsp_user *u, void *ud)
 {
 	const char *type = json_string_value(json_object_get(data, "type"));
 	const char *name = demo_name(u);
+	struct emoji_state *st;
 
 	if (!type)
 		return wsp_client_send_error(c, 400, "message needs a type"), 0;
 	if (strcmp(type, "emoji-select") == 0) {
-		const char *e = emoji_of(data, c);
-
+		if (!(st = emoji_of(data, c)))
+			return -1;
 		return wsp_broadcast(emoji_ns, json_pack("{s:s, s:s, s:s, s:s}", "type", "user-emoji",
 							 "clientId", wsp_client_id(c), "username", name,
-							 "emoji", e), name) < 0;
+							 "emoji", st->emoji), name) < 0;
 	}
 	if (strcmp(type, "cursor-move") == 0) {
 		json_t *x = json_object_get(data, "x"), *y = json_object_get(data, "y");
-		const char *e = emoji_of(data, c);
+		long long now = mono_ms();
 
 		if (!json_is_number(x) || !json_is_number(y) || !isfinite(json_number_value(x)) ||
 		    !isfinite(json_number_value(y)))
 			return wsp_client_send_error(c, 400, "cursor-move needs numeric x and y"), 0;
-		return wsp_broadcast(emoji_ns, json_pack("{s:s, s:s, s:s, s:s, s:O, s:O}", "type", "cursor",
-							 "clientId", wsp_client_id(c), "username", name,
-							 "emoji", e, "x", x, "y", y), name) < 0;
+		if (!(st = emoji_of(data, c)))
+			return -1;
+		if (!st->pending && now - st->sent_ms >= CURSOR_MS)
+			return send_cursor(st, x, y, now) < 0;
+		/* Too soon after the last one: keep only the newest position. */
+		json_decref(st->x);
+		json_decref(st->y);
+		st->x = json_incref(x);
+		st->y = json_incref(y);
+		if (!st->pending) {
+			st->pending = true;
+			st->next = pending;
+			pending = st;
+		}
+		return 0;
 	}
 	return wsp_client_send_error(c, 400, "unknown message type (emoji-select, cursor-move)"), 0;
 }
@@ -181,7 +270,8 @@ int wsp__builtin_init(wsp_server *srv)
 			.history = true, .on_connect = demo_connect, .on_disconnect = demo_disconnect,
 			.user_data = (void *)"Connected to collaborative todo demo" });
 		if (!emoji_ns || !todo_ns || wsp_namespace_on_presence(emoji_ns, demo_presence, NULL) < 0 ||
-		    wsp_namespace_on_presence(todo_ns, demo_presence, NULL) < 0)
+		    wsp_namespace_on_presence(todo_ns, demo_presence, NULL) < 0 ||
+		    wsp_server_every(srv, CURSOR_MS / 2, flush_cursors, NULL) < 0)
 			return -1;
 	}
 	status_ns = wsp_register_namespace(srv, "/api/1/ws/jpulse-ws-status", &(wsp_namespace_opts){

@@ -417,8 +417,20 @@ static void handle_message(wsp_client *c)
 		send_error(c, 400, err.text, NULL);
 		return;
 	}
+	/* Every message costs a token, application pings too: a ping is
+	 * answered with a pong, so an unlimited one was a free way to make the
+	 * daemon write. */
+	wait = wsp_rate_take(&c->rate, c->srv->cfg->rate_limit, wsp__mono_ms());
+	if (wait > 0) {
+		json_t *extra = json_pack("{s:i}", "retryAfterMs", (int)wait);
+
+		send_error(c, 429, "rate limit exceeded", extra);
+		json_decref(extra);
+		json_decref(data);
+		return;
+	}
 	/* Application pings are the framework's business: answered, not
-	 * counted, not shown to handlers, not rate limited. */
+	 * counted, not shown to handlers. */
 	if (wsp_envelope_is_ping(data)) {
 		json_t *pong = json_pack("{s:s}", "type", "pong");
 		wsp_msg *m;
@@ -432,22 +444,15 @@ static void handle_message(wsp_client *c)
 		json_decref(data);
 		return;
 	}
-	wait = wsp_rate_take(&c->rate, c->srv->cfg->rate_limit, wsp__mono_ms());
-	if (wait > 0) {
-		json_t *extra = json_pack("{s:i}", "retryAfterMs", (int)wait);
-
-		send_error(c, 429, "rate limit exceeded", extra);
-		json_decref(extra);
-		json_decref(data);
-		return;
-	}
 	wsp_envelope_stamp(data, wsp_user_name(c->user));
 	wsp__ns_count_received(ns, wsp_envelope_type(data), wsp_user_name(c->user), data);
+	c->srv->anon_ctx = !c->user;
 	if (ns->opts.on_message &&
 	    ns->opts.on_message(c, data, c->user, ns->opts.user_data) != 0) {
 		wsp_warn(ns->path, "handler failed for a '%s' message from %s", wsp_envelope_type(data), c->id);
 		send_error(c, 500, "handler failed", NULL);
 	}
+	c->srv->anon_ctx = false;
 	json_decref(data);
 }
 

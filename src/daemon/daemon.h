@@ -62,6 +62,8 @@ struct wsp_namespace {
 	int nclients;
 	wsp_ns_counters counters;
 	struct wsp_ns_presence *presence;   /* presence.c's, NULL until used */
+	long long anon_sec;          /* activity log: the second and ... */
+	unsigned anon_n;             /* ... its entries without a username (server.c) */
 };
 
 /* One per connected socket (created at LWS_CALLBACK_ESTABLISHED). */
@@ -150,6 +152,7 @@ struct wsp_server {
 	long nclients;
 	unsigned long long total_messages;
 	wsp_activity activity;
+	bool anon_ctx;               /* an anonymous client's on_message is running */
 	wsp_strmap per_ip;
 	wsp_strmap revoked;          /* sid -> 1 (logout/deleted/expired) or 2 (roles) */
 	wsp_timer *timers;
@@ -216,8 +219,15 @@ void wsp__ns_count_received(wsp_namespace *ns, const char *type, const char *use
  * every daemon and worker counts: kept apart so the merge counts it once. */
 void wsp__ns_count_rest(wsp_namespace *ns, long long outbox_id, const char *type,
 			const char *username, json_t *data);
+/* A message's recipient (`client_id` in the outbox, "c" in a wsp_bcast
+ * item) is a clientId, or WSP_TO_USER + a username: every socket logged in
+ * as that user.  Usernames have no ':' and uuids no 'user:' prefix. */
+#define WSP_TO_USER "user:"
+/* true if c is (one of) the recipient(s) `to`. */
+bool wsp__client_is(const wsp_client *c, const char *to);
 /* Send one serialised message to the namespace's local clients; client_id
- * NULL = all.  `id` >= 0 marks an outbox message (for ?since= replays). */
+ * NULL = all, else a recipient as above.  `id` >= 0 marks an outbox
+ * message (for ?since= replays). */
 void wsp__ns_send(wsp_namespace *ns, wsp_msg *m, const char *client_id, long long id);
 
 /* client.c */
@@ -261,7 +271,7 @@ int wsp__relay_history(wsp_namespace *ns, json_t *data, const char *username,
  * waits for the bus and for the daemon's own outbox replay (resume). */
 void wsp__relay_client_since(wsp_client *c);
 /* A live outbox message `id` for c while c->cu is set (addressed: sent to
- * its clientId only).  true: history.c took care of it (held, sent, or
+ * its clientId only, so never in a page).  true: history.c took care of it (held, sent, or
  * dropped as one the catch-up sends or sent); false: send it as usual. */
 bool wsp__history_live(wsp_client *c, wsp_msg *m, long long id, bool addressed);
 /* c's send queue shrank: query the next page if it waits for that. */

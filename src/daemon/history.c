@@ -7,7 +7,8 @@
  * when the queue has drained to a quarter: the socket's pace sets the
  * catch-up's, so however much the client missed it converges and is never
  * closed for a full queue.  Rows addressed to a clientId are never replayed
- * (a clientId is not a credential).
+ * (a clientId is not a credential); rows addressed to a user are, to that
+ * user's sockets.
  *
  * Live outbox messages for the client meanwhile (history_live) need no
  * holding: the bus runs one query at a time, in order, so every live
@@ -275,8 +276,8 @@ static void start(wsp_client *c)
 {
 	struct wsp_catchup *cu = c->cu;
 	const wsp_config *cfg = c->srv->cfg;
-	char from[32], limit[16], bytes[32];
-	const char *p[4] = { c->ns->path, from, limit, bytes };
+	char from[32], limit[16], bytes[32], to[sizeof(WSP_TO_USER) + WSP_USERNAME_MAX];
+	const char *p[5] = { c->ns->path, from, limit, bytes, c->user ? to : NULL };
 	long rows = cfg->send_queue_max_messages / 2 - (long)c->q.count;
 	long long budget;
 
@@ -295,6 +296,8 @@ static void start(wsp_client *c)
 	snprintf(from, sizeof(from), "%lld", cu->from);
 	snprintf(limit, sizeof(limit), "%ld", rows);
 	snprintf(bytes, sizeof(bytes), "%lld", budget);
+	if (c->user)
+		snprintf(to, sizeof(to), WSP_TO_USER "%s", c->user->name);
 	if (cu->first) {
 		const char *g[1] = { c->ns->path };
 
@@ -314,9 +317,9 @@ static void start(wsp_client *c)
 			  "SELECT id, payload, username, total FROM (SELECT id, payload, username, "
 			  "count(*) OVER () AS total, sum(octet_length(payload)) OVER (ORDER BY id) - "
 			  "octet_length(payload) AS before FROM (SELECT id, payload, username FROM wsp_outbox "
-			  "WHERE namespace = $1 AND id > $2::bigint AND client_id IS NULL ORDER BY id "
-			  "LIMIT $3::int) s) t WHERE before < $4::bigint ORDER BY id",
-			  4, p, page_done, c) < 0) {
+			  "WHERE namespace = $1 AND id > $2::bigint AND (client_id IS NULL OR client_id = $5) "
+			  "ORDER BY id LIMIT $3::int) s) t WHERE before < $4::bigint ORDER BY id",
+			  5, p, page_done, c) < 0) {
 		c->refs--;
 		cu->pending = true;
 		return;

@@ -5,7 +5,7 @@
  *                We fetch the rows by id, deliver each once (idwin), and
  *                after a reconnect replay `id > floor`.
  *   wsp_bcast    module broadcasts that fit a NOTIFY: a JSON array of
- *                {"o":origin,"n":namespace,"c":clientId|null,"u":username,
+ *                {"o":origin,"n":namespace,"c":recipient|null (daemon.h),"u":username,
  *                 "d":data}, batched per loop turn, no table write at all.
  *   wsp_session  'revoke:<sid>:<reason>': close that session's sockets.
  *
@@ -606,7 +606,7 @@ static void gc_cb(lws_sorted_usec_list_t *sul)
 				"o.created_at < now() - make_interval(secs => $1::int) ORDER BY o.created_at LIMIT " GC_BATCH ") "
 				"RETURNING namespace, id, client_id) "
 				"INSERT INTO wsp_outbox_gone (namespace, upto) SELECT namespace, max(id) FROM d "
-				"WHERE client_id IS NULL GROUP BY namespace "
+				"WHERE client_id IS NULL OR client_id LIKE '" WSP_TO_USER "%' GROUP BY namespace "
 				"ON CONFLICT (namespace) DO UPDATE SET upto = greatest(wsp_outbox_gone.upto, EXCLUDED.upto)",
 		      1, p, ignore, NULL);
 	lws_sul_schedule(srv->ctx, 0, &srv->gc_sul, gc_cb, (lws_usec_t)gc_interval(srv) * LWS_US_PER_SEC);

@@ -178,6 +178,14 @@ int wsp__server_declare_namespaces(wsp_server *srv, wsp_error *err)
 	return 0;
 }
 
+/* Entries without a username (anonymous clients, and what their messages
+ * cause: srv->anon_ctx, whatever name a handler gives them) that
+ * one namespace may add to the activity log per second: the log keeps 500
+ * entries for the admin page, and anonymous sockets within every other
+ * limit could otherwise replace all of them with their own text in a
+ * moment.  Their messages are still counted in the stats. */
+#define ANON_ACTIVITY_PER_SEC 5
+
 /* Count one message for stats and the activity log (pings never get here);
  * rest: a REST broadcast, outbox row outbox_id (stats.h: every worker counts
  * those), else outbox_id is 0. */
@@ -186,15 +194,24 @@ static void count(wsp_namespace *ns, const char *type, const char *username, jso
 {
 	long long now = wsp__now_ms();
 	char text[WSP_ACTIVITY_TEXT];
-	char *s = data ? wsp_json_dump(data, NULL) : NULL;
+	char *s;
 
-	snprintf(text, sizeof(text), "%s", s ? s : "");
-	wsp_free(s);
 	if (rest)
 		wsp_counters_rest_message(&ns->counters, now / 1000);
 	else
 		wsp_counters_message(&ns->counters, now / 1000);
 	ns->srv->total_messages++;
+	if (!rest && (!(username && *username) || ns->srv->anon_ctx)) {
+		if (ns->anon_sec != now / 1000) {
+			ns->anon_sec = now / 1000;
+			ns->anon_n = 0;
+		}
+		if (++ns->anon_n > ANON_ACTIVITY_PER_SEC)
+			return;
+	}
+	s = data ? wsp_json_dump(data, NULL) : NULL;
+	snprintf(text, sizeof(text), "%s", s ? s : "");
+	wsp_free(s);
 	wsp_activity_add(&ns->srv->activity, now, outbox_id, ns->path, received,
 			 type && *type ? type : "message", username ? username : "", text);
 }
@@ -215,15 +232,25 @@ void wsp__ns_count_rest(wsp_namespace *ns, long long outbox_id, const char *type
 	count(ns, type, username, data, true, outbox_id, false);
 }
 
+bool wsp__client_is(const wsp_client *c, const char *to)
+{
+	if (strncmp(to, WSP_TO_USER, sizeof(WSP_TO_USER) - 1) == 0)
+		return c->user && strcmp(c->user->name, to + sizeof(WSP_TO_USER) - 1) == 0;
+	return strcmp(c->id, to) == 0;
+}
+
 void wsp__ns_send(wsp_namespace *ns, wsp_msg *m, const char *client_id, long long id)
 {
 	wsp_client *c, *next;
 
 	for (c = ns->clients; c; c = next) {
 		next = c->next;
-		if (client_id && strcmp(c->id, client_id) != 0)
+		if (client_id && !wsp__client_is(c, client_id))
 			continue;
-		if (id >= 0 && c->cu && wsp__history_live(c, m, id, client_id != NULL))
+		/* (A row for a clientId is never in a page; one for a user is.) */
+		if (id >= 0 && c->cu &&
+		    wsp__history_live(c, m, id, client_id && strncmp(client_id, WSP_TO_USER,
+								     sizeof(WSP_TO_USER) - 1) != 0))
 			continue;
 		wsp__client_push(c, m);
 	}
@@ -278,6 +305,22 @@ int wsp_send_to_client(wsp_namespace *ns, const char *client_id, json_t *data)
 		return wsp__relay_history(ns, data, "", client_id);
 	wsp__relay_broadcast(ns, data, "", client_id);
 	return deliver_local(ns, data, "", client_id, false);
+}
+
+int wsp_send_to_user(wsp_namespace *ns, const char *username, json_t *data)
+{
+	char to[sizeof(WSP_TO_USER) + WSP_USERNAME_MAX];
+	size_t n = username ? strlen(username) : 0;
+
+	if (!ns || !n || n > WSP_USERNAME_MAX || strchr(username, ':') || !json_is_object(data)) {
+		json_decref(data);
+		return WSP_ERR_INVALID;
+	}
+	snprintf(to, sizeof(to), WSP_TO_USER "%s", username);
+	if (ns->opts.history)
+		return wsp__relay_history(ns, data, "", to);
+	wsp__relay_broadcast(ns, data, "", to);
+	return deliver_local(ns, data, "", to, false);
 }
 
 int wsp_client_send(wsp_client *c, json_t *data)

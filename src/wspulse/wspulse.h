@@ -89,8 +89,20 @@ int wsp_broadcast_local(wsp_namespace *ns, json_t *data, const char *username);
 
 /* Send `data` (STOLEN) to every socket of this namespace whose clientId is
  * `client_id` (several tabs may share one uuid), on every daemon, with
- * username "".  Returns 0 or a negative code. */
+ * username "".  Returns 0 or a negative code.  A clientId is NOT a
+ * credential: pages choose their own (?uuid=) and hello-emoji shows them
+ * to everyone, so whoever connects with a uuid gets what is sent to it
+ * while connected (such messages are never replayed by ?since=).  For
+ * anything private use wsp_send_to_user. */
 int wsp_send_to_client(wsp_namespace *ns, const char *client_id, json_t *data);
+
+/* Send `data` (STOLEN) to every socket of this namespace logged in as
+ * `username` (proved by its signed session cookie), on every daemon, with
+ * username "".  In a history namespace it is kept in the outbox and a
+ * ?since= catch-up replays it to that user's sockets only.  Returns 0,
+ * WSP_ERR_INVALID (no such namespace, an empty or over-long name, data
+ * not an object) or another negative code. */
+int wsp_send_to_user(wsp_namespace *ns, const char *username, json_t *data);
 
 /* Send `data` (STOLEN) to this one socket only, username "".  0 or negative. */
 int wsp_client_send(wsp_client *c, json_t *data);

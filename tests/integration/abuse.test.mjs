@@ -1,14 +1,23 @@
 // abuse.test.mjs - issue 19: the daemon's answers to what an attacker (or an
-// unlucky user) sends: upgrade requests with large headers (item 5) and
-// anonymous input that costs other users (item 12, daemon part).
+// unlucky user) sends: upgrade requests with large headers (item 5),
+// private delivery by user rather than by the public clientId (item 11),
+// and anonymous input that costs other users (item 12, daemon part).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, waitFor, sleep, slow, mintSession } from './lib/stack.mjs';
+import path from 'node:path';
+import { startStack, waitFor, sleep, slow, mintSession, http, builddir } from './lib/stack.mjs';
 import { connect } from './lib/rawws.mjs';
 
 let s;
 before(async () => {
-  s = await startStack({ fcgi: false, users: [{ name: 'carol', password: 'carol-password-1' }] });
+  s = await startStack({
+    users: [{ name: 'carol', password: 'carol-password-1' }, { name: 'dave', password: 'dave-password-1' }],
+    config: {
+      namespace: '/api/1/ws/private history=on auth=on',
+      modules: path.join(builddir, 'tests/modules/.libs/test-module.so'),
+      stats_interval: 1,
+    },
+  });
 });
 after(async () => { await s?.stop(); });
 
@@ -56,5 +65,120 @@ test('a larger upgrade request is answered 431 and logged with the address; it t
     const x = await connect(s.httpPort, '/api/1/ws/hello-emoji');
     assert.equal(x.status, 101, `ordinary upgrade ${i} after the 431s`);
     x.end();
+  }
+});
+
+test('private delivery by user: toUser (REST) and wsp_send_to_user (module) reach only that user\'s sockets; replayed by ?since= only to them', async (t) => {
+  const carol = mintSession(s, 'carol'), dave = mintSession(s, 'dave');
+  const all = [];
+  t.after(() => { for (const c of all) c.end(); });
+  const open = async (ns, cookie, q = '') => {
+    const c = await connect(s.daemonPort, `${ns}${q}`, { headers: cookie ? { Cookie: cookie } : {} });
+    all.push(c);
+    assert.equal(c.status, 101);
+    await c.nextMessage((m) => m.data?.type === 'connected');
+    return c;
+  };
+  const priv = (c) => c.messages.filter((m) => m.data?.type === 'private' || m.data?.type === 'secret');
+  const publish = (body) => http(s.url, 'POST', '/api/1/websocket/publish', { headers: { Authorization: `Bearer ${s.token}` }, body });
+  // REST, an auth namespace: carol's two tabs, not dave.
+  const [c1, c2, d1] = [await open('/api/1/ws/jpulse-ws-test', carol.cookie), await open('/api/1/ws/jpulse-ws-test', carol.cookie), await open('/api/1/ws/jpulse-ws-test', dave.cookie)];
+  let r = await publish({ namespace: '/api/1/ws/jpulse-ws-test', toUser: 'carol', data: { type: 'secret', n: 1 } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.data.toUser, 'carol');
+  await waitFor(() => priv(c1).length && priv(c2).length, 5000 * slow, 'both of carol\'s sockets');
+  await sleep(300);
+  assert.equal(priv(d1).length, 0, 'not dave');
+  // Module API, a namespace open to anonymous sockets: dave sends to carol.
+  const [m1, m2, anon] = [await open('/api/1/ws/test-module', carol.cookie), await open('/api/1/ws/test-module', dave.cookie), await open('/api/1/ws/test-module', null)];
+  m2.sendJson({ type: 'to-user', target: 'carol', seq: 7 });
+  await waitFor(() => priv(m1).length, 5000 * slow, 'carol got it');
+  await sleep(300);
+  assert.deepEqual(priv(m1).map((m) => m.data.seq), [7]);
+  assert.equal(priv(m2).length + priv(anon).length, 0, 'nobody else');
+  // History: published while both are away; each comes back with ?since=.
+  const since = Number(s.pg.psql('SELECT coalesce(max(id), 0) FROM wsp_outbox'));
+  r = await publish({ namespace: '/api/1/ws/private', toUser: 'carol', data: { type: 'secret', n: 2 } });
+  assert.equal(r.status, 200);
+  const pc = await open('/api/1/ws/private', carol.cookie, `?since=${since}`);
+  const pd = await open('/api/1/ws/private', dave.cookie, `?since=${since}`);
+  await waitFor(() => priv(pc).length, 5000 * slow, 'carol\'s replay');
+  await sleep(300);
+  assert.deepEqual(priv(pc).map((m) => m.data.n), [2]);
+  assert.equal(priv(pd).length, 0, 'never replayed to dave');
+  // A clientId-addressed row is not replayed, even to that uuid.
+  const uuid = '11111111-2222-4333-8444-555555555555';
+  r = await publish({ namespace: '/api/1/ws/private', clientId: uuid, data: { type: 'secret', n: 3 } });
+  assert.equal(r.status, 200);
+  await sleep(500);   // delivered live (to nobody) before that uuid connects
+  const pu = await open('/api/1/ws/private', dave.cookie, `?uuid=${uuid}&since=${since}`);
+  await sleep(500);
+  assert.equal(priv(pu).length, 0, 'no replay by clientId');
+  // Bad input.
+  assert.equal((await publish({ namespace: '/api/1/ws/private', toUser: 'no such user!', data: {} })).status, 400);
+  assert.equal((await publish({ namespace: '/api/1/ws/private', toUser: 'carol', clientId: uuid, data: {} })).status, 400);
+  for (const c of [c1, c2, d1, m1, m2, anon, pc, pd, pu]) c.end();
+});
+
+const emoji = async (cookie) => {
+  const c = await connect(s.daemonPort, '/api/1/ws/hello-emoji', { headers: cookie ? { Cookie: cookie } : {} });
+  assert.equal(c.status, 101);
+  await c.nextMessage((m) => m.data?.type === 'welcome');
+  return c;
+};
+
+test('{type:"ping"} takes a rate-limit token like any message (80 at once: the ones over rate_limit get 429)', async () => {
+  const c = await emoji();
+  for (let i = 0; i < 80; i++) c.sendJson({ type: 'ping' });
+  await waitFor(() => c.messages.filter((m) => m.data?.type === 'pong').length + c.messages.filter((m) => m.code === 429).length >= 80, 5000 * slow, 'answers');
+  const pongs = c.messages.filter((m) => m.data?.type === 'pong').length, limited = c.messages.filter((m) => m.code === 429).length;
+  c.end();
+  assert.ok(pongs <= 51 && limited >= 29, `${pongs} pongs, ${limited} refused`);
+});
+
+test('hello-emoji cursors are coalesced per socket: a burst of 40 moves reaches a viewer as a few cursors, the last one the latest position', async () => {
+  const viewer = await emoji(), mover = await emoji();
+  for (let i = 0; i < 40; i++) mover.sendJson({ type: 'cursor-move', x: i, y: 2 * i, emoji: '🐙' });
+  await waitFor(() => viewer.messages.some((m) => m.data?.type === 'cursor' && m.data.x === 39), 5000 * slow, 'the latest position');
+  await sleep(300);
+  const cursors = viewer.messages.filter((m) => m.data?.type === 'cursor');
+  viewer.end(); mover.end();
+  assert.ok(cursors.length <= 5, `${cursors.length} cursor messages for 40 moves`);
+  assert.deepEqual({ x: cursors.at(-1).data.x, y: cursors.at(-1).data.y }, { x: 39, y: 78 });
+});
+
+test('anonymous messages cannot flood the admin activity log (at most 5 entries a second per namespace)', async () => {
+  const movers = await Promise.all([1, 2, 3, 4, 5].map(() => emoji()));
+  const t0 = Date.now();
+  for (let i = 0; i < 40; i++) for (const m of movers) m.sendJson({ type: i % 2 ? 'emoji-select' : 'cursor-move', x: i, y: i, emoji: `flood-${i}` });
+  await sleep(500);
+  const secs = Math.ceil((Date.now() - t0) / 1000) + 2;   // calendar seconds the burst (and its flushes) can touch
+  const admin = await connect(s.daemonPort, '/api/1/ws/jpulse-ws-status', { headers: { Cookie: mintSession(s, 'carol', { roles: 'admin' }).cookie } });
+  assert.equal(admin.status, 101);
+  // The stats are the cluster's snapshot (every stats_interval): wait for
+  // one that counts the 200 messages.
+  const counted = (m) => m.data?.type === 'stats-update' &&
+    (m.data.data.namespaces.find((n) => n.path === '/api/1/ws/hello-emoji')?.totalMessages ?? 0) >= 200;
+  const st = await admin.nextMessage(counted, 15000 * slow);
+  admin.end();
+  for (const m of movers) m.end();
+  const flood = st.data.data.activityLog.filter((e) => e.namespace === '/api/1/ws/hello-emoji' && /flood-/.test(e.message));
+  assert.ok(flood.length <= 5 * secs, `${flood.length} flood entries in about ${secs} s`);
+});
+
+test('one address may hold 100 sockets by default; the 101st is refused 429', async () => {
+  await sleep(500);   // the sockets of the tests above are gone
+  const open = [];
+  try {
+    for (let i = 0; i < 100; i++) {
+      const c = await connect(s.daemonPort, '/api/1/ws/hello-emoji');
+      open.push(c);
+      assert.equal(c.status, 101, `socket ${i + 1}`);
+    }
+    const over = await connect(s.daemonPort, '/api/1/ws/hello-emoji');
+    open.push(over);
+    assert.equal(over.status, 429);
+  } finally {
+    for (const c of open) c.end();
   }
 });

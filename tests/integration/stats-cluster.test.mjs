@@ -149,8 +149,11 @@ test('client messages and module broadcasts are counted where they happen and ad
   // Module broadcasts: 3 echoes from T, 2 from S, one `big` (over NOTIFY's
   // limit: through the outbox with T as origin).  The origin counts the
   // client's message and its broadcast; the others only deliver.
-  const mt = await openWs(`${T.url}${MOD_NS}`);
-  const ms = await openWs(`ws://127.0.0.1:${s.daemonPort}${MOD_NS}`);
+  // Logged in: the activity log keeps at most 5 entries a second per
+  // namespace from anonymous sockets, and T's 8 here fall in one second.
+  const alice = { headers: { Cookie: mintSession(s, 'alice').cookie } };
+  const mt = await openWs(`${T.url}${MOD_NS}`, alice);
+  const ms = await openWs(`ws://127.0.0.1:${s.daemonPort}${MOD_NS}`, alice);
   for (const c of [mt, ms]) await c.next((m) => m.data?.type === 'connected');
   for (let i = 1; i <= 3; i++) mt.sendJson({ type: 'echo', seq: i });
   for (let i = 4; i <= 5; i++) ms.sendJson({ type: 'echo', seq: i });

@@ -38,6 +38,12 @@ static int on_message(wsp_client *c, json_t *data, const wsp_user *user, void *u
 		return wsp_send_to_client(ns, target ? target : "", json_pack("{s:s, s:O}", "type", "private",
 									     "seq", json_object_get(data, "seq"))) < 0;
 	}
+	if (!strcmp(type, "to-user")) {
+		const char *target = json_string_value(json_object_get(data, "target"));
+
+		return wsp_send_to_user(ns, target ? target : "", json_pack("{s:s, s:O}", "type", "private",
+									   "seq", json_object_get(data, "seq"))) < 0;
+	}
 	return 0;
 }
 
