@@ -75,7 +75,8 @@ INTEGRATION_TESTS = \
 	tests/integration/faults.test.mjs \
 	tests/integration/catchup.test.mjs \
 	tests/integration/abuse.test.mjs \
-	tests/integration/demo.test.mjs
+	tests/integration/demo.test.mjs \
+	tests/integration/chaos.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs
 MJS_LOG_COMPILER = $(NODE)
@@ -88,6 +89,7 @@ AM_TESTS_ENVIRONMENT = \
 	export WSPULSE_BUILDDIR WSPULSE_SRCDIR PG_BINDIR NGINX;
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib/stack.mjs \
+	tests/integration/lib/chaos.mjs tests/integration/chaos.mjs \
 	tests/integration/lib/rawclient.mjs \
 	tests/integration/lib/browser.mjs tests/package.json tests/package-lock.json
 
@@ -116,3 +118,9 @@ tests_modules_test_module_la_LDFLAGS = -module -avoid-version -shared -rpath /no
 tests_modules_broken_module_la_SOURCES = tests/modules/broken-module.c
 tests_modules_broken_module_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 
+# `make chaos`: the fault drill for CHAOS_SECONDS (default 600) of faults;
+# a short run is tests/integration/chaos.test.mjs in `make check`.
+chaos: all $(check_PROGRAMS)
+	$(AM_TESTS_ENVIRONMENT) CHAOS_SECONDS=$${CHAOS_SECONDS:-600}; export CHAOS_SECONDS; \
+	$(NODE) --experimental-websocket --no-warnings $(srcdir)/tests/integration/chaos.mjs
+.PHONY: chaos
