@@ -15,6 +15,8 @@
 //   BENCH_SOAK_SECS, BENCH_SOAK_CLIENTS, BENCH_LAT_SECS, BENCH_IDLE_SECS, BENCH_CONNSCALE
 //                    override single figures (defaults are the issue's)
 //   BENCH_LOADGEN    path of the loadgen binary (default: built next to this file or in $PWD)
+//   BENCH_XCHECK=0   skip the second client (tests/bench/wsclient.mjs) that re-runs the fan-out,
+//                    scale, latency and soak scenarios to cross-check loadgen's figures
 //   BENCH_NGINX_SUBS, BENCH_APACHE_SUBS, BENCH_PROXY_MSGS
 //                    sockets and broadcasts of the "behind nginx/Apache (recommended)" scenarios
 import { spawn, execFileSync } from 'node:child_process';
@@ -289,7 +291,7 @@ async function ensureWs() {
   if (fs.existsSync(path.join(here, 'node_modules', 'ws'))) return here;
   const dir = path.join(os.tmpdir(), `wsp-bench-node-${process.getuid()}`);
   fs.mkdirSync(dir, { recursive: true });
-  for (const f of ['package.json', 'package-lock.json', 'ws-server.mjs']) fs.copyFileSync(path.join(here, f), path.join(dir, f));
+  for (const f of ['package.json', 'package-lock.json', 'ws-server.mjs', 'wsclient.mjs']) fs.copyFileSync(path.join(here, f), path.join(dir, f));
   if (!fs.existsSync(path.join(dir, 'node_modules', 'ws'))) {
     log('installing npm ws into', dir);
     execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
@@ -408,6 +410,7 @@ const scenarios = {
     title: `fan-out ${P.fanout.n}×${P.fanout.m}, K=${P.fanout.k}`,
     run: (t) => loadgen(t, { n: P.fanout.n, label: 'fanout',
       extra: (p) => p === 0 ? pubArgs(t, ['-m', String(P.fanout.m), '-k', String(P.fanout.k)]) : ['--no-publish', '-m', String(P.fanout.m)] }),
+    xcheck: { n: P.fanout.n, args: ['-m', String(P.fanout.m), '-k', String(P.fanout.k)] },
     rows: [['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['deliveries/s', 'deliveries_per_s', 0],
            ['latency p99 ms', 'lat_p99_ms', 1], ['delivered', 'delivered']],
   },
@@ -415,6 +418,7 @@ const scenarios = {
     title: `fan-out at scale ${P.scale.n}×${P.scale.m}, K=${P.scale.k}`,
     run: (t) => loadgen(t, { n: P.scale.n, label: 'scale',
       extra: (p) => p === 0 ? pubArgs(t, ['-m', String(P.scale.m), '-k', String(P.scale.k)]) : ['--no-publish', '-m', String(P.scale.m)] }),
+    xcheck: { n: P.scale.n, args: ['-m', String(P.scale.m), '-k', String(P.scale.k)] },
     rows: [['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['deliveries/s', 'deliveries_per_s', 0],
            ['latency p99 ms', 'lat_p99_ms', 1], ['delivered', 'delivered']],
   },
@@ -427,6 +431,7 @@ const scenarios = {
     title: `latency, ${P.latency.rate} publishes/s to ${P.latency.n} subs (${P.latency.secs}s)`,
     run: (t) => loadgen(t, { n: P.latency.n, label: 'latency',
       extra: () => pubArgs(t, ['-m', String(P.latency.rate * P.latency.secs), '-k', '16', '--rate', String(P.latency.rate)]) }),
+    xcheck: { n: P.latency.n, args: ['-m', String(P.latency.rate * P.latency.secs), '-k', '16', '--rate', String(P.latency.rate)] },
     rows: [['latency p50 ms', 'lat_p50_ms', 2], ['latency p99 ms', 'lat_p99_ms', 2], ['latency max ms', 'lat_max_ms', 1],
            ['publishes/s achieved', 'publishes_per_s', 1], ['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['delivered', 'delivered']],
   },
@@ -449,6 +454,8 @@ const scenarios = {
     title: `soak ${P.soak.secs}s, ${P.soak.n} clients, ${P.soak.rate} msg/s from ${P.soak.frac * 100}%`,
     run: (t) => loadgen(t, { n: P.soak.n, label: 'soak',
       extra: () => ['--soak', String(P.soak.secs), '--soak-frac', String(P.soak.frac), '--soak-rate', String(P.soak.rate)] }),
+    xcheck: { n: P.soak.n, soak: true,
+      args: ['--soak', String(P.soak.secs), '--soak-frac', String(P.soak.frac), '--soak-rate', String(P.soak.rate)] },
     rows: [['RSS drift % after warm-up', 'rss_drift_pct', 2], ['RSS at end KiB', 'rss_end_kib', 0],
            ['unexpected disconnects', 'disconnects', 0], ['latency p99 ms', 'lat_p99_ms', 1],
            ['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['delivered', 'delivered']],
@@ -608,6 +615,42 @@ function proxied(kind, preset, p, title) {
   };
 }
 
+// ------------------------------------------------------------------ the second client (issue 18)
+//
+// tests/bench/wsclient.mjs shares no code with loadgen (npm ws subscribers, Node's http client
+// publishing on up to K keep-alive connections, its own stamp and its own percentiles). It runs
+// the same scenario on the same server instance right after loadgen has closed its sockets;
+// the table shows its figures under loadgen's and whether the two agree within XCHECK_TOL.
+const XCHECK_KEYS = ['deliveries_per_s', 'lat_p50_ms', 'lat_p99_ms', 'lat_max_ms', 'publishes_per_s', 'cpu_us_per_delivery'];
+const XCHECK_TOL = 0.2;
+const xcheckWanted = env.BENCH_XCHECK !== '0';
+
+async function xcheck(t, spec) {
+  const dir = await ensureWs();
+  const a = [path.join(dir, 'wsclient.mjs'), '-n', String(spec.n), '--src-base', '127.0.100.2', '--src-count', '16',
+    '--server-pid', t.pids.join(','), '--sub', spec.soak ? t.soakSub : t.sub,
+    ...(t.subHeaders || []).flatMap((h) => ['--sub-header', h]), ...spec.args];
+  if (!spec.soak) {
+    a.push('--pub', t.pub);
+    for (const h of t.pubHeaders) a.push('--pub-header', h);
+    if (t.wrap) a.push('--wrap', t.wrap);
+  }
+  const child = track(spawn(process.execPath, a, { stdio: ['ignore', 'pipe', 'inherit'] }));
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  const code = await new Promise((r) => child.on('exit', r));
+  const line = out.split('\n').find((l) => l.startsWith('{'));
+  if (code !== 0 || !line) throw new Error(`wsclient exited ${code}`);
+  return JSON.parse(line);
+}
+
+// How far apart two clients' figures are, as a fraction of the larger one.
+function disagreement(a, b) {
+  if (typeof a !== 'number' || typeof b !== 'number') return null;
+  const m = Math.max(Math.abs(a), Math.abs(b));
+  return m === 0 ? 0 : Math.abs(a - b) / m;
+}
+
 function pubArgs(t, extra) {
   const a = ['--pub', t.pub, ...extra];
   for (const h of t.pubHeaders) a.push('--pub-header', h);
@@ -638,6 +681,14 @@ async function main() {
         notes[tname] = t.note;
         const load0 = os.loadavg()[0];
         const r = await sc.run(sname === 'soak' ? { ...t, sub: t.soakSub } : t);
+        if (sc.xcheck && xcheckWanted) {
+          log(`${sc.title} — ${tname}: second client (wsclient.mjs)`);
+          try {
+            r.xcheck = await xcheck(t, sc.xcheck);
+          } catch (e) {
+            r.xcheck = { error: String(e.message || e) };
+          }
+        }
         // The machine is shared: keep the 1-minute load average around each run with its figures.
         r.loadavg = [load0, os.loadavg()[0]];
         results[sname][tname] = r;
@@ -663,7 +714,7 @@ function printTable(results) {
   lines.push(`|---|---|${cols.map(() => '---:').join('|')}|`);
   for (const [sname, byTarget] of Object.entries(results)) {
     const sc = scenarios[sname];
-    sc.rows.forEach(([label, key, d], i) => {
+    sc.rows.forEach(([label, key, dec], i) => {
       const cells = cols.map((c) => {
         const r = byTarget[c];
         const base = c.endsWith('-tls') ? byTarget['nchan-tls'] : byTarget.nchan;
@@ -673,12 +724,24 @@ function printTable(results) {
           + (r.failed ? `, ${r.failed} conn failed` : '') + (r.publish_errors ? `, ${r.publish_errors} publish errors` : '');
         const v = r[key];
         if (typeof v === 'string') return v;
-        let s = fmt(v, d);
+        let s = fmt(v, dec);
         if (base && !base.error && typeof v === 'number' && typeof base[key] === 'number' && base[key] !== 0)
           s += ` (${(v / base[key]).toFixed(2)}×)`;
         return s;
       });
       lines.push(`| ${i === 0 ? sc.title : ''} | ${label} | ${cells.join(' | ')} |`);
+      if (!XCHECK_KEYS.includes(key) || !sc.xcheck || !xcheckWanted) return;
+      const xcells = cols.map((c) => {
+        const r = byTarget[c];
+        if (!r || r.error) return '';
+        const x = r.xcheck;
+        if (!x) return 'n/a';
+        if (x.error) return `error: ${x.error.slice(0, 60)}`;
+        const d = disagreement(r[key], x[key]);
+        return `${fmt(x[key], dec)}`
+          + (d === null ? '' : d <= XCHECK_TOL ? ` (agrees, Δ ${Math.round(d * 100)} %)` : ` (**differs, Δ ${Math.round(d * 100)} %**)`);
+      });
+      lines.push(`|  | ${label}, second client | ${xcells.join(' | ')} |`);
     });
   }
   const loads = Object.values(results).flatMap((bt) => Object.values(bt)).filter((r) => r.loadavg).flatMap((r) => r.loadavg);
