@@ -100,7 +100,7 @@ let failed = 0, disconnects = 0, measuring = false;
 function openOne(i) {
   return new Promise((resolve) => {
     const url = o.sub.replace('{uuid}', randomUUID());
-    const ws = new WebSocket(url, { headers: hdrs(o.subHeaders), perMessageDeflate: false,
+    const ws = new WebSocket(url, { headers: hdrs(o.subHeaders), perMessageDeflate: false, rejectUnauthorized: false,
       localAddress: `${b0}.${b1}.${b2}.${b3 + (i % o.srcCount)}`, handshakeTimeout: 10000 });
     ws.on('open', () => { socks.push(ws); resolve(); });
     ws.on('message', onFrame);
