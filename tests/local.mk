@@ -32,6 +32,10 @@ tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JANSSON_CFLAGS) -I
 tests_unit_unit_tests_LDADD = fcgi/libwspfcgi.la src/libwspd.la src/libwspcore.la $(CUNIT_LIBS) $(JANSSON_LIBS) $(EV_LIBS) $(DL_LIBS) -lm
 TESTS += tests/unit/unit-tests
 
+# The man pages render without warnings and wspulse.conf(5) has every key.
+TESTS += tests/man/check-man.sh
+EXTRA_DIST += tests/man/check-man.sh
+
 # Test helper: prints the NOTIFYs on PostgreSQL channels (see the file).
 check_PROGRAMS += tests/integration/helpers/pg-listen
 tests_integration_helpers_pg_listen_SOURCES = tests/integration/helpers/pg-listen.c
@@ -78,7 +82,8 @@ INTEGRATION_TESTS = \
 	tests/integration/demo.test.mjs \
 	tests/integration/chaos.test.mjs
 TESTS += $(INTEGRATION_TESTS)
-TEST_EXTENSIONS = .mjs
+TEST_EXTENSIONS = .mjs .sh
+SH_LOG_COMPILER = $(SHELL)
 MJS_LOG_COMPILER = $(NODE)
 # A hung test fails after 5 minutes instead of stalling the whole suite.
 AM_MJS_LOG_FLAGS = --experimental-websocket --no-warnings --test --test-reporter=spec \

@@ -32,9 +32,11 @@
 
 static const char *prog = "wspulse-admin";
 
-static int usage(void)
+/* The help text: on stdout for --help (exit 0), on stderr for bad usage
+ * (exit 2). */
+static void print_usage(FILE *out)
 {
-	fprintf(stderr,
+	fprintf(out,
 		"Usage: %s [-c FILE] [-d CONNINFO] COMMAND\n"
 		"Commands:\n"
 		"  init-db [--migrations DIR]   apply the schema migrations (idempotent)\n"
@@ -49,8 +51,15 @@ static int usage(void)
 		"                               metrics token file\n"
 		"Options:\n"
 		"  -c FILE       configuration file (default %s)\n"
-		"  -d CONNINFO   database conninfo, overrides the config\n",
+		"  -d CONNINFO   database conninfo, overrides the config\n"
+		"  -h, --help    print this help and exit\n"
+		"  -V, --version print the version and exit\n",
 		prog, WSP_DEFAULT_CONFIG);
+}
+
+static int usage(void)
+{
+	print_usage(stderr);
 	return 2;
 }
 
@@ -353,6 +362,9 @@ int main(int argc, char **argv)
 			conninfo = argv[++i];
 		else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
 			printf("wspulse-admin %s\n", PACKAGE_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			print_usage(stdout);
 			return 0;
 		} else
 			return usage();
