@@ -90,8 +90,8 @@ AM_MJS_LOG_FLAGS = --experimental-websocket --no-warnings --test --test-reporter
 	--test-timeout=300000 --test-force-exit
 AM_TESTS_ENVIRONMENT = \
 	WSPULSE_BUILDDIR='$(abs_top_builddir)'; WSPULSE_SRCDIR='$(abs_top_srcdir)'; \
-	PG_BINDIR='$(PG_BINDIR)'; NGINX='$(NGINX)'; \
-	export WSPULSE_BUILDDIR WSPULSE_SRCDIR PG_BINDIR NGINX;
+	PG_BINDIR='$(PG_BINDIR)'; NGINX='$(NGINX)'; WSPULSE_NODE_MODULES='$(WSPULSE_NODE_MODULES)'; \
+	export WSPULSE_BUILDDIR WSPULSE_SRCDIR PG_BINDIR NGINX WSPULSE_NODE_MODULES;
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib/stack.mjs \
 	tests/integration/lib/chaos.mjs tests/integration/chaos.mjs \
@@ -99,6 +99,12 @@ EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib/browser.mjs tests/package.json tests/package-lock.json
 
 EXTRA_DIST += tests/integration/lib/rawws.mjs tests/integration/lib/torture-suite.mjs
+
+# `make distcheck` builds and tests the unpacked tarball, which has no
+# node_modules: its tests use the source tree's (browser.mjs), unless
+# WSPULSE_NODE_MODULES was given to configure.
+AM_DISTCHECK_CONFIGURE_FLAGS = \
+	WSPULSE_NODE_MODULES='$(or $(WSPULSE_NODE_MODULES),$(abs_top_srcdir)/tests/node_modules)'
 
 # `make check-valgrind`: the integration tests with wspulsed and wspulse.fcgi
 # under valgrind memcheck (tests/integration/lib/stack.mjs reads

@@ -5,7 +5,15 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { srcdir, builddir } from './stack.mjs';
 
-const require = createRequire(path.join(srcdir, 'tests', 'package.json'));
+const require = createRequire(import.meta.url);
+
+// Where `npm ci` put playwright-core: $WSPULSE_NODE_MODULES (configure's
+// variable; `make distcheck` points it at the source tree's, since the
+// unpacked tarball has none), else tests/node_modules of the source tree,
+// else of the build tree.
+export const nodeModules = [process.env.WSPULSE_NODE_MODULES,
+  path.join(srcdir, 'tests', 'node_modules'),
+  path.join(builddir, 'tests', 'node_modules')].filter(Boolean);
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -14,9 +22,11 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export async function launch(extraArgs = []) {
   let chromium;
   try {
-    ({ chromium } = require('playwright-core'));
+    ({ chromium } = require(require.resolve('playwright-core',
+      { paths: nodeModules.map((d) => path.dirname(d)) })));
   } catch {
-    throw new Error('playwright-core missing: run scripts/install-deps.sh (npm ci in tests/)');
+    throw new Error(`playwright-core missing in ${nodeModules.join(', ')}: ` +
+      'run scripts/install-deps.sh (npm ci in tests/), or configure WSPULSE_NODE_MODULES=DIR');
   }
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium`);
   return chromium.launch({
