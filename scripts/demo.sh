@@ -13,6 +13,14 @@
 #                  browsers can land on different daemons and still share
 #                  cursors and todos.
 set -euo pipefail
+# On a terminal, run the stack as a job of its own (set -m hands it the
+# terminal's foreground): Ctrl-C then reaches only the demo, which stops and
+# exits 0, and not make, which would report an interrupted target.
+if [ -t 0 ] && [ -z "${WSPULSE_DEMO_JOB:-}" ]; then
+    set -m
+    rc=0; WSPULSE_DEMO_JOB=1 "$BASH" "$0" "$@" || rc=$?
+    exit $rc
+fi
 builddir=${WSPULSE_BUILDDIR:?run me through make demo}
 srcdir=${WSPULSE_SRCDIR:?run me through make demo}
 port=${WSPULSE_PORT:-8080}
@@ -31,11 +39,11 @@ for tool in nginx spawn-fcgi; do
 done
 
 pids=()
+stopping=
 cleanup() {
     trap - EXIT
     trap '' INT TERM
-    echo; echo "demo: stopping"
-    [ -f "$run/nginx.pid" ] && kill "$(cat "$run/nginx.pid")" 2>/dev/null || true
+    [ -f "$run/nginx.pid" ] && kill "$(cat "$run/nginx.pid" 2>/dev/null)" 2>/dev/null || true
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for _ in $(seq 1 30); do
         alive=0
@@ -47,9 +55,11 @@ cleanup() {
     rm -f "$run/active"
     # Stop the shared cluster only when no other demo still uses it.
     if ! ls "$var"/run-*/active >/dev/null 2>&1; then "$pgctl" stop "$pg" || true; fi
+    [ -t 1 ] && [ -n "$stopping" ] && echo    # end the line the terminal's ^C is on
+    echo "demo: stopped"
 }
 trap cleanup EXIT
-trap 'exit 0' INT TERM
+trap 'stopping=1; exit 0' INT TERM
 
 # 1. PostgreSQL: initdb'd on the first run, reused afterwards.
 "$pgctl" init "$pg"
@@ -171,5 +181,9 @@ MSG
 core=("${pids[@]}")
 [ "$ndaemons" -gt 1 ] && core=("${pids[@]:ndaemons}")
 wait -n "${core[@]}" || true
+# Ctrl-C reaches the components too: when one of them is what woke us, give
+# the shell a moment to run the INT trap (stopping, exit 0) before concluding
+# that a component died on its own.
+sleep 0.5
 echo "demo: a component exited; see $run/*.log" >&2
 exit 1

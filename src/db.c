@@ -54,11 +54,23 @@ void wsp_db_describe(const char *conninfo, char *out, size_t outsz)
 }
 
 /* Server notices (and its goodbye on shutdown) go to the log as one line,
- * not raw to stderr. */
-static void notice(void *arg, const char *msg)
+ * not raw to stderr, at the level their severity deserves: a WARNING (or
+ * worse) at warn; NOTICE, INFO, LOG and DEBUG, which are routine (`CREATE
+ * TABLE IF NOT EXISTS` on a second init-db says "already exists, skipping"),
+ * at debug. */
+static void notice(void *arg, const PGresult *res)
 {
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *msg = PQresultErrorMessage(res);
+	static const char *const routine[] = { "NOTICE", "INFO", "LOG", "DEBUG" };
+	int quiet = 0;
+
 	(void)arg;
-	wsp_warn(NULL, "postgres: %.*s", (int)strcspn(msg, "\n"), msg);
+	for (size_t i = 0; sev && i < sizeof(routine) / sizeof(routine[0]); i++)
+		if (strcmp(sev, routine[i]) == 0)
+			quiet = 1;
+	wsp_log(quiet ? WSP_LOG_DEBUG : WSP_LOG_WARN, NULL, "postgres: %.*s",
+		(int)strcspn(msg, "\n"), msg);
 }
 
 wsp_db *wsp_db_connect(const char *conninfo, wsp_error *err)
@@ -79,7 +91,7 @@ wsp_db *wsp_db_connect(const char *conninfo, wsp_error *err)
 		return NULL;
 	}
 	PQsetClientEncoding(db->conn, "UTF8");
-	PQsetNoticeProcessor(db->conn, notice, NULL);
+	PQsetNoticeReceiver(db->conn, notice, NULL);
 	return db;
 }
 

@@ -1,13 +1,19 @@
-// demo.test.mjs - issue 19, item 6: `WSPULSE_DAEMONS=2 make demo` keeps
-// running when one daemon dies (a fault drill can be run on it).  The demo
-// keeps its cluster and secrets in a folder of its own (WSPULSE_DEMO_VAR),
-// so it never touches a developer's demo.
-import { test } from 'node:test';
+// demo.test.mjs - `make demo` as a user runs it.
+// - issue 19, item 6: `WSPULSE_DAEMONS=2 make demo` keeps running when one
+//   daemon dies (a fault drill can be run on it);
+// - issue 15: on a terminal (script(1) gives it a pty), Ctrl-C stops the
+//   whole stack with exit status 0 and one "demo: stopped" line, and a second
+//   start on the same database prints no WARN (PostgreSQL's routine NOTICEs,
+//   e.g. "already exists, skipping", are not warnings).
+// The demo keeps its cluster and secrets in a folder of its own
+// (WSPULSE_DEMO_VAR), so it never touches a developer's demo and leaves the
+// build tree clean (make distcheck's distcleancheck).
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { builddir, freePort, tmpdir, waitFor, sleep, run } from './lib/stack.mjs';
+import { builddir, srcdir, freePort, tmpdir, waitFor, within, sleep, run } from './lib/stack.mjs';
 import { connect } from './lib/rawws.mjs';
 
 test('WSPULSE_DAEMONS=2 make demo: kill -9 of one daemon leaves the demo running and serving sockets', async () => {
@@ -43,4 +49,64 @@ test('WSPULSE_DAEMONS=2 make demo: kill -9 of one daemon leaves the demo running
     clearTimeout(t);
     fs.rmSync(varDir, { recursive: true, force: true });
   }
+});
+
+// The demo's var/ (cluster, secret, password, logs): a throwaway folder
+// instead of the build tree's, so the test leaves nothing behind (make
+// distcheck's distcleancheck) and never touches a developer's demo.
+const demoVar = tmpdir('wsp-demo-');
+
+/** Start `make demo` on a pty; resolves once it says it is running. */
+async function startDemo(port) {
+  // Not the test run's make variables, nor NGINX (nginx reads inherited
+  // listening sockets from an NGINX environment variable).
+  const env = { ...process.env, WSPULSE_PORT: String(port), WSPULSE_DEMO_VAR: demoVar };
+  for (const k of ['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'MAKEOVERRIDES', 'NGINX']) delete env[k];
+  const child = spawn('script', ['-qfec', 'make -s demo', '/dev/null'], {
+    cwd: builddir, env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const d = { child, out: '' };
+  child.stdout.on('data', (b) => { d.out += b; });
+  child.stderr.on('data', (b) => { d.out += b; });
+  d.exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve({ code, sig })));
+  try {
+    await waitFor(() => d.out.includes('wspulse demo is running') || child.exitCode !== null,
+      180000, '"wspulse demo is running"');
+    assert.ok(d.out.includes('wspulse demo is running'), `the demo did not start:\n${d.out}`);
+    const res = await fetch(`http://127.0.0.1:${port}/api/1/health`);
+    assert.equal(res.status, 200);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return d;
+}
+
+/** Type Ctrl-C on its terminal; returns the exit status. */
+async function ctrlC(d) {
+  d.child.stdin.write('\x03');
+  const r = await within(d.exited, 30000, 'make demo to exit after Ctrl-C');
+  d.child.stdin.end();
+  return r;
+}
+
+test('make demo: Ctrl-C stops it with exit 0 and one "stopped" line; a second start has no WARN', async () => {
+  const port = await freePort();
+  for (const round of ['first', 'second']) {
+    const d = await startDemo(port);
+    const r = await ctrlC(d);
+    assert.deepEqual(r, { code: 0, sig: null }, `${round} start: exit after Ctrl-C:\n${d.out}`);
+    assert.equal(d.out.match(/^demo: stopped\r?$/gm)?.length, 1, `${round} start: one "demo: stopped" line:\n${d.out}`);
+    assert.doesNotMatch(d.out, /component exited|Interrupt|Error \d|No such file/, `${round} start:\n${d.out}`);
+    if (round === 'second') assert.doesNotMatch(d.out, / WARN /, `second start printed a warning:\n${d.out}`);
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/api/1/health`), 'nginx is gone after Ctrl-C');
+  }
+});
+
+// Ctrl-C stopped the demo's cluster (no other demo used it); after a failure
+// it may still run.
+after(() => {
+  run(path.join(srcdir, 'scripts', 'wspulse-pg.sh'), ['stop', path.join(demoVar, 'pg')]);
+  if (!process.env.WSPULSE_KEEP) fs.rmSync(demoVar, { recursive: true, force: true });
 });
