@@ -1,8 +1,22 @@
 #!/bin/sh
 # install-deps.sh - install what a fresh Debian 12 machine lacks to build,
-# test and demo wspulse (as root; non-interactive).
+# test, demo and package wspulse (as root; non-interactive).
+#
+# Servers that were running before (postgresql, nginx, apache2) are left
+# running: wspulse's demo and tests start private instances of their own
+# (own data directory, sockets, ports and pid files), so they never need the
+# system ones stopped.  A server that apt starts while installing it here is
+# stopped again, so the machine ends as it was.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
+servers="postgresql nginx apache2"
+running() {
+    if [ -d /run/systemd/system ]; then systemctl is-active --quiet "$1"
+    else service "$1" status >/dev/null 2>&1; fi
+}
+was_running=
+for svc in $servers; do running "$svc" && was_running="$was_running $svc" || true; done
+
 apt-get update -qq
 # promtool (make check validates GET /metrics with it) comes only in Debian's
 # prometheus package; its server was not asked for: stopped and disabled
@@ -16,18 +30,28 @@ apt-get install -y -qq --no-install-recommends \
     apache2 libapache2-mod-fcgid \
     systemd prometheus \
     chromium fonts-noto-color-emoji \
-    clang libclang-rt-14-dev valgrind curl procps iproute2 >/dev/null
+    clang libclang-rt-14-dev valgrind curl procps iproute2 \
+    man-db groff-base debhelper dpkg-dev lintian >/dev/null
 if [ "$had_prometheus" = 0 ]; then
     (systemctl disable --now prometheus || service prometheus stop) >/dev/null 2>&1 || true
 fi
-# Node.js 20 comes with the machine (Debian 12's own nodejs is 18, too old
-# for the built-in WebSocket the tests use); say so if it is missing.
-node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null ||
-    { echo "install-deps: Node.js >= 20 is required (node/npm not found or too old)" >&2; exit 1; }
-# Debian starts the packaged servers; wspulse runs its own private ones.
-for svc in postgresql nginx apache2; do
-    (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true
+
+for svc in $servers; do
+    case " $was_running " in *" $svc "*) continue ;; esac
+    if running "$svc"; then
+        (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true
+    fi
 done
+
+# Node.js >= 20 and the npm packages are for the tests (`make check`) and
+# the benchmarks only; `make demo` does not need them.  Node.js 20 comes with
+# the machine (Debian 12's own nodejs is 18, too old for the built-in
+# WebSocket the tests use).
+if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null; then
+    echo "install-deps: note: Node.js >= 20 not found; skipped the tests' npm packages." >&2
+    echo "install-deps: \`make demo\` works without it; \`make check\` needs it (then run this again)." >&2
+    exit 0
+fi
 # Node packages for the browser tests and benchmarks, pinned by their
 # package-lock.json (no browser download: playwright-core drives Debian's
 # /usr/bin/chromium).
