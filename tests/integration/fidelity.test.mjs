@@ -23,12 +23,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { startStack, openWs, waitFor, sleep, http, login, mintSession, builddir, srcdir, slow } from './lib/stack.mjs';
-import { launch } from './lib/browser.mjs';
+import { launch, resolveNodeModule } from './lib/browser.mjs';
 
-const require = createRequire(path.join(srcdir, 'tests', 'package.json'));
-const VUE = require.resolve('vue/dist/vue.global.prod.js');
+// Found where browser.mjs finds playwright-core (also in make distcheck).
+const VUE = resolveNodeModule('vue/dist/vue.global.prod.js');
 const testModule = path.join(builddir, 'tests/modules/.libs/test-module.so');
 const ADMIN = { name: 'admin', password: 'admin-pass-123', roles: ['admin', 'root'] };
 const EMOJI = '/api/1/ws/hello-emoji';

@@ -17,13 +17,17 @@ export const nodeModules = [process.env.WSPULSE_NODE_MODULES,
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
+/** require.resolve(id) in those folders (e.g. 'vue/dist/vue.global.prod.js'). */
+export function resolveNodeModule(id) {
+  return require.resolve(id, { paths: nodeModules.map((d) => path.dirname(d)) });
+}
+
 /** Launch headless Chromium; throws with a clear message if it is missing.
  * extraArgs: more command-line switches (e.g. host-resolver rules). */
 export async function launch(extraArgs = []) {
   let chromium;
   try {
-    ({ chromium } = require(require.resolve('playwright-core',
-      { paths: nodeModules.map((d) => path.dirname(d)) })));
+    ({ chromium } = require(resolveNodeModule('playwright-core')));
   } catch {
     throw new Error(`playwright-core missing in ${nodeModules.join(', ')}: ` +
       'run scripts/install-deps.sh (npm ci in tests/), or configure WSPULSE_NODE_MODULES=DIR');
