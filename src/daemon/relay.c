@@ -31,6 +31,7 @@
 
 #define NOTIFY_MAX 7800     /* PostgreSQL's NOTIFY payload limit is 8000 bytes */
 #define REPLAY_BATCH 500
+#define START_GRACE "10"    /* s: how long a transaction may sit between its insert and commit */
 #define ROW_COLS "id, namespace, payload, username, coalesce(client_id, ''), client_id IS NULL, origin"
 
 static const char *const channels[] = { "wsp_outbox", "wsp_session", "wsp_bcast", WSP_PRESENCE_CHANNEL, NULL };
@@ -143,6 +144,17 @@ static void floor_done(void *arg, const wsp_bus_res *r, const char *error)
 		return;
 	}
 	wsp_idwin_init(&srv->seen, atoll(wsp_bus_get(r, 0, 0)));
+	/* The rows committed before our start above that floor count as
+	 * delivered; ids among them left unmarked may still commit. */
+	for (const char *ids = wsp_bus_get(r, 0, 1); *ids;) {
+		char *end;
+		long long id = strtoll(ids, &end, 10);
+
+		if (end == ids)
+			break;
+		wsp_idwin_mark(&srv->seen, id);
+		ids = end + strspn(end, ",");
+	}
 	srv->floor_known = true;
 	if (srv->seen.floor > srv->metrics.outbox_delivered)
 		srv->metrics.outbox_delivered = srv->seen.floor;   /* all before our start counts as handled */
@@ -272,9 +284,19 @@ static void bus_up(void *arg)
 				"WHERE revoked_at IS NOT NULL AND expires_at > now()", 0, NULL, revoked_done, srv);
 	if (!srv->floor_known) {
 		/* First contact: everything committed since this daemon started is
-		 * new to it (a DB that was down at start-up is caught up here). */
+		 * new to it (a DB that was down at start-up is caught up here).
+		 * Not simply "floor = the newest id created before our start": a
+		 * transaction that inserted a smaller id before it and commits
+		 * after it (ids commit out of order) would then lie below the
+		 * floor and never be delivered by this daemon -- the chaos drill
+		 * lost such a row after a daemon restart.  So the floor is the
+		 * newest id created START_GRACE seconds before our start, and the
+		 * rows committed since then, before our start, are marked. */
 		snprintf(start, sizeof(start), "%.3f", srv->started_ms / 1000.0);
-		wsp_bus_query(srv->bus, "SELECT coalesce(max(id), 0) FROM wsp_outbox WHERE created_at < to_timestamp($1::float8)",
+		wsp_bus_query(srv->bus, "WITH f AS (SELECT coalesce(max(id), 0) AS floor FROM wsp_outbox WHERE created_at < "
+					"to_timestamp($1::float8) - make_interval(secs => " START_GRACE ")) "
+					"SELECT f.floor, array_to_string(ARRAY(SELECT id FROM wsp_outbox WHERE id > f.floor "
+					"AND created_at < to_timestamp($1::float8) ORDER BY id), ',') FROM f",
 			      1, p, floor_done, srv);
 	} else {
 		replay(srv, srv->seen.floor);

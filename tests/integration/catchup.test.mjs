@@ -211,3 +211,20 @@ test('jpulse-ws.js under Node\'s WebSocket: a refused handshake (only `error` fi
   assert.equal(h.getStatus(), 'reconnecting');
   h.disconnect();
 });
+
+test('a row inserted before the daemon starts and committed after it reaches that daemon\'s clients', async () => {
+  const A = session();
+  await A.run('BEGIN;');
+  const a = Number(await A.run(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('${NS}', '{"type":"seq","n":"late"}') RETURNING id;`, true));
+  s.pg.psql(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('${NS}', '{"type":"seq","n":"early"}')`);
+  // A daemon (re)started now: the newest id created before its start is
+  // above a, which has not committed yet.
+  await s.stopDaemon('SIGTERM');
+  await s.startDaemon();
+  const c = await openRaw(s.daemonPort, NS, { timeout: 5000 * slow });
+  await A.run('COMMIT;');
+  A.end();
+  await waitFor(() => c.messages.some((m) => m.id === a), 10000 * slow, `row ${a}, committed after the daemon started`);
+  assert.equal(c.messages.filter((m) => m.data?.n === 'early').length, 0, 'not the one committed before');
+  c.end();
+});

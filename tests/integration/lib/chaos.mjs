@@ -169,7 +169,12 @@ export async function drill({ seconds = 60, publishers = 3, subscribers = 6, log
     let dup = 0;
     for (const id of ids) { if (seen.has(id)) dup++; seen.add(id); }
     const wantSet = new Set(want);
-    const missing = want.filter((id) => !seen.has(id)).length;
+    const missingIds = want.filter((id) => !seen.has(id));
+    const missing = missingIds.length;
+    if (missing) {
+      const rows = pg.psql(`SELECT id, created_at, payload::json->>'p' FROM wsp_outbox WHERE id IN (${missingIds.slice(0, 5).join(',')})`);
+      log(`subscriber ${x.i}: missing ${rows.replace(/\n/g, '; ')}`);
+    }
     const extra = [...seen].filter((id) => !wantSet.has(id)).length;
     // Each REST publisher's numbers (and each burst's) arrive in order.
     let disorder = 0;
