@@ -268,6 +268,11 @@ int wsp_ctx_fail(wsp_ctx *ctx, const wsp_error *err, const char *what)
 
 int wsp_ctx_json_body(wsp_ctx *ctx, json_t **out)
 {
+	return wsp_ctx_json_body_ex(ctx, out, 0);
+}
+
+int wsp_ctx_json_body_ex(wsp_ctx *ctx, json_t **out, int allow_array)
+{
 	wsp_error err;
 	json_error_t jerr;
 	json_t *j;
@@ -293,9 +298,10 @@ int wsp_ctx_json_body(wsp_ctx *ctx, json_t **out)
 		wsp_ctx_error(ctx, 400, msg, "INVALID_JSON");
 		return -1;
 	}
-	if (!json_is_object(j)) {
+	if (!json_is_object(j) && !(allow_array && json_is_array(j))) {
 		json_decref(j);
-		wsp_ctx_error(ctx, 400, "The request body must be a JSON object", "INVALID_JSON");
+		wsp_ctx_error(ctx, 400, allow_array ? "The request body must be a JSON object or array"
+						    : "The request body must be a JSON object", "INVALID_JSON");
 		return -1;
 	}
 	*out = j;

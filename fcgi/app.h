@@ -96,6 +96,8 @@ int wsp_session_is_admin(const wsp_session *s);
  * *out, or answers 415 (not application/json), 413 (over max_body_bytes) or
  * 400 (malformed JSON, not an object) itself and returns -1. */
 int wsp_ctx_json_body(wsp_ctx *ctx, json_t **out);
+/* The same, also accepting a JSON array when allow_array is set. */
+int wsp_ctx_json_body_ex(wsp_ctx *ctx, json_t **out, int allow_array);
 
 /* Answer with an error envelope for this request's path. */
 int wsp_ctx_error(wsp_ctx *ctx, int status, const char *message, const char *code);

@@ -1,13 +1,23 @@
-/* h_publish.c - POST /api/1/websocket/publish {namespace, data, clientId? | toUser?}:
- * a broadcast for scripts and backends without a WebSocket.  Allowed for an
+/* h_publish.c - POST /api/1/websocket/publish: a broadcast for scripts and
+ * backends without a WebSocket.  The body is one message {namespace, data,
+ * clientId? | toUser?} or an array of them, committed in ONE transaction:
+ * one invalid element and nothing is sent, the error naming its index.  Allowed for an
  * admin/root session or `Authorization: Bearer <api token>` (compared in
- * constant time).  The message goes into the outbox; its NOTIFY carries only
- * the row id, so data may be as large as max_message_bytes (64 KiB by
- * default), far past NOTIFY's 8000-byte payload limit.  clientId sends to
- * the sockets connected with that uuid (public, not a credential; never
- * replayed by ?since=); toUser to the sockets logged in as that user (in a
- * history namespace also replayed to them).  The outbox's client_id holds
- * the uuid or "user:<name>". */
+ * constant time).
+ *
+ * Every message goes through the SQL function wsp_publish_text()
+ * (db/007_publish.sql), the text form of the wsp_publish() other
+ * applications call in their own transactions, so the outbox has one writer
+ * contract; the payload is stored as this program wrote it (wsp_json_dump).
+ * The checks here come first for clear answers; the function re-checks and
+ * alone judges the stored size against max_message_bytes (handed to it as
+ * wspulse.max_message_bytes).  The NOTIFY
+ * carries only the row id, so data may be as large as max_message_bytes
+ * (64 KiB by default), far past NOTIFY's 8000-byte payload limit.  clientId
+ * sends to the sockets connected with that uuid (public, not a credential;
+ * never replayed by ?since=); toUser to the sockets logged in as that user
+ * (in a history namespace also replayed to them).  The outbox's client_id
+ * holds the uuid or "user:<name>". */
 #include "config.h"
 
 #include <stdio.h>
@@ -21,91 +31,197 @@
 #include "log.h"
 #include "validate.h"
 
+#define WSP_PUBLISH_BATCH_MAX 1000
+
+/* One validated message, borrowed from the request body. */
+typedef struct pub_msg {
+	const char *ns;
+	const char *cid;  /* NULL: every client */
+	const char *to_user;  /* NULL, or the user to reach (then `to` is "user:<name>") */
+	char to[80];
+	char *payload;    /* compact JSON (wsp_json_dump), wsp_free()d */
+} pub_msg;
+
+/* Check one element.  0, or answers 400 (prefixed "messages[i]: " in a
+ * batch) and returns -1. */
+static int check_one(wsp_ctx *ctx, json_t *m, int idx, pub_msg *out)
+{
+	char msg[160], where[32] = "";
+	const char *why = NULL;
+	json_t *jcid, *jdata, *juser;
+
+	if (idx >= 0)
+		snprintf(where, sizeof(where), "messages[%d]: ", idx);
+	if (!json_is_object(m)) {
+		why = "must be an object {namespace, data, clientId?}";
+		goto bad;
+	}
+	out->ns = json_string_value(json_object_get(m, "namespace"));
+	jdata = json_object_get(m, "data");
+	jcid = json_object_get(m, "clientId");
+	juser = json_object_get(m, "toUser");
+	if (!out->ns || !wsp_valid_namespace(out->ns)) {
+		why = "namespace must be a path starting with /api/1/ws/";
+		goto bad;
+	}
+	if (!json_is_object(jdata)) {
+		why = "data must be a JSON object";
+		goto bad;
+	}
+	out->cid = NULL;
+	if (jcid && !json_is_null(jcid)) {
+		out->cid = json_string_value(jcid);
+		if (!out->cid || !wsp_valid_client_id(out->cid)) {
+			why = "clientId must be a client UUID";
+			goto bad;
+		}
+	}
+	out->to_user = NULL;
+	if (juser && !json_is_null(juser)) {
+		out->to_user = json_string_value(juser);
+		if (!out->to_user || !wsp_valid_username(out->to_user)) {
+			why = "toUser must be a username";
+			goto bad;
+		}
+		if (out->cid) {
+			why = "give clientId or toUser, not both";
+			goto bad;
+		}
+		snprintf(out->to, sizeof(out->to), "user:%s", out->to_user);
+	}
+	return 0;
+bad:
+	snprintf(msg, sizeof(msg), "%s%s", where, why);
+	wsp_ctx_error(ctx, 400, msg, "VALIDATION_ERROR");
+	return -1;
+}
+
+/* A refusal of wsp_publish() (SQLSTATE 22023 / 54000) as 400 / 413 with the
+ * function's own words; anything else by the usual mapping. */
+static int sql_refusal(wsp_ctx *ctx, const char *st, const wsp_error *err, int idx)
+{
+	const char *p = strstr(err->text, "wsp_publish: ");
+	char msg[300], where[32] = "";
+	size_t n;
+
+	if (!p || (strcmp(st, "22023") != 0 && strcmp(st, "54000") != 0))
+		return wsp_ctx_fail(ctx, err, "publish");
+	p += strlen("wsp_publish: ");
+	n = strcspn(p, "(");
+	while (n > 0 && p[n - 1] == ' ')
+		n--;
+	if (idx >= 0)
+		snprintf(where, sizeof(where), "messages[%d]: ", idx);
+	snprintf(msg, sizeof(msg), "%s%.*s", where, (int)n, p);
+	return st[0] == '5' ? wsp_ctx_error(ctx, 413, msg, "PAYLOAD_TOO_LARGE")
+			    : wsp_ctx_error(ctx, 400, msg, "VALIDATION_ERROR");
+}
+
 int wsp_h_publish(wsp_ctx *ctx)
 {
-	json_t *body, *jns, *jdata, *jcid, *juser;
-	const char *username, *ns, *cid = NULL, *to_user = NULL;
-	char to[80];
-	char *payload = NULL;
-	wsp_db_res *r;
+	const char *username;
+	json_t *body, *ids = NULL;
+	pub_msg *msgs = NULL;
+	size_t n, total = 0;
+	int batch, failed_at = -1, rc = 0;
+	char limit[24];
 	wsp_error err;
 	wsp_db *db;
-	size_t plen;
 
 	if (!wsp_ctx_require_admin_or_token(ctx, &username))
 		return 0;
-	if (wsp_ctx_json_body(ctx, &body) < 0)
+	if (wsp_ctx_json_body_ex(ctx, &body, 1) < 0)
 		return 0;
-	jns = json_object_get(body, "namespace");
-	jdata = json_object_get(body, "data");
-	jcid = json_object_get(body, "clientId");
-	juser = json_object_get(body, "toUser");
-	ns = json_string_value(jns);
-	if (!ns || !wsp_valid_namespace(ns)) {
-		json_decref(body);
-		return wsp_ctx_error(ctx, 400, "namespace must be a path starting with /api/1/ws/", "VALIDATION_ERROR");
-	}
-	if (!json_is_object(jdata)) {
-		json_decref(body);
-		return wsp_ctx_error(ctx, 400, "data must be a JSON object", "VALIDATION_ERROR");
-	}
-	if (jcid && !json_is_null(jcid)) {
-		cid = json_string_value(jcid);
-		if (!cid || !wsp_valid_client_id(cid)) {
-			json_decref(body);
-			return wsp_ctx_error(ctx, 400, "clientId must be a client UUID", "VALIDATION_ERROR");
-		}
-	}
-	if (juser && !json_is_null(juser)) {
-		to_user = json_string_value(juser);
-		if (!to_user || !wsp_valid_username(to_user)) {
-			json_decref(body);
-			return wsp_ctx_error(ctx, 400, "toUser must be a username", "VALIDATION_ERROR");
-		}
-		if (cid) {
-			json_decref(body);
-			return wsp_ctx_error(ctx, 400, "give clientId or toUser, not both", "VALIDATION_ERROR");
-		}
-		snprintf(to, sizeof(to), "user:%s", to_user);
-	}
-	payload = wsp_json_dump(jdata, NULL);
-	if (!payload) {
-		json_decref(body);
-		wsp_error_init(&err);
-		wsp_error_set(&err, WSP_ERR_NOMEM, "out of memory");
-		return wsp_ctx_fail(ctx, &err, "publish");
-	}
-	plen = strlen(payload);
-	if ((long)plen > ctx->app->cfg.max_message_bytes) {
-		char msg[128];
+	batch = json_is_array(body);
+	n = batch ? json_array_size(body) : 1;
+	if (batch && (n == 0 || n > WSP_PUBLISH_BATCH_MAX)) {
+		char msg[96];
 
-		snprintf(msg, sizeof(msg), "data is %zu bytes, over the %ld-byte message limit", plen,
-			 ctx->app->cfg.max_message_bytes);
-		wsp_free(payload);
+		snprintf(msg, sizeof(msg), "a batch holds 1 to %d messages (got %zu)", WSP_PUBLISH_BATCH_MAX, n);
 		json_decref(body);
-		return wsp_ctx_error(ctx, 413, msg, "PAYLOAD_TOO_LARGE");
+		return wsp_ctx_error(ctx, 400, msg, "VALIDATION_ERROR");
 	}
+	msgs = calloc(n, sizeof(*msgs));
+	ids = json_array();
 	wsp_error_init(&err);
+	if (!msgs || !ids) {
+		wsp_error_set(&err, WSP_ERR_NOMEM, "out of memory");
+		rc = wsp_ctx_fail(ctx, &err, "publish");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (check_one(ctx, batch ? json_array_get(body, i) : body, batch ? (int)i : -1, &msgs[i]) < 0)
+			goto out;
+		msgs[i].payload = wsp_json_dump(json_object_get(batch ? json_array_get(body, i) : body, "data"),
+						NULL);
+		if (!msgs[i].payload) {
+			wsp_error_set(&err, WSP_ERR_NOMEM, "out of memory");
+			rc = wsp_ctx_fail(ctx, &err, "publish");
+			goto out;
+		}
+	}
 	db = wsp_ctx_db(ctx, &err);
-	r = NULL;
-	if (db) {
-		const char *p[4] = { ns, payload, username, to_user ? to : cid };
+	if (!db || wsp_tx_begin(db, &err) < 0) {
+		rc = wsp_ctx_fail(ctx, &err, "publish");
+		goto out;
+	}
+	snprintf(limit, sizeof(limit), "%ld", ctx->app->cfg.max_message_bytes);
+	{
+		const char *p[1] = { limit };
 
-		r = wsp_db_query(db, "INSERT INTO wsp_outbox (namespace, payload, username, client_id)"
-				     " VALUES ($1, $2, $3, $4) RETURNING id", 4, p, &err);
+		if (wsp_db_exec(db, "SELECT set_config('wspulse.max_message_bytes', $1, true)", 1, p, &err) < 0)
+			failed_at = 0;
 	}
-	wsp_free(payload);
-	if (!r) {
-		json_decref(body);
-		return wsp_ctx_fail(ctx, &err, "publish");
+	for (size_t i = 0; failed_at < 0 && i < n; i++) {
+		const char *p[4] = { msgs[i].ns, msgs[i].payload, username,
+				     msgs[i].to_user ? msgs[i].to : msgs[i].cid };
+		wsp_db_res *r = wsp_db_query(db, "SELECT wsp_publish_text($1, $2, $3, $4), octet_length($2)",
+					     4, p, &err);
+
+		if (!r) {
+			failed_at = (int)i;
+			break;
+		}
+		json_array_append_new(ids, json_integer(atoll(wsp_db_get(r, 0, 0))));
+		total += (size_t)atoll(wsp_db_get(r, 0, 1));
+		wsp_db_res_free(r);
 	}
-	wsp_info(ns, "published %zu bytes as outbox %s by %s", plen, wsp_db_get(r, 0, 0),
-		 username[0] ? username : "api token");
-	wsp_response_success(ctx->resp,
-			     json_pack("{s:I, s:s, s:s?, s:s?, s:I}", "id", (json_int_t)atoll(wsp_db_get(r, 0, 0)),
-				       "namespace", ns, "clientId", cid, "toUser", to_user, "bytes", (json_int_t)plen),
-			     json_pack("{s:s}", "message", "Message queued for delivery"));
-	wsp_db_res_free(r);
+	if (failed_at >= 0) {
+		char st[6];
+
+		/* The SQLSTATE before ROLLBACK clears it. */
+		snprintf(st, sizeof(st), "%s", wsp_db_last_sqlstate(db));
+		wsp_tx_rollback(db);
+		rc = sql_refusal(ctx, st, &err, batch ? failed_at : -1);
+		goto out;
+	}
+	if (wsp_tx_commit(db, &err) < 0) {
+		wsp_tx_rollback(db);
+		rc = wsp_ctx_fail(ctx, &err, "publish");
+		goto out;
+	}
+	if (batch) {
+		wsp_info(NULL, "published %zu messages (%zu bytes) as outbox %lld.. by %s", n, total,
+			 (long long)json_integer_value(json_array_get(ids, 0)), username[0] ? username : "api token");
+		rc = wsp_response_success(ctx->resp, json_pack("{s:I, s:O, s:I}", "count", (json_int_t)n,
+							       "ids", ids, "bytes", (json_int_t)total),
+					  json_pack("{s:s}", "message", "Messages queued for delivery"));
+	} else {
+		json_int_t id = json_integer_value(json_array_get(ids, 0));
+
+		wsp_info(msgs[0].ns, "published %zu bytes as outbox %lld by %s", total, (long long)id,
+			 username[0] ? username : "api token");
+		rc = wsp_response_success(ctx->resp,
+					  json_pack("{s:I, s:s, s:s?, s:s?, s:I}", "id", id, "namespace", msgs[0].ns,
+						    "clientId", msgs[0].cid, "toUser", msgs[0].to_user,
+						    "bytes", (json_int_t)total),
+					  json_pack("{s:s}", "message", "Message queued for delivery"));
+	}
+out:
+	for (size_t i = 0; msgs && i < n; i++)
+		wsp_free(msgs[i].payload);
+	free(msgs);
+	json_decref(ids);
 	json_decref(body);
-	return 0;
+	return rc;
 }

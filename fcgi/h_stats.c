@@ -1,4 +1,5 @@
-/* h_stats.c - GET /api/1/health and GET /api/1/websocket/stats.
+/* h_stats.c - GET /api/1/health and GET /api/1/websocket/stats (an admin
+ * session or the API token).
  *
  * The stats are the daemons' own snapshots (wsp_daemon_stats, one row per
  * daemon worker) summed by the daemon's own wsp_stats_merge (libwspd), so the
@@ -70,10 +71,12 @@ json_t *wsp_stats_load(wsp_ctx *ctx, wsp_error *err)
 
 int wsp_h_ws_stats(wsp_ctx *ctx)
 {
+	const char *who;
 	wsp_error err;
 	json_t *stats;
 
-	if (!wsp_ctx_require_admin(ctx))
+	/* An admin session, or the API token for monitoring scripts. */
+	if (!wsp_ctx_require_admin_or_token(ctx, &who))
 		return 0;
 	wsp_error_init(&err);
 	stats = wsp_stats_load(ctx, &err);

@@ -80,7 +80,8 @@ INTEGRATION_TESTS = \
 	tests/integration/catchup.test.mjs \
 	tests/integration/abuse.test.mjs \
 	tests/integration/demo.test.mjs \
-	tests/integration/chaos.test.mjs
+	tests/integration/chaos.test.mjs \
+	tests/integration/publish-sql.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs .sh
 SH_LOG_COMPILER = $(SHELL)

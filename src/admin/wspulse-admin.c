@@ -6,6 +6,7 @@
  *   wspulse-admin ... user roles NAME a,b
  *   wspulse-admin ... user del NAME
  *   wspulse-admin ... user list
+ *   wspulse-admin ... publish NAMESPACE JSON [--user NAME] [--client-id UUID]
  *   wspulse-admin gen-secret [--group GROUP] FILE
  *
  * Every failure prints one line naming what went wrong and exits non-zero:
@@ -45,6 +46,8 @@ static void print_usage(FILE *out)
 		"  user roles NAME a,b          replace the roles (ends the user's sessions)\n"
 		"  user del NAME                delete a user (ends the user's sessions)\n"
 		"  user list                    list users and roles\n"
+		"  publish NAMESPACE JSON [--user NAME] [--client-id UUID]\n"
+		"                               broadcast JSON (an object) through wsp_publish()\n"
 		"  gen-secret [--group G] FILE  create a secret file: 32 random bytes as hex (mode 0600;\n"
 		"                               with --group: group G, mode 0640, so every program\n"
 		"                               user in G reads it); also serves as an API or\n"
@@ -347,6 +350,38 @@ static int gen_secret(const char *file, const char *group)
 	return 0;
 }
 
+/* publish NAMESPACE JSON [--user NAME] [--client-id UUID]: one call of the
+ * SQL function wsp_publish() (db/007_publish.sql), which checks everything
+ * and says what is wrong; prints the outbox id. */
+static int publish_cmd(wsp_db *db, int argc, char **argv)
+{
+	const char *params[4] = { NULL, NULL, "", NULL };
+	wsp_db_res *r;
+	wsp_error err;
+
+	if (argc < 2)
+		return usage();
+	params[0] = argv[0];
+	params[1] = argv[1];
+	for (int i = 2; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return usage();
+		if (strcmp(argv[i], "--user") == 0)
+			params[2] = argv[i + 1];
+		else if (strcmp(argv[i], "--client-id") == 0)
+			params[3] = argv[i + 1];
+		else
+			return usage();
+	}
+	wsp_error_init(&err);
+	r = wsp_db_query(db, "SELECT wsp_publish($1, $2::jsonb, $3, $4)", 4, params, &err);
+	if (!r)
+		return fail(err.text);
+	printf("published outbox %s\n", wsp_db_get(r, 0, 0));
+	wsp_db_res_free(r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cfgpath = NULL, *conninfo = NULL, *migrations = MIGRATIONS_DEFAULT;
@@ -386,7 +421,7 @@ int main(int argc, char **argv)
 			migrations = argv[i + 2];
 		else if (i + 1 != argc)
 			return usage();
-	} else if (strcmp(argv[i], "user") != 0) {
+	} else if (strcmp(argv[i], "user") != 0 && strcmp(argv[i], "publish") != 0) {
 		return usage();
 	}
 	wsp_error_init(&err);
@@ -406,6 +441,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "init-db") == 0)
 		rc = init_db(db, migrations);
+	else if (strcmp(argv[i], "publish") == 0)
+		rc = publish_cmd(db, argc - i - 1, argv + i + 1);
 	else
 		rc = user_cmd(db, argc - i - 1, argv + i + 1);
 	wsp_db_close(db);
