@@ -13,10 +13,11 @@
 -- "." or ".." segment), data is a JSON object of at most
 -- wspulse.max_message_bytes bytes as stored (the setting, default 65536;
 -- `ALTER DATABASE wspulse SET wspulse.max_message_bytes = ...` to match
--- max_message_bytes in wspulse.conf), username is "" or a wsp_users-style
--- name, client_id NULL, 1-64 of [A-Za-z0-9_-] (the sockets with that
--- public clientId) or "user:<username>" (the sockets logged in as that user,
--- as the REST API's toUser).  A refusal is an SQL error
+-- max_message_bytes in wspulse.conf), username ("" for the system) at most
+-- 64 bytes without control characters (a site's own user names, as in its
+-- connection tokens), client_id NULL, 1-64 of [A-Za-z0-9_-] (the sockets
+-- with that public clientId) or "user:<username>" (the sockets logged in as
+-- that user, as the REST API's toUser).  A refusal is an SQL error
 -- naming the argument: SQLSTATE 22023 (invalid_parameter_value), or 54000
 -- (program_limit_exceeded) for the size, so the caller's transaction aborts.
 --
@@ -52,8 +53,8 @@ BEGIN
         RAISE EXCEPTION 'wsp_publish: data must be a JSON object (got %)', coalesce(kind, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF username IS NULL OR (username <> '' AND username !~ '^[A-Za-z0-9_.@-]{1,64}$') THEN
-        RAISE EXCEPTION 'wsp_publish: username must be empty or 1-64 of A-Z a-z 0-9 _ . @ -'
+    IF username IS NULL OR octet_length(username) > 64 OR username ~ '[[:cntrl:]]' THEN
+        RAISE EXCEPTION 'wsp_publish: username must be at most 64 bytes without control characters'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF client_id IS NOT NULL AND client_id !~ '^[A-Za-z0-9_-]{1,64}$'
