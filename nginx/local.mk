@@ -1,6 +1,6 @@
 # nginx snippets, installed under $(pkgdatadir)/nginx.
 nginxdir = $(pkgdatadir)/nginx
-dist_nginx_DATA = nginx/wspulse.conf
+dist_nginx_DATA = nginx/wspulse.conf nginx/wspulse-log.conf
 nginx_DATA = nginx/wspulse-site.conf nginx/wspulse-upstream.conf
 EXTRA_DIST += nginx/wspulse-site.conf.in nginx/wspulse-upstream.conf.in
 CLEANFILES += nginx/wspulse-site.conf nginx/wspulse-upstream.conf

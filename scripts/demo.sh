@@ -74,6 +74,11 @@ psql "${conninfo/dbname=wspulse/dbname=postgres}" -qtAc "SELECT 1 FROM pg_databa
 if [ ! -f "$var/api-token" ]; then
     (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$var/api-token")
 fi
+# The HS256 key of connection tokens (README: "Connection tokens").
+if [ ! -f "$var/token-secret" ]; then
+    (umask 077; openssl rand -hex 32 > "$var/token-secret")
+fi
+chmod 600 "$var/token-secret"
 
 # 3. Configuration for both programs.
 cat > "$run/wspulse.conf" <<CONF
@@ -81,6 +86,7 @@ cat > "$run/wspulse.conf" <<CONF
 database = $conninfo
 secret_file = $var/secret
 api_token_file = $var/api-token
+token_secret_file = $var/token-secret
 listen = unix:$run/wspulsed.sock
 www_root = $srcdir/www
 demo = on
@@ -134,7 +140,8 @@ error_log $run/nginx-error.log warn;
 events { worker_connections 4096; }
 http {
     include mime.types;
-    access_log $run/nginx-access.log;
+    include $srcdir/nginx/wspulse-log.conf;
+    access_log $run/nginx-access.log wspulse;
     client_body_temp_path $run/tmp-body;
     proxy_temp_path $run/tmp-proxy;
     fastcgi_temp_path $run/tmp-fastcgi;
@@ -171,6 +178,7 @@ cat <<MSG
     Admin page:   http://127.0.0.1:$port/admin/websocket-stats.shtml
     Login page:   http://127.0.0.1:$port/login/
     Admin login:  admin / $(cat "$var/admin-password")   (saved in $var/admin-password)
+    Token key:    $var/token-secret (README "Connection tokens" mints one with openssl)
     Daemons:      $ndaemons (WSPULSE_DAEMONS=2 make demo starts two on one database)
     Logs:         $run/
 

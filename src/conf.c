@@ -80,6 +80,8 @@ static const struct key keys[] = {
 	  "file holding a bearer token that may GET /api/1/websocket/metrics from any address (empty: none)" },
 	{ "cookie_domain", T_STR, OFF(cookie_domain), "", 0, 0,
 	  "Domain of the login cookie, e.g. .example.com, so that wspulsed on another host of the site gets it (empty: the page's host only)" },
+	{ "token_secret_file", T_STR, OFF(token_secret_file), "", 0, 0,
+	  "HS256 key of connection tokens (JWT) wspulsed accepts on the upgrade (empty: a token is refused); owner and mode as secret_file" },
 	{ "login_max_failures", T_LONG, OFF(login_max_failures), "5", 1, 1000000,
 	  "login attempts per (address, user name) that are not successes, then 429 (per address: 10 times this)" },
 	{ "login_window", T_LONG, OFF(login_window), "300", 1, 86400,

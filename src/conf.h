@@ -66,6 +66,7 @@ typedef struct wsp_config {
 	char *cookie_domain;        /* Domain= of the session cookie; empty: host-only */
 	wsp_strlist metrics_allow;  /* who may GET /api/1/websocket/metrics without a token (empty: loopback) */
 	char *metrics_token_file;   /* bearer token for GET /api/1/websocket/metrics */
+	char *token_secret_file;    /* HS256 key of connection tokens (empty: none accepted) */
 	long login_max_failures;    /* per (address, user); per address x10 */
 	long login_window;          /* first block and memory, seconds */
 	long anon_write_rate;       /* anonymous REST writes per address per minute */

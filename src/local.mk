@@ -5,6 +5,7 @@ src_libwspcore_la_SOURCES = \
 	src/alloc.c src/alloc.h \
 	src/cidr.c src/cidr.h \
 	src/conf.c src/conf.h \
+	src/conntoken.c src/conntoken.h \
 	src/db.c src/db.h \
 	src/error.c src/error.h \
 	src/presence.h \

@@ -6,6 +6,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_conf.c \
 	tests/unit/test_secret.c \
 	tests/unit/test_token.c \
+	tests/unit/test_conntoken.c \
 	tests/unit/test_access.c \
 	tests/unit/test_envelope.c \
 	tests/unit/test_evtimer.c src/daemon/evtimer.c \
@@ -81,7 +82,8 @@ INTEGRATION_TESTS = \
 	tests/integration/abuse.test.mjs \
 	tests/integration/demo.test.mjs \
 	tests/integration/chaos.test.mjs \
-	tests/integration/publish-sql.test.mjs
+	tests/integration/publish-sql.test.mjs \
+	tests/integration/conntoken.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs .sh
 SH_LOG_COMPILER = $(SHELL)

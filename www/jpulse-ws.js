@@ -29,6 +29,11 @@
  *                jitter                 0.2    delay × (1 ± jitter), random;
  *                                              false or 0 for exact delays
  *                uuidStorage            'local' | 'session' | 'memory'
+ *                token                  connection token (a JWT your site
+ *                                       signs for its own user): a string,
+ *                                       or a function returning a string or
+ *                                       a Promise of one, called before every
+ *                                       (re)connect; sent as &token=
  *                WebSocket              constructor to use (tests)
  *       A second connect() to a path whose handle is not 'disconnected'
  *       returns that same handle (the options of the second call are ignored).
@@ -99,6 +104,15 @@
  * says the messages with ids in [from, to] may be gone (the client was
  * away longer than the server keeps them): reload the page's state.
  *
+ * Tokens: with the token option, a socket whose token reaches its exp is
+ * closed by the server with 4408; the handle then calls the token function
+ * again and reconnects at once, with &since= for what it missed, without
+ * the backoff and without passing through 'disconnected' or 'reconnecting'
+ * (the status stays 'connected'; send() returns false for the moment the
+ * new socket takes to open). If that reconnect fails, the usual backoff
+ * follows. A token function that throws or rejects counts as a failed
+ * connection attempt.
+ *
  * Health: every pingInterval the client sends {type:'ping'}; if no pong
  * ({success:true, data:{type:'pong'}}) arrives within pongTimeout the socket
  * is treated as dead: closed with 4000 and reconnected like any other drop.
@@ -126,6 +140,7 @@ function (root) {
 	var UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 	var AUTH_CLOSE_CODES = { 4401: true, 4403: true };
 	var PONG_TIMEOUT_CODE = 4000;
+	var TOKEN_EXPIRED_CODE = 4408;
 
 	var defaults = {
 		baseUrl: null,
@@ -136,6 +151,7 @@ function (root) {
 		pongTimeout: 5000,
 		jitter: 0.2,
 		uuidStorage: 'local',
+		token: null,
 		WebSocket: null
 	};
 
@@ -243,7 +259,7 @@ function (root) {
 
 	/* baseUrl: the option or configure()d value (null: the meta tag, then
 	 * the page's origin). */
-	function buildURL(path, uuid, since, baseUrl) {
+	function buildURL(path, uuid, since, baseUrl, token) {
 		var loc = root.location, url, proto, host, base = baseUrl || metaBaseUrl();
 		if (/^wss?:\/\//i.test(path)) {
 			url = path;
@@ -261,6 +277,8 @@ function (root) {
 		url += (url.indexOf('?') >= 0 ? '&' : '?') + 'uuid=' + encodeURIComponent(uuid);
 		if (since !== null && since !== undefined)
 			url += '&since=' + encodeURIComponent(String(since));
+		if (token !== null && token !== undefined)
+			url += '&token=' + encodeURIComponent(String(token));
 		return url;
 	}
 
@@ -295,6 +313,8 @@ function (root) {
 		var above = new Set();	/* ids had above the floor */
 		var clientId = null;
 		var reconnectTimer = null, pingTimer = null, pongTimer = null;
+		var renewing = false;		/* reconnecting at once after 4408 */
+		var generation = 0;		/* bumped by every open(): a late token is dropped */
 		var messageCbs = [], statusCbs = [];
 		var uuid = getClientUUID(opts.uuidStorage);
 
@@ -380,6 +400,16 @@ function (root) {
 			};
 			if (stopped)
 				return;
+			if (closeInfo.code === TOKEN_EXPIRED_CODE && opts.token && !renewing) {
+				log('info', 'token expired on ' + path + ', reconnecting with a fresh one');
+				renewing = true;
+				open();
+				return;
+			}
+			if (renewing) {
+				renewing = false;
+				attempts = 0;
+			}
 			if (AUTH_CLOSE_CODES[closeInfo.code]) {
 				log('warn', 'closed with ' + closeInfo.code + ' on ' + path + ', not reconnecting');
 				finish();
@@ -443,12 +473,54 @@ function (root) {
 			});
 		}
 
+		/* The token for the next socket: a value, or a Promise of one. */
+		function getToken() {
+			var t = opts.token;
+			return typeof t === 'function' ? t() : t;
+		}
+
 		function open() {
+			var gen = ++generation, t;
+			if (stopped)
+				return;
+			if (opts.token === null || opts.token === undefined || opts.token === false) {
+				openWith(null);
+				return;
+			}
+			try {
+				t = getToken();
+			} catch (e) {
+				tokenFailed(e);
+				return;
+			}
+			if (t && typeof t.then === 'function') {
+				t.then(function (v) {
+					if (gen === generation && !stopped)
+						openWith(v);
+				}, function (e) {
+					if (gen === generation && !stopped)
+						tokenFailed(e);
+				});
+			} else {
+				openWith(t);
+			}
+		}
+
+		function tokenFailed(e) {
+			log('warn', 'no connection token for ' + path, e);
+			handleClose({ code: 1006, reason: 'token: ' + String(e && e.message || e) });
+		}
+
+		function openWith(token) {
 			var WS = opts.WebSocket || root.WebSocket, s;
 			if (stopped)
 				return;
+			if (token !== null && (typeof token !== 'string' || !token)) {
+				tokenFailed(new TypeError('the token option gave ' + (token === '' ? 'an empty string' : typeof token)));
+				return;
+			}
 			try {
-				s = new WS(buildURL(path, uuid, floor !== null ? floor : lastId, opts.baseUrl));
+				s = new WS(buildURL(path, uuid, floor !== null ? floor : lastId, opts.baseUrl, token));
 			} catch (e) {
 				log('error', 'cannot create a WebSocket for ' + path, e);
 				handleClose({ code: 1006, reason: String(e && e.message || e) });
@@ -459,6 +531,7 @@ function (root) {
 				if (socket !== s)
 					return;
 				attempts = 0;
+				renewing = false;
 				setStatus('connected');
 				stopPing();
 				if (opts.pingInterval > 0)

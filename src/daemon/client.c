@@ -46,14 +46,16 @@ static const char *real_ip_hdr(struct lws *wsi, char *buf, int len)
 #endif
 }
 
-/* The query string, re-joined with '&' from lws's fragments. */
+/* The query string, re-joined with '&' from lws's fragments (a fragment
+ * may be a whole connection token). */
+#define QS_MAX (WSP_CONNTOKEN_MAX + 1200)
 static void query_string(struct lws *wsi, char *out, size_t outsz)
 {
 	size_t o = 0;
 
 	out[0] = '\0';
 	for (int i = 0; i < 16; i++) {
-		char frag[256];
+		char frag[QS_MAX];
 		int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
 
 		if (n <= 0)
@@ -68,13 +70,79 @@ static void query_string(struct lws *wsi, char *out, size_t outsz)
 	}
 }
 
+/* The connection token of the upgrade (conntoken.h): the `token` query
+ * parameter, else `Authorization: Bearer`.  Returns 0 without one, 1 with a
+ * verified user in hs->user, or -1 with hs->status set: 401 when it does
+ * not verify or this daemon has no token_secret_file (a token is never
+ * silently ignored), 403 when its ns claim does not cover the namespace.
+ * What exactly failed goes to hs->detail for the log; the token itself is
+ * never logged. */
+static int token_user(wsp_server *srv, struct lws *wsi, const char *qs, wsp_handshake *hs)
+{
+	static char tok[WSP_CONNTOKEN_MAX + 2];
+	char authz[WSP_CONNTOKEN_MAX + 16];
+	const char *t = NULL;
+	size_t tl = 0;
+	wsp_conntoken ct;
+	wsp_error err;
+	int rc;
+
+	rc = wsp_query_get(qs, "token", tok, sizeof(tok));
+	if (rc >= 0) {
+		t = tok;
+		tl = (size_t)rc;
+	} else if (rc == -1 && hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof(authz))) {
+		if (strncasecmp(authz, "Bearer ", 7) != 0)
+			return 0;   /* another scheme: not ours */
+		t = authz + 7;
+		while (*t == ' ')
+			t++;
+		tl = strcspn(t, " \t\r\n");
+	} else if (rc == -1 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0) {
+		return 0;
+	}
+	/* Here t is the token, or NULL for one present but unreadable (a
+	 * malformed %-escape, or longer than any token may be). */
+	hs->status = 401;
+	hs->why = "unauthorized";
+	if (!srv->token_key) {
+		snprintf(hs->detail, sizeof(hs->detail), "connection token given, but token_secret_file is not set");
+		return -1;
+	}
+	wsp_error_init(&err);
+	if (!t) {
+		snprintf(hs->detail, sizeof(hs->detail), "connection token unreadable (too long or not Bearer)");
+		return -1;
+	}
+	if (wsp_conntoken_verify(srv->token_key, t, tl, wsp__now_ms() / 1000, &ct, &err) < 0) {
+		snprintf(hs->detail, sizeof(hs->detail), "%s", err.text);
+		return -1;
+	}
+	if (!wsp_conntoken_allows(&ct, hs->ns->path)) {
+		hs->status = 403;
+		hs->why = "forbidden";
+		snprintf(hs->detail, sizeof(hs->detail), "token of %s: namespace not in its ns claim", ct.sub);
+		return -1;
+	}
+	hs->status = 0;
+	hs->why = NULL;
+	snprintf(hs->user.name, sizeof(hs->user.name), "%s", ct.sub);
+	snprintf(hs->user.roles, sizeof(hs->user.roles), "%s", ct.roles);
+	hs->user.sid[0] = '\0';
+	hs->user.exp = ct.exp;
+	hs->user.token = true;
+	return 1;
+}
+
 void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 {
 	const wsp_config *cfg = srv->cfg;
-	char path[256], origin[512], host[300], cookie[WSP_REQUEST_HEAD_MAX], peer[64], xri[64], xff[512], qs[1200],
+	static char qs[QS_MAX];
+	char path[256], origin[512], host[300], cookie[WSP_REQUEST_HEAD_MAX], peer[64], xri[64], xff[512],
 		val[128];
 	const char *o, *h, *ck;
 	long *count;
+	int tu;
 
 	memset(hs, 0, sizeof(*hs));
 	hs->since = -1;
@@ -112,10 +180,17 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 		hs->why = "too many connections from this address";
 		return;
 	}
+	query_string(wsi, qs, sizeof(qs));
+	/* A connection token names the user (and wins over a cookie sent
+	 * along); one that does not verify refuses the upgrade. */
+	tu = token_user(srv, wsi, qs, hs);
+	if (tu < 0)
+		return;
+	hs->has_user = tu == 1;
 	/* Session cookie: verified by signature alone, so a page that has just
 	 * logged in is never refused for a row the daemon has not seen yet;
 	 * revocations arrive over NOTIFY and are kept in srv->revoked. */
-	ck = hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie));
+	ck = hs->has_user ? NULL : hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie));
 	if (ck) {
 		size_t vl;
 		const char *v = wsp_cookie_find(ck, SESSION_COOKIE, &vl);
@@ -146,7 +221,6 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 			return;
 		}
 	}
-	query_string(wsi, qs, sizeof(qs));
 	if (wsp_query_get(qs, "uuid", val, sizeof(val)) < 0 || !wsp_uuid_parse(val, strlen(val), hs->id))
 		wsp_uuid_v4(hs->id);
 	if (wsp_query_get(qs, "since", val, sizeof(val)) >= 0 && wsp_query_id(val, &hs->since) < 0)

@@ -18,6 +18,7 @@
 #include <libwebsockets.h>
 
 #include "conf.h"
+#include "conntoken.h"
 #include "error.h"
 #include "log.h"
 #include "secret.h"
@@ -48,8 +49,9 @@ typedef struct wsp_tq_node {
 struct wsp_user {
 	char name[WSP_USERNAME_MAX + 1];
 	char roles[WSP_ROLES_MAX + 1];
-	char sid[WSP_SID_LEN + 1];
+	char sid[WSP_SID_LEN + 1];   /* "" for a connection-token user */
 	long long exp;
+	bool token;                  /* from a connection token: closed with 4408 at exp */
 };
 
 /* One per registered path. */
@@ -94,10 +96,15 @@ struct wsp_client {
 	struct wsp_catchup *cu;      /* history.c's state of it; NULL: none */
 };
 
+/* Close code for a socket whose connection token reached its exp (the
+ * client asks its site for a fresh token and reconnects at once). */
+#define WSP_CLOSE_TOKEN_EXPIRED 4408
+
 /* What the handshake rules decided for one upgrade request. */
 typedef struct wsp_handshake {
 	int status;                  /* 0 = accept, else the HTTP status */
-	const char *why;
+	const char *why;             /* sent in the refusal */
+	char detail[WSP_ERROR_TEXT_MAX]; /* logged instead of why when set (never sent) */
 	wsp_namespace *ns;
 	bool has_user;
 	wsp_user user;
@@ -139,6 +146,7 @@ typedef struct wsp_timer {
 struct wsp_server {
 	const wsp_config *cfg;
 	const wsp_secret *secret;
+	const wsp_conntoken_key *token_key; /* NULL: no token_secret_file (tokens refused) */
 	char id[128];
 	char host[128];
 	long long started_ms;

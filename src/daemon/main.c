@@ -137,6 +137,7 @@ int main(int argc, char **argv)
 	wsp_config cfg;
 	wsp_error err;
 	wsp_secret secret;
+	static wsp_conntoken_key token_key;
 	struct sigaction sa;
 
 	while ((opt = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
@@ -174,6 +175,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulsed: %s: %s\n", path, err.text);
 		goto out;
 	}
+	if (cfg.token_secret_file[0] &&
+	    wsp_conntoken_key_load(&token_key, cfg.token_secret_file, &err) < 0) {
+		fprintf(stderr, "wspulsed: %s\n", err.text);
+		goto out;
+	}
 	rl = (wsp_reload){ path, &cfg, &secret };
 	if (check_only && check_config(&cfg, offline) < 0)
 		goto out;
@@ -200,6 +206,8 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	srv = wsp__server_new(&cfg, &secret, &err);
+	if (srv && token_key.len)
+		srv->token_key = &token_key;
 	if (srv && wsp_worker_index()) {
 		char base[96];
 

@@ -132,7 +132,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return 0;
 		hs_done(wsi);
 		wsp__rxhook_end(wsi);
-		wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.why, hs.ip);
+		wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.detail[0] ? hs.detail : hs.why, hs.ip);
 		if (lws_return_http_status(wsi, (unsigned)hs.status, hs.why))
 			return -1;
 		return 1;
@@ -141,7 +141,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		hs_done(wsi);
 		wsp__handshake(srv, wsi, &hs);
 		if (hs.status) {
-			wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.why, hs.ip);
+			wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.detail[0] ? hs.detail : hs.why, hs.ip);
 			lws_close_reason(wsi, hs.status == 401 ? 4401 : hs.status == 403 ? 4403 : LWS_CLOSE_STATUS_POLICY_VIOLATION,
 					 (unsigned char *)hs.why, strlen(hs.why));
 			return -1;

@@ -569,21 +569,32 @@ static void sweep_cb(lws_sorted_usec_list_t *sul)
 {
 	wsp_server *srv = lws_container_of(sul, wsp_server, sweep_sul);
 	long long now = wsp__now_ms() / 1000;
-	int closed = 0;
+	int closed = 0, tclosed = 0;
 
 	if (srv->stopping)
 		return;
 	for (int i = 0; i < srv->nns; i++) {
-		if (!srv->nss[i]->opts.require_auth)
+		/* A connection token's user is closed at exp on every namespace
+		 * (WSP_CLOSE_TOKEN_EXPIRED: the client fetches a fresh token and
+		 * reconnects at once); a session's only where auth is required. */
+		if (!srv->nss[i]->opts.require_auth && !srv->token_key)
 			continue;
 		for (wsp_client *c = srv->nss[i]->clients; c; c = c->next)
 			if (c->user && c->user->exp <= now && !c->closing) {
-				wsp_client_close(c, 4401, "session expired");
-				closed++;
+				if (c->user->token) {
+					wsp_client_close(c, WSP_CLOSE_TOKEN_EXPIRED, "token expired");
+					tclosed++;
+				} else if (srv->nss[i]->opts.require_auth) {
+					wsp_client_close(c, 4401, "session expired");
+					closed++;
+				}
 			}
 	}
 	if (closed)
 		wsp_info(NULL, "closed %d socket%s with 4401: session expired", closed, closed == 1 ? "" : "s");
+	if (tclosed)
+		wsp_info(NULL, "closed %d socket%s with %d: token expired", tclosed, tclosed == 1 ? "" : "s",
+			 WSP_CLOSE_TOKEN_EXPIRED);
 	/* A backlog (a burst of broadcasts, slow readers) fills send queues
 	 * with messages; once they are sent the memory is free but glibc keeps
 	 * it in the heap, so RSS stays at the burst's high-water mark.  Every

@@ -8,7 +8,7 @@
 # The targets are not built by `make all` or `make check`: they need clang,
 # and the project's own sources are compiled again with coverage
 # instrumentation into tests/fuzz/obj/ (independent of CC and --enable-asan).
-FUZZ_TARGETS = config token envelope handshake rest frameguard json
+FUZZ_TARGETS = config token envelope handshake rest frameguard json conntoken
 FUZZ_SECONDS = 60
 FUZZ_FLAGS = -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1
 FUZZ_SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all

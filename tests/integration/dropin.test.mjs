@@ -105,6 +105,8 @@ async function debianNginx({ daemons = [`127.0.0.1:${s.daemonPort}`], plain = fa
       .replace(/^include @pkgdatadir@\/nginx\/wspulse-upstream\.conf;$/m, '')
       .replace(/@pkgdatadir@\/www/g, www)
       .replace(/@pkgdatadir@\/nginx\/wspulse\.conf/g, path.join(srcdir, 'nginx/wspulse.conf'))
+      .replace(/@pkgdatadir@\/nginx\/wspulse-log\.conf/g, path.join(srcdir, 'nginx/wspulse-log.conf'))
+      .replace(/access_log \/var\/log\/nginx\/access\.log wspulse;/, `access_log ${dir}/site-access.log wspulse;`)
       .replace(/listen 80;/, `listen 127.0.0.1:${port2};`);
     fs.writeFileSync(path.join(etc, 'sites-enabled', 'wspulse-site.conf'), site);
   }

@@ -205,13 +205,14 @@ test('wspulse.fcgi refuses a group/world-readable secret file or API token file 
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
 
-test('secrets are compared in constant time: cookie MAC, API token and password hash', () => {
+test('secrets are compared in constant time: cookie MAC, API token, connection token and password hash', () => {
   const read = (f) => fs.readFileSync(path.join(srcdir, f), 'utf8');
   // The one comparison helper is CRYPTO_memcmp...
   assert.match(read('src/token.c'), /int wsp_ct_equal[^]*?CRYPTO_memcmp/);
   // ...and each secret comparison goes through it.
   assert.match(read('src/token.c'), /wsp_ct_equal\(m, 32, given, 32\)/, 'session cookie HMAC');
   assert.match(read('fcgi/app.c'), /wsp_ct_equal\(tok, len, ctx->app->api_token/, 'API token (publish, presence: wsp_ctx_require_admin_or_token)');
+  assert.match(read('src/conntoken.c'), /CRYPTO_memcmp\(want, got, SIG_LEN\)/, 'connection token HMAC');
   assert.match(read('src/password.c'), /wsp_ct_equal\(h, strlen\(h\), hash, strlen\(hash\)\)/, 'password hash');
   // No plain comparison touches a token, MAC, hash or secret anywhere.
   const files = ['src', 'src/daemon', 'fcgi'].flatMap((d) => fs.readdirSync(path.join(srcdir, d))

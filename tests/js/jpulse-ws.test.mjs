@@ -614,3 +614,91 @@ test('a socket that fires only error (Node\'s WebSocket on a refused handshake) 
 	env.clock.tick(2999);
 	assert.equal(env.sockets.length, 3, 'no extra attempt from the error');
 });
+
+test('token: a string is sent as &token= (URL-encoded) on every connect', () => {
+	const env = loadClient();
+	env.ws.connect(NS, { jitter: false, token: 'a.b+c/d' });
+	assert.match(env.sockets[0].url, /[?&]token=a\.b%2Bc%2Fd(&|$)/);
+	env.sockets[0].serverOpen();
+	env.sockets[0].serverClose(1006);
+	env.clock.tick(5000);
+	assert.match(env.sockets[1].url, /[?&]token=a\.b%2Bc%2Fd(&|$)/);
+	const env2 = loadClient();
+	env2.ws.connect(NS);
+	assert.doesNotMatch(env2.sockets[0].url, /token=/, 'no token option: no token parameter');
+});
+
+test('token: a function is called before every (re)connect; a Promise is awaited', async () => {
+	const env = loadClient();
+	let n = 0;
+	env.ws.connect(NS, { jitter: false, token: () => 'tok' + (++n) });
+	assert.match(env.sockets[0].url, /token=tok1/);
+	env.sockets[0].serverClose(1006);
+	env.clock.tick(5000);
+	assert.match(env.sockets[1].url, /token=tok2/);
+
+	const env2 = loadClient();
+	let resolve;
+	env2.ws.connect(NS, { jitter: false, token: () => new Promise((r) => { resolve = r; }) });
+	assert.equal(env2.sockets.length, 0, 'no socket before the token is there');
+	resolve('late-token');
+	await new Promise((r) => setImmediate(r));
+	assert.equal(env2.sockets.length, 1);
+	assert.match(env2.sockets[0].url, /token=late-token/);
+});
+
+test('token: a rejected Promise or a throwing function is a failed attempt (backoff, then retried)', async () => {
+	const env = loadClient();
+	let calls = 0;
+	const h = env.ws.connect(NS, { jitter: false, token: () => { calls++; if (calls === 1) throw new Error('session gone'); return Promise.resolve('t2'); } });
+	assert.equal(env.sockets.length, 0);
+	assert.equal(h.getStatus(), 'reconnecting');
+	assert.match(h.getCloseReason().reason, /session gone/);
+	env.clock.tick(5000);
+	await new Promise((r) => setImmediate(r));
+	assert.equal(env.sockets.length, 1);
+	assert.match(env.sockets[0].url, /token=t2/);
+	const env2 = loadClient();
+	const h2 = env2.ws.connect(NS, { jitter: false, token: () => Promise.reject(new Error('no')) });
+	await new Promise((r) => setImmediate(r));
+	assert.equal(h2.getStatus(), 'reconnecting');
+	assert.equal(env2.sockets.length, 0);
+});
+
+test('token: close 4408 (token expired) gets a fresh token and reconnects at once with since=, never disconnected', async () => {
+	const env = loadClient();
+	let n = 0;
+	const h = env.ws.connect(NS, { jitter: false, token: () => Promise.resolve('fresh' + (++n)) });
+	const calls = statusLog(h);
+	await new Promise((r) => setImmediate(r));
+	env.sockets[0].serverOpen();
+	env.sockets[0].serverSend({ success: true, id: 7, data: { type: 'x' } });
+	env.sockets[0].serverClose(4408, 'token expired');
+	await new Promise((r) => setImmediate(r));
+	assert.equal(env.sockets.length, 2, 'reconnected without waiting for the backoff');
+	assert.equal(env.clock.now, 0, 'no time passed');
+	assert.match(env.sockets[1].url, /token=fresh2/);
+	assert.match(env.sockets[1].url, /[?&]since=7(&|$)/);
+	env.sockets[1].serverOpen();
+	deq(calls, [['connected', 'connecting']], 'no reconnecting, no disconnected');
+	assert.equal(h.getStatus(), 'connected');
+	// A second expiry later renews again.
+	env.sockets[1].serverClose(4408, 'token expired');
+	await new Promise((r) => setImmediate(r));
+	assert.equal(env.sockets.length, 3);
+	// If the immediate reconnect fails, the usual backoff follows.
+	env.sockets[2].serverClose(1006);
+	assert.equal(h.getStatus(), 'reconnecting');
+	env.clock.tick(4999);
+	await new Promise((r) => setImmediate(r));
+	assert.equal(env.sockets.length, 3);
+	env.clock.tick(1);
+	await new Promise((r) => setImmediate(r));
+	assert.equal(env.sockets.length, 4);
+	// Without a token option, 4408 is an ordinary close (backoff).
+	const env2 = loadClient();
+	env2.ws.connect(NS, { jitter: false });
+	env2.sockets[0].serverOpen();
+	env2.sockets[0].serverClose(4408);
+	assert.equal(env2.sockets.length, 1);
+});

@@ -10,6 +10,7 @@
 static int (*const suites[])(void) = {
 	test_conf_register,
 	test_token_register,
+	test_conntoken_register,
 	test_secret_register,
 	test_uuid_register,
 	test_query_register,

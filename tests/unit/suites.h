@@ -7,6 +7,7 @@
 /* Each returns 0 or a CUnit error code. */
 int test_conf_register(void);
 int test_token_register(void);
+int test_conntoken_register(void);
 int test_secret_register(void);
 int test_uuid_register(void);
 int test_query_register(void);

@@ -346,7 +346,8 @@ error_log ${dir}/nginx-error.log warn;
 events { worker_connections 4096; }
 http {
   include mime.types;
-  access_log ${dir}/nginx-access.log;
+  include ${path.join(srcdir, 'nginx/wspulse-log.conf')};
+  access_log ${dir}/nginx-access.log wspulse;
   client_body_temp_path ${dir}/tmp-body;
   proxy_temp_path ${dir}/tmp-proxy;
   fastcgi_temp_path ${dir}/tmp-fastcgi;
@@ -572,7 +573,6 @@ Mutex file:${dir} default
 DefaultRuntimeDir "${dir}"
 TypesConfig /etc/mime.types
 LogFormat "%h %r %>s" plain
-CustomLog "${dir}/access.log" plain
 Define WSPULSE_DAEMON 127.0.0.1:${s.daemonPort}
 Define WSPULSE_FCGI 127.0.0.1:${s.fcgiPort}
 Define WSPULSE_WWW ${path.join(srcdir, 'www')}
@@ -582,6 +582,7 @@ DocumentRoot "${path.join(srcdir, 'www')}"
 </Directory>
 DirectoryIndex index.html
 ${snippet ? `Include "${path.join(builddir, 'apache/wspulse.conf')}"` : ''}
+CustomLog "${dir}/access.log" ${snippet ? 'wspulse' : 'plain'}
 ${extra}
 `);
   const r = run('/usr/sbin/apache2', ['-f', conf, '-t']);
