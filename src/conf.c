@@ -82,6 +82,8 @@ static const struct key keys[] = {
 	  "Domain of the login cookie, e.g. .example.com, so that wspulsed on another host of the site gets it (empty: the page's host only)" },
 	{ "token_secret_file", T_STR, OFF(token_secret_file), "", 0, 0,
 	  "HS256 key of connection tokens (JWT) wspulsed accepts on the upgrade (empty: a token is refused); owner and mode as secret_file" },
+	{ "trusted_proxy_auth", T_BOOL, OFF(trusted_proxy_auth), "off", 0, 0,
+	  "on: wspulsed takes the user from X-Wspulse-User / X-Wspulse-Roles on upgrades from trusted_proxies (ignored and logged from anywhere else)" },
 	{ "login_max_failures", T_LONG, OFF(login_max_failures), "5", 1, 1000000,
 	  "login attempts per (address, user name) that are not successes, then 429 (per address: 10 times this)" },
 	{ "login_window", T_LONG, OFF(login_window), "300", 1, 86400,
@@ -90,6 +92,7 @@ static const struct key keys[] = {
 	  "anonymous REST writes (hello-todo create/toggle/delete) per client address per minute, then 429" },
 	{ "trusted_proxies", T_WORDS, OFF(trusted_proxies), "", 0, 0,
 	  "addresses or CIDR blocks whose X-Real-IP/X-Forwarded-For/X-Forwarded-Proto wspulse.fcgi believes"
+	  " and, with trusted_proxy_auth, whose X-Wspulse-User wspulsed believes; `unix`: wspulsed's unix-socket peers"
 	  " (repeatable, space separated); empty: none, the client is REMOTE_ADDR" },
 	{ "demo", T_BOOL, OFF(demo), "off", 0, 0,
 	  "on: the demo's namespaces (hello-emoji, hello-todo, jpulse-ws-test) and /api/1/helloTodo exist; off: 404" },

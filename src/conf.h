@@ -70,7 +70,9 @@ typedef struct wsp_config {
 	long login_max_failures;    /* per (address, user); per address x10 */
 	long login_window;          /* first block and memory, seconds */
 	long anon_write_rate;       /* anonymous REST writes per address per minute */
-	wsp_strlist trusted_proxies;/* peers whose X-Real-IP/X-Forwarded-* count (empty: none) */
+	wsp_strlist trusted_proxies;/* peers whose X-Real-IP/X-Forwarded-* (fcgi) and X-Wspulse-User
+	                             * (wspulsed, trusted_proxy_auth) count; "unix": unix-socket peers */
+	int trusted_proxy_auth;     /* 1: X-Wspulse-User/-Roles from trusted_proxies name the user */
 	char *www_root;             /* static files (for template routes) */
 	/* both */
 	int demo;                   /* 1: the demo's namespaces and REST routes exist */

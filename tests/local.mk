@@ -83,7 +83,8 @@ INTEGRATION_TESTS = \
 	tests/integration/demo.test.mjs \
 	tests/integration/chaos.test.mjs \
 	tests/integration/publish-sql.test.mjs \
-	tests/integration/conntoken.test.mjs
+	tests/integration/conntoken.test.mjs \
+	tests/integration/proxyauth.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs .sh
 SH_LOG_COMPILER = $(SHELL)

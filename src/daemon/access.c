@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "access.h"
+#include "cidr.h"
 
 /* Copy host[:port] lower-cased into out, dropping a default port. */
 static void norm_hostport(const char *s, size_t n, const char *scheme, char *out, size_t outsz)
@@ -180,4 +181,38 @@ int wsp_addr_allowed(const char *addr, char *const *list, int n)
 		if (in_net(a, bits, list[i]))
 			return 1;
 	return 0;
+}
+
+/* trusted_proxies is one key with wspulse.fcgi (X-Real-IP trust): its
+ * entries are read by src/cidr.h, plus "unix" for the daemon. */
+int wsp_proxy_entry_valid(const char *entry)
+{
+	return entry && (strcmp(entry, "unix") == 0 || wsp_cidr_valid(entry));
+}
+
+int wsp_peer_trusted(const char *peer, char *const *list, int n)
+{
+	int unix_peer = !peer || !*peer;
+
+	for (int i = 0; i < n; i++) {
+		if (strcmp(list[i], "unix") == 0) {
+			if (unix_peer)
+				return 1;
+		} else if (!unix_peer && wsp_cidr_match(peer, list[i])) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int wsp_header_name_ok(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == ',')
+			return 0;
+	return 1;
 }

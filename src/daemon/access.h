@@ -36,4 +36,19 @@ const char *wsp_client_ip(const char *peer, const char *xreal, const char *xff, 
  * networks (127.0.0.0/8 and ::1).  A malformed entry matches nothing. */
 int wsp_addr_allowed(const char *addr, char *const *list, int n);
 
+/* Trusted front servers (trusted_proxy_auth).  An entry of trusted_proxies
+ * (the key wspulse.fcgi reads for X-Real-IP) is an IPv4 or IPv6 address or
+ * CIDR block (src/cidr.h), or "unix" for connections over a unix socket (an
+ * empty peer).  1 if valid. */
+int wsp_proxy_entry_valid(const char *entry);
+
+/* 1 if `peer` (as lws_get_peer_simple gives it: "" for a unix socket)
+ * matches an entry of the n in list (n == 0: nothing is trusted, unlike
+ * wsp_addr_allowed's loopback default). */
+int wsp_peer_trusted(const char *peer, char *const *list, int n);
+
+/* 1 if s can be a user name from a trusted front server or a connection
+ * token: 1..max bytes, no control characters, no comma. */
+int wsp_header_name_ok(const char *s, size_t max);
+
 #endif

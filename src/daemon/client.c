@@ -1,6 +1,7 @@
 /* client.c - one socket: handshake rules, receive path, send queue, ping. */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,58 @@ static int token_user(wsp_server *srv, struct lws *wsi, const char *qs, wsp_hand
 	return 1;
 }
 
+/* A header lws does not know (custom headers: "x-wspulse-user:"). */
+static const char *custom_hdr(struct lws *wsi, const char *name, char *buf, int len)
+{
+	int nl = (int)strlen(name), n = lws_hdr_custom_length(wsi, name, nl);
+
+	if (n <= 0 || n >= len || lws_hdr_custom_copy(wsi, buf, len, name, nl) < 0)
+		return NULL;
+	return buf;
+}
+
+/* The user a trusted front server names (trusted_proxy_auth): X-Wspulse-User
+ * and X-Wspulse-Roles ("a,b"), believed only from a peer in
+ * trusted_proxies; from any other peer they are ignored and hs->note says
+ * so for the log.  Returns 1 with hs->user set, 0 (no such header, or
+ * ignored), or -1 with hs->status 401 for a malformed value. */
+static int proxy_user(wsp_server *srv, struct lws *wsi, const char *peer, wsp_handshake *hs)
+{
+	const wsp_config *cfg = srv->cfg;
+	char user[WSP_USERNAME_MAX + 2], roles[WSP_ROLES_MAX + 2];
+	const char *u, *r;
+	int has_u = lws_hdr_custom_length(wsi, "x-wspulse-user:", 15) > 0,
+	    has_r = lws_hdr_custom_length(wsi, "x-wspulse-roles:", 16) > 0;
+
+	if (!has_u && !has_r)
+		return 0;
+	if (!cfg->trusted_proxy_auth || !wsp_peer_trusted(peer, cfg->trusted_proxies.v, cfg->trusted_proxies.n)) {
+		snprintf(hs->note, sizeof(hs->note), "X-Wspulse-User/-Roles from %s ignored (%s)",
+			 *peer ? peer : "a unix socket",
+			 cfg->trusted_proxy_auth ? "not in trusted_proxies" : "trusted_proxy_auth is off");
+		return 0;
+	}
+	u = custom_hdr(wsi, "x-wspulse-user:", user, sizeof(user));
+	r = custom_hdr(wsi, "x-wspulse-roles:", roles, sizeof(roles));
+	if (!has_u || !u || !*u) {
+		/* The front server found no session: an anonymous client. */
+		return 0;
+	}
+	if (!wsp_header_name_ok(u, WSP_USERNAME_MAX) || (has_r && !r)) {
+		hs->status = 401;
+		hs->why = "unauthorized";
+		snprintf(hs->detail, sizeof(hs->detail), "X-Wspulse-User or X-Wspulse-Roles from %s malformed",
+			 *peer ? peer : "a unix socket");
+		return -1;
+	}
+	snprintf(hs->user.name, sizeof(hs->user.name), "%s", u);
+	snprintf(hs->user.roles, sizeof(hs->user.roles), "%s", r ? r : "");
+	hs->user.sid[0] = '\0';
+	hs->user.exp = LLONG_MAX;   /* the front server's session; it checks every upgrade */
+	hs->user.token = false;
+	return 1;
+}
+
 void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 {
 	const wsp_config *cfg = srv->cfg;
@@ -184,6 +237,8 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 	/* A connection token names the user (and wins over a cookie sent
 	 * along); one that does not verify refuses the upgrade. */
 	tu = token_user(srv, wsi, qs, hs);
+	if (tu == 0)
+		tu = proxy_user(srv, wsi, peer, hs);
 	if (tu < 0)
 		return;
 	hs->has_user = tu == 1;

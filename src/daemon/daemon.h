@@ -105,6 +105,7 @@ typedef struct wsp_handshake {
 	int status;                  /* 0 = accept, else the HTTP status */
 	const char *why;             /* sent in the refusal */
 	char detail[WSP_ERROR_TEXT_MAX]; /* logged instead of why when set (never sent) */
+	char note[160];              /* logged (warn) once per upgrade even when accepted */
 	wsp_namespace *ns;
 	bool has_user;
 	wsp_user user;
@@ -171,7 +172,7 @@ struct wsp_server {
 	long long stop_deadline_ms;
 	wsp_timeq pingq, pongq;
 	wsp_timeq hsq;               /* accepted connections not yet upgraded (proto.c) */
-	wsp_log_limit refuse_rl, close_rl;   /* warn lines: at most 10 a second each */
+	wsp_log_limit refuse_rl, close_rl, note_rl; /* warn lines: at most 10 a second each */
 	lws_sorted_usec_list_t stop_sul, sweep_sul, stats_sul, flush_sul, gc_sul;
 	unsigned long sweeps;         /* sweep_cb ticks (1 s), for the periodic malloc_trim */
 	/* relay state */
@@ -211,6 +212,9 @@ int wsp__server_health(wsp_server *srv, char *buf, size_t len);
 void wsp__server_signals(wsp_server *srv);       /* act on flags set by signal handlers */
 /* Log a refused upgrade at warn (at most 10 lines a second, the rest counted). */
 void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip);
+/* Log something about an upgrade that is not a refusal (an ignored header),
+ * at most 10 lines a second. */
+void wsp__note(wsp_server *srv, const char *ns, const char *what, const char *ip);
 /* Log at warn that the daemon closes c and why (same limit, its own count). */
 void wsp__closing_warn(wsp_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* getStats() without "daemons", this process's own (NEW reference); with

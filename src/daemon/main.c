@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/access.h"
 #include "daemon/daemon.h"
 #include "daemon/reload.h"
 #include "daemon/tls.h"
@@ -175,6 +176,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulsed: %s: %s\n", path, err.text);
 		goto out;
 	}
+	for (int i = 0; i < cfg.trusted_proxies.n; i++)
+		if (!wsp_proxy_entry_valid(cfg.trusted_proxies.v[i])) {
+			fprintf(stderr, "wspulsed: %s: trusted_proxies: '%s' is not an IP address, a CIDR network or 'unix'\n", path,
+				cfg.trusted_proxies.v[i]);
+			goto out;
+		}
 	if (cfg.token_secret_file[0] &&
 	    wsp_conntoken_key_load(&token_key, cfg.token_secret_file, &err) < 0) {
 		fprintf(stderr, "wspulsed: %s\n", err.text);

@@ -128,6 +128,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (strcmp((const char *)in, "websocket") != 0)
 			return -1;
 		wsp__handshake(srv, wsi, &hs);
+		if (hs.note[0])
+			wsp__note(srv, hs.ns ? hs.ns->path : NULL, hs.note, hs.ip);
 		if (!hs.status)
 			return 0;
 		hs_done(wsi);

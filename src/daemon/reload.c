@@ -79,6 +79,8 @@ static const struct reload_key table[] = {
 	{ "tls_cert_file", false, true, false, apply_tls, "new connections" },
 	{ "tls_key_file", false, false, false, apply_tls, "new connections" },
 	{ "allowed_origins", false, false, false, NULL, "new connections" },
+	{ "trusted_proxy_auth", false, false, false, NULL, "new connections" },
+	{ "trusted_proxies", false, false, false, NULL, "new connections" },
 	{ "max_connections", false, false, false, NULL, "new connections" },
 	{ "max_connections_per_ip", false, false, false, NULL, "new connections" },
 	{ "max_message_bytes", false, false, false, NULL, "the next message" },

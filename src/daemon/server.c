@@ -434,6 +434,12 @@ void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, 
 		wsp_warn(ns, "upgrade refused: %d %s (%s)", status, why, ip);
 }
 
+void wsp__note(wsp_server *srv, const char *ns, const char *what, const char *ip)
+{
+	if (wsp_log_limit_ok(&srv->note_rl, 10, WSP_LOG_WARN, "upgrade notes"))
+		wsp_warn(ns, "upgrade from %s: %s", ip, what);
+}
+
 void wsp__closing_warn(wsp_client *c, const char *fmt, ...)
 {
 	char text[256];

@@ -75,6 +75,39 @@ static void test_addr_allowed(void)
 	}
 }
 
+static void test_trusted_proxies(void)
+{
+	char *list[] = { "127.0.0.2", "2001:db8::1", "unix" };
+	char *v4only[] = { "10.1.2.3" };
+
+	CU_ASSERT_TRUE(wsp_proxy_entry_valid("127.0.0.1"));
+	CU_ASSERT_TRUE(wsp_proxy_entry_valid("::1"));
+	CU_ASSERT_TRUE(wsp_proxy_entry_valid("unix"));
+	CU_ASSERT_FALSE(wsp_proxy_entry_valid("localhost"));
+	CU_ASSERT_TRUE(wsp_proxy_entry_valid("10.0.0.0/8"));
+	CU_ASSERT_FALSE(wsp_proxy_entry_valid("10.0.0.0/33"));
+	CU_ASSERT_FALSE(wsp_proxy_entry_valid(""));
+	CU_ASSERT_TRUE(wsp_peer_trusted("127.0.0.2", list, 3));
+	CU_ASSERT_TRUE(wsp_peer_trusted("::ffff:127.0.0.2", list, 3));
+	CU_ASSERT_TRUE(wsp_peer_trusted("2001:db8:0::1", list, 3));
+	CU_ASSERT_TRUE(wsp_peer_trusted("", list, 3));            /* unix socket */
+	CU_ASSERT_FALSE(wsp_peer_trusted("127.0.0.1", list, 3));
+	CU_ASSERT_FALSE(wsp_peer_trusted("", v4only, 1));
+	CU_ASSERT_FALSE(wsp_peer_trusted("10.1.2.4", v4only, 1));
+	CU_ASSERT_TRUE(wsp_peer_trusted("::ffff:10.1.2.3", v4only, 1));
+	CU_ASSERT_FALSE(wsp_peer_trusted("127.0.0.2", list, 0));    /* default: none */
+	{
+		char *net[] = { "10.0.0.0/8" };
+
+		CU_ASSERT_TRUE(wsp_peer_trusted("10.9.8.7", net, 1));
+		CU_ASSERT_FALSE(wsp_peer_trusted("11.0.0.1", net, 1));
+	}
+	CU_ASSERT_TRUE(wsp_header_name_ok("Zoë Müller", 64));
+	CU_ASSERT_FALSE(wsp_header_name_ok("", 64));
+	CU_ASSERT_FALSE(wsp_header_name_ok("a,b", 64));
+	CU_ASSERT_FALSE(wsp_header_name_ok("a\tb", 64));
+}
+
 int test_access_register(void)
 {
 	CU_pSuite s = CU_add_suite("access", NULL, NULL);
@@ -85,5 +118,6 @@ int test_access_register(void)
 	WSP_ADD_TEST(s, test_origin_list);
 	WSP_ADD_TEST(s, test_client_ip);
 	WSP_ADD_TEST(s, test_addr_allowed);
+	WSP_ADD_TEST(s, test_trusted_proxies);
 	return 0;
 }
