@@ -84,7 +84,8 @@ INTEGRATION_TESTS = \
 	tests/integration/chaos.test.mjs \
 	tests/integration/publish-sql.test.mjs \
 	tests/integration/conntoken.test.mjs \
-	tests/integration/proxyauth.test.mjs
+	tests/integration/proxyauth.test.mjs \
+	tests/integration/module-upgrade.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs .sh
 SH_LOG_COMPILER = $(SHELL)
@@ -128,12 +129,20 @@ EXTRA_DIST += tests/valgrind.supp
 check_PROGRAMS += tests/tools/wsp-mint-session
 tests_tools_wsp_mint_session_SOURCES = tests/tools/wsp-mint-session.c
 tests_tools_wsp_mint_session_LDADD = src/libwspcore.la
-check_LTLIBRARIES += tests/modules/test-module.la tests/modules/broken-module.la
+check_LTLIBRARIES += tests/modules/test-module.la tests/modules/broken-module.la \
+	tests/modules/gate-module.la tests/modules/v1-module.la tests/modules/future-module.la
 tests_modules_test_module_la_SOURCES = tests/modules/test-module.c
 tests_modules_test_module_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_modules_test_module_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 tests_modules_broken_module_la_SOURCES = tests/modules/broken-module.c
 tests_modules_broken_module_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_modules_gate_module_la_SOURCES = tests/modules/gate-module.c
+tests_modules_gate_module_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_modules_gate_module_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_modules_v1_module_la_SOURCES = tests/modules/v1-module.c
+tests_modules_v1_module_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_modules_future_module_la_SOURCES = tests/modules/future-module.c
+tests_modules_future_module_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 
 # `make chaos`: the fault drill for CHAOS_SECONDS (default 600) of faults;
 # a short run is tests/integration/chaos.test.mjs in `make check`.

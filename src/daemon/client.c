@@ -1,6 +1,7 @@
 /* client.c - one socket: handshake rules, receive path, send queue, ping. */
 #include "config.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +281,135 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 		wsp_uuid_v4(hs->id);
 	if (wsp_query_get(qs, "since", val, sizeof(val)) >= 0 && wsp_query_id(val, &hs->since) < 0)
 		hs->since = -1;
+}
+
+/* The request a module's on_upgrade reads (wspulse.h).  Values are copied
+ * into `arena` and stay valid for the call. */
+#define UPGRADE_VALUE_MAX 4096
+struct wsp_upgrade {
+	struct lws *wsi;
+	const wsp_handshake *hs;
+	const char *qs;
+	char arena[16384];
+	size_t used;
+	char reason[WSP_REASON_MAX + 1];
+};
+
+/* Room for n bytes + NUL in the arena, or NULL. */
+static char *arena_take(wsp_upgrade *u, size_t n)
+{
+	char *p;
+
+	if (n > UPGRADE_VALUE_MAX || u->used + n + 1 > sizeof(u->arena))
+		return NULL;
+	p = u->arena + u->used;
+	u->used += n + 1;
+	return p;
+}
+
+const char *wsp_upgrade_header(wsp_upgrade *u, const char *name)
+{
+	char lname[128];
+	size_t nl = name ? strlen(name) : 0;
+	int len;
+	char *p;
+
+	if (!u || nl == 0 || nl + 2 > sizeof(lname))
+		return NULL;
+	for (size_t i = 0; i < nl; i++)
+		lname[i] = (char)tolower((unsigned char)name[i]);
+	lname[nl] = ':';
+	lname[nl + 1] = '\0';
+	/* A header lws knows has a token of its own; any other is custom. */
+	for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+		const unsigned char *ts = lws_token_to_string((enum lws_token_indexes)t);
+
+		if (!ts || strcmp((const char *)ts, lname) != 0)
+			continue;
+		len = lws_hdr_total_length(u->wsi, (enum lws_token_indexes)t);
+		if (len <= 0 || !(p = arena_take(u, (size_t)len)) ||
+		    lws_hdr_copy(u->wsi, p, len + 1, (enum lws_token_indexes)t) < 0)
+			return NULL;
+		return p;
+	}
+	len = lws_hdr_custom_length(u->wsi, lname, (int)nl + 1);
+	if (len <= 0 || !(p = arena_take(u, (size_t)len)) ||
+	    lws_hdr_custom_copy(u->wsi, p, len + 1, lname, (int)nl + 1) < 0)
+		return NULL;
+	return p;
+}
+
+const char *wsp_upgrade_cookie(wsp_upgrade *u, const char *name)
+{
+	const char *ck = wsp_upgrade_header(u, "cookie"), *v;
+	size_t vl;
+	char *p;
+
+	if (!ck || !name || !(v = wsp_cookie_find(ck, name, &vl)) || !(p = arena_take(u, vl)))
+		return NULL;
+	memcpy(p, v, vl);
+	p[vl] = '\0';
+	return p;
+}
+
+const char *wsp_upgrade_query(wsp_upgrade *u, const char *name)
+{
+	char *p;
+	int n;
+
+	if (!u || !name || u->used + 1 >= sizeof(u->arena))
+		return NULL;
+	p = u->arena + u->used;
+	n = wsp_query_get(u->qs, name, p, sizeof(u->arena) - u->used < UPGRADE_VALUE_MAX + 1
+				     ? sizeof(u->arena) - u->used : UPGRADE_VALUE_MAX + 1);
+	if (n < 0)
+		return NULL;
+	u->used += (size_t)n + 1;
+	return p;
+}
+
+const char *wsp_upgrade_path(const wsp_upgrade *u)
+{
+	return u && u->hs->ns ? u->hs->ns->path : "";
+}
+
+const char *wsp_upgrade_address(const wsp_upgrade *u)
+{
+	return u ? u->hs->ip : "";
+}
+
+void wsp_upgrade_set_reason(wsp_upgrade *u, const char *reason)
+{
+	if (u)
+		snprintf(u->reason, sizeof(u->reason), "%s", reason ? reason : "");
+}
+
+void wsp__handshake_module(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
+{
+	static wsp_upgrade u;
+	static char qs[QS_MAX];
+	int rc;
+
+	(void)srv;
+	if (!hs->ns || !hs->ns->opts.on_upgrade)
+		return;
+	query_string(wsi, qs, sizeof(qs));
+	u.wsi = wsi;
+	u.hs = hs;
+	u.qs = qs;
+	u.used = 0;
+	snprintf(u.reason, sizeof(u.reason), "refused");
+	rc = hs->ns->opts.on_upgrade(&u, hs->has_user ? &hs->user : NULL, hs->ns->opts.user_data);
+	u.wsi = NULL;
+	if (rc == 0)
+		return;
+	snprintf(hs->reason, sizeof(hs->reason), "%s", u.reason);
+	hs->why = hs->reason;
+	snprintf(hs->detail, sizeof(hs->detail), "module refused with %d: %s", rc, u.reason);
+	if (rc >= 4000 && rc <= 4999)
+		hs->close_code = rc;
+	else
+		hs->status = rc >= 400 && rc <= 499 ? rc : 403;
 }
 
 void wsp__tq_remove(wsp_tq_node *n)

@@ -100,12 +100,16 @@ struct wsp_client {
  * client asks its site for a fresh token and reconnects at once). */
 #define WSP_CLOSE_TOKEN_EXPIRED 4408
 
+#define WSP_REASON_MAX 120      /* bytes of a close reason (a close frame holds 123) */
+
 /* What the handshake rules decided for one upgrade request. */
 typedef struct wsp_handshake {
 	int status;                  /* 0 = accept, else the HTTP status */
 	const char *why;             /* sent in the refusal */
 	char detail[WSP_ERROR_TEXT_MAX]; /* logged instead of why when set (never sent) */
 	char note[160];              /* logged (warn) once per upgrade even when accepted */
+	int close_code;              /* a module's 4000-4999 refusal: open, then close with it */
+	char reason[WSP_REASON_MAX + 1]; /* a module's refusal text (why points here) */
 	wsp_namespace *ns;
 	bool has_user;
 	wsp_user user;
@@ -158,6 +162,7 @@ struct wsp_server {
 	wsp_namespace **nss;         /* registration order */
 	int nns;
 	bool registering;            /* wsp_register_namespace allowed */
+	int module_api;              /* API version of the module being initialised (0: current) */
 	long nclients;
 	unsigned long long total_messages;
 	wsp_activity activity;
@@ -244,6 +249,10 @@ void wsp__ns_send(wsp_namespace *ns, wsp_msg *m, const char *client_id, long lon
 
 /* client.c */
 void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs);
+/* After wsp__handshake accepted: the namespace's on_upgrade (wspulse.h), once
+ * per upgrade (at LWS_CALLBACK_HTTP_CONFIRM_UPGRADE).  A refusal sets
+ * hs->status (400-499) or hs->close_code (4000-4999), hs->why and hs->detail. */
+void wsp__handshake_module(wsp_server *srv, struct lws *wsi, wsp_handshake *hs);
 wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handshake *hs);
 int wsp__client_rx(wsp_client *c, const char *in, size_t len, bool first, bool final,
 		   size_t remaining);

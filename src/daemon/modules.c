@@ -1,6 +1,7 @@
 /* modules.c - site modules: dlopen() each `modules =` entry in config order
  * and call its wsp_module_init().  Any failure stops start-up with the
- * module's path and the dlerror() text.  Modules stay loaded for the life of
+ * module's path and the dlerror() text.  A module's API version (see
+ * wspulse.h) says how to read the options it registers with.  Modules stay loaded for the life of
  * the process (their namespaces hold pointers into them). */
 #include "config.h"
 
@@ -17,19 +18,35 @@ int wsp__modules_load(wsp_server *srv, wsp_error *err)
 		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 		int (*init)(wsp_server *);
 		const char *e;
+		int rc;
+
+		const int *ver;
+		int v;
 
 		if (!h)
 			return wsp_error_set(err, WSP_ERR_INVALID, "module %s: cannot load: %s", path, dlerror());
+		/* The API version the module was built for (wspulse.h defines it;
+		 * a module from before version 2 has none: version 1). */
+		dlerror();
+		ver = dlsym(h, "wsp_module_api_version");
+		v = ver && !dlerror() ? *ver : 1;
+		if (v < 1 || v > WSP_API_VERSION)
+			return wsp_error_set(err, WSP_ERR_INVALID,
+					     "module %s: built for module API version %d, this wspulsed has version %d: rebuild it against this wspulse.h",
+					     path, v, WSP_API_VERSION);
 		dlerror();
 		*(void **)&init = dlsym(h, "wsp_module_init");
 		e = dlerror();
 		if (e || !init)
 			return wsp_error_set(err, WSP_ERR_INVALID, "module %s: no wsp_module_init: %s", path,
 					     e ? e : "symbol is NULL");
-		if (init(srv) != 0)
+		srv->module_api = v;
+		rc = init(srv);
+		srv->module_api = 0;
+		if (rc != 0)
 			return wsp_error_set(err, WSP_ERR_INVALID, "module %s: wsp_module_init failed (see the log above)",
 					     path);
-		wsp_info(NULL, "module %s loaded", path);
+		wsp_info(NULL, "module %s loaded (module API version %d)", path, v);
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
  * the state changed in between (then: close 4401/4403). */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,6 +43,8 @@ struct hs_rec {
 	unsigned magic;
 	struct lws *wsi;
 	wsp_tq_node node;
+	int close_code;              /* a module's 4xxx refusal, applied at ESTABLISHED */
+	char reason[WSP_REASON_MAX + 1];
 };
 
 static wsp_log_limit hs_rl;
@@ -131,6 +134,20 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (hs.note[0])
 			wsp__note(srv, hs.ns ? hs.ns->path : NULL, hs.note, hs.ip);
 		if (!hs.status)
+			wsp__handshake_module(srv, wsi, &hs);
+		if (!hs.status && hs.close_code) {
+			struct hs_rec *r = hs_get(wsi);
+
+			/* Open, then close with the module's code (ESTABLISHED);
+			 * without a record to carry it there, refuse with 403. */
+			if (r) {
+				r->close_code = hs.close_code;
+				snprintf(r->reason, sizeof(r->reason), "%s", hs.reason);
+				return 0;
+			}
+			hs.status = 403;
+		}
+		if (!hs.status)
 			return 0;
 		hs_done(wsi);
 		wsp__rxhook_end(wsi);
@@ -139,9 +156,20 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return -1;
 		return 1;
 
-	case LWS_CALLBACK_ESTABLISHED:
+	case LWS_CALLBACK_ESTABLISHED: {
+		struct hs_rec *r = hs_get(wsi);
+		int mod_code = r ? r->close_code : 0;
+		char mod_reason[WSP_REASON_MAX + 1];
+
+		snprintf(mod_reason, sizeof(mod_reason), "%s", r ? r->reason : "");
 		hs_done(wsi);
 		wsp__handshake(srv, wsi, &hs);
+		if (!hs.status && mod_code) {
+			snprintf(hs.detail, sizeof(hs.detail), "module closed it with %d: %s", mod_code, mod_reason);
+			wsp__refused(srv, hs.ns ? hs.ns->path : NULL, mod_code, hs.detail, hs.ip);
+			lws_close_reason(wsi, (enum lws_close_status)mod_code, (unsigned char *)mod_reason, strlen(mod_reason));
+			return -1;
+		}
 		if (hs.status) {
 			wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.detail[0] ? hs.detail : hs.why, hs.ip);
 			lws_close_reason(wsi, hs.status == 401 ? 4401 : hs.status == 403 ? 4403 : LWS_CLOSE_STATUS_POLICY_VIOLATION,
@@ -154,6 +182,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		/* From here on lws parses frames: pre-check them (rxhook.h). */
 		wsp__rxhook_established(wsi, pss->c);
 		return 0;
+	}
 
 	case LWS_CALLBACK_RECEIVE:
 		if (!pss->c)

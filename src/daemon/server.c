@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,7 +111,10 @@ static wsp_namespace *register_ns(wsp_server *srv, const char *path, const wsp_n
 		wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	if (opts)
+	/* A version-1 module's options end before on_upgrade. */
+	if (opts && srv->module_api == 1)
+		memcpy(&ns->opts, opts, offsetof(wsp_namespace_opts, on_upgrade));
+	else if (opts)
 		ns->opts = *opts;
 	if (opts && opts->require_roles && opts->require_roles[0]) {
 		ns->roles = wsp_strv_dup(opts->require_roles);

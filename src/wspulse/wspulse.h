@@ -37,13 +37,25 @@
 extern "C" {
 #endif
 
-#define WSP_API_VERSION 1
+/* Version 2 added wsp_namespace_opts.on_upgrade and the wsp_upgrade_*
+ * functions. */
+#define WSP_API_VERSION 2
 #define WSP_NAMESPACE_PREFIX "/api/1/ws/"
+
+/* Every module built against this header carries the API version it was
+ * built for (this weak definition; nothing to write).  The daemon reads it
+ * when it loads the module: a module without it was built for version 1 and
+ * keeps loading (its wsp_namespace_opts is read in the version-1 layout);
+ * one built for a newer version than the daemon's is refused at start-up
+ * with both versions in the message. */
+extern const int wsp_module_api_version;
+__attribute__((weak, visibility("default"))) const int wsp_module_api_version = WSP_API_VERSION;
 
 typedef struct wsp_server wsp_server;       /* the daemon (one per process) */
 typedef struct wsp_namespace wsp_namespace; /* one per registered path */
 typedef struct wsp_client wsp_client;       /* one per connected socket */
 typedef struct wsp_user wsp_user;           /* the logged-in user of a socket */
+typedef struct wsp_upgrade wsp_upgrade;     /* one WebSocket upgrade request, during on_upgrade */
 
 /* Options of a namespace; every member is optional (zero = off/none). */
 typedef struct wsp_namespace_opts {
@@ -67,6 +79,18 @@ typedef struct wsp_namespace_opts {
 	 * for sending). */
 	void (*on_disconnect)(wsp_client *c, const wsp_user *user, void *ud);
 	void *user_data;             /* passed to the handlers as `ud` */
+	/* (API version 2) The module's own decision on an upgrade request, once
+	 * the framework has accepted it (namespace, Origin, limits, session or
+	 * token, roles) and before the socket opens.  `user` is NULL for a
+	 * visitor.  Read the request with wsp_upgrade_header(), _cookie(),
+	 * _query().  Return 0 to accept.  To refuse, return an HTTP status
+	 * 400-499 (the upgrade is answered with it; non-browser clients see
+	 * it) or a close code 4000-4999 (the socket opens and is closed at once
+	 * with it: browsers see close codes, never HTTP statuses), and give the
+	 * text with wsp_upgrade_set_reason() (default "refused").  Any other
+	 * value refuses with 403.  Runs once per upgrade, on the loop thread:
+	 * it must not block. */
+	int (*on_upgrade)(wsp_upgrade *u, const wsp_user *user, void *ud);
 } wsp_namespace_opts;
 
 /* Register `path`, which must start with /api/1/ws/ and not be registered
@@ -156,6 +180,23 @@ long wsp_namespace_presence_count(const wsp_namespace *ns);
 json_t *wsp_namespace_presence_users(const wsp_namespace *ns);
 int wsp_namespace_on_presence(wsp_namespace *ns, void (*fn)(wsp_namespace *ns, long count, void *ud),
 			      void *ud);
+
+/* The upgrade request being decided in on_upgrade (valid only during that
+ * call; so are the strings returned).  Each returns NULL when absent or
+ * longer than 4096 bytes.
+ * wsp_upgrade_header: any request header by name, any case ("Cookie",
+ *   "x-site-tenant"); repeated headers joined as lws joins them.
+ * wsp_upgrade_cookie: the value of one cookie of the Cookie header.
+ * wsp_upgrade_query: one query parameter, %-decoded (first one wins).
+ * wsp_upgrade_path: the namespace path, without the query.
+ * wsp_upgrade_address: the client address used for per-address limits. */
+const char *wsp_upgrade_header(wsp_upgrade *u, const char *name);
+const char *wsp_upgrade_cookie(wsp_upgrade *u, const char *name);
+const char *wsp_upgrade_query(wsp_upgrade *u, const char *name);
+const char *wsp_upgrade_path(const wsp_upgrade *u);
+const char *wsp_upgrade_address(const wsp_upgrade *u);
+/* The reason sent with a refusal (copied, at most 120 bytes). */
+void wsp_upgrade_set_reason(wsp_upgrade *u, const char *reason);
 
 /* Per-client module storage (e.g. the chosen emoji).  The module owns the
  * pointer and frees it in on_disconnect. */
