@@ -10,12 +10,15 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 servers="postgresql nginx apache2"
+# php-fpm serves the examples' PHP site (tests/integration/example-php.test.mjs);
+# its service is named after the PHP version.
+php_fpm() { (cd /etc/init.d 2>/dev/null && ls -d php*-fpm 2>/dev/null) || true; }
 running() {
     if [ -d /run/systemd/system ]; then systemctl is-active --quiet "$1"
     else service "$1" status >/dev/null 2>&1; fi
 }
 was_running=
-for svc in $servers; do running "$svc" && was_running="$was_running $svc" || true; done
+for svc in $servers $(php_fpm); do running "$svc" && was_running="$was_running $svc" || true; done
 
 apt-get update -qq
 # promtool (make check validates GET /metrics with it) comes only in Debian's
@@ -29,6 +32,7 @@ apt-get install -y -qq --no-install-recommends \
     postgresql postgresql-contrib nginx libnginx-mod-nchan spawn-fcgi \
     apache2 libapache2-mod-fcgid \
     systemd prometheus \
+    php-fpm php-pgsql python3-psycopg2 \
     chromium fonts-noto-color-emoji \
     clang libclang-rt-14-dev valgrind curl procps iproute2 \
     man-db groff-base debhelper dpkg-dev lintian >/dev/null
@@ -36,7 +40,7 @@ if [ "$had_prometheus" = 0 ]; then
     (systemctl disable --now prometheus || service prometheus stop) >/dev/null 2>&1 || true
 fi
 
-for svc in $servers; do
+for svc in $servers $(php_fpm); do
     case " $was_running " in *" $svc "*) continue ;; esac
     if running "$svc"; then
         (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true

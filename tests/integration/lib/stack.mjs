@@ -280,7 +280,8 @@ export function mintSession(s, user, { roles, ttl, row = true } = {}) {
  * nginxTls (nginx serves https with the same certificate), nginxRoot (its
  * document root and $wspulse_www instead of www/: a site's own copy), ports ({ daemon, http } to use),
  * pg (share a running startPostgres()), upstreams (more wspulsed addresses
- * for nginx's round-robin upstream, e.g. daemons started separately).
+ * for nginx's round-robin upstream, e.g. daemons started separately),
+ * nginxHttp / nginxServer (config text added to nginx's http / server block).
  * Returns { url, wsUrl, pg, dir, config, daemonPort, fcgiPort, ... , stop() }.
  */
 export async function startStack(opts = {}) {
@@ -356,10 +357,12 @@ http {
   upstream wspulse_daemon { server 127.0.0.1:${daemonPort} max_fails=0;${(opts.upstreams || []).map((a) => ` server ${a} max_fails=0;`).join('')} }
   upstream wspulse_fcgi { server 127.0.0.1:${fcgiPort} max_fails=0; }
   map $host $wspulse_www { default ${opts.nginxRoot || path.join(srcdir, 'www')}; }
+  ${opts.nginxHttp || ''}
   server {
     listen 127.0.0.1:${httpPort}${opts.nginxTls ? ` ssl;\n    ssl_certificate ${tls.certFile};\n    ssl_certificate_key ${tls.keyFile}` : ''};
     root ${opts.nginxRoot || path.join(srcdir, 'www')};
     include ${path.join(srcdir, 'nginx/wspulse.conf')};
+    ${opts.nginxServer || ''}
   }
 }
 `);
