@@ -3,7 +3,7 @@
  * X-Forwarded-For.  The URI's path goes through the namespace rules
  * (wsp_ns_path_check, wsp_nsreg_find), its query through wsp_query_get
  * (uuid, since), wsp_uuid_parse and wsp_query_id; the headers through the
- * Origin rule and the client-address rule. */
+ * Origin rule, the client-address rule and the trusted-proxy rule. */
 #include "config.h"
 
 #include "daemon/access.h"
@@ -54,6 +54,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)wsp_origin_allowed(*f[1] ? f[1] : NULL, *f[2] ? f[2] : NULL, NULL, 0);
 	(void)wsp_origin_allowed(f[1], f[2], allowed, 2);
 	(void)wsp_peer_is_local(f[3]);
+	/* trusted_proxy_auth: the peer against a list, the header values. */
+	{
+		static char *trusted[] = { "127.0.0.2", "::1", "unix" };
+
+		if (!*f[3] && !wsp_peer_trusted(f[3], trusted, 3))
+			abort(); /* an empty peer is a unix socket */
+		if (wsp_proxy_entry_valid(f[4]) && !wsp_peer_trusted(f[4], (char *const *)&f[4], 1) &&
+		    strcmp(f[4], "unix") != 0)
+			abort(); /* a valid address trusts itself */
+		(void)wsp_header_name_ok(f[4], 64);
+		(void)wsp_header_name_ok(f[5], 256);
+	}
 	if (wsp_client_ip(f[3], *f[4] ? f[4] : NULL, *f[5] ? f[5] : NULL, ip, sizeof(ip)) != ip ||
 	    strlen(ip) >= sizeof(ip))
 		abort();
