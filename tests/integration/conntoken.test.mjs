@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startStack, http, openWs, run, bin, sleep, srcdir, tmpdir, writeConfig, waitFor } from './lib/stack.mjs';
 import { rawWs } from './lib/rawclient.mjs';
+import { createRequire } from 'node:module';
 
 const KEY = crypto.randomBytes(32).toString('hex');   // as `openssl rand -hex 32` writes it
 let s, keydir, keyfile;
@@ -34,7 +35,7 @@ before(async () => {
   s = await startStack({
     config: {
       token_secret_file: keyfile, stats_interval: 1,
-      namespace: ['/api/1/ws/open', '/api/1/ws/private auth=on', '/api/1/ws/editors auth=on roles=editor', '/api/1/ws/rooms/a', '/api/1/ws/rooms/b'],
+      namespace: ['/api/1/ws/open', '/api/1/ws/private auth=on', '/api/1/ws/editors auth=on roles=editor', '/api/1/ws/rooms/a', '/api/1/ws/rooms/b', '/api/1/ws/hist auth=on history=on'],
     },
   });
 });
@@ -139,6 +140,32 @@ test('a socket is closed with 4408 "token expired" at exp', async () => {
   assert.equal(closed.reason, 'token expired');
   assert.ok(Date.now() / 1000 >= exp, 'not before exp');
   assert.match(s.log('wspulsed.log'), /closed 1 socket with 4408: token expired/);
+});
+
+test('the real jPulse.ws client renews an expiring token: a fresh one, at once, never disconnected, history caught up', async () => {
+  const jws = createRequire(import.meta.url)(path.join(srcdir, 'www/jpulse-ws.js'));
+  let calls = 0;
+  const statuses = [];
+  const got = [];
+  const h = jws.connect(`${s.wsUrl}/api/1/ws/hist`, {
+    uuidStorage: 'memory', pingInterval: 0,
+    token: () => { calls++; return Promise.resolve(mint(claims({ sub: 'renewer', exp: now() + 2 }))); },
+  }).onStatusChange((st) => statuses.push(st)).onMessage((d) => { if (d) got.push(d); });
+  try {
+    await waitFor(() => h.isConnected(), 5000, 'connected');
+    const pub = (n) => http(s.url, 'POST', '/api/1/websocket/publish', { headers: { Authorization: `Bearer ${s.token}` }, body: { namespace: '/api/1/ws/hist', data: { type: 'n', n } } });
+    assert.equal((await pub(1)).status, 200);
+    await waitFor(() => got.some((d) => d.type === 'n' && d.n === 1), 3000, 'message 1');
+    // The server closes with 4408 at exp; the client asks for a new token at once.
+    await waitFor(() => h.getCloseReason()?.code === 4408, 5000, 'the 4408 close');
+    await waitFor(() => calls >= 2 && h.isConnected(), 3000, 'renewed');
+    assert.equal((await pub(2)).status, 200);
+    await waitFor(() => got.some((d) => d.type === 'n' && d.n === 2), 3000, 'message 2');
+    assert.deepEqual(statuses, ['connected'], 'no reconnecting, no disconnected');
+    assert.equal(got.filter((d) => d.type === 'n' && d.n === 1).length, 1, 'no duplicate after the catch-up');
+    assert.equal(got.filter((d) => d.type === 'connected').length, 2);
+    assert.ok(got.every((d) => d.type !== 'connected' || d.username === 'renewer'));
+  } finally { h.disconnect(); }
 });
 
 test('README\'s openssl lines mint a token the daemon accepts', async () => {
