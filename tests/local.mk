@@ -98,8 +98,10 @@ AM_TESTS_ENVIRONMENT = \
 	WSPULSE_BUILDDIR='$(abs_top_builddir)'; WSPULSE_SRCDIR='$(abs_top_srcdir)'; \
 	PG_BINDIR='$(PG_BINDIR)'; NGINX='$(NGINX)'; WSPULSE_NODE_MODULES='$(WSPULSE_NODE_MODULES)'; \
 	export WSPULSE_BUILDDIR WSPULSE_SRCDIR PG_BINDIR NGINX WSPULSE_NODE_MODULES;
-# What browser.test.mjs saves (lib/browser.mjs screenshotPath).
-CLEANFILES += tests/screenshots/hello-websocket.png tests/screenshots/admin-websocket-stats.png
+# What the browser tests save (lib/browser.mjs screenshotPath); the shell
+# expands the pattern in `rm -f $(CLEANFILES)`, so a new screenshot is
+# covered too.
+CLEANFILES += tests/screenshots/*.png
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib/stack.mjs \
 	tests/integration/lib/chaos.mjs tests/integration/chaos.mjs \
