@@ -11,10 +11,28 @@
 #include "db.h"
 #include "log.h"
 
+/* Statements prepared on this connection, by their text: the first run of a
+ * statement prepares it (named wsp_<index>), later runs skip the server's
+ * parse and plan (issue 18: a third of PostgreSQL's time per REST publish was
+ * parsing and planning one INSERT).  Bounded: past WSP_DB_STMTS distinct texts
+ * the rest run unprepared. */
+#define WSP_DB_STMTS 64
+
 struct wsp_db {
 	PGconn *conn;
 	char sqlstate[6];
+	char *stmt[WSP_DB_STMTS];
+	int nstmt;
 };
+
+static void forget_statements(wsp_db *db)
+{
+	for (int i = 0; i < db->nstmt; i++) {
+		wsp_free(db->stmt[i]);
+		db->stmt[i] = NULL;
+	}
+	db->nstmt = 0;
+}
 
 struct wsp_db_res {
 	PGresult *res;
@@ -101,6 +119,7 @@ void wsp_db_close(wsp_db *db)
 		return;
 	if (db->conn)
 		PQfinish(db->conn);
+	forget_statements(db);
 	wsp_free(db);
 }
 
@@ -115,6 +134,7 @@ int wsp_db_ok(wsp_db *db)
 	    PQconsumeInput(db->conn) && PQstatus(db->conn) == CONNECTION_OK)
 		return 1;
 	PQreset(db->conn);
+	forget_statements(db);  /* a new session has none of them */
 	return PQstatus(db->conn) == CONNECTION_OK;
 }
 
@@ -156,6 +176,61 @@ static wsp_db_res *check(wsp_db *db, PGresult *res, wsp_error *err)
 	return NULL;
 }
 
+/* The index of sql among the prepared statements, preparing it if there is
+ * room; -1 to run it unprepared (no room, or the server refused to prepare:
+ * the unprepared run then reports the error). */
+static int prepared(wsp_db *db, const char *sql, int n)
+{
+	char name[16];
+	PGresult *res;
+	char *copy;
+	int i;
+
+	for (i = 0; i < db->nstmt; i++)
+		if (strcmp(db->stmt[i], sql) == 0)
+			return i;
+	if (db->nstmt == WSP_DB_STMTS)
+		return -1;
+	copy = wsp_strdup(sql);
+	if (!copy)
+		return -1;
+	snprintf(name, sizeof(name), "wsp_%d", db->nstmt);
+	res = PQprepare(db->conn, name, sql, n, NULL);
+	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		wsp_free(copy);
+		return -1;
+	}
+	PQclear(res);
+	db->stmt[db->nstmt] = copy;
+	return db->nstmt++;
+}
+
+static PGresult *run(wsp_db *db, const char *sql, int n, const char *const *params)
+{
+	char name[16];
+	PGresult *res;
+	const char *st;
+	int i = prepared(db, sql, n);
+
+	if (i < 0)
+		return PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+	snprintf(name, sizeof(name), "wsp_%d", i);
+	res = PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
+	st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	/* The statement is gone (26000: a pooler's DISCARD ALL) or its plan no
+	 * longer fits the table (0A000 after a migration changed it): forget
+	 * them all and run this one unprepared. */
+	if (st && (strcmp(st, "26000") == 0 || strcmp(st, "0A000") == 0)) {
+		PQclear(res);
+		forget_statements(db);
+		if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+			PQclear(PQexec(db->conn, "DEALLOCATE ALL"));
+		return PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+	}
+	return res;
+}
+
 wsp_db_res *wsp_db_query(wsp_db *db, const char *sql, int n, const char *const *params,
 			 wsp_error *err)
 {
@@ -163,7 +238,7 @@ wsp_db_res *wsp_db_query(wsp_db *db, const char *sql, int n, const char *const *
 		wsp_error_set(err, WSP_ERR_DB, "database unavailable: connection lost");
 		return NULL;
 	}
-	return check(db, PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0), err);
+	return check(db, run(db, sql, n, params), err);
 }
 
 int wsp_db_exec(wsp_db *db, const char *sql, int n, const char *const *params, wsp_error *err)

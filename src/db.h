@@ -25,7 +25,10 @@ void wsp_db_close(wsp_db *db);
  * report again. */
 int wsp_db_ok(wsp_db *db);
 
-/* Run `sql` with `n` text parameters (NULL entries are SQL NULL).  Returns a
+/* Run `sql` with `n` text parameters (NULL entries are SQL NULL).  Each
+ * distinct text is prepared on the connection the first time it runs (at most
+ * 64 per connection; a reset forgets them), so `sql` must be one statement and
+ * should be a constant: values go in params.  Returns a
  * result (even with zero rows) or NULL with err set: WSP_ERR_DB when the
  * server is unreachable, WSP_ERR_INVALID for a constraint/data error, and
  * WSP_ERR_INTERNAL for any other failure the server reported (the SQLSTATE is
