@@ -11,9 +11,9 @@
  * contract; the payload is stored as this program wrote it (wsp_json_dump).
  * The checks here come first for clear answers; the function re-checks and
  * alone judges the stored size against max_message_bytes (handed to it as
- * wspulse.max_message_bytes).  The NOTIFY
- * carries only the row id, so data may be as large as max_message_bytes
- * (64 KiB by default), far past NOTIFY's 8000-byte payload limit.  clientId
+ * wspulse.max_message_bytes).  The NOTIFY carries the row, or only its id
+ * when the row is over NOTIFY's limit (db/008), so data may be as large as
+ * max_message_bytes (64 KiB by default), far past NOTIFY's 8000-byte limit.  clientId
  * sends to the sockets connected with that uuid (public, not a credential;
  * never replayed by ?since=); toUser to the sockets logged in as that user
  * (in a history namespace also replayed to them).  The outbox's client_id

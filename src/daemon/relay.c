@@ -1,9 +1,10 @@
 /* relay.c - everything that crosses PostgreSQL.
  *
- *   wsp_outbox   NOTIFY '<id>' on commit of an outbox row (REST broadcasts,
- *                large module broadcasts, every history-namespace message).
- *                We fetch the rows by id, deliver each once (idwin), and
- *                after a reconnect replay `id > floor`.
+ *   wsp_outbox   NOTIFY on commit of an outbox row (REST broadcasts,
+ *                large module broadcasts, every history-namespace message):
+ *                the row itself when it fits (notify_row), else '<id>'; ids
+ *                are fetched, each row delivered once (idwin), and after a
+ *                reconnect we replay `id > floor`.
  *   wsp_bcast    module broadcasts that fit a NOTIFY: a JSON array of
  *                {"o":origin,"n":namespace,"c":recipient|null (daemon.h),"u":username,
  *                 "d":data}, batched per loop turn, no table write at all.
@@ -15,6 +16,7 @@
 #include "config.h"
 
 #include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,13 +69,9 @@ static void deliver(wsp_namespace *ns, json_t *data, const char *username, const
 /* One outbox row: deliver unless seen or ours.  Origin '' is a REST
  * broadcast; any other origin is another daemon's module message (too big
  * for a NOTIFY, or in a history namespace), which that daemon counted. */
-static void deliver_row(wsp_server *srv, const wsp_bus_res *r, int i)
+static void deliver_fields(wsp_server *srv, long long id, const char *path, const char *payload,
+			   const char *username, const char *cid, bool all, const char *origin)
 {
-	long long id = atoll(wsp_bus_get(r, i, 0));
-	const char *path = wsp_bus_get(r, i, 1), *payload = wsp_bus_get(r, i, 2);
-	const char *username = wsp_bus_get(r, i, 3), *cid = wsp_bus_get(r, i, 4);
-	bool all = strcmp(wsp_bus_get(r, i, 5), "t") == 0;
-	const char *origin = wsp_bus_get(r, i, 6);
 	wsp_namespace *ns;
 	json_t *data;
 
@@ -92,6 +90,13 @@ static void deliver_row(wsp_server *srv, const wsp_bus_res *r, int i)
 		return;
 	}
 	deliver(ns, data, username, all ? NULL : cid, id, *origin ? COUNT_NONE : COUNT_REST);
+}
+
+static void deliver_row(wsp_server *srv, const wsp_bus_res *r, int i)
+{
+	deliver_fields(srv, atoll(wsp_bus_get(r, i, 0)), wsp_bus_get(r, i, 1), wsp_bus_get(r, i, 2),
+		       wsp_bus_get(r, i, 3), wsp_bus_get(r, i, 4), strcmp(wsp_bus_get(r, i, 5), "t") == 0,
+		       wsp_bus_get(r, i, 6));
 }
 
 static void replay_done(void *arg, const wsp_bus_res *r, const char *error)
@@ -195,23 +200,72 @@ static void fetch_done(void *arg, const wsp_bus_res *r, const char *error)
 		fetch_more(srv);   /* ids that arrived meanwhile */
 }
 
-static void on_outbox_notify(wsp_server *srv, const char *payload)
+/* A NOTIFY that carries the whole row (db/008_outbox_notify_row.sql):
+ * "<id>\n<t|f>\n<client_id>\n<origin>\n<username>\n<namespace>\n<payload>".
+ * Delivered at once when no fetch or replay is pending (notifications come
+ * in commit order, so nothing older can be outstanding); otherwise only its
+ * id is queued, and the fetch keeps the order.  Returns the length of the id
+ * at the start of payload, or 0 when it is not of that form. */
+static size_t notify_row(wsp_server *srv, char *payload)
 {
-	size_t have = srv->fetch_ids ? strlen(srv->fetch_ids) : 0, add = strlen(payload);
-	char *p;
+	char *f[7];
+	size_t idlen = strspn(payload, "0123456789");
+	char *p = payload;
 
-	if (!*payload || strspn(payload, "0123456789") != add || add > 20)
+	if (idlen == 0 || idlen > 20 || payload[idlen] != '\n')
+		return 0;
+	for (int i = 0; i < 6; i++) {
+		f[i] = p;
+		p = strchr(p, '\n');
+		if (!p)
+			return 0;
+		*p++ = '\0';
+	}
+	f[6] = p;
+	if ((f[1][0] != 't' && f[1][0] != 'f') || f[1][1])
+		return 0;
+	if (srv->floor_known && !srv->outbox_replaying && !srv->fetch_queued && !srv->fetch_ids) {
+		deliver_fields(srv, atoll(f[0]), f[5], f[6], f[4], f[2], f[1][0] == 't', f[3]);
+		return SIZE_MAX;
+	}
+	return idlen;
+}
+
+static void on_outbox_notify(wsp_server *srv, const char *text)
+{
+	size_t have = srv->fetch_ids ? strlen(srv->fetch_ids) : 0, add;
+	char *p, *payload = wsp_strdup(text);
+
+	if (!payload)
 		return;
-	if (srv->floor_known && wsp_idwin_seen(&srv->seen, atoll(payload)))
+	add = notify_row(srv, payload);
+	if (add == SIZE_MAX) {
+		wsp_free(payload);
+		return;   /* delivered */
+	}
+	if (add)
+		payload[add] = '\0';   /* only its id: fetched in order below */
+	else
+		add = strlen(payload);
+	if (!*payload || strspn(payload, "0123456789") != add || add > 20) {
+		wsp_free(payload);
 		return;
+	}
+	if (srv->floor_known && wsp_idwin_seen(&srv->seen, atoll(payload))) {
+		wsp_free(payload);
+		return;
+	}
 	p = wsp_realloc(srv->fetch_ids, have + add + 4);
-	if (!p)
+	if (!p) {
+		wsp_free(payload);
 		return;
+	}
 	if (!have)
 		p[have++] = '{';
 	else
 		p[have++] = ',';
 	memcpy(p + have, payload, add + 1);
+	wsp_free(payload);
 	srv->fetch_ids = p;
 	fetch_more(srv);
 }

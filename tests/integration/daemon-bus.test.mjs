@@ -45,6 +45,31 @@ test('rows committed while the daemon is cut off are replayed after reconnect: n
   c.close();
 });
 
+test('outbox rows ride in their NOTIFY (no SELECT per row); rows too big for it are fetched; mixed, in order, once', async () => {
+  const c = await openWs(`${base}/api/1/ws/hello-todo`);
+  await c.next((m) => m.data?.type === 'connected');
+  const scans = () => Number(s.pg.psql("SELECT pg_stat_clear_snapshot(); SELECT idx_scan + seq_scan FROM pg_stat_user_tables WHERE relname = 'wsp_outbox'").trim().split('\n').pop());
+  // The daemon's backend reports its table statistics at most once a second,
+  // after its next statement (stats_interval = 1 gives it one).
+  await sleep(2500);
+  const before = scans();
+  for (let n = 200; n < 210; n++) insert([n, n]);   // ten commits, ten NOTIFYs
+  await waitFor(() => todos(c).filter((n) => n >= 200).length === 10, 5000, 'ten small rows');
+  await sleep(2500);
+  assert.ok(scans() - before <= 1, `the daemon read the outbox ${scans() - before} times for ten rows its NOTIFYs carried`);
+  // Small, big (over NOTIFY's 8000 bytes: fetched by id), small, in one transaction and in three.
+  const big = (n) => `INSERT INTO wsp_outbox (namespace, payload, username) VALUES ('/api/1/ws/hello-todo', json_build_object('type','todo','n',${n},'pad',repeat('x', 9000))::text, 'rest');`;
+  const small = (n) => `INSERT INTO wsp_outbox (namespace, payload, username) VALUES ('/api/1/ws/hello-todo', json_build_object('type','todo','n',${n})::text, 'rest');`;
+  s.pg.psql(`BEGIN; ${small(300)} ${big(301)} ${small(302)} COMMIT;`);
+  s.pg.psql(small(303));
+  s.pg.psql(big(304));
+  s.pg.psql(small(305));
+  await waitFor(() => todos(c).filter((n) => n >= 300).length >= 6, 5000, 'six mixed rows');
+  await sleep(300);
+  assert.deepEqual(todos(c).filter((n) => n >= 200), [200, 201, 202, 203, 204, 205, 206, 207, 208, 209, 300, 301, 302, 303, 304, 305]);
+  c.close();
+});
+
 test('a PostgreSQL restart mid-stream: the daemon reconnects, re-LISTENs and catches up', async () => {
   const c = await openWs(`${base}/api/1/ws/hello-todo`);
   await c.next((m) => m.data?.type === 'connected');
