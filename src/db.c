@@ -1,6 +1,7 @@
 /* db.c - see db.h. */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct wsp_db {
 	char sqlstate[6];
 	char *stmt[WSP_DB_STMTS];
 	int nstmt;
+	bool noprep;   /* a pooler moved us between server sessions: never prepare */
 };
 
 static void forget_statements(wsp_db *db)
@@ -189,7 +191,7 @@ static int prepared(wsp_db *db, const char *sql, int n)
 	for (i = 0; i < db->nstmt; i++)
 		if (strcmp(db->stmt[i], sql) == 0)
 			return i;
-	if (db->nstmt == WSP_DB_STMTS)
+	if (db->nstmt == WSP_DB_STMTS || db->noprep)
 		return -1;
 	copy = wsp_strdup(sql);
 	if (!copy)
@@ -197,6 +199,11 @@ static int prepared(wsp_db *db, const char *sql, int n)
 	snprintf(name, sizeof(name), "wsp_%d", db->nstmt);
 	res = PQprepare(db->conn, name, sql, n, NULL);
 	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		/* 42P05: the name exists already, so this is not the session we
+		 * prepared in (PgBouncer in transaction mode). */
+		if (res && PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
+		    strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42P05") == 0)
+			db->noprep = true;
 		PQclear(res);
 		wsp_free(copy);
 		return -1;
@@ -218,10 +225,17 @@ static PGresult *run(wsp_db *db, const char *sql, int n, const char *const *para
 	snprintf(name, sizeof(name), "wsp_%d", i);
 	res = PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
 	st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	/* The statement is gone (26000: a pooler's DISCARD ALL) or its plan no
-	 * longer fits the table (0A000 after a migration changed it): forget
-	 * them all and run this one unprepared. */
-	if (st && (strcmp(st, "26000") == 0 || strcmp(st, "0A000") == 0)) {
+	/* The statement is gone (26000: a pooler gave us another server session,
+	 * or ran DISCARD ALL: stop preparing on this connection) or its plan no
+	 * longer fits the table (0A000 after a migration changed it: prepare
+	 * afresh).  Either way this one runs unprepared. */
+	if (st && strcmp(st, "26000") == 0) {
+		PQclear(res);
+		forget_statements(db);
+		db->noprep = true;
+		return PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+	}
+	if (st && strcmp(st, "0A000") == 0) {
 		PQclear(res);
 		forget_statements(db);
 		if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) == PQTRANS_IDLE)
