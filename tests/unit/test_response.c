@@ -120,7 +120,7 @@ static void test_header_injection(void)
 static void test_cookie(void)
 {
 	wsp_response r;
-	wsp_cookie c = { "wsp_session", "v1.abc.123", 3600, 0 };
+	wsp_cookie c = { "wsp_session", "v1.abc.123", 3600, 0, NULL };
 
 	wsp_response_init(&r);
 	CU_ASSERT_EQUAL(wsp_response_cookie(&r, &c), 0);
@@ -200,7 +200,7 @@ static void test_out_of_memory(void)
 	for (long n = 0; n < 40; n++) {
 		wsp_response r;
 		wsp_buf out;
-		wsp_cookie c = { "wsp_session", "v1.x", 60, 1 };
+		wsp_cookie c = { "wsp_session", "v1.x", 60, 1, NULL };
 		int rc;
 
 		wsp_response_init(&r);
