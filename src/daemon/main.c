@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulsed: %s\n", err.text);
 		goto out;
 	}
-	rl = (wsp_reload){ path, &cfg, &secret };
+	rl = (wsp_reload){ path, &cfg, &secret, &token_key };
 	if (check_only && check_config(&cfg, offline) < 0)
 		goto out;
 	nworkers = wsp_workers_count(&cfg, &err);

@@ -52,6 +52,32 @@ static int apply_secret(wsp_reload *rl, wsp_server *srv, const wsp_config *fresh
 	return 0;
 }
 
+/* The connection-token key (token_secret_file): re-read on every reload
+ * (rotation in place), put in place only when it loads and checks; tokens
+ * signed with the old key are refused from then on.  Turning tokens on or
+ * off needs a restart (whether the daemon takes tokens at all is fixed at
+ * start-up: srv->token_key). */
+static int apply_token_key(wsp_reload *rl, wsp_server *srv, const wsp_config *fresh, wsp_error *err)
+{
+	wsp_conntoken_key k;
+
+	(void)srv;
+	if (!rl->cfg->token_secret_file[0] != !fresh->token_secret_file[0])
+		return wsp_error_set(err, WSP_ERR_INVALID, "turning connection tokens %s needs a restart",
+				     fresh->token_secret_file[0] ? "on" : "off");
+	if (!fresh->token_secret_file[0])
+		return 0;
+	if (wsp_conntoken_key_load(&k, fresh->token_secret_file, err) < 0)
+		return err ? err->code : WSP_ERR_IO;
+	if (!wsp_ct_equal(k.key, k.len, rl->token_key->key, rl->token_key->len)) {
+		*rl->token_key = k;
+		wsp_info(NULL, "reload: connection-token key from %s is new: tokens signed with the old one are refused from now on",
+			 fresh->token_secret_file);
+	}
+	memset(&k, 0, sizeof(k));
+	return 0;
+}
+
 /* The TLS certificate and key (direct mode, tls.h): re-read on every
  * reload (renewal in place) into the live SSL_CTX; open connections keep
  * theirs.  Bad files keep the old pair.  TLS cannot be turned on or off
@@ -76,6 +102,7 @@ static const struct reload_key table[] = {
 	{ "log_level", false, false, true, apply_log, "now" },
 	{ "log_file", false, false, true, apply_log, "now" },
 	{ "secret_file", false, true, false, apply_secret, "new connections" },
+	{ "token_secret_file", false, true, false, apply_token_key, "new connections" },
 	{ "tls_cert_file", false, true, false, apply_tls, "new connections" },
 	{ "tls_key_file", false, false, false, apply_tls, "new connections" },
 	{ "allowed_origins", false, false, false, NULL, "new connections" },

@@ -24,6 +24,7 @@
 #define WSP_DAEMON_RELOAD_H
 
 #include "conf.h"
+#include "conntoken.h"
 #include "secret.h"
 
 struct wsp_server;
@@ -33,6 +34,7 @@ typedef struct wsp_reload {
 	const char *path;            /* the config file (-c) */
 	wsp_config *cfg;             /* the running configuration */
 	wsp_secret *secret;          /* the running session secret */
+	wsp_conntoken_key *token_key; /* the running connection-token key (empty: none) */
 } wsp_reload;
 
 /* Re-read rl->path and apply it.  srv is NULL in a supervisor (workers.h):

@@ -217,3 +217,36 @@ test('token_secret_file readable by others (secret_file\'s rules), or too short,
     assert.match(r.stderr, /token secret file .* need 32 to 1024 bytes/);
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('SIGHUP re-reads token_secret_file: the new key signs from then on, the old one is refused, an open socket stays', async () => {
+  const base = `${s.wsUrl}/api/1/ws/private`;
+  const open = await openWs(`${base}?token=${mint(claims({ sub: 'kept' }))}`);
+  await open.next((m) => m.data?.type === 'connected');
+  const NEW = crypto.randomBytes(32).toString('hex');
+  const reloaded = () => (s.log('wspulsed.log').match(/reload: connection-token key from .* is new/g) || []).length;
+  try {
+    fs.writeFileSync(keyfile, NEW + '\n', { mode: 0o600 });
+    s.daemon.kill('SIGHUP');
+    await waitFor(() => reloaded() === 1, 5000, 'the reload log line');
+    let c = await rawWs(`${base}?token=${mint(claims(), { key: NEW })}`);
+    assert.equal(c.status, 101);
+    c.destroy();
+    c = await rawWs(`${base}?token=${mint(claims())}`);
+    assert.equal(c.status, 401);
+    c.destroy();
+    // A key file that no longer checks keeps the running key.
+    fs.writeFileSync(keyfile, 'short\n');
+    s.daemon.kill('SIGHUP');
+    await waitFor(() => /reload: token_secret_file: .*need 32 to 1024 bytes.*the old one stays/.test(s.log('wspulsed.log')), 5000, 'the refusal');
+    c = await rawWs(`${base}?token=${mint(claims(), { key: NEW })}`);
+    assert.equal(c.status, 101);
+    c.destroy();
+    open.sendJson({ type: 'ping' });
+    assert.equal((await open.next((m) => m.data?.type === 'pong')).data.username, 'kept');
+  } finally {
+    open.close();
+    fs.writeFileSync(keyfile, KEY + '\n', { mode: 0o600 });
+    s.daemon.kill('SIGHUP');
+    await waitFor(() => reloaded() === 2, 5000, 'the key put back');
+  }
+});
