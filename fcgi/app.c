@@ -54,7 +54,7 @@ int wsp_app_load(wsp_app *app, wsp_error *err)
 	/* `unix` (a unix-socket peer, which wspulsed may trust) is accepted in
 	 * the shared key; it never matches a REMOTE_ADDR. */
 	for (int i = 0; i < app->cfg.trusted_proxies.n; i++)
-		if (!wsp_cidr_valid(app->cfg.trusted_proxies.v[i]) && strcmp(app->cfg.trusted_proxies.v[i], "unix") != 0)
+		if (!wsp_cidr_valid(app->cfg.trusted_proxies.v[i]))
 			return wsp_error_set(err, WSP_ERR_INVALID,
 					     "trusted_proxies: '%.64s' is not an IP address, a CIDR block or 'unix'",
 					     app->cfg.trusted_proxies.v[i]);

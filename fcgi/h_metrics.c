@@ -20,7 +20,7 @@
 
 #include "alloc.h"
 #include "app.h"
-#include "daemon/access.h"
+#include "cidr.h"
 #include "daemon/metrics.h"
 #include "handlers.h"
 #include "log.h"
@@ -42,7 +42,7 @@ static int allowed(wsp_ctx *ctx)
 		wsp_ctx_error(ctx, 401, "Invalid metrics token", "UNAUTHORIZED");
 		return 0;
 	}
-	if (wsp_addr_allowed(ctx->req->client_addr, cfg->metrics_allow.v, cfg->metrics_allow.n))
+	if (wsp_cidr_match_any(ctx->req->client_addr, cfg->metrics_allow.n ? cfg->metrics_allow.v : wsp_cidr_loopback))
 		return 1;
 	wsp_info(NULL, "metrics: %s is not in metrics_allow and sent no token", ctx->req->client_addr);
 	wsp_ctx_error(ctx, 403, "Not allowed: an address in metrics_allow or a metrics token is required",

@@ -34,7 +34,7 @@ static int copy_addr(const char *s, size_t n, char *out, size_t outsz)
 void wsp_client_address(const char *remote_addr, const char *x_real_ip, const char *xff,
 			char *const *trusted, char *out, size_t outsz)
 {
-	if (remote_addr && wsp_cidr_match_any(remote_addr, trusted)) {
+	if (remote_addr && *remote_addr && wsp_cidr_match_any(remote_addr, trusted)) {
 		if (x_real_ip && copy_addr(x_real_ip, strlen(x_real_ip), out, outsz) == 0)
 			return;
 		if (xff) {
@@ -108,7 +108,7 @@ int wsp_request_init(wsp_request *rq, wsp_param_fn param, void *ud, char *const 
 	wsp_client_address(remote, param("HTTP_X_REAL_IP", ud), param("HTTP_X_FORWARDED_FOR", ud), trusted,
 			   rq->client_addr, sizeof(rq->client_addr));
 	rq->secure = (https && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0)) ||
-		     (proto && wsp_cidr_match_any(remote, trusted) && strcasecmp(proto, "https") == 0);
+		     (proto && remote && *remote && wsp_cidr_match_any(remote, trusted) && strcasecmp(proto, "https") == 0);
 	return 0;
 }
 

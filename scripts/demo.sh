@@ -88,6 +88,8 @@ secret_file = $var/secret
 api_token_file = $var/api-token
 token_secret_file = $var/token-secret
 listen = unix:$run/wspulsed.sock
+# nginx reaches the daemons over their unix sockets: their X-Real-IP is the browser's.
+trusted_proxies = unix
 www_root = $srcdir/www
 demo = on
 log_level = info

@@ -64,20 +64,24 @@ static int parse_block(const char *p, struct ip *net, int *prefix)
 	return 0;
 }
 
-int wsp_cidr_valid(const char *pattern)
+char *const wsp_cidr_loopback[] = { "127.0.0.0/8", "::1", NULL };
+
+int wsp_cidr_valid(const char *entry)
 {
 	struct ip net;
 	int prefix;
 
-	return parse_block(pattern, &net, &prefix) == 0;
+	return (entry && strcmp(entry, "unix") == 0) || parse_block(entry, &net, &prefix) == 0;
 }
 
-int wsp_cidr_match(const char *addr, const char *pattern)
+int wsp_cidr_match(const char *addr, const char *entry)
 {
 	struct ip a, net;
 	int prefix, full, rest;
 
-	if (!addr || parse_ip(addr, strlen(addr), &a) < 0 || parse_block(pattern, &net, &prefix) < 0)
+	if (!addr || !*addr)
+		return entry && strcmp(entry, "unix") == 0;
+	if (parse_ip(addr, strlen(addr), &a) < 0 || parse_block(entry, &net, &prefix) < 0)
 		return 0;
 	full = prefix / 8;
 	rest = prefix % 8;
@@ -92,10 +96,10 @@ int wsp_cidr_match(const char *addr, const char *pattern)
 	return 1;
 }
 
-int wsp_cidr_match_any(const char *addr, char *const *patterns)
+int wsp_cidr_match_any(const char *addr, char *const *list)
 {
-	for (; patterns && *patterns; patterns++)
-		if (wsp_cidr_match(addr, *patterns))
+	for (; list && *list; list++)
+		if (wsp_cidr_match(addr, *list))
 			return 1;
 	return 0;
 }

@@ -60,7 +60,7 @@ static const struct key keys[] = {
 	{ "send_queue_max_messages", T_LONG, OFF(send_queue_max_messages), "1024", 1, 1000000,
 	  "messages queued to one slow client before it is closed (1008)" },
 	{ "max_connections_per_ip", T_LONG, OFF(max_connections_per_ip), "100", 1, 10000000,
-	  "concurrent sockets from one client address (X-Forwarded-For/X-Real-IP from a local proxy)" },
+	  "concurrent sockets from one client address (X-Forwarded-For/X-Real-IP from trusted_proxies)" },
 	{ "max_connections", T_LONG, OFF(max_connections), "100000", 1, 10000000, "concurrent sockets per worker" },
 	{ "ping_interval", T_LONG, OFF(ping_interval), "30", 1, 3600, "seconds between protocol pings" },
 	{ "pong_timeout", T_LONG, OFF(pong_timeout), "5", 1, 600, "seconds a client has to answer a ping" },
@@ -91,7 +91,7 @@ static const struct key keys[] = {
 	{ "anon_write_rate", T_LONG, OFF(anon_write_rate), "60", 1, 1000000,
 	  "anonymous REST writes (hello-todo create/toggle/delete) per client address per minute, then 429" },
 	{ "trusted_proxies", T_WORDS, OFF(trusted_proxies), "", 0, 0,
-	  "addresses or CIDR blocks whose X-Real-IP/X-Forwarded-For/X-Forwarded-Proto wspulse.fcgi believes"
+	  "addresses or CIDR blocks whose X-Real-IP/X-Forwarded-For/X-Forwarded-Proto wspulse.fcgi and wspulsed believe"
 	  " and, with trusted_proxy_auth, whose X-Wspulse-User wspulsed believes; `unix`: wspulsed's unix-socket peers"
 	  " (repeatable, space separated); empty: none, the client is REMOTE_ADDR" },
 	{ "demo", T_BOOL, OFF(demo), "off", 0, 0,

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "alloc.h"
+#include "cidr.h"
 #include "daemon/access.h"
 #include "daemon/daemon.h"
 #include "daemon/envelope.h"
@@ -161,7 +162,7 @@ static int proxy_user(wsp_server *srv, struct lws *wsi, const char *peer, wsp_ha
 
 	if (!has_u && !has_r)
 		return 0;
-	if (!cfg->trusted_proxy_auth || !wsp_peer_trusted(peer, cfg->trusted_proxies.v, cfg->trusted_proxies.n)) {
+	if (!cfg->trusted_proxy_auth || !wsp_cidr_match_any(peer, cfg->trusted_proxies.v)) {
 		snprintf(hs->note, sizeof(hs->note), "X-Wspulse-User/-Roles from %s ignored (%s)",
 			 *peer ? peer : "a unix socket",
 			 cfg->trusted_proxy_auth ? "not in trusted_proxies" : "trusted_proxy_auth is off");
@@ -218,11 +219,13 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 		hs->why = "origin not allowed";
 		return;
 	}
-	/* Client address (per-address limit). */
+	/* Client address (per-address limit, logs): the proxy's headers only
+	 * from trusted_proxies. */
 	peer[0] = '\0';
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
 	wsp_client_ip(peer, real_ip_hdr(wsi, xri, sizeof(xri)),
-		      hdr(wsi, WSI_TOKEN_X_FORWARDED_FOR, xff, sizeof(xff)), hs->ip, sizeof(hs->ip));
+		      hdr(wsi, WSI_TOKEN_X_FORWARDED_FOR, xff, sizeof(xff)), cfg->trusted_proxies.v, hs->ip,
+		      sizeof(hs->ip));
 	if (srv->nclients >= cfg->max_connections) {
 		hs->status = 503;
 		hs->why = "too many connections";

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "daemon/access.h"
 #include "daemon/daemon.h"
 #include "daemon/reload.h"
@@ -177,7 +178,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (int i = 0; i < cfg.trusted_proxies.n; i++)
-		if (!wsp_proxy_entry_valid(cfg.trusted_proxies.v[i])) {
+		if (!wsp_cidr_valid(cfg.trusted_proxies.v[i])) {
 			fprintf(stderr, "wspulsed: %s: trusted_proxies: '%s' is not an IP address, a CIDR network or 'unix'\n", path,
 				cfg.trusted_proxies.v[i]);
 			goto out;

@@ -6,11 +6,14 @@
  * Origin rule, the client-address rule and the trusted-proxy rule. */
 #include "config.h"
 
+#include "cidr.h"
 #include "daemon/access.h"
 #include "daemon/nsreg.h"
 #include "daemon/query.h"
 #include "daemon/uuid.h"
 #include "fuzz.h"
+
+static char *trusted[] = { "127.0.0.2", "::1", "unix", NULL };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -53,20 +56,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)wsp_uuid_parse(f[0], strlen(f[0]), NULL);
 	(void)wsp_origin_allowed(*f[1] ? f[1] : NULL, *f[2] ? f[2] : NULL, NULL, 0);
 	(void)wsp_origin_allowed(f[1], f[2], allowed, 2);
-	(void)wsp_peer_is_local(f[3]);
-	/* trusted_proxy_auth: the peer against a list, the header values. */
+	/* trusted_proxies: the peer against a list, the header values. */
 	{
-		static char *trusted[] = { "127.0.0.2", "::1", "unix" };
+		char *self[] = { f[4], NULL };
 
-		if (!*f[3] && !wsp_peer_trusted(f[3], trusted, 3))
+		if (!*f[3] && !wsp_cidr_match_any(f[3], trusted))
 			abort(); /* an empty peer is a unix socket */
-		if (wsp_proxy_entry_valid(f[4]) && !wsp_peer_trusted(f[4], (char *const *)&f[4], 1) &&
-		    strcmp(f[4], "unix") != 0)
+		if (wsp_cidr_valid(f[4]) && !wsp_cidr_match_any(f[4], self) && strcmp(f[4], "unix") != 0)
 			abort(); /* a valid address trusts itself */
 		(void)wsp_header_name_ok(f[4], 64);
 		(void)wsp_header_name_ok(f[5], 256);
 	}
-	if (wsp_client_ip(f[3], *f[4] ? f[4] : NULL, *f[5] ? f[5] : NULL, ip, sizeof(ip)) != ip ||
+	if (wsp_client_ip(f[3], *f[4] ? f[4] : NULL, *f[5] ? f[5] : NULL, trusted, ip, sizeof(ip)) != ip ||
 	    strlen(ip) >= sizeof(ip))
 		abort();
 	for (int i = 0; i < 6; i++)

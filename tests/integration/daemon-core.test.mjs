@@ -19,6 +19,7 @@ before(async () => {
       { name: 'bob', password: 'bob-pass-12', roles: ['viewer'] }],
     config: {
       ping_interval: 1, pong_timeout: 1, stats_interval: 1, max_connections_per_ip: 20,
+      trusted_proxies: '127.0.0.0/8 ::1',
       max_message_bytes: 1024, max_frame_bytes: 4096,
       modules: path.join(builddir, 'tests/modules/.libs/test-module.so'),
       namespace: '/api/1/ws/news auth=on roles=editor history=on',
@@ -323,4 +324,24 @@ test('stats: snapshot rows with messagesPerHour; jpulse-ws-status pushes stats-u
   const later = await c.next((m) => m.data?.type === 'stats-update' && mine(m)?.clientCount >= 1, 4000);
   assert.equal(mine(later).status, 'red', 'no messages in that namespace yet');
   c.destroy();
+});
+
+// Last: the second daemon shares the database and writes stats rows of its own.
+test('X-Real-IP / X-Forwarded-For from a loopback peer not in trusted_proxies are not believed: one address, counted and logged as 127.0.0.1', async () => {
+  const s2 = await startStack({ pg: s.pg, nginx: false, fcgi: false, config: { max_connections_per_ip: 2 } });
+  const url = `ws://127.0.0.1:${s2.daemonPort}/api/1/ws/hello-todo`;
+  const open = [];
+  try {
+    open.push(await rawWsOpen(url, { headers: { 'X-Real-IP': '203.0.113.21' } }));
+    open.push(await rawWsOpen(url, { headers: { 'X-Forwarded-For': '203.0.113.22' } }));
+    assert.deepEqual(open.map((c) => c.status), [101, 101]);
+    const third = await rawWsOpen(url, { headers: { 'X-Real-IP': '203.0.113.23' } });
+    third.destroy();
+    assert.equal(third.status, 429, 'a forged X-Real-IP must not get a count of its own');
+    await waitFor(() => /upgrade refused: 429 too many connections from this address \(127\.0\.0\.1\)/.test(s2.log('wspulsed.log')), 3000, 'the refusal logged with the socket address');
+    assert.doesNotMatch(s2.log('wspulsed.log'), /203\.0\.113\./);
+  } finally {
+    for (const c of open) c.destroy();
+    await s2.stop();
+  }
 });

@@ -7,9 +7,9 @@
 static void test_valid(void)
 {
 	const char *good[] = { "127.0.0.1", "10.0.0.0/8", "0.0.0.0/0", "::1", "fd00::/8", "::/0",
-			       "192.168.1.0/24", "::ffff:127.0.0.1", "2001:db8::/128", NULL };
+			       "192.168.1.0/24", "::ffff:127.0.0.1", "2001:db8::/128", "unix", NULL };
 	const char *bad[] = { "", "localhost", "10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0.0/-1",
-			      "10.0.0.0/8x", "1.2.3", "1.2.3.4.5", "10.0.0.0/+8", "fd00::/ 8", NULL };
+			      "10.0.0.0/8x", "1.2.3", "1.2.3.4.5", "10.0.0.0/+8", "fd00::/ 8", "UNIX", "unix/8", NULL };
 
 	for (const char **p = good; *p; p++)
 		CU_ASSERT_TRUE(wsp_cidr_valid(*p));
@@ -41,6 +41,14 @@ static void test_match(void)
 	CU_ASSERT_TRUE(wsp_cidr_match_any("192.0.2.9", list));
 	CU_ASSERT_FALSE(wsp_cidr_match_any("192.0.2.10", list));
 	CU_ASSERT_FALSE(wsp_cidr_match_any("127.0.0.1", NULL));
+	/* "unix": an empty (or NULL) peer, a unix socket, and nothing else. */
+	CU_ASSERT_TRUE(wsp_cidr_match("", "unix"));
+	CU_ASSERT_TRUE(wsp_cidr_match(NULL, "unix"));
+	CU_ASSERT_FALSE(wsp_cidr_match("127.0.0.1", "unix"));
+	CU_ASSERT_FALSE(wsp_cidr_match("", "0.0.0.0/0"));
+	CU_ASSERT_TRUE(wsp_cidr_match_any("::1", wsp_cidr_loopback));
+	CU_ASSERT_TRUE(wsp_cidr_match_any("127.9.9.9", wsp_cidr_loopback));
+	CU_ASSERT_FALSE(wsp_cidr_match_any("", wsp_cidr_loopback));
 }
 
 int test_cidr_register(void)
