@@ -13,85 +13,17 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "b64url.h"
 #include "conntoken.h"
 #include "secret.h"
 
 #define SIG_LEN 32  /* HMAC-SHA256 */
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static size_t b64url_encode(const unsigned char *in, size_t n, char *out)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned long v = (unsigned long)in[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned long)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[o++] = b64[(v >> 6) & 63];
-		if (i + 2 < n)
-			out[o++] = b64[v & 63];
-	}
-	out[o] = '\0';
-	return o;
-}
-
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/* Unpadded base64url -> bytes.  Returns the length or -1 (bad character,
- * impossible length, non-zero padding bits, too long for outsz). */
-static long b64url_decode(const char *in, size_t n, unsigned char *out, size_t outsz)
-{
-	size_t o = 0;
-	unsigned long v = 0;
-	int bits = 0;
-
-	if (n % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int d = b64val((unsigned char)in[i]);
-
-		if (d < 0)
-			return -1;
-		v = (v << 6) | (unsigned long)d;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= outsz)
-				return -1;
-			out[o++] = (unsigned char)(v >> bits);
-		}
-	}
-	/* The bits past the last byte must be zero: one encoding per value. */
-	if (bits && (v & ((1ul << bits) - 1)))
-		return -1;
-	return (long)o;
-}
-
 /* Decode one part into a JSON object (new reference) or NULL. */
 static json_t *part_json(const char *s, size_t n)
 {
 	unsigned char buf[WSP_CONNTOKEN_MAX];
-	long len = b64url_decode(s, n, buf, sizeof(buf));
+	long len = wsp_b64url_decode(s, n, buf, sizeof(buf));
 	json_t *j;
 
 	if (len <= 0)
@@ -135,11 +67,9 @@ static int numeric_date(json_t *o, const char *name, long long *v)
 	return 1;
 }
 
-/* Role and user names: 1..64 bytes, no control characters, no comma (the
- * roles list is comma-separated). */
-static int name_ok(const char *s, size_t max)
+int wsp_conntoken_name_ok(const char *s, size_t max)
 {
-	size_t n = strlen(s);
+	size_t n = s ? strlen(s) : 0;
 
 	if (n == 0 || n > max)
 		return 0;
@@ -164,7 +94,7 @@ static int claims(json_t *p, long long now, wsp_conntoken *out, wsp_error *err)
 	size_t i, o = 0;
 	int r;
 
-	if (!json_is_string(sub) || !name_ok(json_string_value(sub), WSP_USERNAME_MAX))
+	if (!json_is_string(sub) || !wsp_conntoken_name_ok(json_string_value(sub), WSP_USERNAME_MAX))
 		return wsp_error_set(err, WSP_ERR_INVALID, "token: sub missing or not a user name (1-%d bytes, no control characters)",
 				     WSP_USERNAME_MAX);
 	r = numeric_date(p, "exp", &exp);
@@ -180,7 +110,7 @@ static int claims(json_t *p, long long now, wsp_conntoken *out, wsp_error *err)
 			const char *s = json_string_value(v);
 			size_t n = s ? strlen(s) : 0;
 
-			if (!s || !name_ok(s, WSP_USERNAME_MAX) || o + n + 1 > WSP_ROLES_MAX)
+			if (!s || !wsp_conntoken_name_ok(s, WSP_USERNAME_MAX) || o + n + 1 > WSP_ROLES_MAX)
 				return wsp_error_set(err, WSP_ERR_INVALID, "token: roles[%zu] is not a role name (or the roles are over %d bytes)",
 						     i, WSP_ROLES_MAX);
 			if (o)
@@ -242,7 +172,7 @@ int wsp_conntoken_verify(const wsp_conntoken_key *k, const char *tok, size_t len
 		return rc;
 	}
 	json_decref(h);
-	sl = b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - tok), got, sizeof(got));
+	sl = wsp_b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - tok), got, sizeof(got));
 	if (k->len == 0 || hmac(k, tok, (size_t)(d2 - tok), want) < 0)
 		return wsp_error_set(err, WSP_ERR_INTERNAL, "token: no key or HMAC failed");
 	if (sl != SIG_LEN || CRYPTO_memcmp(want, got, SIG_LEN) != 0)
@@ -277,13 +207,13 @@ int wsp_conntoken_sign(const wsp_conntoken_key *k, const char *payload_json, cha
 
 	if (outsz < (sizeof(header) + pl) * 4 / 3 + 64 || outsz > (size_t)1 << 30)
 		return WSP_ERR_INVALID;
-	o = b64url_encode((const unsigned char *)header, sizeof(header) - 1, out);
+	o = wsp_b64url_encode((const unsigned char *)header, sizeof(header) - 1, out);
 	out[o++] = '.';
-	o += b64url_encode((const unsigned char *)payload_json, pl, out + o);
+	o += wsp_b64url_encode((const unsigned char *)payload_json, pl, out + o);
 	if (hmac(k, out, o, sig) < 0)
 		return WSP_ERR_INTERNAL;
 	out[o++] = '.';
-	o += b64url_encode(sig, SIG_LEN, out + o);
+	o += wsp_b64url_encode(sig, SIG_LEN, out + o);
 	return (int)o;
 }
 

@@ -69,6 +69,11 @@ int wsp_conntoken_key_load(wsp_conntoken_key *k, const char *path, wsp_error *er
 int wsp_conntoken_verify(const wsp_conntoken_key *k, const char *tok, size_t len, long long now,
 			 wsp_conntoken *out, wsp_error *err);
 
+/* 1 if s can be a user or role name, from a connection token or a trusted
+ * front server (X-Wspulse-User / -Roles): 1..max bytes, no control
+ * characters, no comma (the roles list is comma-separated).  NULL: 0. */
+int wsp_conntoken_name_ok(const char *s, size_t max);
+
 /* 1 if the token's ns claim lets it connect to `path` (no claim: 1). */
 int wsp_conntoken_allows(const wsp_conntoken *t, const char *path);
 

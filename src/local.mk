@@ -3,6 +3,7 @@
 noinst_LTLIBRARIES += src/libwspcore.la
 src_libwspcore_la_SOURCES = \
 	src/alloc.c src/alloc.h \
+	src/b64url.c src/b64url.h \
 	src/cidr.c src/cidr.h \
 	src/conf.c src/conf.h \
 	src/conntoken.c src/conntoken.h \

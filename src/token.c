@@ -8,64 +8,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "b64url.h"
 #include "token.h"
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static size_t b64url_encode(const unsigned char *in, size_t n, char *out)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)in[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[o++] = b64[(v >> 6) & 63];
-		if (i + 2 < n)
-			out[o++] = b64[v & 63];
-	}
-	out[o] = '\0';
-	return o;
-}
-
-static int b64val(char c)
-{
-	const char *p = c ? strchr(b64, c) : NULL;
-
-	return p ? (int)(p - b64) : -1;
-}
-
-/* Decode n chars; returns the byte count or -1 on a bad character/length. */
-static int b64url_decode(const char *in, size_t n, unsigned char *out, size_t outsz)
-{
-	size_t o = 0;
-	unsigned v = 0;
-	int bits = 0;
-
-	if (n % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int d = b64val(in[i]);
-
-		if (d < 0)
-			return -1;
-		v = (v << 6) | (unsigned)d;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= outsz)
-				return -1;
-			out[o++] = (unsigned char)(v >> bits);
-		}
-	}
-	return (int)o;
-}
 
 int wsp_ct_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
@@ -102,14 +46,14 @@ int wsp_token_sign(const wsp_secret *s, const wsp_token *t, char *out, size_t ou
 	if (!valid_sid(t->sid, strlen(t->sid)) || ulen == 0 || ulen > WSP_USERNAME_MAX ||
 	    rlen > WSP_ROLES_MAX || outsz < WSP_TOKEN_MAX)
 		return WSP_ERR_INVALID;
-	b64url_encode((const unsigned char *)t->username, ulen, u);
-	b64url_encode((const unsigned char *)t->roles, rlen, r);
+	wsp_b64url_encode((const unsigned char *)t->username, ulen, u);
+	wsp_b64url_encode((const unsigned char *)t->roles, rlen, r);
 	n = snprintf(out, outsz, "v1.%s.%lld.%s.%s", t->sid, t->exp, u, r);
 	if (n < 0 || (size_t)n + 50 > outsz)
 		return WSP_ERR_INVALID;
 	if (mac(s, out, (size_t)n, m) < 0)
 		return WSP_ERR_INTERNAL;
-	b64url_encode(m, sizeof(m), sig);
+	wsp_b64url_encode(m, sizeof(m), sig);
 	n += snprintf(out + n, outsz - (size_t)n, ".%s", sig);
 	return n;
 }
@@ -121,7 +65,8 @@ int wsp_token_verify(const wsp_secret *s, const char *str, size_t len, long long
 	size_t flen[6];
 	unsigned char m[32], given[40];
 	size_t start = 0;
-	int nf = 0, n;
+	int nf = 0;
+	long n;
 	long long exp = 0;
 
 	memset(t, 0, sizeof(*t));
@@ -141,7 +86,7 @@ int wsp_token_verify(const wsp_secret *s, const char *str, size_t len, long long
 	/* Check the signature before trusting any field. */
 	if (mac(s, str, (size_t)(field[5] - 1 - str), m) < 0)
 		return WSP_ERR_INTERNAL;
-	n = b64url_decode(field[5], flen[5], given, sizeof(given));
+	n = wsp_b64url_decode(field[5], flen[5], given, sizeof(given));
 	if (n != 32 || !wsp_ct_equal(m, 32, given, 32))
 		return WSP_ERR_INVALID;
 	if (!valid_sid(field[1], flen[1]) || flen[2] == 0 || flen[2] > 18)
@@ -153,11 +98,11 @@ int wsp_token_verify(const wsp_secret *s, const char *str, size_t len, long long
 	}
 	memcpy(t->sid, field[1], WSP_SID_LEN);
 	t->exp = exp;
-	n = b64url_decode(field[3], flen[3], (unsigned char *)t->username, WSP_USERNAME_MAX);
+	n = wsp_b64url_decode(field[3], flen[3], (unsigned char *)t->username, WSP_USERNAME_MAX);
 	if (n <= 0 || memchr(t->username, '\0', (size_t)n))
 		return WSP_ERR_INVALID;
 	t->username[n] = '\0';
-	n = b64url_decode(field[4], flen[4], (unsigned char *)t->roles, WSP_ROLES_MAX);
+	n = wsp_b64url_decode(field[4], flen[4], (unsigned char *)t->roles, WSP_ROLES_MAX);
 	if (n < 0 || memchr(t->roles, '\0', (size_t)n))
 		return WSP_ERR_INVALID;
 	t->roles[n] = '\0';

@@ -25,6 +25,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_uuid.c \
 	tests/unit/test_html.c \
 	tests/unit/test_request.c \
+	tests/unit/test_b64url.c \
 	tests/unit/test_cidr.c \
 	tests/unit/test_response.c \
 	tests/unit/test_router.c \

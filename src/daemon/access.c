@@ -100,15 +100,3 @@ const char *wsp_client_ip(const char *peer, const char *xreal, const char *xff, 
 	snprintf(out, outsz, "%s", peer && *peer ? peer : "local");
 	return out;
 }
-
-int wsp_header_name_ok(const char *s, size_t max)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == ',')
-			return 0;
-	return 1;
-}

@@ -29,8 +29,4 @@ int wsp_origin_allowed(const char *origin, const char *host, char *const *allowe
 const char *wsp_client_ip(const char *peer, const char *xreal, const char *xff, char *const *trusted,
 			  char *out, size_t outsz);
 
-/* 1 if s can be a user name from a trusted front server or a connection
- * token: 1..max bytes, no control characters, no comma. */
-int wsp_header_name_ok(const char *s, size_t max);
-
 #endif

@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "cidr.h"
+#include "conntoken.h"
 #include "daemon/access.h"
 #include "daemon/daemon.h"
 #include "daemon/envelope.h"
@@ -174,7 +175,7 @@ static int proxy_user(wsp_server *srv, struct lws *wsi, const char *peer, wsp_ha
 		/* The front server found no session: an anonymous client. */
 		return 0;
 	}
-	if (!wsp_header_name_ok(u, WSP_USERNAME_MAX) || (has_r && !r)) {
+	if (!wsp_conntoken_name_ok(u, WSP_USERNAME_MAX) || (has_r && !r)) {
 		hs->status = 401;
 		hs->why = "unauthorized";
 		snprintf(hs->detail, sizeof(hs->detail), "X-Wspulse-User or X-Wspulse-Roles from %s malformed",

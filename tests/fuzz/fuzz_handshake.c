@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "cidr.h"
+#include "conntoken.h"
 #include "daemon/access.h"
 #include "daemon/nsreg.h"
 #include "daemon/query.h"
@@ -64,8 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* an empty peer is a unix socket */
 		if (wsp_cidr_valid(f[4]) && !wsp_cidr_match_any(f[4], self) && strcmp(f[4], "unix") != 0)
 			abort(); /* a valid address trusts itself */
-		(void)wsp_header_name_ok(f[4], 64);
-		(void)wsp_header_name_ok(f[5], 256);
+		(void)wsp_conntoken_name_ok(f[4], 64);
+		(void)wsp_conntoken_name_ok(f[5], 256);
 	}
 	if (wsp_client_ip(f[3], *f[4] ? f[4] : NULL, *f[5] ? f[5] : NULL, trusted, ip, sizeof(ip)) != ip ||
 	    strlen(ip) >= sizeof(ip))

@@ -26,6 +26,7 @@ static int (*const suites[])(void) = {
 	test_html_register,
 	test_response_register,
 	test_request_register,
+	test_b64url_register,
 	test_cidr_register,
 	test_stats_register,
 	test_frameguard_register,

@@ -23,6 +23,7 @@ int test_validate_register(void);
 int test_html_register(void);
 int test_response_register(void);
 int test_request_register(void);
+int test_b64url_register(void);
 int test_cidr_register(void);
 int test_stats_register(void);
 int test_frameguard_register(void);

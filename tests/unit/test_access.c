@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "cidr.h"
+#include "conntoken.h"
 #include "daemon/access.h"
 #include "suites.h"
 
@@ -107,10 +108,10 @@ static void test_trusted_proxies(void)
 		CU_ASSERT_TRUE(wsp_cidr_match_any("10.9.8.7", net));
 		CU_ASSERT_FALSE(wsp_cidr_match_any("11.0.0.1", net));
 	}
-	CU_ASSERT_TRUE(wsp_header_name_ok("Zoë Müller", 64));
-	CU_ASSERT_FALSE(wsp_header_name_ok("", 64));
-	CU_ASSERT_FALSE(wsp_header_name_ok("a,b", 64));
-	CU_ASSERT_FALSE(wsp_header_name_ok("a\tb", 64));
+	CU_ASSERT_TRUE(wsp_conntoken_name_ok("Zoë Müller", 64));
+	CU_ASSERT_FALSE(wsp_conntoken_name_ok("", 64));
+	CU_ASSERT_FALSE(wsp_conntoken_name_ok("a,b", 64));
+	CU_ASSERT_FALSE(wsp_conntoken_name_ok("a\tb", 64));
 }
 
 int test_access_register(void)

@@ -12,6 +12,7 @@
 #include <openssl/hmac.h>
 
 #include "conntoken.h"
+#include "b64url.h"
 #include "suites.h"
 
 #define NOW 1800000000LL
@@ -113,39 +114,19 @@ static void test_bad_claims(void)
 		CU_ASSERT_EQUAL(check(bad[i], &t, NULL), WSP_ERR_INVALID);
 }
 
-static size_t b64url(const unsigned char *in, size_t n, char *out)
-{
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned long v = (unsigned long)in[i] << 16 | (i + 1 < n ? (unsigned long)in[i + 1] << 8 : 0) |
-				  (i + 2 < n ? in[i + 2] : 0);
-
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[o++] = b64[(v >> 6) & 63];
-		if (i + 2 < n)
-			out[o++] = b64[v & 63];
-	}
-	out[o] = '\0';
-	return o;
-}
-
 /* header.payload.sig from raw JSON parts, correctly signed with keytext
  * (HMAC-SHA256 straight from OpenSSL), whatever the header says. */
 static int forge(const char *header, const char *payload, const char *keytext, char *out)
 {
 	unsigned char mac[32];
 	unsigned int mlen = 32;
-	size_t o = b64url((const unsigned char *)header, strlen(header), out);
+	size_t o = wsp_b64url_encode((const unsigned char *)header, strlen(header), out);
 
 	out[o++] = '.';
-	o += b64url((const unsigned char *)payload, strlen(payload), out + o);
+	o += wsp_b64url_encode((const unsigned char *)payload, strlen(payload), out + o);
 	HMAC(EVP_sha256(), keytext, (int)strlen(keytext), (unsigned char *)out, o, mac, &mlen);
 	out[o++] = '.';
-	o += b64url(mac, 32, out + o);
+	o += wsp_b64url_encode(mac, 32, out + o);
 	return (int)o;
 }
 
