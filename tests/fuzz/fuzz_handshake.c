@@ -63,8 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (!*f[3] && !wsp_cidr_match_any(f[3], trusted))
 			abort(); /* an empty peer is a unix socket */
-		if (wsp_cidr_valid(f[4]) && !wsp_cidr_match_any(f[4], self) && strcmp(f[4], "unix") != 0)
-			abort(); /* a valid address trusts itself */
+		/* A valid entry that is a plain address (not "unix", not a CIDR
+		 * block, which is no peer address) matches itself. */
+		if (wsp_cidr_valid(f[4]) && !strchr(f[4], '/') && strcmp(f[4], "unix") != 0 &&
+		    !wsp_cidr_match_any(f[4], self))
+			abort();
 		(void)wsp_conntoken_name_ok(f[4], 64);
 		(void)wsp_conntoken_name_ok(f[5], 256);
 	}
