@@ -222,6 +222,13 @@ test('a row inserted before the daemon starts and committed after it reaches tha
   await s.stopDaemon('SIGTERM');
   await s.startDaemon();
   const c = await openRaw(s.daemonPort, NS, { timeout: 5000 * slow });
+  // Commit only once the daemon has its outbox cursor (its first contact
+  // with PostgreSQL: a probe row committed now reaches the client).  A row
+  // committed before that contact is indistinguishable from one committed
+  // before the start (ARCHITECTURE.md, "Catch-up"); the slow start-up of
+  // an ASan build made this test race that contact.
+  s.pg.psql(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('${NS}', '{"type":"seq","n":"probe"}')`);
+  await waitFor(() => c.messages.some((m) => m.data?.n === 'probe'), 10000 * slow, 'the probe row, committed after the start');
   await A.run('COMMIT;');
   A.end();
   await waitFor(() => c.messages.some((m) => m.id === a), 10000 * slow, `row ${a}, committed after the daemon started`);
