@@ -35,8 +35,13 @@ src_wspulsed_SOURCES = \
 	src/daemon/evtimer.c src/daemon/evtimer.h
 src_wspulsed_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS) $(SSL_CFLAGS)
 src_wspulsed_LDADD = src/libwspd.la src/libwspcore.la $(LWS_LIBS) $(EV_LIBS) $(JANSSON_LIBS) $(PQ_LIBS) $(SSL_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
-# Modules loaded with dlopen() resolve the wsp_* API from the executable.
-src_wspulsed_LDFLAGS = $(AM_LDFLAGS) -export-dynamic
+# Modules loaded with dlopen() resolve the wsp_* API from the executable,
+# and lws/libev must bind to the daemon's recv/SSL_read/ev_timer_start: the
+# executable exports exactly those (wspulsed.dynlist), nothing else
+# (tests/abi/check-exports.sh checks it against wspulse.h).
+src_wspulsed_LDFLAGS = $(AM_LDFLAGS) -Wl,--dynamic-list=$(top_srcdir)/src/daemon/wspulsed.dynlist
+EXTRA_src_wspulsed_DEPENDENCIES = $(top_srcdir)/src/daemon/wspulsed.dynlist
+EXTRA_DIST += src/daemon/wspulsed.dynlist
 
 bin_PROGRAMS += src/wspulse-admin
 src_wspulse_admin_SOURCES = src/admin/wspulse-admin.c

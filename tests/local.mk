@@ -38,6 +38,10 @@ TESTS += tests/unit/unit-tests
 TESTS += tests/man/check-man.sh
 EXTRA_DIST += tests/man/check-man.sh
 
+# wspulsed exports exactly wspulse.h's functions and its interposed symbols.
+TESTS += tests/abi/check-exports.sh
+EXTRA_DIST += tests/abi/check-exports.sh
+
 # Test helper: prints the NOTIFYs on PostgreSQL channels (see the file).
 check_PROGRAMS += tests/integration/helpers/pg-listen
 tests_integration_helpers_pg_listen_SOURCES = tests/integration/helpers/pg-listen.c

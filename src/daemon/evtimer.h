@@ -12,9 +12,11 @@
  * wait seconds.  (lws's own poll() loop recomputes its wait every turn and
  * never had the problem.)
  *
- * wspulsed therefore defines ev_timer_start() itself (it is linked with
- * -export-dynamic, so the dynamic linker binds the evlib_ev plugin's calls
- * to this definition): a watcher that is already active is stopped and
+ * wspulsed therefore defines ev_timer_start() itself, and the executable
+ * exports it (ld puts it in .dynsym anyway because the linked libev.so has
+ * the name too; src/daemon/wspulsed.dynlist lists it explicitly), so the
+ * dynamic linker binds the dlopen()ed evlib_ev plugin's calls to this
+ * definition - the executable comes first in the global scope: a watcher that is already active is stopped and
  * started again with the value it was just given; an inactive one is
  * started exactly as libev would.  For every other caller the only change
  * is that starting an active timer restarts it instead of doing nothing.
