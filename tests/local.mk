@@ -77,6 +77,7 @@ INTEGRATION_TESTS = \
 	tests/integration/stats-cluster.test.mjs \
 	tests/integration/torture.test.mjs \
 	tests/integration/torture-tls.test.mjs \
+	tests/integration/lwscheck.test.mjs \
 	tests/integration/direct-tls.test.mjs \
 	tests/integration/browser-direct.test.mjs \
 	tests/integration/health.test.mjs \

@@ -20,6 +20,7 @@
  * started again with the value it was just given; an inactive one is
  * started exactly as libev would.  For every other caller the only change
  * is that starting an active timer restarts it instead of doing nothing.
+ * lwscheck.c logs an error at start-up if the name no longer binds here.
  */
 #ifndef WSP_EVTIMER_H
 #define WSP_EVTIMER_H

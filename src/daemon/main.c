@@ -15,6 +15,7 @@
 #include "cidr.h"
 #include "daemon/access.h"
 #include "daemon/daemon.h"
+#include "daemon/lwscheck.h"
 #include "daemon/reload.h"
 #include "daemon/tls.h"
 #include "daemon/workers.h"
@@ -244,6 +245,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulsed: %s\n", err.text);
 		goto out;
 	}
+	(void)wsp__lwscheck();   /* logs a version mismatch or a lost interposition */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
