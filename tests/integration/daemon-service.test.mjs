@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startPostgres, startStack, openWs, mintSession, fcgiRequest, sleep, waitFor, within, slow as SLOW, builddir, bin, start, stop, tmpdir, writeConfig, freePort, run } from './lib/stack.mjs';
+import { startPostgres, startStack, openWs, mintSession, fcgiRequest, sleep, waitFor, within, slow as SLOW, builddir, bin, start, stop, tmpdir, writeConfig, freePort, run, onLines } from './lib/stack.mjs';
 import { upgradeStatus } from './lib/rawclient.mjs';
 
 const notifyBin = path.join(builddir, 'tests/integration/helpers/notify-listen');
@@ -21,19 +21,9 @@ async function notifyListen(dir) {
   const sock = path.join(dir, 'notify.sock');
   const child = spawn(notifyBin, [sock], { stdio: ['ignore', 'pipe', 'inherit'] });
   const l = { sock, lines: [], child };
-  let buf = '';
   let bound;
   const boundP = new Promise((r) => { bound = r; });
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (line === 'BOUND') bound(); else l.lines.push(line);
-    }
-  });
+  onLines(child.stdout, (line) => { if (line === 'BOUND') bound(); else l.lines.push(line); });
   await within(boundP, 5000, 'notify-listen to bind');
   l.stop = () => child.kill('SIGKILL');
   return l;

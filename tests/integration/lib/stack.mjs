@@ -434,6 +434,22 @@ export function openWs(url, { headers, protocols } = {}) {
   });
 }
 
+/** Call fn(line) for every complete '\n'-terminated line a readable
+ * stream (a helper program's stdout) writes, without the newline. */
+export function onLines(stream, fn) {
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      fn(line);
+    }
+  });
+}
+
 /**
  * LISTEN on PostgreSQL channels through tests/integration/helpers/pg-listen.
  * Resolves once listening; `.events` collects {channel, payload}; `.next(pred)`
@@ -444,21 +460,14 @@ export async function pgListen(pg, channels) {
   children.add(child);
   child.on('exit', () => children.delete(child));
   const l = { events: [], waiters: [] };
-  let buf = '', ready;
+  let ready;
   const readyP = new Promise((r, j) => { ready = r; child.on('exit', (c) => j(new Error('pg-listen exited ' + c))); });
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (line === 'READY') { ready(); continue; }
-      const sp = line.indexOf(' ');
-      const ev = { channel: line.slice(0, sp), payload: line.slice(sp + 1) };
-      l.events.push(ev);
-      for (const w of [...l.waiters]) if (w.pred(ev)) { l.waiters.splice(l.waiters.indexOf(w), 1); w.resolve(ev); }
-    }
+  onLines(child.stdout, (line) => {
+    if (line === 'READY') { ready(); return; }
+    const sp = line.indexOf(' ');
+    const ev = { channel: line.slice(0, sp), payload: line.slice(sp + 1) };
+    l.events.push(ev);
+    for (const w of [...l.waiters]) if (w.pred(ev)) { l.waiters.splice(l.waiters.indexOf(w), 1); w.resolve(ev); }
   });
   l.next = (pred = () => true, ms = 5000) => {
     const hit = l.events.find(pred);
