@@ -69,6 +69,7 @@ INTEGRATION_TESTS = \
 	tests/integration/daemon-core.test.mjs \
 	tests/integration/daemon-bus.test.mjs \
 	tests/integration/daemon-ops.test.mjs \
+	tests/integration/writepath.test.mjs \
 	tests/integration/daemon-service.test.mjs \
 	tests/integration/units.test.mjs \
 	tests/integration/metrics.test.mjs \

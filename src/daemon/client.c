@@ -615,10 +615,20 @@ void wsp_client_close(wsp_client *c, int code, const char *reason)
 	c->close_code = code;
 	/* Close reasons are at most 123 bytes in a close frame. */
 	c->close_reason = wsp_strndup(reason ? reason : "", 123);
-	wsp_msgq_cleanup(&c->q);
+	/* What was queued before the close goes out first (write_some); the
+	 * close frame follows it, and nothing follows the close frame. */
 	lws_callback_on_writable(c->wsi);
-	/* A peer that never reads never lets us write the close frame. */
+	/* A peer that never reads never lets us write the queue or the close
+	 * frame: lws drops the socket after 1 s. */
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 1);
+}
+
+void wsp__client_lws_closing(wsp_client *c)
+{
+	if (!c->wsi || c->closing)
+		return;
+	c->closing = true;
+	wsp_msgq_cleanup(&c->q);
 }
 
 int wsp__client_push(wsp_client *c, wsp_msg *m)
@@ -637,15 +647,35 @@ int wsp__client_push(wsp_client *c, wsp_msg *m)
 				  c->q.count, c->q.bytes,
 				  lws_send_pipe_choked(c->wsi) ? "the peer is not reading"
 							       : "the socket is writable: the daemon is behind");
+		/* The queue is not delivered before this close: a reader this
+		 * slow would hold it (and the socket) for good. */
+		wsp_msgq_cleanup(&c->q);
 		wsp_client_close(c, 1008, "send queue full");
 		return rc;
 	}
-	if (rc == 0)
-		c->srv->metrics.messages_out++;
-	/* A non-empty queue already has a writable callback requested. */
-	if (rc == 0 && c->q.count == 1)
-		lws_callback_on_writable(c->wsi);
-	return rc;
+	if (rc != 0)
+		return rc;
+	c->srv->metrics.messages_out++;
+	/* A non-empty queue already has a write coming (listed, or a writable
+	 * callback requested). */
+	if (c->q.count > 1)
+		return 0;
+	/* The direct path: the last write left nothing in lws's hands (so the
+	 * socket took it whole) and no catch-up is pacing this queue
+	 * (history.c pages from the writable callback): write at the end of
+	 * this loop iteration.  Otherwise wait for POLLOUT, as lws must drain
+	 * what it holds before anything else goes out. */
+	if (!c->cu && !lws_partial_buffered(c->wsi)) {
+		if (!c->tx_listed) {
+			c->tx_listed = true;
+			c->refs++;
+			c->tx_next = c->srv->tx_list;
+			c->srv->tx_list = c;
+		}
+		return 0;
+	}
+	lws_callback_on_writable(c->wsi);
+	return 0;
 }
 
 static void send_error(wsp_client *c, int code, const char *text, json_t *extra)
@@ -843,6 +873,37 @@ static int write_batch(wsp_client *c)
 	return (int)n;
 }
 
+/* Write c's queued messages: several as one batch (as many whole frames as
+ * the socket's free space takes), one alone the usual way.  lws keeps what
+ * the socket does not take and drains it at POLLOUT before it calls
+ * SERVER_WRITEABLE again.  Asks for a writable callback while messages (or a
+ * ping) remain.  Returns 0, or -1 when the connection failed. */
+static int write_queue(wsp_client *c)
+{
+	wsp_msg *m;
+	int n;
+
+	if (c->q.count > 1) {
+		n = write_batch(c);
+		if (n < 0)
+			return -1;
+		if (n > 0) {
+			if (c->q.count || c->want_ping)
+				lws_callback_on_writable(c->wsi);
+			return 0;
+		}
+	}
+	m = wsp_msgq_peek(&c->q);
+	if (!m)
+		return 0;
+	if (lws_write(c->wsi, wsp_msg_payload(m), m->len, LWS_WRITE_TEXT) < (int)m->len)
+		return -1;
+	wsp_msgq_pop(&c->q);
+	if (c->q.count || c->want_ping)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
 static int write_some(wsp_client *c);
 
 int wsp__client_writable(wsp_client *c)
@@ -854,16 +915,24 @@ int wsp__client_writable(wsp_client *c)
 	return rc;
 }
 
+/* SERVER_WRITEABLE: lws holds none of c's output now. */
 static int write_some(wsp_client *c)
 {
 	unsigned char buf[LWS_PRE + 16];
 	/* lws 4.1.6 drops EMPTY pongs without a callback, so our pings carry a
 	 * payload the client must echo. */
 	static const char ping_payload[] = "wsp";
-	wsp_msg *m;
-	int n;
 
 	if (c->closing && c->close_code) {
+		/* wsp_client_close(): the queue first, then the close frame in
+		 * a later callback, i.e. once lws has sent all of it (lws's
+		 * close with output still buffered would drop the close frame). */
+		if (c->q.count) {
+			if (write_queue(c) < 0)
+				return -1;
+			lws_callback_on_writable(c->wsi);
+			return 0;
+		}
 		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
 				 (unsigned char *)(c->close_reason ? c->close_reason : ""),
 				 c->close_reason ? strlen(c->close_reason) : 0);
@@ -880,25 +949,41 @@ static int write_some(wsp_client *c)
 			lws_callback_on_writable(c->wsi);
 		return 0;
 	}
-	if (c->q.count > 1) {
-		n = write_batch(c);
-		if (n < 0)
-			return -1;
-		if (n > 0) {
-			if (c->q.count)
-				lws_callback_on_writable(c->wsi);
-			return 0;
+	return write_queue(c);
+}
+
+void wsp__client_flush(wsp_server *srv)
+{
+	/* Clients are listed newest first; write them in the order their
+	 * queues filled (a namespace's broadcast reaches its sockets in list
+	 * order).  Writing lists no one, but loop in case it ever does. */
+	while (srv->tx_list) {
+		wsp_client *c = srv->tx_list, *rev = NULL, *next;
+
+		srv->tx_list = NULL;
+		for (; c; c = next) {
+			next = c->tx_next;
+			c->tx_next = rev;
+			rev = c;
+		}
+		for (c = rev; c; c = next) {
+			next = c->tx_next;
+			c->tx_next = NULL;
+			c->tx_listed = false;
+			/* Closed, closing (its close path writes the queue), or
+			 * lws got output of its own buffered meanwhile (a pong):
+			 * the writable callback's turn. */
+			if (c->wsi && !c->closing && c->q.count) {
+				if (lws_partial_buffered(c->wsi))
+					lws_callback_on_writable(c->wsi);
+				else if (write_queue(c) < 0) {
+					wsp__closing_warn(c, "write failed, closing");
+					wsp__client_drop(c);
+				}
+			}
+			wsp__client_unref(c);
 		}
 	}
-	m = wsp_msgq_peek(&c->q);
-	if (!m)
-		return 0;
-	if (lws_write(c->wsi, wsp_msg_payload(m), m->len, LWS_WRITE_TEXT) < (int)m->len)
-		return -1;
-	wsp_msgq_pop(&c->q);
-	if (c->q.count || c->want_ping)
-		lws_callback_on_writable(c->wsi);
-	return 0;
 }
 
 void wsp__client_unref(wsp_client *c)

@@ -94,6 +94,11 @@ struct wsp_client {
 	long long since;             /* ?since=, -1 if absent */
 	bool replaying;              /* catch-up not finished (history.c) */
 	struct wsp_catchup *cu;      /* history.c's state of it; NULL: none */
+	/* On srv->tx_list (holding a reference): its queue went from empty to
+	 * non-empty this loop iteration and is written directly at the end of
+	 * it, without a POLLOUT round trip (client.c, "the write path"). */
+	bool tx_listed;
+	wsp_client *tx_next;
 };
 
 /* Close code for a socket whose connection token reached its exp (the
@@ -177,6 +182,7 @@ struct wsp_server {
 	long long stop_deadline_ms;
 	wsp_timeq pingq, pongq;
 	wsp_timeq hsq;               /* accepted connections not yet upgraded (proto.c) */
+	wsp_client *tx_list;         /* clients to write at the end of this loop iteration */
 	wsp_log_limit refuse_rl, close_rl, note_rl; /* warn lines: at most 10 a second each */
 	lws_sorted_usec_list_t stop_sul, sweep_sul, stats_sul, flush_sul, gc_sul;
 	unsigned long sweeps;         /* sweep_cb ticks (1 s), for the periodic malloc_trim */
@@ -270,7 +276,25 @@ void wsp__client_closed(wsp_client *c);
  * Calling it again is harmless; once the socket is closed (c->wsi NULL) it
  * does nothing. */
 void wsp__client_drop(wsp_client *c);
-int wsp__client_push(wsp_client *c, wsp_msg *m);  /* queue; closes 1008 when full */
+/* Queue m for c (a new reference); closes c with 1008 when a bound of its
+ * queue would be passed (what was queued is dropped), and does nothing for
+ * a closing client.  Returns 0, WSP_ERR_LIMIT or WSP_ERR_NOMEM.  A push to
+ * an empty queue whose socket had room the last time (lws holds none of its
+ * output) lists c for wsp__client_flush() instead of asking lws for POLLOUT:
+ * the frame leaves in this loop iteration, and every message pushed to c
+ * before the end of it leaves in the same write. */
+int wsp__client_push(wsp_client *c, wsp_msg *m);
+/* The end of a loop iteration (proto.c calls it before the loop waits
+ * again): write every listed client's queue directly, as one write, with
+ * lws_write().  What the socket does not take, lws keeps and sends at
+ * POLLOUT before anything else (it owns POLLOUT for it); the rest of the
+ * queue then waits for SERVER_WRITEABLE as before.  Never blocks. */
+void wsp__client_flush(wsp_server *srv);
+/* lws is closing c's connection itself (the peer's close frame, a protocol
+ * error, a callback that returned -1): nothing more is queued or written
+ * (a direct write could otherwise follow lws's close frame); the queue is
+ * released.  Harmless when c is already closing. */
+void wsp__client_lws_closing(wsp_client *c);
 void wsp__client_unref(wsp_client *c);
 
 /* relay.c */

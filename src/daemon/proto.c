@@ -31,6 +31,7 @@ struct pss {
 };
 
 static wsp_server *the_server;
+static ev_prepare flush_watcher;   /* event_loop = epoll: the end of each loop iteration */
 static wsp_error tls_err;   /* why wsp_tls_setup failed, for wsp__lws_start */
 
 /* One per accepted connection until it has upgraded or sent an HTTP
@@ -191,6 +192,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 				      lws_is_final_fragment(wsi), lws_remaining_packet_payload(wsi));
 
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* lws echoes the close at its next POLLOUT: nothing of ours may
+		 * be written directly after it. */
+		if (pss->c)
+			wsp__client_lws_closing(pss->c);
 		/* lws 4.1.6 answers codes below 3000 that RFC 6455 reserves with
 		 * 1002 itself, but echoes codes from 5000 up and a one-byte
 		 * payload (no valid code at all): both are protocol errors.
@@ -211,6 +216,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return pss->c ? wsp__client_writable(pss->c) : -1;
+
+	case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
+		/* lws 4.1.6 calls this when it starts closing the connection,
+		 * before its close frame is written (lib/core-net/close.c):
+		 * from here on only lws writes (client.h, the direct path). */
+		if (pss && pss->c)
+			wsp__client_lws_closing(pss->c);
+		break;
 
 	case LWS_CALLBACK_CLOSED:
 		wsp__rxhook_end(wsi);
@@ -349,15 +362,30 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 	return 0;
 }
 
+/* libev runs prepare watchers just before it waits for events: every
+ * message pushed during this iteration leaves now (client.h). */
+static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	wsp__client_flush(the_server);
+}
+
 void wsp__lws_run(wsp_server *srv)
 {
 	if (srv->evloop) {
-		if (!srv->exit_loop)
+		if (!srv->exit_loop) {
+			ev_prepare_init(&flush_watcher, flush_cb);
+			ev_prepare_start((struct ev_loop *)srv->evloop, &flush_watcher);
 			ev_run((struct ev_loop *)srv->evloop, 0);
+			ev_prepare_stop((struct ev_loop *)srv->evloop, &flush_watcher);
+		}
 		return;
 	}
+	/* lws's own loop: one lws_service() is one poll() and what it found. */
 	while (!srv->exit_loop && lws_service(srv->ctx, 0) >= 0)
-		;
+		wsp__client_flush(srv);
 }
 
 void wsp__lws_break(wsp_server *srv)
@@ -376,6 +404,9 @@ void wsp__lws_destroy(wsp_server *srv)
 		wsp__tq_stop(&srv->hsq);
 		lws_context_destroy(srv->ctx);
 		srv->ctx = NULL;
+		/* Every socket is closed now: this only gives back the
+		 * references of clients still listed. */
+		wsp__client_flush(srv);
 		wsp__rxhook_cleanup();
 		wsp_tls_cleanup();
 	}

@@ -134,7 +134,10 @@ int wsp_client_send(wsp_client *c, json_t *data);
 /* Send this socket an error envelope {success:false,error,code,username:""}. */
 int wsp_client_send_error(wsp_client *c, int code, const char *text);
 
-/* Close this socket with a WebSocket close code (e.g. 1000, 4000-4999). */
+/* Close this socket with a WebSocket close code (e.g. 1000, 4000-4999).
+ * What was sent to c before goes out first, then the close frame; nothing
+ * sent after it goes out.  A peer that does not take all of it within 1 s
+ * is disconnected without the close frame. */
 void wsp_client_close(wsp_client *c, int code, const char *reason);
 
 /* Statistics as in the spec's getStats(); NEW references (caller decrefs).

@@ -1,5 +1,6 @@
 /* test-module.c - a module for the integration tests: handler failure,
- * large broadcasts (over the NOTIFY limit), sendToClient, broadcasts; and
+ * large broadcasts (over the NOTIFY limit), sendToClient, broadcasts, a
+ * burst of messages followed by a close (the write path's ordering); and
  * /api/1/ws/my-app, the server side of the spec's Vue.js example: every
  * client message is broadcast to all (wsHandle.broadcast(data, username)). */
 #include <stdlib.h>
@@ -31,6 +32,26 @@ static int on_message(wsp_client *c, json_t *data, const wsp_user *user, void *u
 		out = json_pack("{s:s, s:O, s:s}", "type", "big", "seq", json_object_get(data, "seq"), "pad", pad);
 		free(pad);
 		return wsp_broadcast(ns, out, wsp_user_name(user)) < 0;
+	}
+	/* The write path's ordering tests: n messages of `size` bytes to this
+	 * client, then its close (4000 + n % 1000); or the close alone. */
+	if (!strcmp(type, "burst-close") || !strcmp(type, "close-me")) {
+		json_int_t n = !strcmp(type, "close-me") ? 0 : json_integer_value(json_object_get(data, "n"));
+		size_t size = (size_t)json_integer_value(json_object_get(data, "size"));
+		char *pad = malloc(size + 1);
+
+		if (!pad || n < 0 || n > 100000) {
+			free(pad);
+			return -1;
+		}
+		memset(pad, 'y', size);
+		pad[size] = '\0';
+		for (json_int_t i = 1; i <= n; i++)
+			if (wsp_client_send(c, json_pack("{s:s, s:I, s:s}", "type", "burst", "seq", i, "pad", pad)) < 0)
+				break;
+		free(pad);
+		wsp_client_close(c, 4000 + (int)(n % 1000), "burst done");
+		return 0;
 	}
 	if (!strcmp(type, "to-client")) {
 		const char *target = json_string_value(json_object_get(data, "target"));

@@ -1,0 +1,162 @@
+// writepath.test.mjs - the daemon's write path (issue 18, part 1), on a plain
+// and on a TLS port (direct mode): a message pushed to an empty queue is
+// written at the end of the loop iteration instead of after a POLLOUT round
+// trip (src/daemon/client.c), so these check the orderings that must hold
+// whichever way a frame leaves: the data a client should get comes before
+// the close frame, nothing comes after it (no pong, no broadcast), and a
+// steady stream to a reader that stopped still ends at the send-queue bound.
+// Raw frames (lib/rawws.mjs) so that every frame's order is seen.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startStack, startPostgres, sleep, waitFor, slow, builddir } from './lib/stack.mjs';
+import { OP, frame, closePayload, connect, openRaw } from './lib/rawws.mjs';
+
+const NS = '/api/1/ws/test-module';
+const QUEUE_BYTES = 1048576;      // send_queue_max_bytes (the default)
+const QUEUE_MSGS = 400;           // send_queue_max_messages
+let pg;
+const stacks = {};
+
+before(async () => {
+  pg = await startPostgres();
+  const config = {
+    modules: path.join(builddir, 'tests/modules/.libs/test-module.so'),
+    rate_limit: 100000, max_message_bytes: 65536, max_frame_bytes: 65536,
+    send_queue_max_bytes: QUEUE_BYTES, send_queue_max_messages: QUEUE_MSGS,
+    max_connections_per_ip: 100,
+  };
+  stacks.plain = await startStack({ pg, nginx: false, fcgi: false, config: { ...config, daemon_id: 'plain' } });
+  stacks.tls = await startStack({ pg, nginx: false, fcgi: false, tls: true, config: { ...config, daemon_id: 'tls' } });
+});
+after(async () => {
+  for (const s of Object.values(stacks)) await s?.stop();
+  await pg?.stop();
+});
+
+const opts = (s) => ({ tls: s.tls ? { ca: s.tls.ca } : null, timeout: 5000 * slow });
+const open = (s) => openRaw(s.daemonPort, NS, opts(s));
+const textOf = (f) => { try { return JSON.parse(f.payload.toString()); } catch { return null; } };
+/** The frames after the welcome, as {op, data?, code?}. */
+function frames(c) {
+  return c.frames.map((f) => f.opcode === OP.CLOSE
+    ? { op: 'close', code: f.payload.length >= 2 ? f.payload.readUInt16BE(0) : 1005 }
+    : f.opcode === OP.TEXT ? { op: 'text', data: textOf(f)?.data } : { op: f.opcode === OP.PONG ? 'pong' : `op${f.opcode}` })
+    .filter((f) => f.data?.type !== 'connected');
+}
+function assertCloseLast(fr, code, what) {
+  const i = fr.findIndex((f) => f.op === 'close');
+  assert.ok(i >= 0, `${what}: a close frame`);
+  assert.equal(fr[i].code, code, `${what}: close code`);
+  assert.deepEqual(fr.slice(i + 1), [], `${what}: nothing after the close frame`);
+}
+
+for (const kind of ['plain', 'tls']) {
+  test(`${kind}: a close frame never precedes queued data (module sends a burst, then closes)`, async () => {
+    const s = stacks[kind];
+    // A reader that keeps up: the burst goes out as it is pushed.
+    let c = await open(s);
+    c.sendJson({ type: 'burst-close', n: 50, size: 100 });
+    await c.waitClose(5000 * slow);
+    let fr = frames(c);
+    assert.deepEqual(fr.filter((f) => f.op === 'text').map((f) => f.data.seq), Array.from({ length: 50 }, (_, i) => i + 1));
+    assertCloseLast(fr, 4050, 'fast reader');
+    c.end();
+    // A reader that stops for a moment: 200 x 4 KB is more than the socket
+    // buffers take at once, so most of the burst is still queued in the
+    // daemon when the close is asked for; it must all arrive, then the close.
+    c = await open(s);
+    c.sendJson({ type: 'burst-close', n: 200, size: 4000 });
+    c.sock.pause();
+    await sleep(150);
+    c.sock.resume();
+    await c.waitClose(5000 * slow);
+    fr = frames(c);
+    const seqs = fr.filter((f) => f.op === 'text').map((f) => f.data.seq);
+    assert.equal(seqs.length, 200, `every message of the burst before the close (got ${seqs.length})`);
+    assert.deepEqual(seqs, Array.from({ length: 200 }, (_, i) => i + 1));
+    assertCloseLast(fr, 4200, 'paused reader');
+    c.end();
+  });
+
+  test(`${kind}: a pong never overtakes a close`, async () => {
+    const s = stacks[kind];
+    // The close is asked for first: neither the application pong nor lws's
+    // protocol pong may follow the close frame, and the application ping,
+    // read after the close was decided, gets no pong at all.
+    let c = await open(s);
+    c.send(Buffer.concat([frame(OP.TEXT, Buffer.from(JSON.stringify({ type: 'close-me' }))),
+      frame(OP.TEXT, Buffer.from(JSON.stringify({ type: 'ping' }))), frame(OP.PING, Buffer.from('abc'))]));
+    await c.waitClose(5000 * slow);
+    let fr = frames(c);
+    assert.deepEqual(fr.filter((f) => f.op === 'text'), [], 'no application pong after the close was decided');
+    assertCloseLast(fr, 4000, 'close, then pings');
+    c.end();
+    // The ping first: its pong is queued data the client gets before the close.
+    c = await open(s);
+    c.send(Buffer.concat([frame(OP.TEXT, Buffer.from(JSON.stringify({ type: 'ping' }))),
+      frame(OP.TEXT, Buffer.from(JSON.stringify({ type: 'close-me' })))]));
+    await c.waitClose(5000 * slow);
+    fr = frames(c);
+    assert.deepEqual(fr.filter((f) => f.op === 'text').map((f) => f.data.type), ['pong']);
+    assertCloseLast(fr, 4000, 'ping, then close');
+    c.end();
+  });
+
+  test(`${kind}: nothing follows the close frame lws sends itself (invalid UTF-8 -> 1007) while broadcasts flow`, async () => {
+    const s = stacks[kind];
+    const a = await open(s), b = await open(s);
+    // a does not answer the close: lws waits for the acknowledgement with
+    // the socket open, while b's broadcasts keep reaching a's queue.
+    a.send = () => {};
+    let stop = false, n = 0;
+    const pump = (async () => {
+      while (!stop) { b.sendJson({ type: 'echo', n: ++n }); await sleep(2); }
+    })();
+    await b.nextMessage((m) => m.data?.type === 'echo', 5000 * slow);
+    a.sock.write(frame(OP.TEXT, Buffer.from([0x7b, 0xff, 0xfe, 0x7d])));
+    await waitFor(() => frames(a).some((f) => f.op === 'close'), 5000 * slow, 'the 1007 close frame');
+    await sleep(500);
+    stop = true;
+    await pump;
+    const fr = frames(a);
+    assert.ok(fr.some((f) => f.op === 'text' && f.data.type === 'echo'), 'broadcasts reached a before its close');
+    assertCloseLast(fr, 1007, 'lws closed it');
+    a.end(); b.end();
+  });
+
+  test(`${kind}: a steady stream to a reader that stopped ends at the send-queue bound (1008), memory bounded`, async () => {
+    const s = stacks[kind];
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${s.daemon.pid}/status`, 'utf8'))[1]);
+    const slowC = await open(s), fast = await open(s);
+    slowC.sock.pause();
+    const before = rss();
+    const logBefore = s.log('wspulsed.log').length;
+    let stop = false, n = 0;
+    const pump = (async () => {
+      while (!stop) { fast.sendJson({ type: 'big', size: 6000, seq: ++n }); await sleep(2); }
+    })();
+    const full = () => /client .* send queue full \((\d+) messages, (\d+) bytes; .*\), closing 1008/.exec(s.log('wspulsed.log').slice(logBefore));
+    try {
+      await waitFor(() => full(), 30000 * slow, 'the slow reader closed at its queue bound');
+    } finally {
+      stop = true;
+      await pump;
+    }
+    const [, msgs, bytes] = full();
+    assert.ok(Number(msgs) <= QUEUE_MSGS && Number(bytes) <= QUEUE_BYTES, `queue within its bounds (${msgs} messages, ${bytes} bytes)`);
+    // Kernel buffers are not in RSS; the daemon's own growth is the queue
+    // (at most 1 MiB) and what lws holds of one write.
+    const grown = rss() - before;
+    assert.ok(grown < 16384, `wspulsed grew ${grown} KiB while streaming ${n} messages to a reader that stopped`);
+    slowC.sock.resume();
+    const r = await slowC.waitClose(10000 * slow);
+    assert.ok(r.code === 1008 || r.code === 1006, `the slow reader is closed (${r.code})`);
+    // The reading client got every message in order.
+    await waitFor(() => fast.messages.filter((m) => m.data?.type === 'big').length >= n - 1, 10000 * slow, 'the reading client to get the stream');
+    const seqs = fast.messages.filter((m) => m.data?.type === 'big').map((m) => m.data.seq);
+    assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), 'in order');
+    slowC.end(); fast.end();
+  });
+}
