@@ -269,6 +269,9 @@ static struct lws_protocols protocols[] = {
 
 void wsp__server_start_timers(wsp_server *srv);
 
+/* See wsp__lws_start: secs_since_valid_hangup 0 is "no validity timer". */
+static const lws_retry_bo_t no_validity = { .secs_since_valid_ping = 0, .secs_since_valid_hangup = 0 };
+
 int wsp__lws_start(wsp_server *srv, wsp_error *err)
 {
 	struct lws_context_creation_info info;
@@ -297,6 +300,16 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 	info.keepalive_timeout = (int)cfg->handshake_timeout + 2;
 	info.timeout_secs_ah_idle = (unsigned)cfg->handshake_timeout + 2;
 	info.fd_limit_per_thread = 0;
+	/* No lws "validity" timer on our sockets: client.c pings every socket
+	 * itself (ping_interval, pong_timeout).  lws 4.1.6's default policy
+	 * (ping after 300 s idle, hang up at 310 s) re-inserts a per-socket
+	 * timer into one sorted list at every upgrade and every pong, a walk
+	 * over all the process's sockets: with 12 000 sockets in a worker its
+	 * 30-s pong wave alone kept the worker busy, pongs waited past
+	 * pong_timeout and handshakes past handshake_timeout (BENCHMARKS.md,
+	 * direct TLS connection scale).  A policy with no hang-up time turns
+	 * it off for the vhost (the context keeps lws's default). */
+	info.retry_and_idle_policy = &no_validity;
 	/* lws 4.1.6 keeps the request's header values in a table of 4096
 	 * bytes by default and drops the connection without an answer when it
 	 * fills ("Ran out of header data space"): a 5 KB cookie could never

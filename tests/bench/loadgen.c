@@ -86,6 +86,7 @@ static struct {
 	unsigned src_base;        /* host order, first source address */
 	int conc;                 /* concurrent connection attempts */
 	long max_fail;            /* stop connecting after this many failures (0: never) */
+	int retry;                /* retry a failed connect up to this many times, with backoff */
 	double conn_timeout;
 	double settle;
 	double quiet;             /* s without deliveries that ends the wait */
@@ -271,13 +272,14 @@ static double h_pct(double q)
 
 /* ---------------------------------------------------------------- subscribers */
 
-enum { S_IDLE, S_CONNECTING, S_TLS, S_HANDSHAKE, S_OPEN, S_DEAD };
+enum { S_IDLE, S_CONNECTING, S_TLS, S_HANDSHAKE, S_OPEN, S_DEAD, S_RETRY };
 
 /* One per WebSocket subscriber; buffers are allocated only while they hold bytes. */
 typedef struct sub {
 	int fd;
 	SSL *ssl;           /* --sub wss://, else NULL */
 	uint8_t state;
+	uint8_t tries;      /* connection attempts repeated (--retry) */
 	uint8_t fop;        /* opcode of the fragmented message being assembled */
 	uint32_t plen, pcap; /* unparsed tail (handshake or partial frame) */
 	char *pbuf;
@@ -285,19 +287,27 @@ typedef struct sub {
 	char *fbuf;
 	uint32_t wlen, wcap; /* output the socket did not take yet */
 	char *wbuf;
-	double t0;          /* connect start, for the connect timeout */
+	double t0;          /* connect start, for the connect timeout; S_RETRY: when to retry */
 } sub;
 
 static sub *subs;
 static int ep;
 static char *rbuf;
-static long next_conn, connecting, n_open, n_failed, n_disconnect;
+static long next_conn, connecting, n_open, n_failed, n_disconnect, n_retried, n_waiting;
+static bool in_connect_phase;
+static volatile sig_atomic_t interrupted;
 static int first_fail_errno, first_fail_status;
 static bool shutting_down;
 static uint64_t received, bad_frames, sent_ws;
 static double first_delivery, last_delivery;
 
 static SSL_CTX *tls_ctx;
+
+/* Closed: for good, or until its retry is due. */
+static bool sub_gone(const sub *s)
+{
+	return s->state == S_DEAD || s->state == S_RETRY;
+}
 
 static void sub_write(sub *s, const void *data, size_t len);
 
@@ -341,9 +351,13 @@ static void sub_kill(sub *s, bool counted_open)
 		epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
 		close(s->fd);
 	}
+	bool retry = false;
 	if (s->state == S_CONNECTING || s->state == S_TLS || s->state == S_HANDSHAKE) {
 		connecting--;
-		n_failed++;
+		/* --retry: a browser whose connect failed tries again after its backoff. */
+		retry = in_connect_phase && !interrupted && s->tries < opt.retry;
+		if (!retry)
+			n_failed++;
 	} else if (s->state == S_OPEN && counted_open) {
 		n_open--;
 		if (!shutting_down)
@@ -351,6 +365,17 @@ static void sub_kill(sub *s, bool counted_open)
 	}
 	s->fd = -1;
 	s->state = S_DEAD;
+	if (retry) {
+		/* jPulse.ws's backoff: min(5 s × attempt, 30 s) × (1 ± 20 %). */
+		double d = 5.0 * (s->tries + 1);
+		if (d > 30)
+			d = 30;
+		s->tries++;
+		n_retried++;
+		n_waiting++;
+		s->state = S_RETRY;
+		s->t0 = now_s() + d * (0.8 + 0.4 * (double)(rng() % 10001) / 10000.0);
+	}
 	free(s->pbuf);
 	free(s->fbuf);
 	free(s->wbuf);
@@ -403,7 +428,7 @@ static void sub_set_events(sub *s, uint32_t ev)
 
 static void sub_write(sub *s, const void *data, size_t len)
 {
-	if (s->state == S_DEAD)
+	if (sub_gone(s))
 		return;
 	if (s->wlen == 0) {
 		ssize_t w = sock_send(s, data, len);
@@ -660,8 +685,8 @@ static void tls_step(sub *s, long idx)
 static void sub_event(long idx, uint32_t ev)
 {
 	sub *s = &subs[idx];
-	if (s->state == S_DEAD)
-		return;
+	if (sub_gone(s))
+		return;   /* an event already fetched for a socket since closed */
 	if (s->state == S_CONNECTING) {
 		int err = 0;
 		socklen_t el = sizeof err;
@@ -693,7 +718,7 @@ static void sub_event(long idx, uint32_t ev)
 	}
 	if ((ev & EPOLLOUT) && s->wlen) {
 		sub_flush(s);
-		if (s->state == S_DEAD)
+		if (sub_gone(s))
 			return;
 	}
 	if (!(ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
@@ -751,7 +776,7 @@ keep:
 		memmove(s->pbuf, rbuf + off, len);
 	s->plen = (uint32_t)len;
 	/* TLS: OpenSSL may hold decrypted bytes the socket will not signal. */
-	if (s->ssl && s->state != S_DEAD && SSL_pending(s->ssl) > 0)
+	if (s->ssl && !sub_gone(s) && SSL_pending(s->ssl) > 0)
 		goto again;
 }
 
@@ -759,7 +784,8 @@ static void sweep_timeouts(double t)
 {
 	for (long i = 0; i < next_conn; i++) {
 		sub *s = &subs[i];
-		if ((s->state == S_CONNECTING || s->state == S_HANDSHAKE) && t - s->t0 > opt.conn_timeout)
+		if ((s->state == S_CONNECTING || s->state == S_TLS || s->state == S_HANDSHAKE) &&
+		    t - s->t0 > opt.conn_timeout)
 			fail_conn(s, ETIMEDOUT);
 	}
 }
@@ -1070,7 +1096,6 @@ static void jnum(const char *key, double v, bool ok)
 		printf("\"%s\":null,", key);
 }
 
-static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) { (void)sig; interrupted = 1; }
 
 static bool go_received;
@@ -1118,7 +1143,8 @@ static void loop_once(int timeout_ms)
 static void connect_phase(void)
 {
 	double last_sweep = now_s();
-	while ((next_conn < opt.n || connecting > 0) && !interrupted) {
+	in_connect_phase = true;
+	while ((next_conn < opt.n || connecting > 0 || n_waiting > 0) && !interrupted) {
 		while (next_conn < opt.n && connecting < opt.conc)
 			sub_connect(next_conn++);
 		if (opt.max_fail && n_failed >= opt.max_fail && next_conn < opt.n) {
@@ -1132,9 +1158,21 @@ static void connect_phase(void)
 		double t = now_s();
 		if (t - last_sweep > 0.5) {
 			sweep_timeouts(t);
+			/* Retries whose backoff is over, within the same --conc. */
+			for (long i = 0; i < next_conn && n_waiting > 0 && connecting < opt.conc; i++) {
+				if (subs[i].state == S_RETRY && subs[i].t0 <= t) {
+					n_waiting--;
+					sub_connect(i);
+				}
+			}
 			last_sweep = t;
 		}
 	}
+	if (interrupted) {
+		n_failed += n_waiting;
+		n_waiting = 0;
+	}
+	in_connect_phase = false;
 }
 
 static void hold(double seconds)
@@ -1164,6 +1202,9 @@ static void usage(void)
 	"  --src-base IP        first source address (default 127.0.0.2)\n"
 	"  --conc C             concurrent connection attempts (default 256)\n"
 	"  --max-fail F         stop connecting after F failures, count the rest as failed\n"
+	"  --retry R            retry a failed connection attempt (refused, reset, timed out, not\n"
+	"                       answered 101) up to R times, after min(5 s x attempt, 30 s) +-20 %\n"
+	"                       like jPulse.ws; counted as \"retried\", only the last failure as failed\n"
 	"  --server-pid P[,P]   server processes to read CPU and RSS of\n"
 	"  --settle S           seconds to wait after connecting before reading RSS (default 1)\n"
 	"  --quiet S            end the wait after S s without deliveries (default 5)\n"
@@ -1186,7 +1227,7 @@ int main(int argc, char **argv)
 {
 	enum { O_SUB = 256, O_SUBH, O_PUB, O_PUBH, O_WRAP, O_RATE, O_SIZE, O_SRCN, O_SRCB, O_CONC,
 	       O_PID, O_SETTLE, O_QUIET, O_TIMEOUT, O_IDLE, O_SOAK, O_SFRAC, O_SRATE, O_SWARM,
-	       O_NOPUB, O_GO, O_HIST, O_LABEL, O_PPC, O_MAXF, O_COAL };
+	       O_NOPUB, O_GO, O_HIST, O_LABEL, O_PPC, O_MAXF, O_COAL, O_RETRY };
 	static const struct option lo[] = {
 		{ "sub", 1, 0, O_SUB }, { "sub-header", 1, 0, O_SUBH }, { "pub", 1, 0, O_PUB },
 		{ "pub-header", 1, 0, O_PUBH }, { "wrap", 1, 0, O_WRAP }, { "rate", 1, 0, O_RATE },
@@ -1196,7 +1237,7 @@ int main(int argc, char **argv)
 		{ "soak", 1, 0, O_SOAK }, { "soak-frac", 1, 0, O_SFRAC }, { "soak-rate", 1, 0, O_SRATE },
 		{ "soak-warmup", 1, 0, O_SWARM }, { "no-publish", 0, 0, O_NOPUB },
 		{ "wait-go", 0, 0, O_GO }, { "hist", 0, 0, O_HIST }, { "label", 1, 0, O_LABEL }, { "pub-per-conn", 1, 0, O_PPC }, { "max-fail", 1, 0, O_MAXF },
-		{ "coalesce-us", 1, 0, O_COAL },
+		{ "coalesce-us", 1, 0, O_COAL }, { "retry", 1, 0, O_RETRY },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	bool have_sub = false, have_pub = false;
@@ -1252,6 +1293,11 @@ int main(int argc, char **argv)
 		case O_LABEL: opt.label = optarg; break;
 		case O_PPC: opt.pub_per_conn = atol(optarg); break;
 		case O_MAXF: opt.max_fail = atol(optarg); break;
+		case O_RETRY:
+			opt.retry = atoi(optarg);
+			if (opt.retry < 0 || opt.retry > 100)
+				die("--retry must be 0…100");
+			break;
 		case O_COAL:
 			opt.coalesce_us = atol(optarg);
 			if (opt.coalesce_us < 0 || opt.coalesce_us >= 1000000)
@@ -1302,10 +1348,10 @@ int main(int argc, char **argv)
 	hold(opt.settle);
 	proc_sample p_conn = proc_read();
 	long opened = n_open;
-	fprintf(stderr, "loadgen%s%s: %ld open, %ld failed in %.1fs%s%s", *opt.label ? " " : "", opt.label,
-	        opened, n_failed, conn_secs, n_failed ? ", first error: " : "",
-	        n_failed ? (first_fail_status ? "HTTP status" : strerror(first_fail_errno)) : "");
-	if (n_failed && first_fail_status)
+	fprintf(stderr, "loadgen%s%s: %ld open, %ld failed, %ld retried in %.1fs%s%s", *opt.label ? " " : "",
+	        opt.label, opened, n_failed, n_retried, conn_secs, n_failed || n_retried ? ", first error: " : "",
+	        n_failed || n_retried ? (first_fail_status ? "HTTP status" : strerror(first_fail_errno)) : "");
+	if ((n_failed || n_retried) && first_fail_status)
 		fprintf(stderr, " %d", first_fail_status);
 	fputc('\n', stderr);
 
@@ -1419,10 +1465,10 @@ int main(int argc, char **argv)
 	if (pub.err)
 		fprintf(stderr, "loadgen: first publish error: HTTP %d %s\n", pub.first_err_status, pub.first_err_body);
 
-	printf("{\"label\":\"%s\",\"mode\":\"%s\",\"subs\":%ld,\"open\":%ld,\"failed\":%ld,\"connect_s\":%.3f,"
+	printf("{\"label\":\"%s\",\"mode\":\"%s\",\"subs\":%ld,\"open\":%ld,\"failed\":%ld,\"retried\":%ld,\"connect_s\":%.3f,"
 	       "\"published\":%ld,\"publish_errors\":%ld,\"publish_s\":%.3f,\"expected\":%" PRIu64 ",\"received\":%" PRIu64 ","
 	       "\"sent_ws\":%" PRIu64 ",\"span_s\":%.3f,\"deliveries_per_s\":%.1f,",
-	       opt.label, mode, opt.n, opened, n_failed, conn_secs, pub.ok, pub.err,
+	       opt.label, mode, opt.n, opened, n_failed, n_retried, conn_secs, pub.ok, pub.err,
 	       pub.t_done ? pub.t_done - t0 : 0.0, expected, received, sent_ws, span, dps);
 	jnum("lat_p50_ms", p50, received > 0);
 	jnum("lat_p99_ms", p99, received > 0);
