@@ -56,6 +56,7 @@ typedef struct wsp_ctx {
 	void *read_ud;
 	int auth_state;           /* 0 not checked, 1 anonymous, 2 logged in */
 	wsp_session session;
+	struct wsp_pubgroup *pubgroup;   /* the process's group commit of publishes (pubgroup.h) */
 } wsp_ctx;
 
 /* Load the secret, the API token file and the metrics token file named in

@@ -18,6 +18,7 @@ fcgi_wspulse_fcgi_SOURCES = \
 	fcgi/main.c \
 	fcgi/app.c fcgi/app.h \
 	fcgi/reload.c fcgi/reload.h \
+	fcgi/pubgroup.c fcgi/pubgroup.h \
 	fcgi/handlers.h fcgi/routes.c \
 	fcgi/h_admin.c fcgi/h_auth.c fcgi/h_metrics.c fcgi/h_presence.c fcgi/h_publish.c fcgi/h_stats.c fcgi/h_todo.c \
 	fcgi/stats_load.h

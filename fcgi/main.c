@@ -26,12 +26,14 @@
 #include "handlers.h"
 #include "log.h"
 #include "notify.h"
+#include "pubgroup.h"
 #include "reload.h"
 
 static wsp_app *boot;   /* the state read at start (reload.h then owns it) */
 static int listen_fd;   /* 0: the socket on stdin */
 static wsp_route *routes;   /* the rows of wsp_routes served (demo = on|off) */
 static size_t nroutes;
+static wsp_pubgroup *pubgroup;   /* single publishes share commits (pubgroup.h) */
 
 static const char *fcgx_param(const char *name, void *ud)
 {
@@ -79,6 +81,7 @@ static void handle_request(FCGX_Request *rq, wsp_db **db)
 		return;
 	}
 	ctx.db = db;
+	ctx.pubgroup = pubgroup;
 	ctx.req = &req;
 	ctx.resp = &resp;
 	ctx.read = fcgx_read;
@@ -258,6 +261,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	nroutes = wsp_routes_select(boot->cfg.demo, routes, wsp_routes_count);
+	pubgroup = wsp_pubgroup_new(boot->cfg.database);
+	if (!pubgroup) {
+		fprintf(stderr, "wspulse.fcgi: out of memory\n");
+		return 1;
+	}
 	/* Refuse to start against a database that cannot be reached: a typo in
 	 * `database` must show at start-up, not as 503s later.  Once running,
 	 * an outage is answered with 503 and the workers reconnect. */
@@ -333,6 +341,13 @@ int main(int argc, char **argv)
 	stop_workers(threads, nthreads);
 	free(threads);
 	free(routes);
+	{
+		unsigned long long groups, items;
+
+		wsp_pubgroup_counts(pubgroup, &groups, &items);
+		wsp_info(NULL, "single publishes: %llu in %llu commits", items, groups);
+	}
+	wsp_pubgroup_free(pubgroup);
 	wsp_app_shutdown();
 	return 0;
 }

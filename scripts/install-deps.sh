@@ -30,7 +30,7 @@ apt-get install -y -qq --no-install-recommends \
     libwebsockets-dev libjansson-dev libpq-dev libfcgi-dev libcunit1-dev \
     libssl-dev libcrypt-dev openssl \
     postgresql postgresql-contrib nginx libnginx-mod-nchan spawn-fcgi \
-    apache2 libapache2-mod-fcgid \
+    apache2 apache2-utils libapache2-mod-fcgid \
     systemd prometheus \
     php-fpm php-pgsql python3-psycopg2 \
     chromium fonts-noto-color-emoji \

@@ -90,6 +90,7 @@ INTEGRATION_TESTS = \
 	tests/integration/demo.test.mjs \
 	tests/integration/chaos.test.mjs \
 	tests/integration/publish-sql.test.mjs \
+	tests/integration/pubgroup.test.mjs \
 	tests/integration/conntoken.test.mjs \
 	tests/integration/proxyauth.test.mjs \
 	tests/integration/module-upgrade.test.mjs \

@@ -5,7 +5,7 @@ tests_bench_loadgen_SOURCES = tests/bench/loadgen.c
 tests_bench_loadgen_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
 tests_bench_loadgen_LDADD = $(SSL_LIBS) $(CRYPTO_LIBS) -lm
 
-EXTRA_DIST += BENCHMARKS.md tests/bench/run.mjs tests/bench/ws-server.mjs tests/bench/wsclient.mjs tests/bench/presence-storm.mjs \
+EXTRA_DIST += BENCHMARKS.md tests/bench/run.mjs tests/bench/ws-server.mjs tests/bench/wsclient.mjs tests/bench/presence-storm.mjs tests/bench/pubrate.mjs \
 	tests/bench/package.json tests/bench/package-lock.json
 CLEANFILES += tests/bench/loadgen$(EXEEXT) bench-results.json
 

@@ -10,7 +10,9 @@
 //                    wspulsed itself / to nginx with `ssl` on nchan's listen (their ratios are
 //                    to nchan-tls)
 //   BENCH_SCENARIOS  comma list of fanout,scale,idle,latency,connscale,soak,nginx-debian,nginx,
-//                    apache-debian,apache (default: all)
+//                    apache-debian,apache,pubrate (default: all); pubrate is the REST publish
+//                    rate beside nchan's POST /pub with 1, 4 and 16 daemon workers
+//                    (tests/bench/pubrate.mjs, its own table and BENCH_PUBRATE_* knobs)
 //   BENCH_QUICK=1    smoke run of about 2 minutes: smaller counts, shorter holds
 //   BENCH_SOAK_SECS, BENCH_SOAK_CLIENTS, BENCH_LAT_SECS, BENCH_IDLE_SECS, BENCH_CONNSCALE
 //                    override single figures (defaults are the issue's)
@@ -54,7 +56,7 @@ const P = {
 const PER_PROC = num('BENCH_PER_PROC', 19000, 19000); // RLIMIT_NOFILE is 20000 per process here
 const targetsWanted = (env.BENCH_TARGETS || 'wspulse,nchan,ws').split(',').filter(Boolean);
 const scenariosWanted = (env.BENCH_SCENARIOS
-  || 'fanout,scale,idle,latency,connscale,soak,nginx-debian,nginx,apache-debian,apache').split(',').filter(Boolean);
+  || 'fanout,scale,idle,latency,connscale,soak,nginx-debian,nginx,apache-debian,apache,pubrate').split(',').filter(Boolean);
 const outFile = argOf('--out') || env.BENCH_OUT || path.resolve('bench-results.json');
 
 function findLoadgen() {
@@ -674,7 +676,19 @@ async function main() {
   log(`loadgen ${LOADGEN}; targets ${targetsWanted.join(',')}; scenarios ${scenariosWanted.join(',')}${quick ? ' (BENCH_QUICK)' : ''}`);
   const results = {}; // scenario -> target -> result | {error}
   const notes = {};
+  let pubrate = null;
   for (const sname of scenariosWanted) {
+    if (sname === 'pubrate') {
+      // ab against both servers, its own stacks and table (tests/bench/pubrate.mjs).
+      log('REST publish rate beside nchan (pubrate): starting');
+      try {
+        pubrate = await (await import('./pubrate.mjs')).run();
+      } catch (e) {
+        pubrate = { error: String(e.message || e) };
+        log(`pubrate: FAILED ${e.message || e}`);
+      }
+      continue;
+    }
     const sc = scenarios[sname];
     if (!sc) throw new Error(`unknown scenario ${sname}`);
     results[sname] = {};
@@ -708,9 +722,11 @@ async function main() {
       }
     }
   }
-  fs.writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), quick, params: P, notes, results }, null, 2));
+  fs.writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), quick, params: P, notes, results,
+    ...(pubrate ? { pubrate: pubrate.rows || pubrate } : {}) }, null, 2));
   log(`raw results in ${outFile}`);
   printTable(results);
+  if (pubrate) console.log(`\nREST publish rate, ab -k -c 16 (POST /api/1/websocket/publish vs nchan POST /pub):\n${pubrate.table || `error: ${pubrate.error}`}`);
 }
 
 function printTable(results) {

@@ -1,0 +1,260 @@
+/* pubgroup.c - see pubgroup.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "pubgroup.h"
+
+enum { QUEUED, LEAD, DONE };
+
+/* One per process: the publishes waiting for the next group. */
+struct wsp_pubgroup {
+	pthread_mutex_t mu;
+	wsp_pubgroup_item *head, *tail;   /* queued, in arrival order */
+	bool leading;                     /* a group is being sent */
+	unsigned long long groups, items;
+	char *conninfo;
+	wsp_db *db;                       /* used by the leader only: one at a time */
+};
+
+wsp_pubgroup *wsp_pubgroup_new(const char *conninfo)
+{
+	wsp_pubgroup *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	g->conninfo = strdup(conninfo);
+	if (!g->conninfo || pthread_mutex_init(&g->mu, NULL) != 0) {
+		free(g->conninfo);
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+void wsp_pubgroup_free(wsp_pubgroup *g)
+{
+	if (!g)
+		return;
+	wsp_db_close(g->db);
+	pthread_mutex_destroy(&g->mu);
+	free(g->conninfo);
+	free(g);
+}
+
+void wsp_pubgroup_counts(wsp_pubgroup *g, unsigned long long *groups, unsigned long long *items)
+{
+	pthread_mutex_lock(&g->mu);
+	*groups = g->groups;
+	*items = g->items;
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* Append one element to a PostgreSQL array literal: NULL, or a quoted
+ * string with '"' and '\' escaped. */
+static void array_add(wsp_buf *b, const char *s, bool first)
+{
+	const char *p;
+
+	if (!first)
+		wsp_buf_add(b, ",", 1);
+	if (!s) {
+		wsp_buf_puts(b, "NULL");
+		return;
+	}
+	wsp_buf_add(b, "\"", 1);
+	while ((p = strpbrk(s, "\"\\")) != NULL) {
+		wsp_buf_add(b, s, (size_t)(p - s));
+		wsp_buf_add(b, "\\", 1);
+		wsp_buf_add(b, p, 1);
+		s = p + 1;
+	}
+	wsp_buf_puts(b, s);
+	wsp_buf_add(b, "\"", 1);
+}
+
+/* Every item of the group failed the same way. */
+static void fail_all(wsp_pubgroup_item **v, int n, const wsp_error *err, const char *st)
+{
+	for (int i = 0; i < n; i++) {
+		v[i]->rc = err->code ? err->code : WSP_ERR_INTERNAL;
+		v[i]->err = *err;
+		snprintf(v[i]->sqlstate, sizeof(v[i]->sqlstate), "%s", st);
+	}
+}
+
+/* Send v[0..n) as ONE wsp_publish_batch() call in autocommit and fill in
+ * every item's answer.  Returns 1 when the server refused the statement (it
+ * was rolled back: nothing stored), 0 otherwise (answers filled). */
+static int send_group(wsp_db *db, wsp_pubgroup_item **v, int n)
+{
+	static const char sql[] = "SELECT wsp_publish_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint)";
+	wsp_buf a[4];
+	char lim[24];
+	long max = 0;
+	const char *p[5];
+	wsp_db_res *r;
+	wsp_error err;
+	const char *ids;
+	int rc = 0;
+
+	for (int k = 0; k < 4; k++)
+		wsp_buf_init(&a[k]);
+	for (int k = 0; k < 4; k++)
+		wsp_buf_add(&a[k], "{", 1);
+	for (int i = 0; i < n; i++) {
+		array_add(&a[0], v[i]->ns, i == 0);
+		array_add(&a[1], v[i]->payload, i == 0);
+		array_add(&a[2], v[i]->username, i == 0);
+		array_add(&a[3], v[i]->to, i == 0);
+		if (v[i]->max_bytes > max)
+			max = v[i]->max_bytes;
+	}
+	for (int k = 0; k < 4; k++)
+		wsp_buf_add(&a[k], "}", 1);
+	wsp_error_init(&err);
+	if (a[0].oom || a[1].oom || a[2].oom || a[3].oom) {
+		wsp_error_set(&err, WSP_ERR_NOMEM, "out of memory");
+		fail_all(v, n, &err, "");
+		goto out;
+	}
+	snprintf(lim, sizeof(lim), "%ld", max);
+	for (int k = 0; k < 4; k++)
+		p[k] = wsp_buf_str(&a[k]);
+	p[4] = lim;
+	r = wsp_db_query(db, sql, 5, p, &err);
+	if (!r) {
+		const char *st = wsp_db_last_sqlstate(db);
+
+		/* A statement the server refused (an SQLSTATE, connection still
+		 * up) was rolled back; anything else has an unknown outcome. */
+		if (err.code != WSP_ERR_DB && st[0] && n > 1 && wsp_db_ok(db))
+			rc = 1;
+		else
+			fail_all(v, n, &err, st);
+		goto out;
+	}
+	ids = wsp_db_get(r, 0, 0);
+	if (*ids == '{')
+		ids++;
+	for (int i = 0; i < n; i++) {
+		char *end;
+
+		errno = 0;
+		v[i]->id = strtoll(ids, &end, 10);
+		if (end == ids || errno) {
+			/* Committed, but the answer is not what 009 returns. */
+			wsp_error_set(&err, WSP_ERR_INTERNAL, "wsp_publish_batch returned '%.60s'", wsp_db_get(r, 0, 0));
+			for (int j = i; j < n; j++) {
+				v[j]->rc = WSP_ERR_INTERNAL;
+				v[j]->err = err;
+			}
+			break;
+		}
+		v[i]->rc = 0;
+		ids = *end == ',' ? end + 1 : end;
+	}
+	wsp_db_res_free(r);
+out:
+	for (int k = 0; k < 4; k++)
+		wsp_buf_cleanup(&a[k]);
+	return rc;
+}
+
+/* The leader's work: the group v[0..n) sent on the group's connection
+ * ((re)connected first if need be), every item answered. */
+static void run_group(wsp_pubgroup *g, wsp_pubgroup_item **v, int n)
+{
+	wsp_error err;
+	wsp_db *db;
+
+	if (g->db && !wsp_db_ok(g->db)) {
+		/* The reset inside wsp_db_ok failed: start afresh. */
+		wsp_db_close(g->db);
+		g->db = NULL;
+	}
+	if (!g->db) {
+		wsp_error_init(&err);
+		g->db = wsp_db_connect(g->conninfo, &err);
+		if (!g->db) {
+			if (!err.code)
+				wsp_error_set(&err, WSP_ERR_DB, "PostgreSQL unreachable");
+			err.code = WSP_ERR_DB;
+			fail_all(v, n, &err, "");
+			return;
+		}
+	}
+	db = g->db;
+	if (send_group(db, v, n) == 0)
+		return;
+	/* Refused and rolled back: each alone, for its own answer. */
+	for (int i = 0; i < n; i++)
+		send_group(db, &v[i], 1);
+}
+
+int wsp_pubgroup_publish(wsp_pubgroup *g, wsp_pubgroup_item *it)
+{
+	wsp_pubgroup_item *v[WSP_PUBGROUP_MAX];
+	int n = 0;
+
+	it->rc = 0;
+	it->id = 0;
+	it->sqlstate[0] = '\0';
+	wsp_error_init(&it->err);
+	it->next = NULL;
+	it->state = QUEUED;
+	pthread_cond_init(&it->cv, NULL);
+	pthread_mutex_lock(&g->mu);
+	if (g->tail)
+		g->tail->next = it;
+	else
+		g->head = it;
+	g->tail = it;
+	if (!g->leading) {
+		/* Nothing in flight, so the queue held nothing before it. */
+		g->leading = true;
+		it->state = LEAD;
+	}
+	while (it->state == QUEUED)
+		pthread_cond_wait(&it->cv, &g->mu);
+	if (it->state == DONE) {
+		pthread_mutex_unlock(&g->mu);
+		pthread_cond_destroy(&it->cv);
+		return it->rc;
+	}
+	/* Leading: it is the head; take it and what queued behind it. */
+	while (g->head && n < WSP_PUBGROUP_MAX) {
+		v[n++] = g->head;
+		g->head = g->head->next;
+	}
+	if (!g->head)
+		g->tail = NULL;
+	g->groups++;
+	g->items += (unsigned long long)n;
+	pthread_mutex_unlock(&g->mu);
+
+	run_group(g, v, n);
+
+	pthread_mutex_lock(&g->mu);
+	/* Signalled under the lock: a waiter cannot return (and free its
+	 * item) before the signal is out. */
+	for (int i = 1; i < n; i++) {
+		v[i]->state = DONE;
+		pthread_cond_signal(&v[i]->cv);
+	}
+	if (g->head) {
+		g->head->state = LEAD;
+		pthread_cond_signal(&g->head->cv);
+	} else {
+		g->leading = false;
+	}
+	pthread_mutex_unlock(&g->mu);
+	pthread_cond_destroy(&it->cv);
+	return it->rc;
+}
