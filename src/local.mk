@@ -33,7 +33,8 @@ src_wspulsed_SOURCES = \
 	src/daemon/rxhook.c src/daemon/rxhook.h \
 	src/daemon/tls.c src/daemon/tls.h \
 	src/daemon/evtimer.c src/daemon/evtimer.h \
-	src/daemon/lwscheck.c src/daemon/lwscheck.h
+	src/daemon/lwscheck.c src/daemon/lwscheck.h \
+	src/daemon/reader.c src/daemon/reader.h
 src_wspulsed_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS) $(SSL_CFLAGS)
 src_wspulsed_LDADD = src/libwspd.la src/libwspcore.la $(LWS_LIBS) $(EV_LIBS) $(JANSSON_LIBS) $(PQ_LIBS) $(SSL_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
 # Modules loaded with dlopen() resolve the wsp_* API from the executable,

@@ -91,6 +91,7 @@ INTEGRATION_TESTS = \
 	tests/integration/chaos.test.mjs \
 	tests/integration/publish-sql.test.mjs \
 	tests/integration/pubgroup.test.mjs \
+	tests/integration/reader.test.mjs \
 	tests/integration/conntoken.test.mjs \
 	tests/integration/proxyauth.test.mjs \
 	tests/integration/module-upgrade.test.mjs \

@@ -193,6 +193,9 @@ struct wsp_server {
 	wsp_idwin seen;
 	long long replay_from;
 	bool outbox_replaying;       /* replay pages in flight: NOTIFY fetches wait */
+	bool replay_again;           /* the shared reader restarted during a replay: one more */
+	bool reader_replay;          /* the replay in flight is one the shared reader asked for */
+	bool shared_reader;          /* notifications come from the supervisor's reader (reader.h) */
 	char *fetch_ids;             /* "{1,2,3" being collected */
 	bool fetch_queued;
 	json_t *batch;               /* pending module broadcasts (array) */

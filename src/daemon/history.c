@@ -21,6 +21,17 @@
  * remembered (until the daemon's floor passes them) so the live copy is
  * skipped.  So nothing is sent twice and nothing is lost.
  *
+ * A worker fed by the supervisor's shared reader (reader.h) gets its
+ * notifications on another connection than its page queries, so a live
+ * message may arrive before a page's answer and yet have committed after
+ * that page's snapshot.  There, a live id above the cursor that arrives
+ * while a page query is in flight is HELD (at most HOLD_MAX) until the page
+ * answers: dropped if the page has it, or if it is above the page's last
+ * row and another page follows (that page's query comes after its commit);
+ * otherwise the page's snapshot did not see it, and it is sent.  A client
+ * that would need more held is closed with 1013 (it reconnects with its
+ * cursor).
+ *
  * The floor each message carries (envelope.h) is the client's cursor: for a
  * page row r, min(r, the daemon's floor when the page was queried), never
  * below S (every id <= that floor was committed before the query, so it was
@@ -46,6 +57,7 @@
 #include "log.h"
 
 #define PAGE_ROWS 256
+#define HOLD_MAX 4096       /* live messages held for one page answer */
 #define ROW_OVERHEAD 256    /* envelope bytes around a payload, generously */
 
 /* One per client with a ?since= catch-up, from connect until it is done and
@@ -63,7 +75,43 @@ struct wsp_catchup {
 	long long rows;
 	long long *ids;              /* ids pages sent above the daemon's floor, sorted */
 	int nids, capids;
+	wsp_msg **held;              /* live messages held for the page in flight (shared reader) */
+	long long *held_ids;
+	int nheld, capheld;
 };
+
+/* Forget the held live messages. */
+static void release_held(struct wsp_catchup *cu)
+{
+	for (int i = 0; i < cu->nheld; i++)
+		wsp_msg_unref(cu->held[i]);
+	cu->nheld = 0;
+}
+
+/* Hold m (a reference is taken).  false: over HOLD_MAX or out of memory. */
+static bool hold(struct wsp_catchup *cu, wsp_msg *m, long long id)
+{
+	if (cu->nheld == cu->capheld) {
+		int ncap = cu->capheld ? cu->capheld * 2 : 16;
+		wsp_msg **h;
+		long long *hi;
+
+		if (ncap > HOLD_MAX)
+			return false;
+		h = wsp_realloc(cu->held, sizeof(*h) * (size_t)ncap);
+		if (!h)
+			return false;
+		cu->held = h;
+		hi = wsp_realloc(cu->held_ids, sizeof(*hi) * (size_t)ncap);
+		if (!hi)
+			return false;
+		cu->held_ids = hi;
+		cu->capheld = ncap;
+	}
+	cu->held[cu->nheld] = wsp_msg_ref(m);
+	cu->held_ids[cu->nheld++] = id;
+	return true;
+}
 
 static int cmp_ll(const void *a, const void *b)
 {
@@ -112,6 +160,9 @@ void wsp__history_drop(wsp_client *c)
 {
 	if (!c->cu)
 		return;
+	release_held(c->cu);
+	wsp_free(c->cu->held);
+	wsp_free(c->cu->held_ids);
 	wsp_free(c->cu->ids);
 	wsp_free(c->cu);
 	c->cu = NULL;
@@ -146,8 +197,14 @@ bool wsp__history_live(wsp_client *c, wsp_msg *m, long long id, bool addressed)
 	}
 	if (id <= cu->since || has_id(cu, id))
 		return true;            /* the client has it */
-	if (!addressed && id > cu->from)
-		return true;            /* committed: this page or the next returns it */
+	if (!addressed && id > cu->from) {
+		/* Committed: this page or the next returns it -- unless it came
+		 * through the shared reader while a page query was in flight
+		 * (see the top of this file). */
+		if (cu->query && c->srv->shared_reader && !hold(cu, m, id))
+			wsp_client_close(c, 1013, "catch-up overrun, reconnect");
+		return true;
+	}
 	push_unfloored(c, m);
 	return true;
 }
@@ -217,7 +274,9 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 	cu->query = false;
 	if (!r) {
 		/* The connection dropped: the query runs again once the bus is
-		 * back and the daemon has replayed its own backlog. */
+		 * back and the daemon has replayed its own backlog (and its
+		 * snapshot sees every held message, committed by then). */
+		release_held(cu);
 		cu->pending = true;
 		wsp__client_unref(c);
 		return;
@@ -248,6 +307,18 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 	}
 	if (n && atoll(wsp_bus_get(r, n - 1, 0)) > cu->from)
 		cu->from = atoll(wsp_bus_get(r, n - 1, 0));
+	/* Held live messages (shared reader): sent unless the page has them or
+	 * the next page will. */
+	for (int i = 0; i < cu->nheld; i++) {
+		long long id = cu->held_ids[i];
+		bool in_page = false;
+
+		for (int j = 0; page && j < n && !in_page; j++)
+			in_page = page[j] == id;
+		if (!in_page && (id <= cu->from || !more))
+			push_unfloored(c, cu->held[i]);
+	}
+	release_held(cu);
 	cu->pages++;
 	cu->rows += sent;
 	/* Remember what this page sent above the daemon's floor: its live

@@ -20,6 +20,7 @@
 #include "daemon/bus.h"
 #include "daemon/daemon.h"
 #include "daemon/frameguard.h"
+#include "daemon/reader.h"
 #include "daemon/rxhook.h"
 #include "daemon/tls.h"
 #include "daemon/workers.h"
@@ -264,6 +265,7 @@ static struct lws_protocols protocols[] = {
 	{ "wspulse", callback, sizeof(struct pss), 1024, 0, NULL, 65536 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the bus protocol, filled in below */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the accept protocol (workers.h) */
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the shared reader's socket (reader.h) */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -280,6 +282,7 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 	the_server = srv;
 	protocols[1] = wsp_bus_protocol;
 	protocols[2] = wsp_accept_protocol;
+	protocols[3] = wsp_reader_protocol;
 	memset(&info, 0, sizeof(info));
 	/* VALIDATE_UTF8: invalid text frames are closed with 1007 by lws. */
 	info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |

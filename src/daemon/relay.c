@@ -26,6 +26,7 @@
 #include "daemon/bus.h"
 #include "daemon/daemon.h"
 #include "daemon/envelope.h"
+#include "daemon/reader.h"
 #include "daemon/workers.h"
 #include "json.h"
 #include "log.h"
@@ -36,7 +37,7 @@
 #define START_GRACE "10"    /* s: how long a transaction may sit between its insert and commit */
 #define ROW_COLS "id, namespace, payload, username, coalesce(client_id, ''), client_id IS NULL, origin"
 
-static const char *const channels[] = { "wsp_outbox", "wsp_session", "wsp_bcast", WSP_PRESENCE_CHANNEL, NULL };
+const char *const wsp__relay_channels[] = { "wsp_outbox", "wsp_session", "wsp_bcast", WSP_PRESENCE_CHANNEL, NULL };
 
 static void replay(wsp_server *srv, long long from);
 static void fetch_more(wsp_server *srv);
@@ -54,14 +55,18 @@ static void deliver(wsp_namespace *ns, json_t *data, const char *username, const
 {
 	wsp_msg *m;
 
-	if (wsp_envelope_stamp(data, username) == 0 &&
-	    (m = wsp_envelope_success_floor(data, id, id >= 0 && ns->srv->floor_known ? ns->srv->seen.floor : -1))) {
+	if (wsp_envelope_stamp(data, username) == 0) {
 		if (how == COUNT_OWN)
 			wsp__ns_count(ns, wsp_envelope_type(data), username, data);
 		else if (how == COUNT_REST)
 			wsp__ns_count_rest(ns, id, wsp_envelope_type(data), username, data);
-		wsp__ns_send(ns, m, client_id, id);
-		wsp_msg_unref(m);
+		/* Serialised only for someone: with workers, most rows reach
+		 * workers that have no client in the namespace. */
+		if (ns->clients &&
+		    (m = wsp_envelope_success_floor(data, id, id >= 0 && ns->srv->floor_known ? ns->srv->seen.floor : -1))) {
+			wsp__ns_send(ns, m, client_id, id);
+			wsp_msg_unref(m);
+		}
 	}
 	json_decref(data);
 }
@@ -116,10 +121,21 @@ static void replay_done(void *arg, const wsp_bus_res *r, const char *error)
 	}
 	if (n)
 		wsp_info("bus", "replayed outbox up to id %s", wsp_bus_get(r, n - 1, 0));
+	if (srv->replay_again) {
+		/* The shared reader (re)started listening during this replay:
+		 * what committed before that is found by one more from the floor. */
+		srv->replay_again = false;
+		replay(srv, srv->seen.floor);
+		return;
+	}
 	/* Ids notified during the replay: most were in its pages (idwin skips
 	 * them), the rest committed after its last page. */
 	srv->outbox_replaying = false;
-	srv->metrics.replays_outbox++;
+	/* The metric counts this worker's catch-ups after its own (re)connects,
+	 * not the ones a restart of the shared reader asked for. */
+	if (!srv->reader_replay)
+		srv->metrics.replays_outbox++;
+	srv->reader_replay = false;
 	fetch_more(srv);
 	wsp__history_resume(srv);   /* clients that connected meanwhile */
 	wsp_worker_ready();         /* a new worker is ready once caught up */
@@ -224,7 +240,11 @@ static size_t notify_row(wsp_server *srv, char *payload)
 	f[6] = p;
 	if ((f[1][0] != 't' && f[1][0] != 'f') || f[1][1])
 		return 0;
-	if (srv->floor_known && !srv->outbox_replaying && !srv->fetch_queued && !srv->fetch_ids) {
+	/* With the shared reader (reader.h) notifications also come while our
+	 * own connection is down, before the replay of what it missed: those
+	 * wait for that replay (bus_up), or the order would break. */
+	if (srv->floor_known && wsp_bus_up(srv->bus) && !srv->outbox_replaying && !srv->fetch_queued &&
+	    !srv->fetch_ids) {
 		deliver_fields(srv, atoll(f[0]), f[5], f[6], f[4], f[2], f[1][0] == 't', f[3]);
 		return SIZE_MAX;
 	}
@@ -303,6 +323,14 @@ static void revoked_done(void *arg, const wsp_bus_res *r, const char *error)
 		revoke_sid(srv, wsp_bus_get(r, i, 0), wsp_bus_get(r, i, 1));
 }
 
+/* The revoked sessions, reloaded after every (re)connect: a revocation
+ * notified while we were not listening still takes effect. */
+static void load_revoked(wsp_server *srv)
+{
+	wsp_bus_query(srv->bus, "SELECT id, coalesce(revoke_reason, 'logout') FROM wsp_sessions "
+				"WHERE revoked_at IS NOT NULL AND expires_at > now()", 0, NULL, revoked_done, srv);
+}
+
 static void on_bcast(wsp_server *srv, const char *payload)
 {
 	json_t *arr = json_loads(payload, 0, NULL), *it;
@@ -333,9 +361,10 @@ static void bus_up(void *arg)
 
 	srv->bus_down_since_ms = 0;
 	srv->outbox_replaying = true;   /* until the floor query's replay ends */
+	srv->replay_again = false;
+	srv->reader_replay = false;
 	srv->metrics.pg_connects++;
-	wsp_bus_query(srv->bus, "SELECT id, coalesce(revoke_reason, 'logout') FROM wsp_sessions "
-				"WHERE revoked_at IS NOT NULL AND expires_at > now()", 0, NULL, revoked_done, srv);
+	load_revoked(srv);
 	if (!srv->floor_known) {
 		/* First contact: everything committed since this daemon started is
 		 * new to it (a DB that was down at start-up is caught up here).
@@ -368,6 +397,8 @@ static void bus_down(void *arg)
 	srv->bus_down_since_ms = wsp__mono_ms();
 	srv->fetch_queued = false;
 	srv->outbox_replaying = false;
+	srv->replay_again = false;
+	srv->reader_replay = false;
 	wsp_free(srv->fetch_ids);
 	srv->fetch_ids = NULL;
 	json_decref(srv->batch);
@@ -699,12 +730,41 @@ static void gc_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(srv->ctx, 0, &srv->gc_sul, gc_cb, (lws_usec_t)gc_interval(srv) * LWS_US_PER_SEC);
 }
 
+/* The supervisor's reader is listening (again): notifications from before
+ * may be missing, so replay from the floor and reload the revocations, as
+ * after a reconnect of our own.  Nothing to do while our own connection is
+ * down or its first replay is still to come: bus_up does both. */
+static void reader_up(void *arg)
+{
+	wsp_server *srv = arg;
+
+	if (!wsp_bus_up(srv->bus) || !srv->floor_known)
+		return;
+	load_revoked(srv);
+	if (srv->outbox_replaying) {
+		srv->replay_again = true;
+	} else {
+		srv->reader_replay = true;
+		replay(srv, srv->seen.floor);
+	}
+}
+
 int wsp__relay_start(wsp_server *srv)
 {
 	static const wsp_bus_hooks hooks = { bus_up, bus_down, bus_notify };
+	static const wsp_reader_hooks rhooks = { reader_up, bus_notify };
+	static const char *const none[] = { NULL };
+	int rfd = wsp_worker_reader_fd();
 
+	/* A worker with the supervisor's reader (reader.h) LISTENs to nothing
+	 * itself: PostgreSQL then wakes one backend per commit, not one per
+	 * worker. */
+	srv->shared_reader = rfd >= 0 && wsp_reader_worker_start(srv->vh, rfd, &rhooks, srv) == 0;
+	if (rfd >= 0 && !srv->shared_reader)
+		wsp_warn("bus", "cannot adopt the shared reader's socket: listening on our own connection");
 	srv->bus_down_since_ms = wsp__mono_ms();   /* until bus_up */
-	srv->bus = wsp_bus_new(srv->ctx, srv->vh, srv->cfg->database, channels, &hooks, srv);
+	srv->bus = wsp_bus_new(srv->ctx, srv->vh, srv->cfg->database,
+			       srv->shared_reader ? none : wsp__relay_channels, &hooks, srv);
 	if (!srv->bus)
 		return WSP_ERR_NOMEM;
 	lws_sul_schedule(srv->ctx, 0, &srv->stats_sul, stats_cb,

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "daemon/reader.h"
 #include "daemon/tls.h"
 #include "daemon/workers.h"
 #include "log.h"
@@ -35,11 +36,13 @@ volatile int wsp_worker_restarting;
 static int worker_k, worker_n;
 static int listen_fd = -1;
 static int ready_fd = -1;
+static int reader_fd = -1;         /* a worker's end of the supervisor's reader (reader.h) */
 static struct lws *accept_wsi;
 
 int wsp_worker_index(void) { return worker_k; }
 int wsp_worker_total(void) { return worker_n; }
 int wsp_worker_listen_fd(void) { return listen_fd; }
+int wsp_worker_reader_fd(void) { return reader_fd; }
 
 static long long mono_ms(void)
 {
@@ -79,6 +82,7 @@ struct slot {
 };
 
 static struct slot *slots;
+static wsp_reader *reader;         /* the daemon's one LISTEN connection (reader.h) */
 static volatile sig_atomic_t s_term, s_hup, s_usr2;
 static int sig_pipe[2] = { -1, -1 };
 static void (*hup_fn)(void *);
@@ -182,18 +186,28 @@ static int open_listener(const char *listen_addr, wsp_error *err)
  * gets the read end of its ready pipe (or -1). */
 static pid_t spawn(int k, int *rfd)
 {
-	int p[2];
+	int p[2], rp[2] = { -1, -1 };
 	pid_t pid;
 
 	*rfd = -1;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		p[0] = p[1] = -1;
+	/* Its end of the reader: without one (no descriptors) the worker
+	 * LISTENs itself, as a daemon without workers does. */
+	if (reader && wsp_reader_pair(rp) < 0) {
+		wsp_warn(NULL, "worker %d: no socketpair for the shared reader (%s); it listens itself", k, strerror(errno));
+		rp[0] = rp[1] = -1;
+	}
 	pid = fork();
 	if (pid < 0) {
 		wsp_err(NULL, "cannot fork worker %d: %s", k, strerror(errno));
 		if (p[0] >= 0) {
 			close(p[0]);
 			close(p[1]);
+		}
+		if (rp[0] >= 0) {
+			close(rp[0]);
+			close(rp[1]);
 		}
 		return -1;
 	}
@@ -219,6 +233,13 @@ static pid_t spawn(int k, int *rfd)
 			close(p[0]);
 		ready_fd = p[1];
 		worker_k = k;
+		/* The supervisor's connection and the other workers' ends are
+		 * not ours: closed without a word to PostgreSQL. */
+		wsp_reader_forget(reader);
+		reader = NULL;
+		if (rp[0] >= 0)
+			close(rp[0]);
+		reader_fd = rp[1];
 		for (int j = 1; j <= worker_n; j++)
 			if (slots[j].rfd >= 0)
 				close(slots[j].rfd);
@@ -229,6 +250,10 @@ static pid_t spawn(int k, int *rfd)
 	if (p[1] >= 0)
 		close(p[1]);
 	*rfd = p[0];
+	if (rp[1] >= 0) {
+		close(rp[1]);
+		wsp_reader_attach(reader, k, rp[0]);   /* an old worker of slot k loses its end */
+	}
 	wsp_info(NULL, "worker %d started (pid %d)", k, (int)pid);
 	return pid;
 }
@@ -265,6 +290,8 @@ static void reap(bool stopping)
 			continue;   /* an old worker of a rolling restart */
 		describe_exit(k, pid, st);
 		slots[k].pid = 0;
+		if (reader)
+			wsp_reader_attach(reader, k, -1);
 		if (stopping)
 			continue;
 		slots[k].quick_deaths = now - slots[k].started_ms < 5000 ? slots[k].quick_deaths + 1 : 0;
@@ -359,18 +386,24 @@ static int supervise(int *status)
 	bool stopping = false;
 
 	for (;;) {
-		struct pollfd pf[1 + MAX_WORKERS];
+		struct pollfd pf[2 + MAX_WORKERS];
 		int npf = 1, nready = 0;
 		char buf[64];
 		int alive = 0;
+		short rev;
+		int rdfd = reader ? wsp_reader_fd(reader, &rev) : -1;
 
 		pf[0] = (struct pollfd){ sig_pipe[0], POLLIN, 0 };
+		if (rdfd >= 0)
+			pf[npf++] = (struct pollfd){ rdfd, rev, 0 };
 		for (int k = 1; k <= worker_n; k++)
 			if (slots[k].rfd >= 0)
 				pf[npf++] = (struct pollfd){ slots[k].rfd, POLLIN, 0 };
 		if (poll(pf, (nfds_t)npf, 200) > 0)
 			while (read(sig_pipe[0], buf, sizeof(buf)) > 0)
 				;
+		if (reader)
+			wsp_reader_step(reader);
 		/* The first start's ready pipes: a byte is ready, EOF a death. */
 		for (int k = 1; k <= worker_n; k++) {
 			struct pollfd q = { slots[k].rfd, POLLIN, 0 };
@@ -478,6 +511,10 @@ int wsp_workers_run(const wsp_config *cfg, int n, int *status, wsp_error *err)
 		sigaction(sigs[s], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	wsp_info(NULL, "supervisor pid %d: %d workers on %s", (int)getpid(), n, cfg->listen);
+	/* One LISTEN connection for all the workers (reader.h). */
+	reader = wsp_reader_new(cfg->database, wsp__relay_channels, n);
+	if (!reader)
+		wsp_warn(NULL, "out of memory for the shared reader: every worker listens itself");
 	for (int k = 1; k <= n; k++) {
 		int rfd;
 		pid_t pid = spawn(k, &rfd);
@@ -504,6 +541,8 @@ int wsp_workers_run(const wsp_config *cfg, int n, int *status, wsp_error *err)
 			close(slots[k].rfd);
 	wsp_free(slots);
 	slots = NULL;
+	wsp_reader_free(reader);
+	reader = NULL;
 	return 1;
 }
 

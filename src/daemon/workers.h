@@ -16,7 +16,8 @@
  *
  * Each worker is a whole wspulsed: its own event loop, its own PostgreSQL
  * bus connection, its own daemon id `<daemon_id or host:port>/w<k>` (k from
- * 1), its own stats row.
+ * 1), its own stats row.  Only its notifications come from the supervisor,
+ * which alone LISTENs (reader.h).
  *
  * Supervisor signals: SIGTERM/SIGINT are forwarded (workers close their
  * sockets with 1001) and it exits once they are gone; SIGHUP reopens its
@@ -52,6 +53,10 @@ int wsp_worker_total(void);
 /* The listening descriptor this process accepts on (inherited by a
  * worker, or opened by wsp_listen_open()), -1 before. */
 int wsp_worker_listen_fd(void);
+/* In a worker: its end of the supervisor's shared reader (reader.h), from
+ * which it gets every notification instead of LISTENing; -1 when it has none
+ * (not under a supervisor) and must LISTEN itself. */
+int wsp_worker_reader_fd(void);
 /* A daemon without workers: open cfg->listen itself (TCP or unix:), so
  * that it accepts exactly as a worker does.  0 or a negative WSP_ERR_*. */
 int wsp_listen_open(const wsp_config *cfg, wsp_error *err);
