@@ -45,6 +45,8 @@ static const struct key keys[] = {
 	{ "tls_key_file", T_STR, OFF(tls_key_file), "", 0, 0, "PEM private key of tls_cert_file" },
 	{ "health_db_grace", T_LONG, OFF(health_db_grace), "5", 0, 3600,
 	  "seconds PostgreSQL may be unreachable before wspulsed's /health answers 503" },
+	{ "stop_notice", T_LONG, OFF(stop_notice), "0", 0, 600,
+	  "seconds wspulsed keeps serving after SIGTERM, /health 503 and upgrades refused, before it closes its sockets" },
 	{ "allowed_origins", T_WORDS, OFF(allowed_origins), "", 0, 0,
 	  "Origins allowed to open WebSockets (repeatable); empty: Origin must match the Host header" },
 	{ "modules", T_LIST, OFF(modules), "", 0, 0, "shared object of a site module to load (repeatable)" },

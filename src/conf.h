@@ -43,6 +43,7 @@ typedef struct wsp_config {
 	char *tls_cert_file;        /* PEM certificate (+ chain): TLS on listen; empty: plain */
 	char *tls_key_file;         /* PEM private key of tls_cert_file */
 	long health_db_grace;       /* seconds the bus may be down before /health says 503 */
+	long stop_notice;           /* seconds of /health 503 after SIGTERM before the sockets close */
 	wsp_strlist allowed_origins;/* empty: Origin must match Host */
 	wsp_strlist modules;        /* shared objects to dlopen */
 	wsp_strlist namespaces;     /* config-declared namespaces: "PATH [opt=val ...]" */

@@ -208,7 +208,7 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 		hs->why = "unknown namespace";
 		return;
 	}
-	if (srv->stopping) {
+	if (srv->stopping || srv->notice_end_ms) {
 		hs->status = 503;
 		hs->why = "shutting down";
 		return;

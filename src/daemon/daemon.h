@@ -180,11 +180,12 @@ struct wsp_server {
 	struct wsp_reload *reload;   /* what SIGHUP re-reads (main.c's; reload.h) */
 	bool stopping, exit_loop;
 	long long stop_deadline_ms;
+	long long notice_end_ms;     /* stop_notice running after SIGTERM: when it ends; 0: not */
 	wsp_timeq pingq, pongq;
 	wsp_timeq hsq;               /* accepted connections not yet upgraded (proto.c) */
 	wsp_client *tx_list;         /* clients to write at the end of this loop iteration */
 	wsp_log_limit refuse_rl, close_rl, note_rl; /* warn lines: at most 10 a second each */
-	lws_sorted_usec_list_t stop_sul, sweep_sul, stats_sul, flush_sul, gc_sul;
+	lws_sorted_usec_list_t stop_sul, sweep_sul, stats_sul, flush_sul, gc_sul, notice_sul;
 	unsigned long sweeps;         /* sweep_cb ticks (1 s), for the periodic malloc_trim */
 	/* relay state */
 	struct wsp_bus *bus;
@@ -223,7 +224,13 @@ void wsp__server_stop(wsp_server *srv);         /* begin the SIGTERM sequence */
  * data.reason in words.  200 otherwise, with data.database "up" or "down"
  * (down within the grace). */
 int wsp__server_health(wsp_server *srv, char *buf, size_t len);
-void wsp__server_signals(wsp_server *srv);       /* act on flags set by signal handlers */
+/* Act on flags set by signal handlers.  SIGTERM/SIGINT with stop_notice
+ * set: the sockets are served for stop_notice seconds more while /health
+ * answers 503 "stopping" and upgrades are refused with 503 (sig_term is
+ * set), so that a load balancer takes the daemon out before its clients are
+ * told to reconnect; then wsp__server_stop.  A rolling restart (SIGUSR2)
+ * stops at once. */
+void wsp__server_signals(wsp_server *srv);
 /* Log a refused upgrade at warn (at most 10 lines a second, the rest counted). */
 void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip);
 /* Log something about an upgrade that is not a refusal (an ignored header),

@@ -516,6 +516,7 @@ void wsp__server_stop(wsp_server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
+	lws_sul_cancel(&srv->notice_sul);
 	if (!wsp_worker_index())
 		(void)wsp_notify("STOPPING=1", NULL);   /* a supervisor says it for its workers */
 	wsp_worker_accept_stop();
@@ -534,6 +535,16 @@ int wsp__server_health(wsp_server *srv, char *buf, size_t len)
 {
 	long long down = srv->bus_down_since_ms ? wsp__mono_ms() - srv->bus_down_since_ms : 0;
 
+	/* stop_notice running: the sockets are still served. */
+	if (srv->notice_end_ms && !srv->stopping) {
+		long long left = srv->notice_end_ms - wsp__mono_ms();
+
+		left = left > 0 ? (left + 999) / 1000 : 0;
+		snprintf(buf, len, "{\"success\":false,\"error\":\"stopping: closing its sockets in %lld s\",\"code\":503,"
+			 "\"data\":{\"status\":\"stopping\",\"program\":\"wspulsed\","
+			 "\"reason\":\"stopping: closing its sockets in %lld s\"}}", left, left);
+		return 503;
+	}
 	/* sig_term: told to stop, even if the loop has not begun the drain
 	 * yet (the signal and this request arrived in one wake-up). */
 	if (srv->stopping || srv->sig_term) {
@@ -554,6 +565,11 @@ int wsp__server_health(wsp_server *srv, char *buf, size_t len)
 	return 200;
 }
 
+static void notice_over(lws_sorted_usec_list_t *sul)
+{
+	wsp__server_stop(lws_container_of(sul, wsp_server, notice_sul));
+}
+
 void wsp__server_signals(wsp_server *srv)
 {
 	if (srv->sig_hup) {
@@ -563,6 +579,15 @@ void wsp__server_signals(wsp_server *srv)
 		else
 			wsp_log_reopen();
 	}
-	if (srv->sig_term)
+	if (!srv->sig_term || srv->stopping)
+		return;
+	if (wsp_worker_restarting || srv->cfg->stop_notice <= 0) {
 		wsp__server_stop(srv);
+	} else if (!srv->notice_end_ms) {
+		srv->notice_end_ms = wsp__mono_ms() + srv->cfg->stop_notice * 1000LL;
+		wsp_info(NULL, "stopping in %ld s (stop_notice): /health answers 503 and upgrades are refused until then",
+			 srv->cfg->stop_notice);
+		lws_sul_schedule(srv->ctx, 0, &srv->notice_sul, notice_over,
+				 (lws_usec_t)srv->cfg->stop_notice * LWS_US_PER_SEC);
+	}
 }

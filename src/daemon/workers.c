@@ -29,7 +29,8 @@
 #define MAX_WORKERS 256
 #define READY_TIMEOUT_MS 15000     /* a new worker that never says ready */
 #define DRAIN_TIMEOUT_MS 5000      /* an old worker that never exits */
-#define STOP_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 10000     /* after a worker's stop_notice */
+static long long notice_ms;        /* cfg->stop_notice, for the SIGKILL deadline */
 
 volatile int wsp_worker_restarting;
 
@@ -425,7 +426,7 @@ static int supervise(int *status)
 		if (s_term && !stopping) {
 			stopping = true;
 			notify("STOPPING=1");
-			stop_deadline = mono_ms() + STOP_TIMEOUT_MS;
+			stop_deadline = mono_ms() + notice_ms + STOP_TIMEOUT_MS;
 			wsp_info(NULL, "stopping %d workers", worker_n);
 			for (int k = 1; k <= worker_n; k++)
 				if (slots[k].pid > 0)
@@ -492,6 +493,7 @@ int wsp_workers_run(const wsp_config *cfg, int n, int *status, wsp_error *err)
 	int rc;
 
 	worker_n = n;
+	notice_ms = cfg->stop_notice * 1000LL;
 	listen_fd = open_listener(cfg->listen, err);
 	if (listen_fd < 0)
 		return listen_fd;

@@ -22,21 +22,28 @@
 //   killed and restarted in turn within nginx's fail_timeout: with the
 //   shipped upstream lines every upgrade still succeeds; the same drill with
 //   nginx's default upstream lines answers 502 (the control).
+// - Health for a load balancer in front of the site: /api/1/websocket/health
+//   through both snippets answers 200, 503 "database-down" once PostgreSQL has
+//   been gone past health_db_grace, and 503 "stopping" from SIGTERM on: with
+//   stop_notice the daemon keeps listening and serving its sockets for that
+//   long, answering health checks and upgrades (503) on new connections,
+//   before it closes the sockets (1001).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startStack, http, login, openWs, run, start, stop, waitFor, freePort, bin, builddir, srcdir, writeConfig, tmpdir, slow } from './lib/stack.mjs';
+import { startStack, http, login, openWs, run, start, stop, waitFor, within, sleep, freePort, bin, builddir, srcdir, writeConfig, tmpdir, slow } from './lib/stack.mjs';
 import { upgradeStatus } from './lib/rawclient.mjs';
 
 const www = path.join(srcdir, 'www');
+const GRACE = 2;   // health_db_grace, seconds
 let s;
 before(async () => {
   // Every socket reaches the daemon with X-Real-IP 127.0.0.1: the capacity test needs more than 1000.
   s = await startStack({ users: [{ name: 'alice', password: 'alice-password-1', roles: ['admin'] }], nginx: false,
-    config: { max_connections_per_ip: 100000 } });
+    config: { max_connections_per_ip: 100000, health_db_grace: GRACE } });
 });
 after(async () => { await s?.stop(); });
 
@@ -372,4 +379,64 @@ test('max_fails=0: two daemons each killed and back within fail_timeout — ngin
   // The control: nginx's default upstream lines lose the same drill.
   const plain = await drill(true);
   assert.ok(plain.includes(502), `nginx's defaults give 502 "no live upstreams" in the same drill: ${plain.join(' ')}`);
+});
+
+test('health through both snippets: 200; 503 with PostgreSQL down past health_db_grace; 503 through stop_notice after SIGTERM, upgrades refused, sockets served', async () => {
+  const NOTICE = 5;   // stop_notice, seconds
+  const fronts = [await debianNginx(), await debianApache()];
+  const health = (f) => http(f.url, 'GET', '/api/1/websocket/health');
+  const upgrade = (f) => upgradeStatus(`${f.wsUrl}/api/1/ws/hello-emoji`, { Origin: f.url });
+  let ws;
+  try {
+    for (const f of fronts) {
+      const r = await health(f);
+      assert.equal(r.status, 200, `${f.url}: ${r.text}`);
+      assert.deepEqual([r.json.data.status, r.json.data.database], ['ok', 'up']);
+    }
+    // PostgreSQL gone: 503 past the grace, 200 once it is back.
+    s.pg.stopServer();
+    try {
+      await waitFor(async () => (await s.health()).status === 503, (GRACE + 10) * 1000 * slow, 'the daemon\'s 503');
+      for (const f of fronts) {
+        const r = await health(f);
+        assert.equal(r.status, 503, `${f.url}: ${r.text}`);
+        assert.equal(r.json.data.status, 'database-down');
+        assert.match(r.json.data.reason, /^PostgreSQL unreachable for \d+ s$/);
+      }
+    } finally { s.pg.start(); }
+    await waitFor(async () => (await s.health()).status === 200, 20000 * slow, '200 after PostgreSQL is back');
+    for (const f of fronts) assert.equal((await health(f)).status, 200, f.url);
+
+    // SIGTERM with stop_notice: for NOTICE s every new connection is answered —
+    // health 503 "stopping", an upgrade 503 — while the open socket is served.
+    await s.stopDaemon();
+    writeConfig(s.dir, { ...s.settings, stop_notice: NOTICE });
+    await s.startDaemon();
+    const [n] = fronts;
+    ws = await openWs(`${n.wsUrl}/api/1/ws/hello-emoji`, { headers: { Origin: n.url } });
+    const t0 = Date.now();
+    s.daemon.kill('SIGTERM');
+    await waitFor(async () => (await s.health()).status === 503, 2000 * slow, 'the notice to begin');
+    for (const f of fronts) {
+      const r = await health(f);
+      assert.equal(r.status, 503, `${f.url} during the notice: ${r.status} ${r.text}`);
+      assert.equal(r.json.data.status, 'stopping');
+      assert.match(r.json.data.reason, /^stopping: closing its sockets in \d s$/);
+      assert.equal(await upgrade(f), 503, `${f.url}: an upgrade during the notice is refused with 503`);
+    }
+    const r = await http(n.url, 'POST', '/api/1/websocket/publish',
+      { body: { namespace: '/api/1/ws/hello-emoji', data: { probe: 'during-notice' } }, headers: { Authorization: `Bearer ${s.token}` } });
+    assert.equal(r.status, 200, r.text);
+    await ws.next((m) => JSON.stringify(m).includes('during-notice'), 5000 * slow);
+    assert.ok(Date.now() - t0 < NOTICE * 1000, 'all of that happened within the notice');
+    assert.equal((await within(ws.closed, (NOTICE + 5) * 1000 * slow, 'the close after the notice')).code, 1001);
+    assert.ok(Date.now() - t0 >= (NOTICE - 0.5) * 1000, `closed ${Date.now() - t0} ms after SIGTERM, stop_notice ${NOTICE} s`);
+    assert.equal((await within(s.daemon.exited, 5000 * slow, 'the daemon to exit')).code, 0);
+    writeConfig(s.dir, s.settings);
+    await s.startDaemon();
+    for (const f of fronts) assert.equal((await health(f)).status, 200, `${f.url} once the daemon is back`);
+  } finally {
+    ws?.close();
+    for (const f of fronts) await f.stop();
+  }
 });
