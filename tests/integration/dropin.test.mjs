@@ -27,7 +27,9 @@
 //   been gone past health_db_grace, and 503 "stopping" from SIGTERM on: with
 //   stop_notice the daemon keeps listening and serving its sockets for that
 //   long, answering health checks and upgrades (503) on new connections,
-//   before it closes the sockets (1001).
+//   before it closes the sockets (1001).  Behind the shipped upstream of two
+//   daemons, nginx passes an upgrade the stopping one refuses to the other
+//   (proxy_next_upstream http_503): every upgrade still opens.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -334,10 +336,10 @@ test('capacity: Debian\'s MaxRequestWorkers 150 holds 150 sockets and the 151st 
 });
 
 // Start one more daemon on the stack's database (its own port and config).
-async function extraDaemon(id) {
+async function extraDaemon(id, extra = {}) {
   const port = await freePort();
   const dir = tmpdir('wsp-dropin-d-');
-  const conf = writeConfig(dir, { ...s.settings, listen: `127.0.0.1:${port}`, daemon_id: id });
+  const conf = writeConfig(dir, { ...s.settings, listen: `127.0.0.1:${port}`, daemon_id: id, ...extra });
   const d = {
     port, dir, conf,
     async start() {
@@ -439,4 +441,20 @@ test('health through both snippets: 200; 503 with PostgreSQL down past health_db
     ws?.close();
     for (const f of fronts) await f.stop();
   }
+});
+
+test('stop_notice behind nginx with two daemons: upgrades the stopping one refuses with 503 are passed to the other', async () => {
+  const A = await extraDaemon('A', { stop_notice: 5 }), B = await extraDaemon('B');
+  const n = await debianNginx({ daemons: [`127.0.0.1:${A.port}`, `127.0.0.1:${B.port}`] });
+  const url = `${n.wsUrl}/api/1/ws/hello-todo`, origin = { Origin: n.url };
+  try {
+    for (let i = 0; i < 4; i++) assert.equal(await upgradeStatus(url, origin), 101);
+    A.proc.kill('SIGTERM');
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${A.port}/health`)).status === 503, 2000 * slow, 'A\'s notice');
+    assert.equal(await upgradeStatus(`ws://127.0.0.1:${A.port}/api/1/ws/hello-todo`), 503, 'A refuses upgrades');
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push(await upgradeStatus(url, origin));
+    assert.deepEqual(statuses, statuses.map(() => 101), `through nginx during A's notice: ${statuses.join(' ')}`);
+    assert.match(fs.readFileSync(path.join(A.dir, 'wspulsed.log'), 'utf8'), /shutting down/, 'A was asked and refused');
+  } finally { await n.stop(); await A.stop(); await B.stop(); }
 });
