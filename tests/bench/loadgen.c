@@ -64,6 +64,7 @@
 #define MAX_FRAME (RBUF_SIZE / 2) /* larger frames are a protocol error for this tool */
 #define TAG_PUB UINT64_C(0xFFFFFFFF00000001)
 #define TAG_STDIN UINT64_C(0xFFFFFFFF00000002)
+#define HS_PER_WAKE 64            /* TLS connects worked on per wake-up (loop_once) */
 
 /* ---------------------------------------------------------------- options */
 
@@ -1129,14 +1130,31 @@ static void loop_once(int timeout_ms)
 		struct timespec ts = { 0, opt.coalesce_us * 1000L };
 		nanosleep(&ts, NULL);
 	}
-	for (int i = 0; i < n; i++) {
-		uint64_t tag = evs[i].data.u64;
-		if (tag == TAG_PUB)
-			pub_event(evs[i].events);
-		else if (tag == TAG_STDIN)
-			stdin_event();
-		else
+	/* Open sockets first, then at most HS_PER_WAKE connects that need CPU
+	 * (the TCP connect done: a ClientHello with its key share; a TLS
+	 * handshake step: the server's key share and signature checked).  Each
+	 * browser answers its pings on its own CPU; one process playing
+	 * thousands of them must not leave a ping unanswered for seconds while
+	 * it handshakes 512 others (issue 13: a busy machine's sockets were
+	 * closed for "no pong within 5 s").  The epoll set is level-triggered,
+	 * so a deferred connect is reported again by the next wait. */
+	int hs = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64;
+			if (tag == TAG_PUB || tag == TAG_STDIN) {
+				if (pass == 0 && tag == TAG_PUB)
+					pub_event(evs[i].events);
+				else if (pass == 0)
+					stdin_event();
+				continue;
+			}
+			const sub *s = &subs[(long)tag];
+			bool costly = opt.sub_tls && (s->state == S_CONNECTING || s->state == S_TLS);
+			if (costly != (pass == 1) || (costly && hs++ >= HS_PER_WAKE))
+				continue;
 			sub_event((long)tag, evs[i].events);
+		}
 	}
 }
 
