@@ -19,6 +19,7 @@
 //   BENCH_LOADGEN    path of the loadgen binary (default: built next to this file or in $PWD)
 //   BENCH_XCHECK=0   skip the second client (tests/bench/wsclient.mjs) that re-runs the fan-out,
 //                    scale, latency and soak scenarios to cross-check loadgen's figures
+//   BENCH_WSCLIENT_THREADS  event-loop threads of the second client's subscribers (default 1)
 //   BENCH_NGINX_SUBS, BENCH_APACHE_SUBS, BENCH_PROXY_MSGS
 //                    sockets and broadcasts of the "behind nginx/Apache (recommended)" scenarios
 import { spawn, execFileSync } from 'node:child_process';
@@ -637,6 +638,7 @@ async function xcheck(t, spec) {
   const dir = await ensureWs();
   const a = [path.join(dir, 'wsclient.mjs'), '-n', String(spec.n), '--src-base', '127.0.100.2', '--src-count', '16',
     '--server-pid', t.pids.join(','), '--sub', spec.soak ? t.soakSub : t.sub,
+    '--threads', String(num('BENCH_WSCLIENT_THREADS', 1, 1)),
     ...(t.subHeaders || []).flatMap((h) => ['--sub-header', h]), ...spec.args];
   if (!spec.soak) {
     a.push('--pub', t.pub);

@@ -22,15 +22,21 @@
 //                        WebSocket at R/s in total; every delivery is timed the same way
 //   --server-pid P[,P]   server processes whose utime+stime is read around the measured phase
 //   --src-base A.B.C.D --src-count N   local addresses to spread the sockets over
+//   --threads T          spread the subscribers over T worker threads, each with its own event
+//                        loop (default 1).  More threads take a burst of 1 000 frames in parallel
+//                        on a machine with cores to spare; on this 2-core one they took the CPU
+//                        the server needed (BENCHMARKS.md, issue 18)
 import http from 'node:http';
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 
-const argv = process.argv.slice(2);
-const o = { n: 100, m: 100, k: 16, rate: 0, size: 100, subHeaders: [], pubHeaders: [], pids: [],
-  srcBase: '127.0.0.2', srcCount: 16, quiet: 5, timeout: 600, soak: 0, soakFrac: 0.1, soakRate: 20, conc: 200 };
+const argv = isMainThread ? process.argv.slice(2) : [];
+const o = isMainThread ? { n: 100, m: 100, k: 16, rate: 0, size: 100, subHeaders: [], pubHeaders: [], pids: [],
+  srcBase: '127.0.0.2', srcCount: 16, quiet: 5, timeout: 600, soak: 0, soakFrac: 0.1, soakRate: 20, conc: 200,
+  threads: 1 } : workerData.o;
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i], v = () => argv[++i];
   switch (a) {
@@ -52,10 +58,11 @@ for (let i = 0; i < argv.length; i++) {
   case '--src-count': o.srcCount = Number(v()); break;
   case '--quiet': o.quiet = Number(v()); break;
   case '--timeout': o.timeout = Number(v()); break;
+  case '--threads': o.threads = Math.max(1, Number(v())); break;
   default: console.error(`wsclient: unknown argument ${a}`); process.exit(2);
   }
 }
-if (!o.sub || (!o.soak && !o.pub)) { console.error('wsclient: needs --sub and --pub (or --soak)'); process.exit(2); }
+if (isMainThread && (!o.sub || (!o.soak && !o.pub))) { console.error('wsclient: needs --sub and --pub (or --soak)'); process.exit(2); }
 
 const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -74,18 +81,30 @@ function cpuOf(pids) {
 }
 
 // Latencies in µs, kept whole (a few million doubles at most) and sorted once at the end.
+// The stamp is found in the frame's bytes (no string made of every frame).
 let lat = new Float64Array(1 << 20), nlat = 0, firstAt = 0, lastAt = 0;
-const STAMP = /\\?"wsc\\?":(\d+)/;
+const KEY = Buffer.from('wsc');
+function stampOf(b) {
+  const i = b.indexOf(KEY);
+  if (i < 0) return -1;
+  let j = i + 3, v = 0;
+  while (j < b.length && (b[j] < 0x30 || b[j] > 0x39)) { if (j > i + 6) return -1; j++; }   // '":' or '\\":'
+  const d = j;
+  while (j < b.length && b[j] >= 0x30 && b[j] <= 0x39) v = v * 10 + (b[j++] - 0x30);
+  return j > d ? v : -1;
+}
 function onFrame(data, isBinary) {
   if (isBinary) return;
   const t = nowUs();
-  const m = STAMP.exec(typeof data === 'string' ? data : data.toString('latin1'));
-  if (!m) return;
+  const st = stampOf(Buffer.isBuffer(data) ? data : Buffer.from(data));
+  if (st < 0) return;
   if (nlat === lat.length) { const b = new Float64Array(lat.length * 2); b.set(lat); lat = b; }
-  lat[nlat++] = t - Number(m[1]);
-  if (!firstAt) firstAt = t;
-  lastAt = t;
+  lat[nlat++] = t - st;
+  if (!firstAt || t < firstAt) firstAt = t;
+  if (t > lastAt) lastAt = t;
+  if (counter) Atomics.add(counter, 0, 1);
 }
+let counter = null;   // shared with the main thread: deliveries so far
 
 let seq = 0;
 function message() {
@@ -93,7 +112,7 @@ function message() {
   return `${head}${'x'.repeat(Math.max(0, o.size - head.length - 2))}"}`;
 }
 
-// Subscribers, at most o.conc handshakes at a time.
+// Subscribers, at most o.conc handshakes at a time (per thread).
 const [b0, b1, b2, b3] = o.srcBase.split('.').map(Number);
 const socks = [];
 let failed = 0, disconnects = 0, measuring = false;
@@ -101,7 +120,7 @@ function openOne(i) {
   return new Promise((resolve) => {
     const url = o.sub.replace('{uuid}', randomUUID());
     const ws = new WebSocket(url, { headers: hdrs(o.subHeaders), perMessageDeflate: false, rejectUnauthorized: false,
-      localAddress: `${b0}.${b1}.${b2}.${b3 + (i % o.srcCount)}`, handshakeTimeout: 10000 });
+      skipUTF8Validation: true, localAddress: `${b0}.${b1}.${b2}.${b3 + (i % o.srcCount)}`, handshakeTimeout: 10000 });
     ws.on('open', () => { socks.push(ws); resolve(); });
     ws.on('message', onFrame);
     ws.on('error', () => { });
@@ -109,17 +128,60 @@ function openOne(i) {
     ws.on('unexpected-response', (req, res) => { failed++; res.resume(); resolve(); });
   });
 }
-let next = 0;
+async function openAll(from, count) {
+  let next = from;
+  await Promise.all(Array.from({ length: Math.min(o.conc, count) }, async () => {
+    while (next < from + count) await openOne(next++);
+  }));
+}
+
+// A worker thread: open its share, report, take part in the measured phase, hand over its
+// latencies at the end.  (The soak's senders are the main thread's own sockets.)
+if (!isMainThread) {
+  const inbox = [];
+  let waiter = null;
+  parentPort.on('message', (m) => { if (waiter) { const w = waiter; waiter = null; w(m); } else inbox.push(m); });
+  const recv = () => (inbox.length ? Promise.resolve(inbox.shift()) : new Promise((r) => { waiter = r; }));
+  counter = new Int32Array(workerData.counter);
+  await openAll(workerData.from, workerData.count);
+  parentPort.postMessage({ open: socks.length });
+  await recv();   // start
+  measuring = true;
+  await recv();   // stop
+  measuring = false;
+  const l = lat.slice(0, nlat);
+  parentPort.postMessage({ lat: l, firstAt, lastAt, disconnects }, [l.buffer]);
+  for (const s of socks) s.terminate();
+  await recv();   // exit
+  process.exit(0);
+}
+
+// The main thread keeps the soak's senders (and with --threads 1 every socket); the others
+// go to the worker threads.
+const workers = [];
+const shared = new SharedArrayBuffer(4);
+counter = new Int32Array(shared);
+const nThreads = o.soak ? 1 : Math.min(o.threads, o.n);
 const t0c = Date.now();
-await Promise.all(Array.from({ length: Math.min(o.conc, o.n) }, async () => {
-  while (next < o.n) await openOne(next++);
-}));
-failed = o.n - socks.length;
+{
+  const per = Math.floor(o.n / nThreads), ready = [];
+  for (let w = 1; w < nThreads; w++) {
+    const count = w === nThreads - 1 ? o.n - per * (nThreads - 1) : per;
+    const wk = new Worker(new URL(import.meta.url), { workerData: { o, from: per * w, count, counter: shared } });
+    workers.push(wk);
+    ready.push(new Promise((r) => wk.once('message', r)));
+  }
+  await openAll(0, per);
+  const opened = await Promise.all(ready);
+  failed = o.n - socks.length - opened.reduce((a, x) => a + x.open, 0);
+}
+const nOpen = o.n - failed;
 const connectS = (Date.now() - t0c) / 1000;
 await sleep(1000);
 
 // The measured phase.
 measuring = true;
+for (const wk of workers) wk.postMessage('start');
 const cpu0 = cpuOf(o.pids);
 const tStart = nowUs();
 let published = 0, pubErrors = 0, pubDoneAt = 0, sentWs = 0;
@@ -170,26 +232,38 @@ if (o.soak) {
 }
 
 // Wait for every delivery, or until nothing arrives for o.quiet seconds.
-const want = () => (o.soak ? sentWs : published) * socks.length;
+const want = () => (o.soak ? sentWs : published) * nOpen;
+const got = () => Atomics.load(counter, 0);
 const endAt = performance.now() + o.timeout * 1000;
-for (let last = nlat, lastChange = performance.now(); nlat < want() && performance.now() < endAt;) {
+for (let last = got(), lastChange = performance.now(); got() < want() && performance.now() < endAt;) {
   await sleep(20);
-  if (nlat !== last) { last = nlat; lastChange = performance.now(); }
+  if (got() !== last) { last = got(); lastChange = performance.now(); }
   else if (performance.now() - lastChange > o.quiet * 1000) break;
 }
 const cpu = cpuOf(o.pids) - cpu0;
 measuring = false;
+// Every thread's latencies, merged (not percentiles averaged).
+const parts = await Promise.all(workers.map((wk) => new Promise((r) => { wk.once('message', r); wk.postMessage('stop'); })));
+for (const p of parts) {
+  if (nlat + p.lat.length > lat.length) { const b = new Float64Array(nlat + p.lat.length); b.set(lat.subarray(0, nlat)); lat = b; }
+  lat.set(p.lat, nlat);
+  nlat += p.lat.length;
+  if (p.firstAt && (!firstAt || p.firstAt < firstAt)) firstAt = p.firstAt;
+  if (p.lastAt > lastAt) lastAt = p.lastAt;
+  disconnects += p.disconnects;
+}
 
 const l = lat.subarray(0, nlat).sort();
 const pct = (q) => (nlat ? l[Math.min(nlat - 1, Math.max(0, Math.ceil(q * nlat) - 1))] / 1000 : null);
 const span = ((lastAt || nowUs()) - tStart) / 1e6;
 const pubSpan = pubDoneAt ? (pubDoneAt - tStart) / 1e6 : 0;
 process.stdout.write(`${JSON.stringify({
-  client: 'wsclient', open: socks.length, failed, connect_s: connectS, published, publish_errors: pubErrors,
+  client: 'wsclient', threads: nThreads, open: nOpen, failed, connect_s: connectS, published, publish_errors: pubErrors,
   publishes_per_s: pubSpan > 0 ? published / pubSpan : null, sent_ws: sentWs,
   expected: want(), received: nlat, span_s: span, deliveries_per_s: span > 0 ? nlat / span : 0,
   lat_p50_ms: pct(0.5), lat_p99_ms: pct(0.99), lat_max_ms: nlat ? l[nlat - 1] / 1000 : null,
   server_cpu_s: cpu, cpu_us_per_delivery: nlat && o.pids.length ? (cpu / nlat) * 1e6 : null, disconnects,
 })}\n`);
 for (const s of socks) s.terminate();
+for (const wk of workers) wk.postMessage('exit');
 process.exit(0);
