@@ -46,6 +46,7 @@ struct wsp_reader {
 	int nslots;
 	char buf[WSP_READER_DGRAM];  /* the datagram being filled */
 	size_t len;
+	long long last_flush_ms;     /* when the workers were last sent notifications */
 };
 
 static long long mono_ms(void)
@@ -154,6 +155,8 @@ int wsp_reader_fd(const wsp_reader *r, short *events)
 	}
 }
 
+static void flush(wsp_reader *r);
+
 static void fail(wsp_reader *r, const char *why)
 {
 	char msg[256];
@@ -165,6 +168,7 @@ static void fail(wsp_reader *r, const char *why)
 	if (r->st == R_UP || strcmp(msg, r->lasterr) != 0)
 		wsp_warn("reader", "PostgreSQL %s: %s", r->st == R_UP ? "connection lost" : "unavailable", msg);
 	snprintf(r->lasterr, sizeof(r->lasterr), "%s", msg);
+	flush(r);   /* what was read is good: hand it on before the 'U' that follows */
 	if (r->conn)
 		PQfinish(r->conn);
 	r->conn = NULL;
@@ -214,6 +218,17 @@ static void flush(wsp_reader *r)
 	for (int k = 1; k <= r->nslots; k++)
 		send_slot(r, k, r->buf, r->len);
 	r->len = 0;
+	r->last_flush_ms = mono_ms();
+}
+
+int wsp_reader_timeout_ms(const wsp_reader *r)
+{
+	long long left;
+
+	if (r->len <= 1)
+		return -1;
+	left = r->last_flush_ms + WSP_READER_COALESCE_MS - mono_ms();
+	return left < 0 ? 0 : (int)left;
 }
 
 static void add(wsp_reader *r, const char *channel, const char *payload)
@@ -297,7 +312,8 @@ static void read_input(wsp_reader *r)
 		add(r, nt->relname, nt->extra);
 		PQfreemem(nt);
 	}
-	flush(r);
+	if (wsp_reader_timeout_ms(r) == 0)
+		flush(r);   /* else within WSP_READER_COALESCE_MS of the last: wsp_reader_step sends it */
 }
 
 void wsp_reader_step(wsp_reader *r)
@@ -321,6 +337,8 @@ void wsp_reader_step(wsp_reader *r)
 		read_input(r);
 		break;
 	}
+	if (wsp_reader_timeout_ms(r) == 0)
+		flush(r);
 	if (r->st == R_UP)
 		for (int k = 1; k <= r->nslots; k++)
 			if (r->slots[k].lost)

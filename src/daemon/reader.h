@@ -17,6 +17,14 @@
  * blocks: a worker's socketpair is written with MSG_DONTWAIT; what a worker
  * cannot take is dropped and that worker is marked LOST.
  *
+ * Waking every worker once per commit is itself the cost that grows with the
+ * workers (a wake-up is tens of µs on a busy machine, a notification a few),
+ * so under load the hand-off is coalesced: notifications read within
+ * WSP_READER_COALESCE_MS of the previous hand-off are sent together when that
+ * time is up, so each worker wakes at most ~330 times a second however many
+ * commits there are, and a notification waits at most that long; one after
+ * a quiet moment is sent at once (a steady 100 a second never waits).
+ *
  * The protocol (SOCK_SEQPACKET, one datagram at a time, at most
  * WSP_READER_DGRAM bytes):
  *   'U'                     the reader is listening now (after each connect,
@@ -45,6 +53,10 @@
 #include <libwebsockets.h>
 
 #define WSP_READER_DGRAM 65536
+/* Under load the workers are woken at most once per this many ms: what
+ * PostgreSQL delivers within that long of the last hand-off waits for the
+ * next one (a notification after a quiet moment goes at once). */
+#define WSP_READER_COALESCE_MS 3
 
 /* The channels relay.c listens to, NULL-terminated (defined in relay.c):
  * the reader LISTENs to exactly these. */
@@ -74,6 +86,9 @@ void wsp_reader_attach(wsp_reader *r, int k, int fd);
 
 /* What to poll for: the descriptor (-1 for none right now) and the events. */
 int wsp_reader_fd(const wsp_reader *r, short *events);
+/* Milliseconds until held notifications are due to the workers (0: now),
+ * or -1 when none are held: the most the supervisor may sleep in poll(). */
+int wsp_reader_timeout_ms(const wsp_reader *r);
 /* Advance: connect, LISTEN, read notifications and hand them on, retry a
  * LOST worker.  Call after every poll() wake-up or timeout (it does nothing
  * that waits). */

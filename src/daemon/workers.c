@@ -400,7 +400,9 @@ static int supervise(int *status)
 		for (int k = 1; k <= worker_n; k++)
 			if (slots[k].rfd >= 0)
 				pf[npf++] = (struct pollfd){ slots[k].rfd, POLLIN, 0 };
-		if (poll(pf, (nfds_t)npf, 200) > 0)
+		int nap = reader ? wsp_reader_timeout_ms(reader) : -1;
+
+		if (poll(pf, (nfds_t)npf, nap >= 0 && nap < 200 ? nap : 200) > 0)
 			while (read(sig_pipe[0], buf, sizeof(buf)) > 0)
 				;
 		if (reader)
