@@ -20,10 +20,10 @@
 #include "response.h"
 #include "router.h"
 #include "secret.h"
+#include "statsrow.h"   /* WSP_SQL_ISO */
 #include "token.h"
 
 #define WSP_API_TOKEN_MAX 512
-#define WSP_SESSION_COOKIE "wsp_session"
 
 /* The application state: one per configuration read (start, each reload). */
 typedef struct wsp_app {
@@ -121,8 +121,5 @@ void wsp_tx_rollback(wsp_db *db);
 /* "a,b" -> ["a","b"] (new reference; "" gives []). */
 json_t *wsp_roles_json(const char *roles);
 
-/* SQL expression formatting a timestamptz column as ISO 8601 UTC with
- * milliseconds ("2026-11-25T19:30:00.123Z"). */
-#define WSP_SQL_ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 #endif

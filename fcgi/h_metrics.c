@@ -23,6 +23,7 @@
 #include "cidr.h"
 #include "daemon/metrics.h"
 #include "handlers.h"
+#include "statsrow.h"
 #include "log.h"
 #include "validate.h"
 
@@ -68,10 +69,7 @@ int wsp_h_metrics(wsp_ctx *ctx)
 	if (!db)
 		return wsp_ctx_fail(ctx, &err, "metrics");
 	snprintf(fresh, sizeof(fresh), "%ld", 3 * ctx->app->cfg.stats_interval);
-	r = wsp_db_query(db,
-		"SELECT daemon_id, host, updated_at > now() - $1::int * interval '1 second',"
-		" greatest(0, floor(extract(epoch FROM now() - updated_at)))::bigint, stats::text"
-		" FROM wsp_daemon_stats ORDER BY daemon_id", 1, p, &err);
+	r = wsp_db_query(db, WSP_STATSROW_SQL_READ, 1, p, &err);
 	if (!r)
 		return wsp_ctx_fail(ctx, &err, "metrics");
 	newest = wsp_db_query(db, "SELECT coalesce(max(id), 0) FROM wsp_outbox", 0, NULL, &err);
@@ -82,12 +80,11 @@ int wsp_h_metrics(wsp_ctx *ctx)
 	n = wsp_db_nrows(r);
 	rows = json_array();
 	for (int i = 0; rows && i < n; i++) {
-		json_t *st = json_loads(wsp_db_get(r, i, 4), 0, NULL);
+		const char *col[WSP_STATSROW_NCOLS];
 
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:b, s:I, s:o?}",
-			"id", wsp_db_get(r, i, 0), "host", wsp_db_get(r, i, 1),
-			"up", wsp_db_get(r, i, 2)[0] == 't' && st, "age", (json_int_t)atoll(wsp_db_get(r, i, 3)),
-			"stats", st));
+		for (int k = 0; k < WSP_STATSROW_NCOLS; k++)
+			col[k] = wsp_db_get(r, i, k);
+		json_array_append_new(rows, wsp_statsrow_json(col));
 	}
 	text = rows ? wsp_metrics_render(rows, atoll(wsp_db_get(newest, 0, 0))) : NULL;
 	json_decref(rows);

@@ -14,6 +14,7 @@
 
 #include "app.h"
 #include "handlers.h"
+#include "statsrow.h"
 #include "daemon/stats.h"
 #include "stats_load.h"
 
@@ -43,25 +44,21 @@ json_t *wsp_stats_load(wsp_ctx *ctx, wsp_error *err)
 	if (!db)
 		return NULL;
 	snprintf(fresh, sizeof(fresh), "%ld", 3 * ctx->app->cfg.stats_interval);
-	r = wsp_db_query(db,
-		"SELECT daemon_id, host, pid, " WSP_SQL_ISO("started_at") ", " WSP_SQL_ISO("updated_at") ","
-		" updated_at > now() - $1::int * interval '1 second', stats::text,"
-		" floor(extract(epoch FROM now()))::bigint"
-		" FROM wsp_daemon_stats ORDER BY daemon_id", 1, p, err);
+	r = wsp_db_query(db, WSP_STATSROW_SQL_READ, 1, p, err);
 	if (!r)
 		return NULL;
 	n = wsp_db_nrows(r);
 	rows = json_array();
 	for (int i = 0; rows && i < n; i++) {
-		json_t *st = json_loads(wsp_db_get(r, i, 6), 0, NULL);
+		const char *col[WSP_STATSROW_NCOLS];
 
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:s, s:s, s:b, s:o?}",
-			"id", wsp_db_get(r, i, 0), "host", wsp_db_get(r, i, 1),
-			"pid", (json_int_t)atoll(wsp_db_get(r, i, 2)), "startedAt", wsp_db_get(r, i, 3),
-			"updatedAt", wsp_db_get(r, i, 4), "up", wsp_db_get(r, i, 5)[0] == 't' && st, "stats", st));
+		for (int k = 0; k < WSP_STATSROW_NCOLS; k++)
+			col[k] = wsp_db_get(r, i, k);
+		json_array_append_new(rows, wsp_statsrow_json(col));
 	}
 	/* The database clock, the same one updated_at was written with. */
-	out = rows ? wsp_stats_merge(rows, n ? atoll(wsp_db_get(r, 0, 7)) : (long long)time(NULL)) : NULL;
+	out = rows ? wsp_stats_merge(rows, n ? atoll(wsp_db_get(r, 0, WSP_STATSROW_COL_NOW))
+					     : (long long)time(NULL)) : NULL;
 	json_decref(rows);
 	wsp_db_res_free(r);
 	if (!out)

@@ -27,9 +27,10 @@
 #include "handlers.h"
 #include "json.h"
 #include "log.h"
+#include "nspaths.h"
+#include "outbox.h"
 #include "validate.h"
 
-#define TODO_NS "/api/1/ws/hello-todo"
 #define TODO_COLS "id, title, completed, username, " WSP_SQL_ISO("created_at") ", " WSP_SQL_ISO("updated_at")
 
 /* The JSON of one todo row selected with TODO_COLS (new reference). */
@@ -143,14 +144,16 @@ static int outbox(wsp_db *db, const char *type, json_t *todo, const char *userna
 		json_pack("{s:s, s:O, s:O}", "type", type, "todoId", json_object_get(todo, "_id"), "todo", todo) :
 		json_pack("{s:s, s:O}", "type", type, "todo", todo);
 	char *payload = msg ? wsp_json_dump(msg, NULL) : NULL;
-	const char *p[3] = { TODO_NS, payload, username };
+	const char *p[WSP_OUTBOX_NPARAMS] = { 0 };
 	int rc;
 
 	json_decref(msg);
 	if (!payload)
 		return wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
-	rc = wsp_db_exec(db, "INSERT INTO wsp_outbox (namespace, payload, username) VALUES ($1, $2, $3)",
-			 3, p, err);
+	p[WSP_OUTBOX_P_NAMESPACE] = WSP_NS_HELLO_TODO;
+	p[WSP_OUTBOX_P_PAYLOAD] = payload;
+	p[WSP_OUTBOX_P_USERNAME] = username;   /* client_id NULL: every socket; origin '': REST */
+	rc = wsp_db_exec(db, WSP_OUTBOX_SQL_INSERT, WSP_OUTBOX_NPARAMS, p, err);
 	wsp_free(payload);
 	return rc;
 }

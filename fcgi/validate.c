@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "nspaths.h"
 #include "validate.h"
 
 /* Length of the UTF-8 sequence at s (n bytes left) or 0 if invalid; the
@@ -143,7 +144,7 @@ int wsp_valid_client_id(const char *s)
 
 int wsp_valid_namespace(const char *s)
 {
-	static const char prefix[] = "/api/1/ws/";
+	static const char prefix[] = WSP_NAMESPACE_PREFIX;
 	size_t n = s ? strlen(s) : 0;
 	const char *p;
 

@@ -15,6 +15,7 @@
 
 #include "b64url.h"
 #include "conntoken.h"
+#include "nspaths.h"
 #include "secret.h"
 
 #define SIG_LEN 32  /* HMAC-SHA256 */
@@ -83,7 +84,9 @@ static int path_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n > 10 && n <= WSP_CONNTOKEN_PATH_MAX && strncmp(s, "/api/1/ws/", 10) == 0;
+	size_t pl = sizeof(WSP_NAMESPACE_PREFIX) - 1;
+
+	return n > pl && n <= WSP_CONNTOKEN_PATH_MAX && strncmp(s, WSP_NAMESPACE_PREFIX, pl) == 0;
 }
 
 static int claims(json_t *p, long long now, wsp_conntoken *out, wsp_error *err)
@@ -129,7 +132,7 @@ static int claims(json_t *p, long long now, wsp_conntoken *out, wsp_error *err)
 			const char *s = json_string_value(v);
 
 			if (!s || !path_ok(s))
-				return wsp_error_set(err, WSP_ERR_INVALID, "token: ns[%zu] is not a path under /api/1/ws/", i);
+				return wsp_error_set(err, WSP_ERR_INVALID, "token: ns[%zu] is not a path under " WSP_NAMESPACE_PREFIX, i);
 			snprintf(out->ns[out->nns++], sizeof(out->ns[0]), "%s", s);
 		}
 	}

@@ -8,7 +8,7 @@
  * spare both programs a link-time dependency on libsystemd.
  *
  * systemd accepts the message only from the service's main process
- * (NotifyAccess=main): with workers, the supervisor sends it (workers.h).
+ * (NotifyAccess=main): with workers, the supervisor sends it (supervisor.h).
  */
 #ifndef WSP_NOTIFY_H
 #define WSP_NOTIFY_H

@@ -21,6 +21,9 @@
 #include "error.h"
 #include "secret.h"
 
+/* The cookie's name, in both programs (fcgi sets it, the daemon reads it). */
+#define WSP_SESSION_COOKIE "wsp_session"
+
 #define WSP_SID_LEN 32          /* hex digits */
 #define WSP_USERNAME_MAX 64
 #define WSP_ROLES_MAX 256

@@ -13,6 +13,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_frameguard.c \
 	tests/unit/test_idwin.c \
 	tests/unit/test_json.c \
+	tests/unit/test_outbox.c \
 	tests/unit/test_log.c \
 	tests/unit/test_notify.c \
 	tests/unit/test_metrics.c \
@@ -41,6 +42,10 @@ EXTRA_DIST += tests/man/check-man.sh
 # wspulsed exports exactly wspulse.h's functions and its interposed symbols.
 TESTS += tests/abi/check-exports.sh
 EXTRA_DIST += tests/abi/check-exports.sh
+
+# The daemon's modules include each other without a cycle, no hub header.
+TESTS += tests/arch/check-include-cycles.sh
+EXTRA_DIST += tests/arch/check-include-cycles.sh
 
 # Test helper: prints the NOTIFYs on PostgreSQL channels (see the file).
 check_PROGRAMS += tests/integration/helpers/pg-listen

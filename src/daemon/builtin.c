@@ -35,7 +35,8 @@
 #include <time.h>
 
 #include "alloc.h"
-#include "daemon/daemon.h"
+#include "daemon/builtin.h"
+#include "nspaths.h"
 
 #define EMOJI_MAX 32
 #define GUEST "guest"
@@ -239,7 +240,7 @@ static int emoji_message(wsp_client *c, json_t *data, const wsp_user *u, void *u
 
 static void status_connect(wsp_client *c, const wsp_user *u, void *ud)
 {
-	json_t *st = wsp_server_stats(status_ns->srv);
+	json_t *st = wsp_server_stats(ud);   /* the server (its user_data) */
 
 	wsp_client_send(c, json_pack("{s:s, s:o}", "type", "stats-update", "data", st));
 }
@@ -257,16 +258,15 @@ static int test_message(wsp_client *c, json_t *data, const wsp_user *u, void *ud
 	return wsp_broadcast(test_ns, json_deep_copy(data), wsp_user_name(u)) < 0;
 }
 
-int wsp__builtin_init(wsp_server *srv)
+int wsp__builtin_init(wsp_server *srv, bool demo, unsigned stats_ms)
 {
 	static const char *const admin_roles[] = { "admin", "root", NULL };
-	bool demo = srv->cfg->demo;
 
 	if (demo) {
-		emoji_ns = wsp_register_namespace(srv, "/api/1/ws/hello-emoji", &(wsp_namespace_opts){
+		emoji_ns = wsp_register_namespace(srv, WSP_NS_HELLO_EMOJI, &(wsp_namespace_opts){
 			.on_connect = demo_connect, .on_message = emoji_message,
 			.on_disconnect = demo_disconnect, .user_data = (void *)"Connected to emoji cursor demo" });
-		todo_ns = wsp_register_namespace(srv, "/api/1/ws/hello-todo", &(wsp_namespace_opts){
+		todo_ns = wsp_register_namespace(srv, WSP_NS_HELLO_TODO, &(wsp_namespace_opts){
 			.history = true, .on_connect = demo_connect, .on_disconnect = demo_disconnect,
 			.user_data = (void *)"Connected to collaborative todo demo" });
 		if (!emoji_ns || !todo_ns || wsp_namespace_on_presence(emoji_ns, demo_presence, NULL) < 0 ||
@@ -274,12 +274,13 @@ int wsp__builtin_init(wsp_server *srv)
 		    wsp_server_every(srv, CURSOR_MS / 2, flush_cursors, NULL) < 0)
 			return -1;
 	}
-	status_ns = wsp_register_namespace(srv, "/api/1/ws/jpulse-ws-status", &(wsp_namespace_opts){
-		.require_auth = true, .require_roles = admin_roles, .on_connect = status_connect });
+	status_ns = wsp_register_namespace(srv, WSP_NS_STATUS, &(wsp_namespace_opts){
+		.require_auth = true, .require_roles = admin_roles, .on_connect = status_connect,
+		.user_data = srv });
 	if (demo)
-		test_ns = wsp_register_namespace(srv, "/api/1/ws/jpulse-ws-test", &(wsp_namespace_opts){
+		test_ns = wsp_register_namespace(srv, WSP_NS_TEST, &(wsp_namespace_opts){
 			.require_auth = true, .on_message = test_message });
 	if (!status_ns || (demo && !test_ns))
 		return -1;
-	return wsp_server_every(srv, (unsigned)srv->cfg->stats_interval * 1000, status_push, NULL);
+	return wsp_server_every(srv, stats_ms, status_push, NULL);
 }

@@ -1,8 +1,7 @@
-/* client.c - one socket: handshake rules, receive path, send queue, ping. */
+/* client.c - see client.h. */
 #include "config.h"
 
-#include <ctype.h>
-#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,465 +10,11 @@
 #include <sys/socket.h>
 
 #include "alloc.h"
-#include "cidr.h"
-#include "conntoken.h"
-#include "daemon/access.h"
-#include "daemon/daemon.h"
+#include "daemon/client.h"
+#include "daemon/clock.h"
+#include "daemon/cursor.h"
 #include "daemon/envelope.h"
-#include "daemon/frameguard.h"
-#include "daemon/query.h"
 #include "log.h"
-
-#define SESSION_COOKIE "wsp_session"
-
-/* Copy a header into buf; NULL when absent or too long. */
-static const char *hdr(struct lws *wsi, enum lws_token_indexes t, char *buf, int len)
-{
-	int n = lws_hdr_total_length(wsi, t);
-
-	if (n <= 0 || n >= len || lws_hdr_copy(wsi, buf, len, t) < 0)
-		return NULL;
-	return buf;
-}
-
-/* X-Real-IP.  lws knows this header (it is in its lexical table when built
- * with LWS_WITH_HTTP_UNCOMMON_HEADERS, as Debian's is), and a known header
- * never reaches the custom-header list, so asking lws_hdr_custom_copy() for
- * it finds nothing; only a build without the token stores it as custom. */
-static const char *real_ip_hdr(struct lws *wsi, char *buf, int len)
-{
-#if defined(LWS_WITH_HTTP_UNCOMMON_HEADERS) || defined(LWS_HTTP_HEADERS_ALL)
-	return hdr(wsi, WSI_TOKEN_HTTP_X_REAL_IP, buf, len);
-#else
-	static const char name[] = "x-real-ip:";
-	int n = lws_hdr_custom_length(wsi, name, (int)sizeof(name) - 1);
-
-	if (n <= 0 || n >= len || lws_hdr_custom_copy(wsi, buf, len, name, (int)sizeof(name) - 1) < 0)
-		return NULL;
-	return buf;
-#endif
-}
-
-/* The query string, re-joined with '&' from lws's fragments (a fragment
- * may be a whole connection token). */
-#define QS_MAX (WSP_CONNTOKEN_MAX + 1200)
-static void query_string(struct lws *wsi, char *out, size_t outsz)
-{
-	size_t o = 0;
-
-	out[0] = '\0';
-	for (int i = 0; i < 16; i++) {
-		char frag[QS_MAX];
-		int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
-
-		if (n <= 0)
-			break;
-		if (o + (size_t)n + 2 >= outsz)
-			break;
-		if (o)
-			out[o++] = '&';
-		memcpy(out + o, frag, (size_t)n);
-		o += (size_t)n;
-		out[o] = '\0';
-	}
-}
-
-/* The connection token of the upgrade (conntoken.h): the `token` query
- * parameter, else `Authorization: Bearer`.  Returns 0 without one, 1 with a
- * verified user in hs->user, or -1 with hs->status set: 401 when it does
- * not verify or this daemon has no token_secret_file (a token is never
- * silently ignored), 403 when its ns claim does not cover the namespace.
- * What exactly failed goes to hs->detail for the log; the token itself is
- * never logged. */
-static int token_user(wsp_server *srv, struct lws *wsi, const char *qs, wsp_handshake *hs)
-{
-	static char tok[WSP_CONNTOKEN_MAX + 2];
-	char authz[WSP_CONNTOKEN_MAX + 16];
-	const char *t = NULL;
-	size_t tl = 0;
-	wsp_conntoken ct;
-	wsp_error err;
-	int rc;
-
-	rc = wsp_query_get(qs, "token", tok, sizeof(tok));
-	if (rc >= 0) {
-		t = tok;
-		tl = (size_t)rc;
-	} else if (rc == -1 && hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof(authz))) {
-		if (strncasecmp(authz, "Bearer ", 7) != 0)
-			return 0;   /* another scheme: not ours */
-		t = authz + 7;
-		while (*t == ' ')
-			t++;
-		tl = strcspn(t, " \t\r\n");
-	} else if (rc == -1 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0) {
-		return 0;
-	}
-	/* Here t is the token, or NULL for one present but unreadable (a
-	 * malformed %-escape, or longer than any token may be). */
-	hs->status = 401;
-	hs->why = "unauthorized";
-	if (!srv->token_key) {
-		snprintf(hs->detail, sizeof(hs->detail), "connection token given, but token_secret_file is not set");
-		return -1;
-	}
-	wsp_error_init(&err);
-	if (!t) {
-		snprintf(hs->detail, sizeof(hs->detail), "connection token unreadable (too long or not Bearer)");
-		return -1;
-	}
-	if (wsp_conntoken_verify(srv->token_key, t, tl, wsp__now_ms() / 1000, &ct, &err) < 0) {
-		snprintf(hs->detail, sizeof(hs->detail), "%s", err.text);
-		return -1;
-	}
-	if (!wsp_conntoken_allows(&ct, hs->ns->path)) {
-		hs->status = 403;
-		hs->why = "forbidden";
-		snprintf(hs->detail, sizeof(hs->detail), "token of %s: namespace not in its ns claim", ct.sub);
-		return -1;
-	}
-	hs->status = 0;
-	hs->why = NULL;
-	snprintf(hs->user.name, sizeof(hs->user.name), "%s", ct.sub);
-	snprintf(hs->user.roles, sizeof(hs->user.roles), "%s", ct.roles);
-	hs->user.sid[0] = '\0';
-	hs->user.exp = ct.exp;
-	hs->user.token = true;
-	return 1;
-}
-
-/* A header lws does not know (custom headers: "x-wspulse-user:"). */
-static const char *custom_hdr(struct lws *wsi, const char *name, char *buf, int len)
-{
-	int nl = (int)strlen(name), n = lws_hdr_custom_length(wsi, name, nl);
-
-	if (n <= 0 || n >= len || lws_hdr_custom_copy(wsi, buf, len, name, nl) < 0)
-		return NULL;
-	return buf;
-}
-
-/* The user a trusted front server names (trusted_proxy_auth): X-Wspulse-User
- * and X-Wspulse-Roles ("a,b"), believed only from a peer in
- * trusted_proxies; from any other peer they are ignored and hs->note says
- * so for the log.  Returns 1 with hs->user set, 0 (no such header, or
- * ignored), or -1 with hs->status 401 for a malformed value. */
-static int proxy_user(wsp_server *srv, struct lws *wsi, const char *peer, wsp_handshake *hs)
-{
-	const wsp_config *cfg = srv->cfg;
-	char user[WSP_USERNAME_MAX + 2], roles[WSP_ROLES_MAX + 2];
-	const char *u, *r;
-	int has_u = lws_hdr_custom_length(wsi, "x-wspulse-user:", 15) > 0,
-	    has_r = lws_hdr_custom_length(wsi, "x-wspulse-roles:", 16) > 0;
-
-	if (!has_u && !has_r)
-		return 0;
-	if (!cfg->trusted_proxy_auth || !wsp_cidr_match_any(peer, cfg->trusted_proxies.v)) {
-		snprintf(hs->note, sizeof(hs->note), "X-Wspulse-User/-Roles from %s ignored (%s)",
-			 *peer ? peer : "a unix socket",
-			 cfg->trusted_proxy_auth ? "not in trusted_proxies" : "trusted_proxy_auth is off");
-		return 0;
-	}
-	u = custom_hdr(wsi, "x-wspulse-user:", user, sizeof(user));
-	r = custom_hdr(wsi, "x-wspulse-roles:", roles, sizeof(roles));
-	if (!has_u || !u || !*u) {
-		/* The front server found no session: an anonymous client. */
-		return 0;
-	}
-	if (!wsp_conntoken_name_ok(u, WSP_USERNAME_MAX) || (has_r && !r)) {
-		hs->status = 401;
-		hs->why = "unauthorized";
-		snprintf(hs->detail, sizeof(hs->detail), "X-Wspulse-User or X-Wspulse-Roles from %s malformed",
-			 *peer ? peer : "a unix socket");
-		return -1;
-	}
-	snprintf(hs->user.name, sizeof(hs->user.name), "%s", u);
-	snprintf(hs->user.roles, sizeof(hs->user.roles), "%s", r ? r : "");
-	hs->user.sid[0] = '\0';
-	hs->user.exp = LLONG_MAX;   /* the front server's session; it checks every upgrade */
-	hs->user.token = false;
-	return 1;
-}
-
-void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
-{
-	const wsp_config *cfg = srv->cfg;
-	static char qs[QS_MAX];
-	char path[256], origin[512], host[300], cookie[WSP_REQUEST_HEAD_MAX], peer[64], xri[64], xff[512],
-		val[128];
-	const char *o, *h, *ck;
-	long *count;
-	int tu;
-
-	memset(hs, 0, sizeof(*hs));
-	hs->since = -1;
-	if (!hdr(wsi, WSI_TOKEN_GET_URI, path, sizeof(path)) ||
-	    !(hs->ns = wsp_nsreg_find(&srv->reg, path, strlen(path)))) {
-		hs->status = 404;
-		hs->why = "unknown namespace";
-		return;
-	}
-	if (srv->stopping || srv->notice_end_ms) {
-		hs->status = 503;
-		hs->why = "shutting down";
-		return;
-	}
-	o = hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
-	h = hdr(wsi, WSI_TOKEN_HOST, host, sizeof(host));
-	if (!wsp_origin_allowed(o, h, cfg->allowed_origins.v, cfg->allowed_origins.n)) {
-		hs->status = 403;
-		hs->why = "origin not allowed";
-		return;
-	}
-	/* Client address (per-address limit, logs): the proxy's headers only
-	 * from trusted_proxies. */
-	peer[0] = '\0';
-	lws_get_peer_simple(wsi, peer, sizeof(peer));
-	wsp_client_ip(peer, real_ip_hdr(wsi, xri, sizeof(xri)),
-		      hdr(wsi, WSI_TOKEN_X_FORWARDED_FOR, xff, sizeof(xff)), cfg->trusted_proxies.v, hs->ip,
-		      sizeof(hs->ip));
-	if (srv->nclients >= cfg->max_connections) {
-		hs->status = 503;
-		hs->why = "too many connections";
-		return;
-	}
-	count = wsp_strmap_get(&srv->per_ip, hs->ip);
-	if (count && *count >= cfg->max_connections_per_ip) {
-		hs->status = 429;
-		hs->why = "too many connections from this address";
-		return;
-	}
-	query_string(wsi, qs, sizeof(qs));
-	/* A connection token names the user (and wins over a cookie sent
-	 * along); one that does not verify refuses the upgrade. */
-	tu = token_user(srv, wsi, qs, hs);
-	if (tu == 0)
-		tu = proxy_user(srv, wsi, peer, hs);
-	if (tu < 0)
-		return;
-	hs->has_user = tu == 1;
-	/* Session cookie: verified by signature alone, so a page that has just
-	 * logged in is never refused for a row the daemon has not seen yet;
-	 * revocations arrive over NOTIFY and are kept in srv->revoked. */
-	ck = hs->has_user ? NULL : hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie));
-	if (ck) {
-		size_t vl;
-		const char *v = wsp_cookie_find(ck, SESSION_COOKIE, &vl);
-		wsp_token t;
-
-		if (v && wsp_token_verify(srv->secret, v, vl, wsp__now_ms() / 1000, &t) == 0 &&
-		    !wsp_strmap_get(&srv->revoked, t.sid)) {
-			hs->has_user = true;
-			snprintf(hs->user.name, sizeof(hs->user.name), "%s", t.username);
-			snprintf(hs->user.roles, sizeof(hs->user.roles), "%s", t.roles);
-			snprintf(hs->user.sid, sizeof(hs->user.sid), "%s", t.sid);
-			hs->user.exp = t.exp;
-		}
-	}
-	if (hs->ns->opts.require_auth && !hs->has_user) {
-		hs->status = 401;
-		hs->why = "not logged in";
-		return;
-	}
-	if (hs->ns->roles && hs->ns->roles[0]) {
-		bool ok = false;
-
-		for (int i = 0; hs->ns->roles[i] && !ok; i++)
-			ok = wsp_roles_has(hs->user.roles, hs->ns->roles[i]);
-		if (!ok) {
-			hs->status = 403;
-			hs->why = "role missing";
-			return;
-		}
-	}
-	if (wsp_query_get(qs, "uuid", val, sizeof(val)) < 0 || !wsp_uuid_parse(val, strlen(val), hs->id))
-		wsp_uuid_v4(hs->id);
-	if (wsp_query_get(qs, "since", val, sizeof(val)) >= 0 && wsp_query_id(val, &hs->since) < 0)
-		hs->since = -1;
-}
-
-/* The request a module's on_upgrade reads (wspulse.h).  Values are copied
- * into `arena` and stay valid for the call. */
-#define UPGRADE_VALUE_MAX 4096
-struct wsp_upgrade {
-	struct lws *wsi;
-	const wsp_handshake *hs;
-	const char *qs;
-	char arena[16384];
-	size_t used;
-	char reason[WSP_REASON_MAX + 1];
-};
-
-/* Room for n bytes + NUL in the arena, or NULL. */
-static char *arena_take(wsp_upgrade *u, size_t n)
-{
-	char *p;
-
-	if (n > UPGRADE_VALUE_MAX || u->used + n + 1 > sizeof(u->arena))
-		return NULL;
-	p = u->arena + u->used;
-	u->used += n + 1;
-	return p;
-}
-
-const char *wsp_upgrade_header(wsp_upgrade *u, const char *name)
-{
-	char lname[128];
-	size_t nl = name ? strlen(name) : 0;
-	int len;
-	char *p;
-
-	if (!u || nl == 0 || nl + 2 > sizeof(lname))
-		return NULL;
-	for (size_t i = 0; i < nl; i++)
-		lname[i] = (char)tolower((unsigned char)name[i]);
-	lname[nl] = ':';
-	lname[nl + 1] = '\0';
-	/* A header lws knows has a token of its own; any other is custom. */
-	for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
-		const unsigned char *ts = lws_token_to_string((enum lws_token_indexes)t);
-
-		if (!ts || strcmp((const char *)ts, lname) != 0)
-			continue;
-		len = lws_hdr_total_length(u->wsi, (enum lws_token_indexes)t);
-		if (len <= 0 || !(p = arena_take(u, (size_t)len)) ||
-		    lws_hdr_copy(u->wsi, p, len + 1, (enum lws_token_indexes)t) < 0)
-			return NULL;
-		return p;
-	}
-	len = lws_hdr_custom_length(u->wsi, lname, (int)nl + 1);
-	if (len <= 0 || !(p = arena_take(u, (size_t)len)) ||
-	    lws_hdr_custom_copy(u->wsi, p, len + 1, lname, (int)nl + 1) < 0)
-		return NULL;
-	return p;
-}
-
-const char *wsp_upgrade_cookie(wsp_upgrade *u, const char *name)
-{
-	const char *ck = wsp_upgrade_header(u, "cookie"), *v;
-	size_t vl;
-	char *p;
-
-	if (!ck || !name || !(v = wsp_cookie_find(ck, name, &vl)) || !(p = arena_take(u, vl)))
-		return NULL;
-	memcpy(p, v, vl);
-	p[vl] = '\0';
-	return p;
-}
-
-const char *wsp_upgrade_query(wsp_upgrade *u, const char *name)
-{
-	char *p;
-	int n;
-
-	if (!u || !name || u->used + 1 >= sizeof(u->arena))
-		return NULL;
-	p = u->arena + u->used;
-	n = wsp_query_get(u->qs, name, p, sizeof(u->arena) - u->used < UPGRADE_VALUE_MAX + 1
-				     ? sizeof(u->arena) - u->used : UPGRADE_VALUE_MAX + 1);
-	if (n < 0)
-		return NULL;
-	u->used += (size_t)n + 1;
-	return p;
-}
-
-const char *wsp_upgrade_path(const wsp_upgrade *u)
-{
-	return u && u->hs->ns ? u->hs->ns->path : "";
-}
-
-const char *wsp_upgrade_address(const wsp_upgrade *u)
-{
-	return u ? u->hs->ip : "";
-}
-
-void wsp_upgrade_set_reason(wsp_upgrade *u, const char *reason)
-{
-	if (u)
-		snprintf(u->reason, sizeof(u->reason), "%s", reason ? reason : "");
-}
-
-void wsp__handshake_module(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
-{
-	static wsp_upgrade u;
-	static char qs[QS_MAX];
-	int rc;
-
-	(void)srv;
-	if (!hs->ns || !hs->ns->opts.on_upgrade)
-		return;
-	query_string(wsi, qs, sizeof(qs));
-	u.wsi = wsi;
-	u.hs = hs;
-	u.qs = qs;
-	u.used = 0;
-	snprintf(u.reason, sizeof(u.reason), "refused");
-	rc = hs->ns->opts.on_upgrade(&u, hs->has_user ? &hs->user : NULL, hs->ns->opts.user_data);
-	u.wsi = NULL;
-	if (rc == 0)
-		return;
-	snprintf(hs->reason, sizeof(hs->reason), "%s", u.reason);
-	hs->why = hs->reason;
-	snprintf(hs->detail, sizeof(hs->detail), "module refused with %d: %s", rc, u.reason);
-	if (rc >= 4000 && rc <= 4999)
-		hs->close_code = rc;
-	else
-		hs->status = rc >= 400 && rc <= 499 ? rc : 403;
-}
-
-void wsp__tq_remove(wsp_tq_node *n)
-{
-	wsp_timeq *q = n->q;
-
-	if (!q)
-		return;
-	if (n->prev)
-		n->prev->next = n->next;
-	else
-		q->head = n->next;
-	if (n->next)
-		n->next->prev = n->prev;
-	else
-		q->tail = n->prev;
-	n->prev = n->next = NULL;
-	n->q = NULL;
-}
-
-static void tq_fire(lws_sorted_usec_list_t *sul)
-{
-	wsp_timeq *q = lws_container_of(sul, wsp_timeq, sul);
-	long long now = wsp__mono_ms();
-	wsp_tq_node *n;
-
-	while ((n = q->head) && n->due_ms <= now) {
-		wsp__tq_remove(n);
-		q->due(n);
-	}
-	if (q->head)
-		lws_sul_schedule(q->ctx, 0, &q->sul, tq_fire, (lws_usec_t)(q->head->due_ms - now) * 1000);
-}
-
-void wsp__tq_add(wsp_timeq *q, wsp_tq_node *n)
-{
-	wsp__tq_remove(n);
-	n->q = q;
-	n->due_ms = wsp__mono_ms() + q->delay_ms;
-	n->prev = q->tail;
-	if (q->tail)
-		q->tail->next = n;
-	else
-		q->head = n;
-	q->tail = n;
-	/* An empty queue has no timer running (or a stale one): arm it.
-	 * Otherwise the timer is due at or before the head, which is due
-	 * before n (same delay, appended later). */
-	if (q->head == n)
-		lws_sul_schedule(q->ctx, 0, &q->sul, tq_fire, (lws_usec_t)q->delay_ms * 1000);
-}
-
-void wsp__tq_stop(wsp_timeq *q)
-{
-	lws_sul_cancel(&q->sul);
-}
 
 /* Protocol ping every ping_interval; no pong within pong_timeout: hang up. */
 static void ping_due(wsp_tq_node *n)
@@ -504,11 +49,8 @@ static void pong_due(wsp_tq_node *n)
 
 void wsp__client_timers_init(wsp_server *srv)
 {
-	srv->pingq.ctx = srv->pongq.ctx = srv->ctx;
-	srv->pingq.delay_ms = srv->cfg->ping_interval * 1000LL;
-	srv->pingq.due = ping_due;
-	srv->pongq.delay_ms = srv->cfg->pong_timeout * 1000LL;
-	srv->pongq.due = pong_due;
+	wsp__tq_init(&srv->pingq, srv->ctx, srv->cfg->ping_interval * 1000LL, ping_due);
+	wsp__tq_init(&srv->pongq, srv->ctx, srv->cfg->pong_timeout * 1000LL, pong_due);
 }
 
 void wsp__client_timers_stop(wsp_server *srv)
@@ -557,7 +99,6 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	ns->clients = c;
 	ns->nclients++;
 	srv->nclients++;
-	wsp__presence_changed(ns);
 	wsp_strmap_add(&srv->per_ip, c->ip, 1);
 	wsp__tq_add(&srv->pingq, &c->tq);
 	wsp_debug(ns->path, "client %s connected from %s (%s)", c->id, c->ip,
@@ -570,7 +111,7 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 		/* A fresh client of a history namespace starts with the daemon's
 		 * floor as its cursor: a reconnect before any message then misses
 		 * nothing committed since it connected. */
-		long long floor = ns->opts.history && c->since < 0 && srv->floor_known ? srv->seen.floor : -1;
+		long long floor = ns->opts.history && c->since < 0 ? wsp__cursor_floor(srv->cursor) : -1;
 
 		if (wsp_envelope_stamp(welcome, wsp_user_name(c->user)) == 0 &&
 		    (m = wsp_envelope_success_floor(welcome, -1, floor))) {
@@ -579,11 +120,15 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 		}
 		json_decref(welcome);
 	}
-	if (ns->opts.history && c->since >= 0)
-		wsp__relay_client_since(c);
+	return c;
+}
+
+void wsp__client_connected(wsp_client *c)
+{
+	wsp_namespace *ns = c->ns;
+
 	if (ns->opts.on_connect)
 		ns->opts.on_connect(c, c->user, ns->opts.user_data);
-	return c;
 }
 
 /* A socket we are closing no longer counts against its address (lws may
@@ -908,11 +453,7 @@ static int write_some(wsp_client *c);
 
 int wsp__client_writable(wsp_client *c)
 {
-	int rc = write_some(c);
-
-	if (rc == 0 && c->cu)
-		wsp__history_drained(c);
-	return rc;
+	return write_some(c);
 }
 
 /* SERVER_WRITEABLE: lws holds none of c's output now. */
@@ -986,10 +527,14 @@ void wsp__client_flush(wsp_server *srv)
 	}
 }
 
+void wsp__client_ref(wsp_client *c)
+{
+	c->refs++;
+}
+
 void wsp__client_unref(wsp_client *c)
 {
 	if (c && --c->refs == 0) {
-		wsp__history_drop(c);
 		wsp_msgq_cleanup(&c->q);
 		wsp_free(c->rx);
 		wsp_free(c->user);
@@ -998,7 +543,7 @@ void wsp__client_unref(wsp_client *c)
 	}
 }
 
-void wsp__client_closed(wsp_client *c)
+void wsp__client_unlink(wsp_client *c)
 {
 	wsp_namespace *ns = c->ns;
 	wsp_server *srv = c->srv;
@@ -1013,12 +558,75 @@ void wsp__client_closed(wsp_client *c)
 	c->prev = c->next = NULL;
 	ns->nclients--;
 	srv->nclients--;
-	wsp__presence_changed(ns);
 	release_slot(c);
 	c->wsi = NULL;
 	wsp_msgq_cleanup(&c->q);
 	wsp_debug(ns->path, "client %s disconnected", c->id);
+}
+
+void wsp__client_gone(wsp_client *c)
+{
+	wsp_namespace *ns = c->ns;
+
 	if (ns->opts.on_disconnect)
 		ns->opts.on_disconnect(c, c->user, ns->opts.user_data);
 	wsp__client_unref(c);
 }
+
+bool wsp__client_is(const wsp_client *c, const char *to)
+{
+	if (strncmp(to, WSP_TO_USER, sizeof(WSP_TO_USER) - 1) == 0)
+		return c->user && strcmp(c->user->name, to + sizeof(WSP_TO_USER) - 1) == 0;
+	return strcmp(c->id, to) == 0;
+}
+
+
+void wsp__closing_warn(wsp_client *c, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+
+	if (!wsp_log_limit_ok(&c->srv->close_rl, 10, WSP_LOG_WARN, "sockets closed by the daemon"))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	wsp_warn(c->ns->path, "client %s (%s): %s", c->id, c->ip, text);
+}
+
+int wsp_client_send(wsp_client *c, json_t *data)
+{
+	wsp_msg *m;
+	int rc;
+
+	if (!c || !json_is_object(data)) {
+		json_decref(data);
+		return WSP_ERR_INVALID;
+	}
+	if (wsp_envelope_stamp(data, "") < 0 || !(m = wsp_envelope_success(data, -1))) {
+		json_decref(data);
+		return WSP_ERR_NOMEM;
+	}
+	rc = wsp__client_push(c, m);
+	wsp_msg_unref(m);
+	json_decref(data);
+	return rc;
+}
+
+int wsp_client_send_error(wsp_client *c, int code, const char *text)
+{
+	wsp_msg *m = wsp_envelope_error(code, text, NULL);
+	int rc;
+
+	if (!m)
+		return WSP_ERR_NOMEM;
+	rc = wsp__client_push(c, m);
+	wsp_msg_unref(m);
+	return rc;
+}
+
+const char *wsp_client_id(const wsp_client *c) { return c->id; }
+wsp_namespace *wsp_client_namespace(const wsp_client *c) { return c->ns; }
+const wsp_user *wsp_client_user(const wsp_client *c) { return c->user; }
+void wsp_client_set_data(wsp_client *c, void *p) { c->data = p; }
+void *wsp_client_get_data(const wsp_client *c) { return c->data; }

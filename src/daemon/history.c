@@ -1,4 +1,4 @@
-/* history.c - ?since= catch-up of one client (see daemon.h).
+/* history.c - ?since= catch-up of one client (see history.h).
  *
  * A client that reconnects with ?since=S has every message for it with an
  * id <= S.  It is sent the committed public rows of its namespace with
@@ -52,8 +52,9 @@
 
 #include "alloc.h"
 #include "daemon/bus.h"
-#include "daemon/daemon.h"
+#include "daemon/cursor.h"
 #include "daemon/envelope.h"
+#include "daemon/history.h"
 #include "log.h"
 
 #define PAGE_ROWS 256
@@ -65,12 +66,13 @@
 struct wsp_catchup {
 	long long since;             /* the client has every id <= since */
 	long long from;              /* the next page starts after this id */
-	long long qfloor;            /* srv->seen.floor when the page was queried */
+	long long qfloor;            /* the daemon's floor (cursor.h) when the page was queried */
 	int limit;                   /* rows asked of the page in flight */
 	bool first;                  /* no page yet: the gap check goes with it */
 	bool query;                  /* a page query is in flight */
 	bool wait;                   /* the next page waits for the queue to drain */
 	bool pending;                /* the next page waits for the bus */
+	bool replaying;              /* pages still to come (not caught up yet) */
 	unsigned pages;
 	long long rows;
 	long long *ids;              /* ids pages sent above the daemon's floor, sorted */
@@ -129,7 +131,7 @@ static bool has_id(const struct wsp_catchup *cu, long long id)
 static void prune_ids(wsp_client *c)
 {
 	struct wsp_catchup *cu = c->cu;
-	long long floor = c->srv->seen.floor;
+	long long floor = wsp__cursor_floor(c->srv->cursor);
 	int k = 0;
 
 	while (k < cu->nids && cu->ids[k] <= floor)
@@ -185,9 +187,11 @@ bool wsp__history_live(wsp_client *c, wsp_msg *m, long long id, bool addressed)
 	struct wsp_catchup *cu = c->cu;
 	bool hit;
 
+	if (!cu)
+		return false;
 	if (!c->wsi || c->closing)
 		return true;
-	if (!c->replaying) {
+	if (!cu->replaying) {
 		/* Done: only skip what a page already sent. */
 		hit = has_id(cu, id);
 		prune_ids(c);
@@ -324,7 +328,7 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 	/* Remember what this page sent above the daemon's floor: its live
 	 * copy may still come. */
 	for (int i = 0; page && i < n; i++)
-		if (page[i] > c->srv->seen.floor && page[i] > cu->since && !add_id(cu, page[i]))
+		if (page[i] > wsp__cursor_floor(c->srv->cursor) && page[i] > cu->since && !add_id(cu, page[i]))
 			break;
 	wsp_free(page);
 	if (more) {
@@ -335,7 +339,7 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 			wsp_debug(c->ns->path, "client %s: caught up %lld message%s after id %lld in %u page%s",
 				  c->id, cu->rows, cu->rows == 1 ? "" : "s", c->since, cu->pages,
 				  cu->pages == 1 ? "" : "s");
-		c->replaying = false;
+		cu->replaying = false;
 		prune_ids(c);
 		if (!cu->nids)
 			wsp__history_drop(c);
@@ -350,10 +354,10 @@ static void start(wsp_client *c)
 	char from[32], limit[16], bytes[32], to[sizeof(WSP_TO_USER) + WSP_USERNAME_MAX];
 	const char *p[5] = { c->ns->path, from, limit, bytes, c->user ? to : NULL };
 	long rows = cfg->send_queue_max_messages / 2 - (long)c->q.count;
-	long long budget;
+	long long budget, floor;
 
 	cu->pending = false;
-	if (!wsp_bus_up(c->srv->bus) || c->srv->outbox_replaying) {
+	if (!wsp_bus_up(c->srv->bus) || wsp__cursor_replaying(c->srv->cursor)) {
 		cu->pending = true;
 		return;
 	}
@@ -372,10 +376,10 @@ static void start(wsp_client *c)
 	if (cu->first) {
 		const char *g[1] = { c->ns->path };
 
-		c->refs++;
+		wsp__client_ref(c);
 		if (wsp_bus_query(c->srv->bus, "SELECT upto FROM wsp_outbox_gone WHERE namespace = $1", 1, g,
 				  gone_done, c) < 0) {
-			c->refs--;
+			wsp__client_unref(c);
 			cu->pending = true;
 			return;
 		}
@@ -383,7 +387,7 @@ static void start(wsp_client *c)
 	/* Rows in id order up to `limit`, cut where their payloads pass the
 	 * byte budget (the first always comes); `total` says whether the cut
 	 * left some, i.e. whether another page follows. */
-	c->refs++;
+	wsp__client_ref(c);
 	if (wsp_bus_query(c->srv->bus,
 			  "SELECT id, payload, username, total FROM (SELECT id, payload, username, "
 			  "count(*) OVER () AS total, sum(octet_length(payload)) OVER (ORDER BY id) - "
@@ -391,19 +395,23 @@ static void start(wsp_client *c)
 			  "WHERE namespace = $1 AND id > $2::bigint AND (client_id IS NULL OR client_id = $5) "
 			  "ORDER BY id LIMIT $3::int) s) t WHERE before < $4::bigint ORDER BY id",
 			  5, p, page_done, c) < 0) {
-		c->refs--;
+		wsp__client_unref(c);
 		cu->pending = true;
 		return;
 	}
 	cu->query = true;
 	cu->limit = (int)rows;
-	cu->qfloor = c->srv->floor_known ? c->srv->seen.floor : cu->since;
+	floor = wsp__cursor_floor(c->srv->cursor);
+	cu->qfloor = floor >= 0 ? floor : cu->since;
 }
 
-void wsp__relay_client_since(wsp_client *c)
+void wsp__history_start(wsp_client *c)
 {
-	struct wsp_catchup *cu = wsp_calloc(1, sizeof(*cu));
+	struct wsp_catchup *cu;
 
+	if (!c->ns->opts.history || c->since < 0)
+		return;
+	cu = wsp_calloc(1, sizeof(*cu));
 	if (!cu) {
 		wsp__closing_warn(c, "out of memory for its catch-up, closing 1011");
 		wsp_client_close(c, 1011, "out of memory");
@@ -411,8 +419,8 @@ void wsp__relay_client_since(wsp_client *c)
 	}
 	cu->since = cu->from = c->since;
 	cu->first = true;
+	cu->replaying = true;
 	c->cu = cu;
-	c->replaying = true;
 	c->srv->metrics.replays_client++;
 	start(c);
 }

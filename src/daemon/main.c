@@ -14,11 +14,22 @@
 
 #include "cidr.h"
 #include "daemon/access.h"
-#include "daemon/daemon.h"
+#include "daemon/builtin.h"
+#include "daemon/cursor.h"
 #include "daemon/lwscheck.h"
+#include "daemon/memtrim.h"
+#include "daemon/modules.h"
+#include "daemon/presence.h"
+#include "daemon/proto.h"
+#include "daemon/prune.h"
+#include "daemon/relay.h"
 #include "daemon/reload.h"
+#include "daemon/server.h"
+#include "daemon/sessions.h"
+#include "daemon/shutdown.h"
+#include "daemon/snapshot.h"
+#include "daemon/supervisor.h"
 #include "daemon/tls.h"
-#include "daemon/workers.h"
 #include "db.h"
 #include "log.h"
 
@@ -57,6 +68,15 @@ static void usage(FILE *f)
 		   "Configuration keys:\n",
 		WSP_DEFAULT_CONFIG);
 	wsp_config_describe(f);
+}
+
+/* Stop what runs over the database, the bus last (idempotent). */
+static void stop_db_side(wsp_server *s)
+{
+	wsp__snapshot_stop(s);
+	wsp__prune_stop(s);
+	wsp__presence_stop(s);
+	wsp__relay_stop(s);
 }
 
 /* The supervisor's SIGHUP: its own log settings (the workers apply the rest). */
@@ -215,6 +235,10 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	srv = wsp__server_new(&cfg, &secret, &err);
+	if (srv && !(srv->cursor = wsp__cursor_new())) {
+		fprintf(stderr, "wspulsed: out of memory\n");
+		goto out;
+	}
 	if (srv && token_key.len)
 		srv->token_key = &token_key;
 	if (srv && wsp_worker_index()) {
@@ -228,7 +252,7 @@ int main(int argc, char **argv)
 				 : strrchr(cfg.listen, ':') ? strrchr(cfg.listen, ':') + 1 : cfg.listen);
 		snprintf(srv->id, sizeof(srv->id), "%s/w%d", base, wsp_worker_index());
 	}
-	if (!srv || wsp__builtin_init(srv) < 0 || wsp__server_declare_namespaces(srv, &err) < 0 ||
+	if (!srv || wsp__builtin_init(srv, cfg.demo, (unsigned)cfg.stats_interval * 1000) < 0 || wsp__server_declare_namespaces(srv, &err) < 0 ||
 	    wsp__modules_load(srv, &err) < 0) {
 		fprintf(stderr, "wspulsed: %s\n", err.text[0] ? err.text : "cannot register the built-in namespaces");
 		goto out;
@@ -241,7 +265,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_logger);
-	if (wsp__lws_start(srv, &err) < 0) {
+	if (wsp__lws_start(srv, wsp__shutdown_signals, &err) < 0) {
 		fprintf(stderr, "wspulsed: %s\n", err.text);
 		goto out;
 	}
@@ -254,19 +278,26 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (wsp__relay_start(srv) < 0) {
+	/* The database side: the bus and the broadcasts over it, then what
+	 * runs on timers beside it. */
+	if (wsp__relay_start(srv) < 0 || wsp__snapshot_start(srv) < 0 || wsp__sessions_start(srv) < 0 ||
+	    wsp__memtrim_start(srv) < 0 || wsp__prune_start(srv) < 0 || wsp__presence_start(srv) < 0) {
 		fprintf(stderr, "wspulsed: out of memory\n");
 		goto out;
 	}
 	wsp_info(NULL, "%s listening on %s (%d namespaces)", srv->id, cfg.listen, srv->nns);
 	wsp__lws_run(srv);
-	wsp__relay_stop(srv);
+	stop_db_side(srv);
 	wsp__lws_destroy(srv);
 	wsp_info(NULL, "stopped");
 	rc = 0;
 out:
-	if (srv)
+	if (srv) {
+		stop_db_side(srv);
 		wsp__lws_destroy(srv);
+		wsp__presence_free(srv);
+		wsp__cursor_free(srv->cursor);
+	}
 	wsp__server_free(srv);
 	srv = NULL;
 	wsp_config_cleanup(&cfg);

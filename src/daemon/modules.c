@@ -8,7 +8,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
-#include "daemon/daemon.h"
+#include "daemon/modules.h"
 #include "log.h"
 
 int wsp__modules_load(wsp_server *srv, wsp_error *err)

@@ -6,21 +6,22 @@
 
 #include "alloc.h"
 #include "nsreg.h"
+#include "nspaths.h"
 
 int wsp_ns_path_check(const char *path, wsp_error *err)
 {
-	size_t pl = strlen(WSP_NS_PREFIX), n;
+	size_t pl = strlen(WSP_NAMESPACE_PREFIX), n;
 	const char *seg;
 
 	if (!path)
 		return wsp_error_set(err, WSP_ERR_INVALID, "namespace path missing");
 	n = strlen(path);
-	if (strncmp(path, WSP_NS_PREFIX, pl) != 0)
+	if (strncmp(path, WSP_NAMESPACE_PREFIX, pl) != 0)
 		return wsp_error_set(err, WSP_ERR_INVALID, "namespace path '%.200s' must start with %s",
-				     path, WSP_NS_PREFIX);
+				     path, WSP_NAMESPACE_PREFIX);
 	if (n == pl)
 		return wsp_error_set(err, WSP_ERR_INVALID, "namespace path '%s' has no name after %s",
-				     path, WSP_NS_PREFIX);
+				     path, WSP_NAMESPACE_PREFIX);
 	if (n > WSP_NS_PATH_MAX)
 		return wsp_error_set(err, WSP_ERR_INVALID, "namespace path longer than %d bytes",
 				     WSP_NS_PATH_MAX);

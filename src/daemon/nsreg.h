@@ -17,7 +17,6 @@
 
 #include "error.h"
 
-#define WSP_NS_PREFIX "/api/1/ws/"
 #define WSP_NS_PATH_MAX 200
 
 /* 0 if path is a valid namespace path, else WSP_ERR_INVALID with why. */

@@ -23,11 +23,12 @@
 
 #include "alloc.h"
 #include "daemon/bus.h"
-#include "daemon/daemon.h"
+#include "daemon/client.h"
+#include "daemon/presence.h"
 #include "daemon/strmap.h"
 #include "json.h"
 #include "log.h"
-#include "presence.h"
+#include "../presence.h"   /* the contract (src/presence.h), not daemon/presence.h */
 
 /* One per namespace, made on first use. */
 struct wsp_ns_presence {

@@ -1,5 +1,4 @@
-/* proto.c - the lws side of wspulsed: the context, and one protocol
- * callback that is a thin switch onto plain functions in client.c.
+/* proto.c - see proto.h.
  *
  * Handshake refusals are real HTTP statuses: lws 4.1.6 offers
  * LWS_CALLBACK_HTTP_CONFIRM_UPGRADE, called with the request headers before
@@ -17,13 +16,19 @@
 
 #include <ev.h>
 
+#include "daemon/accept.h"
 #include "daemon/bus.h"
-#include "daemon/daemon.h"
+#include "daemon/client.h"
 #include "daemon/frameguard.h"
+#include "daemon/handshake.h"
+#include "daemon/history.h"
+#include "daemon/listener.h"
+#include "daemon/presence.h"
+#include "daemon/proto.h"
 #include "daemon/reader.h"
 #include "daemon/rxhook.h"
+#include "daemon/supervisor.h"
 #include "daemon/tls.h"
-#include "daemon/workers.h"
 #include "log.h"
 
 /* Per-socket data lws allocates for us. */
@@ -33,6 +38,7 @@ struct pss {
 
 static wsp_server *the_server;
 static ev_prepare flush_watcher;   /* event_loop = epoll: the end of each loop iteration */
+static void (*wake_fn)(wsp_server *srv);   /* wsp__lws_start's on_wake */
 static wsp_error tls_err;   /* why wsp_tls_setup failed, for wsp__lws_start */
 
 /* One per accepted connection until it has upgraded or sent an HTTP
@@ -181,6 +187,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		pss->c = wsp__client_open(srv, wsi, &hs);
 		if (!pss->c)
 			return -1;
+		wsp__presence_changed(pss->c->ns);
+		wsp__history_start(pss->c);
+		wsp__client_connected(pss->c);
 		/* From here on lws parses frames: pre-check them (rxhook.h). */
 		wsp__rxhook_established(wsi, pss->c);
 		return 0;
@@ -215,8 +224,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			wsp__client_pong(pss->c);
 		return 0;
 
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return pss->c ? wsp__client_writable(pss->c) : -1;
+	case LWS_CALLBACK_SERVER_WRITEABLE: {
+		int rc;
+
+		if (!pss->c)
+			return -1;
+		rc = wsp__client_writable(pss->c);
+		if (rc == 0)
+			wsp__history_drained(pss->c);   /* the next catch-up page may fit now */
+		return rc;
+	}
 
 	case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
 		/* lws 4.1.6 calls this when it starts closing the connection,
@@ -228,8 +245,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 	case LWS_CALLBACK_CLOSED:
 		wsp__rxhook_end(wsi);
-		if (pss->c)
-			wsp__client_closed(pss->c);
+		if (pss->c) {
+			wsp_namespace *ns = pss->c->ns;
+
+			wsp__client_unlink(pss->c);
+			wsp__presence_changed(ns);
+			wsp__history_drop(pss->c);
+			wsp__client_gone(pss->c);
+		}
 		pss->c = NULL;
 		return 0;
 
@@ -243,8 +266,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return wsp_tls_enabled(srv->cfg) && wsp_tls_setup(user, srv->cfg, &tls_err) < 0 ? 1 : 0;
 
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		if (srv)
-			wsp__server_signals(srv);
+		if (srv && wake_fn)
+			wake_fn(srv);
 		return 0;
 
 	default:
@@ -264,22 +287,21 @@ static struct lws_protocols protocols[] = {
 	 * socket's free space, so let one write go out whole. */
 	{ "wspulse", callback, sizeof(struct pss), 1024, 0, NULL, 65536 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the bus protocol, filled in below */
-	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the accept protocol (workers.h) */
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the accept protocol (accept.h) */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the shared reader's socket (reader.h) */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-void wsp__server_start_timers(wsp_server *srv);
-
 /* See wsp__lws_start: secs_since_valid_hangup 0 is "no validity timer". */
 static const lws_retry_bo_t no_validity = { .secs_since_valid_ping = 0, .secs_since_valid_hangup = 0 };
 
-int wsp__lws_start(wsp_server *srv, wsp_error *err)
+int wsp__lws_start(wsp_server *srv, void (*on_wake)(wsp_server *srv), wsp_error *err)
 {
 	struct lws_context_creation_info info;
 	const wsp_config *cfg = srv->cfg;
 
 	the_server = srv;
+	wake_fn = on_wake;
 	protocols[1] = wsp_bus_protocol;
 	protocols[2] = wsp_accept_protocol;
 	protocols[3] = wsp_reader_protocol;
@@ -366,10 +388,8 @@ int wsp__lws_start(wsp_server *srv, wsp_error *err)
 		return wsp_error_set(err, WSP_ERR_IO, "cannot listen on %s", cfg->listen);
 	wsp__server_start_timers(srv);
 	wsp__client_timers_init(srv);
-	srv->hsq.ctx = srv->ctx;
-	srv->hsq.delay_ms = cfg->handshake_timeout * 1000LL;
-	srv->hsq.due = hs_due;
-	if (wsp_worker_accept_start(srv->vh, hs_adopted) < 0)
+	wsp__tq_init(&srv->hsq, srv->ctx, cfg->handshake_timeout * 1000LL, hs_due);
+	if (wsp_worker_accept_start(srv->vh, wsp_worker_total() > 1 ? 1 : WSP_ACCEPT_BATCH, hs_adopted) < 0)
 		return wsp_error_set(err, WSP_ERR_IO, "cannot accept on the listening socket");
 	/* lws re-arms its libev timer only after an I/O event or a timer
 	 * callback; a wake-up of its event pipe makes sure the timers started

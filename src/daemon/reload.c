@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/daemon.h"
+#include "daemon/server.h"
 #include "daemon/reload.h"
 #include "daemon/tls.h"
 #include "log.h"

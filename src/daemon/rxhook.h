@@ -32,7 +32,7 @@
 #ifndef WSP_RXHOOK_H
 #define WSP_RXHOOK_H
 
-#include "daemon/daemon.h"
+#include "daemon/client.h"
 
 /* A connection was accepted and adopted by lws: guard it from its first
  * byte, which begins the HTTP request (so the guard knows where frames

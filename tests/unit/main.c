@@ -35,6 +35,7 @@ static int (*const suites[])(void) = {
 	test_notify_register,
 	test_metrics_register,
 	test_json_register,
+	test_outbox_register,
 };
 
 int main(void)

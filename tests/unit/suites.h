@@ -32,6 +32,7 @@ int test_log_register(void);
 int test_notify_register(void);
 int test_metrics_register(void);
 int test_json_register(void);
+int test_outbox_register(void);
 
 /* Add a test to `suite`, returning non-zero from the caller on failure. */
 #define WSP_ADD_TEST(suite, fn) \

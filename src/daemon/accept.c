@@ -1,0 +1,197 @@
+/* accept.c - see accept.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon/accept.h"
+#include "daemon/listener.h"
+#include "daemon/tls.h"
+#include "error.h"
+#include "log.h"
+
+#define ACCEPT_PAUSE_MS 100
+#define FD_RESERVE 64              /* descriptors kept free for the bus, logs, modules */
+
+#define BUSY_BODY "{\"success\":false,\"error\":\"too many connections\",\"code\":503,\"username\":\"\"}"
+
+/* The accepting side of this process: one, for the life of the loop. */
+static struct acceptor {
+	struct lws *wsi;             /* the adopted listening socket */
+	int batch;                   /* connections per wake-up */
+	int fd_cap;                  /* accepted descriptors at or above it are refused */
+	int spare_fd;                /* closed to accept (and refuse) when at EMFILE */
+	bool is_tcp;
+	bool paused;
+	lws_sorted_usec_list_t resume_sul;
+	void (*on_adopt)(struct lws *wsi);
+	wsp_log_limit refuse_rl;
+	char busy_reply[256];        /* the 503 answer, its Content-Length computed */
+	size_t busy_len;
+} acc = { .spare_fd = -1 };
+
+/* Warn at most 10 times a second about refused connections; the rest are
+ * counted in the next line. */
+static void refuse_warn(const char *why)
+{
+	if (wsp_log_limit_ok(&acc.refuse_rl, 10, WSP_LOG_WARN, "connections refused"))
+		wsp_warn(NULL, "connection refused: %s", why);
+}
+
+/* Answer 503 and close: the client sees a status, not a silent reset. */
+static void refuse(int fd, const char *why)
+{
+	(void)!write(fd, acc.busy_reply, acc.busy_len);
+	close(fd);
+	refuse_warn(why);
+}
+
+static void resume_accept(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+	acc.paused = false;
+	if (acc.wsi)
+		lws_rx_flow_control(acc.wsi, 1);
+}
+
+/* Out of descriptors: stop watching the listening socket for a moment
+ * instead of spinning on a socket that stays readable. */
+static void pause_accept(struct lws *wsi)
+{
+	if (acc.paused)
+		return;
+	acc.paused = true;
+	lws_rx_flow_control(wsi, 0);
+	lws_sul_schedule(lws_get_context(wsi), 0, &acc.resume_sul, resume_accept,
+			 (lws_usec_t)ACCEPT_PAUSE_MS * 1000);
+}
+
+static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		     size_t len)
+{
+	(void)user;
+	(void)in;
+	(void)len;
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		if (wsi != acc.wsi || wsp_worker_listen_fd() < 0)
+			return 0;
+		/* A bounded batch per wake-up keeps one busy worker from
+		 * starving its own sockets (accept.h: workers take one). */
+		for (int i = 0; i < acc.batch; i++) {
+			int fd = accept4(wsp_worker_listen_fd(), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
+			unsigned long tls_failed;
+			struct lws *nw;
+
+			if (fd < 0) {
+				int e = errno;
+
+				if (e == EAGAIN || e == EWOULDBLOCK)
+					break;
+				if (e == EINTR || e == ECONNABORTED || e == EPROTO)
+					continue;
+				if ((e == EMFILE || e == ENFILE) && acc.spare_fd >= 0) {
+					/* Make room for one to refuse it properly. */
+					close(acc.spare_fd);
+					acc.spare_fd = -1;
+					fd = accept4(wsp_worker_listen_fd(), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+					if (fd >= 0)
+						refuse(fd, e == EMFILE ? "out of descriptors (EMFILE)"
+									 : "system out of descriptors (ENFILE)");
+					acc.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				} else {
+					refuse_warn(strerror(e));
+				}
+				pause_accept(wsi);
+				break;
+			}
+			if (fd >= acc.fd_cap) {
+				/* The lowest free descriptor is this high: only
+				 * the reserve is left. */
+				refuse(fd, "at the descriptor limit");
+				continue;
+			}
+			if (acc.is_tcp)
+				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			tls_failed = wsp_tls_handshake_failures();
+			nw = lws_adopt_socket_vhost(lws_get_vhost(wsi), fd);
+			if (!nw) {
+				/* lws closed it.  A TLS handshake that failed on the
+				 * bytes already there (plain HTTP on a TLS port) was
+				 * logged by tls.c: not a refusal of ours. */
+				if (wsp_tls_handshake_failures() == tls_failed)
+					refuse_warn("libwebsockets could not adopt the connection");
+				continue;
+			}
+			if (acc.on_adopt)
+				acc.on_adopt(nw);
+		}
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		if (wsi == acc.wsi)
+			acc.wsi = NULL;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+const struct lws_protocols wsp_accept_protocol = { "wsp-accept", accept_cb, 0, 0, 0, NULL, 0 };
+
+int wsp_worker_accept_start(struct lws_vhost *vh, int batch, void (*adopted)(struct lws *wsi))
+{
+	lws_sock_file_fd_type fd;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct rlimit rl;
+
+	if (wsp_worker_listen_fd() < 0)
+		return 0;
+	acc.on_adopt = adopted;
+	acc.batch = batch > 0 ? batch : 1;
+	acc.busy_len = (size_t)snprintf(acc.busy_reply, sizeof(acc.busy_reply),
+				      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+				      "Content-Length: %zu\r\nConnection: close\r\nRetry-After: 5\r\n\r\n%s",
+				      sizeof(BUSY_BODY) - 1, BUSY_BODY);
+	acc.is_tcp = getsockname(wsp_worker_listen_fd(), (struct sockaddr *)&ss, &sl) == 0 &&
+			(ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+	/* lws sizes its tables from the same limit (fd_limit_per_thread 0). */
+	acc.fd_cap = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		   rl.rlim_cur < 1000000000 ? (int)rl.rlim_cur : 1000000000;
+	acc.fd_cap = acc.fd_cap > 2 * FD_RESERVE ? acc.fd_cap - FD_RESERVE : acc.fd_cap / 2;
+	if (acc.spare_fd < 0)
+		acc.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fd.filefd = dup(wsp_worker_listen_fd());
+	if (fd.filefd < 0)
+		return WSP_ERR_IO;
+	acc.wsi = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, "wsp-accept", NULL);
+	if (!acc.wsi) {
+		close(fd.filefd);
+		return WSP_ERR_IO;
+	}
+	return 0;
+}
+
+void wsp_worker_accept_stop(void)
+{
+	if (acc.wsi) {
+		struct lws *w = acc.wsi;
+
+		acc.wsi = NULL;
+		lws_sul_cancel(&acc.resume_sul);
+		lws_set_timeout(w, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+	wsp__listener_close(NULL);
+	if (acc.spare_fd >= 0) {
+		close(acc.spare_fd);
+		acc.spare_fd = -1;
+	}
+}

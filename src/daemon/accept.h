@@ -1,0 +1,30 @@
+/* accept.h - the protocol that accepts on the listening socket
+ * (listener.h), "wsp-accept".
+ *
+ * Every process accepts itself, never lws: it accept4()s up to `batch`
+ * connections per wake-up, sets TCP_NODELAY and hands each to lws
+ * (lws_adopt_socket_vhost), then calls `adopted`.  At the descriptor limit
+ * it never spins: a connection whose descriptor lands in the last 64 below
+ * RLIMIT_NOFILE is answered 503 and closed, and on EMFILE/ENFILE a spare
+ * descriptor is freed to accept and refuse one the same way, and the
+ * listening socket is not watched for 100 ms.  Every refusal is logged at
+ * warn (at most 10 lines a second, the rest counted).  Loop thread only. */
+#ifndef WSP_ACCEPT_H
+#define WSP_ACCEPT_H
+
+#include <libwebsockets.h>
+
+/* Connections taken per wake-up by a daemon without workers; a worker
+ * takes one, so that workers woken together share new connections (a batch
+ * let the first one awake take every pending connection). */
+#define WSP_ACCEPT_BATCH 64
+
+extern const struct lws_protocols wsp_accept_protocol;
+/* Adopt the listening socket into the loop (after the vhost exists): take
+ * up to `batch` connections per wake-up.  0, or WSP_ERR_IO; 0 without a
+ * listening socket. */
+int wsp_worker_accept_start(struct lws_vhost *vh, int batch, void (*adopted)(struct lws *wsi));
+/* Stop accepting (draining) and close the listening descriptor. */
+void wsp_worker_accept_stop(void);
+
+#endif

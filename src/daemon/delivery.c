@@ -1,0 +1,24 @@
+/* delivery.c - see delivery.h. */
+#include "config.h"
+
+#include <string.h>
+
+#include "daemon/client.h"
+#include "daemon/delivery.h"
+#include "daemon/history.h"
+
+void wsp__deliver(wsp_namespace *ns, wsp_msg *m, const char *to, long long id)
+{
+	/* A row for a clientId is never in a catch-up page; one for a user is. */
+	bool addressed = to && strncmp(to, WSP_TO_USER, sizeof(WSP_TO_USER) - 1) != 0;
+	wsp_client *c, *next;
+
+	for (c = ns->clients; c; c = next) {
+		next = c->next;
+		if (to && !wsp__client_is(c, to))
+			continue;
+		if (id >= 0 && wsp__history_live(c, m, id, addressed))
+			continue;
+		wsp__client_push(c, m);
+	}
+}

@@ -1,0 +1,38 @@
+/* history.h - ?since= catch-up of one client, paged and paced by its send
+ * queue (the whole story is at the top of history.c).
+ *
+ * At connect (proto.c), a history-namespace client with since >= 0 starts
+ * its catch-up (wsp__history_start): pages of the rows it missed, each
+ * sized to the free half of its send queue, the next one queried only once
+ * the queue has drained to a quarter (wsp__history_drained, after each
+ * write).  Live outbox messages for the client meanwhile are offered to
+ * wsp__history_live by the fan-out (delivery.c).  A query waits for the bus
+ * and for the daemon's own outbox replay (wsp__history_resume, relay.c).
+ *
+ * The catch-up's state is history.c's alone (the client holds an opaque
+ * pointer to it).  Calls go down only: bus.h, cursor.h, client.h. */
+#ifndef WSP_HISTORY_H
+#define WSP_HISTORY_H
+
+#include <stdbool.h>
+
+#include "daemon/client.h"
+
+/* Start c's catch-up when its namespace keeps history and it asked for
+ * ?since=; otherwise nothing.  Out of memory closes c 1011. */
+void wsp__history_start(wsp_client *c);
+/* A live outbox message `id` for c (addressed: sent to its clientId only,
+ * so never in a page).  true: history.c took care of it (held back, sent
+ * without the daemon's floor, or dropped as one the catch-up sends or sent);
+ * false: c has no catch-up (or it is over and had not sent this id): send
+ * it as usual. */
+bool wsp__history_live(wsp_client *c, wsp_msg *m, long long id, bool addressed);
+/* c's send queue shrank: query the next page if it waits for that. */
+void wsp__history_drained(wsp_client *c);
+/* c's socket closed: forget its catch-up (answers still in flight are
+ * ignored). */
+void wsp__history_drop(wsp_client *c);
+/* The bus is up and the daemon's replay done: start the pages that waited. */
+void wsp__history_resume(wsp_server *srv);
+
+#endif

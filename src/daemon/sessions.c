@@ -1,0 +1,99 @@
+/* sessions.c - see sessions.h. */
+#include "config.h"
+
+#include <string.h>
+
+#include "daemon/bus.h"
+#include "daemon/client.h"
+#include "daemon/clock.h"
+#include "daemon/sessions.h"
+#include "log.h"
+
+static void revoke_sid(wsp_server *srv, const char *sid, const char *reason)
+{
+	int code = strcmp(reason, "roles") == 0 ? 4403 : 4401;
+	int closed = 0;
+
+	wsp_strmap_set(&srv->revoked, sid, code);
+	for (int i = 0; i < srv->nns; i++) {
+		wsp_namespace *ns = srv->nss[i];
+
+		if (!ns->opts.require_auth)
+			continue;
+		for (wsp_client *c = ns->clients; c; c = c->next)
+			if (c->user && strcmp(c->user->sid, sid) == 0) {
+				wsp_client_close(c, code, code == 4403 ? "roles changed" : "session ended");
+				closed++;
+			}
+	}
+	if (closed)
+		wsp_info(NULL, "session %.8s... revoked (%s): closed %d socket%s with %d", sid, reason,
+			 closed, closed == 1 ? "" : "s", code);
+}
+
+void wsp__sessions_notify(wsp_server *srv, const char *payload)
+{
+	char sid[WSP_SID_LEN + 1];
+
+	if (strncmp(payload, "revoke:", 7) != 0 || strlen(payload) < 7 + WSP_SID_LEN + 1 ||
+	    payload[7 + WSP_SID_LEN] != ':')
+		return;
+	memcpy(sid, payload + 7, WSP_SID_LEN);
+	sid[WSP_SID_LEN] = '\0';
+	revoke_sid(srv, sid, payload + 7 + WSP_SID_LEN + 1);
+}
+
+static void revoked_done(void *arg, const wsp_bus_res *r, const char *error)
+{
+	wsp_server *srv = arg;
+
+	(void)error;
+	if (!r)
+		return;
+	wsp_strmap_cleanup(&srv->revoked);
+	for (int i = 0; i < wsp_bus_nrows(r); i++)
+		revoke_sid(srv, wsp_bus_get(r, i, 0), wsp_bus_get(r, i, 1));
+}
+
+void wsp__sessions_bus_up(wsp_server *srv)
+{
+	if (wsp_bus_query(srv->bus, "SELECT id, coalesce(revoke_reason, 'logout') FROM wsp_sessions "
+				    "WHERE revoked_at IS NOT NULL AND expires_at > now()", 0, NULL, revoked_done, srv) < 0)
+		wsp_debug("bus", "revoked sessions not re-read: the connection went again");
+}
+
+/* Every second: close sockets whose session or token expired. */
+static void sweep(wsp_server *srv, void *arg)
+{
+	long long now = wsp__now_ms() / 1000;
+	int closed = 0, tclosed = 0;
+
+	(void)arg;
+	for (int i = 0; i < srv->nns; i++) {
+		/* A connection token's user is closed at exp on every namespace
+		 * (WSP_CLOSE_TOKEN_EXPIRED: the client fetches a fresh token and
+		 * reconnects at once); a session's only where auth is required. */
+		if (!srv->nss[i]->opts.require_auth && !srv->token_key)
+			continue;
+		for (wsp_client *c = srv->nss[i]->clients; c; c = c->next)
+			if (c->user && c->user->exp <= now && !c->closing) {
+				if (c->user->token) {
+					wsp_client_close(c, WSP_CLOSE_TOKEN_EXPIRED, "token expired");
+					tclosed++;
+				} else if (srv->nss[i]->opts.require_auth) {
+					wsp_client_close(c, 4401, "session expired");
+					closed++;
+				}
+			}
+	}
+	if (closed)
+		wsp_info(NULL, "closed %d socket%s with 4401: session expired", closed, closed == 1 ? "" : "s");
+	if (tclosed)
+		wsp_info(NULL, "closed %d socket%s with %d: token expired", tclosed, tclosed == 1 ? "" : "s",
+			 WSP_CLOSE_TOKEN_EXPIRED);
+}
+
+int wsp__sessions_start(wsp_server *srv)
+{
+	return wsp_server_every(srv, 1000, sweep, NULL);
+}
