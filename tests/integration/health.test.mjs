@@ -1,11 +1,13 @@
 // health.test.mjs - wspulsed's GET /health for load balancers (issue 13,
 // part 4): 200 while it serves; 503 with the reason in the JSON body while
 // its PostgreSQL bus has been down longer than health_db_grace, and while
-// it drains after SIGTERM.
+// it drains after SIGTERM; with stop_notice, for that long after SIGTERM
+// while the sockets are still served (workers: every worker).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startStack, openWs, sleep, waitFor, within, slow } from './lib/stack.mjs';
+import { upgradeStatus } from './lib/rawclient.mjs';
 
 const GRACE = 2;   // health_db_grace, seconds
 let s;
@@ -91,4 +93,29 @@ test('SIGTERM: /health answers 503 "stopping" once the daemon is told to stop, u
   } finally {
     c.end();
   }
+});
+
+test('stop_notice with workers = 2: after SIGTERM every new connection gets 503 for the notice, open sockets stay, then 1001 and exit 0', async () => {
+  const NOTICE = 3;
+  const w = await startStack({ nginx: false, fcgi: false, config: { workers: 2, stop_notice: NOTICE } });
+  try {
+    const socks = [];
+    for (let i = 0; i < 4; i++) socks.push(await openWs(`ws://127.0.0.1:${w.daemonPort}/api/1/ws/hello-emoji`));
+    const t0 = Date.now();
+    w.daemon.kill('SIGTERM');
+    await waitFor(async () => (await w.health()).status === 503, 2000 * slow, 'the notice to begin');
+    // New connections land on either worker: each says 503 and refuses upgrades.
+    for (let i = 0; i < 6; i++) {
+      const h = await w.health();
+      assert.equal(h.status, 503);
+      assert.equal(h.json.data.status, 'stopping');
+      assert.match(h.json.data.reason, /^stopping: closing its sockets in \d s$/);
+      assert.equal(await upgradeStatus(`ws://127.0.0.1:${w.daemonPort}/api/1/ws/hello-emoji`), 503);
+    }
+    assert.ok(Date.now() - t0 < NOTICE * 1000, 'checked within the notice');
+    for (const ws of socks) assert.equal(ws.readyState, WebSocket.OPEN, 'open sockets are kept through the notice');
+    for (const ws of socks) assert.equal((await within(ws.closed, (NOTICE + 5) * 1000 * slow, 'the close')).code, 1001);
+    assert.ok(Date.now() - t0 >= (NOTICE - 0.5) * 1000, `closed ${Date.now() - t0} ms after SIGTERM`);
+    assert.equal((await within(w.daemon.exited, 10000 * slow, 'the supervisor to exit')).code, 0);
+  } finally { await w.stop(); }
 });
