@@ -486,6 +486,11 @@ static int write_some(wsp_client *c)
 		memcpy(buf + LWS_PRE, ping_payload, 3);
 		if (lws_write(c->wsi, buf + LWS_PRE, 3, LWS_WRITE_PING) < 3)
 			return -1;
+		/* pong_timeout counts from the ping leaving, not from asking
+		 * for it: a busy loop may get here seconds after ping_due
+		 * (that deadline stays for a socket never writable). */
+		if (c->awaiting_pong)
+			wsp__tq_add(&c->srv->pongq, &c->tq);
 		if (c->q.count)
 			lws_callback_on_writable(c->wsi);
 		return 0;
