@@ -82,9 +82,7 @@ int wsp_conntoken_name_ok(const char *s, size_t max)
 
 static int path_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	size_t pl = sizeof(WSP_NAMESPACE_PREFIX) - 1;
+	size_t n = strlen(s), pl = sizeof(WSP_NAMESPACE_PREFIX) - 1;
 
 	return n > pl && n <= WSP_CONNTOKEN_PATH_MAX && strncmp(s, WSP_NAMESPACE_PREFIX, pl) == 0;
 }

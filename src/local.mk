@@ -33,6 +33,7 @@ src_wspulsed_SOURCES = \
 	src/daemon/builtin.c src/daemon/builtin.h \
 	src/daemon/bus.c src/daemon/bus.h \
 	src/daemon/client.c src/daemon/client.h \
+	src/daemon/conn.c src/daemon/conn.h \
 	src/daemon/clock.c src/daemon/clock.h \
 	src/daemon/cursor.c src/daemon/cursor.h \
 	src/daemon/delivery.c src/daemon/delivery.h \
@@ -43,6 +44,7 @@ src_wspulsed_SOURCES = \
 	src/daemon/lwscheck.c src/daemon/lwscheck.h \
 	src/daemon/memtrim.c src/daemon/memtrim.h \
 	src/daemon/modules.c src/daemon/modules.h \
+	src/daemon/pingpong.c src/daemon/pingpong.h \
 	src/daemon/presence.c src/daemon/presence.h \
 	src/daemon/proto.c src/daemon/proto.h \
 	src/daemon/prune.c src/daemon/prune.h \

@@ -14,6 +14,9 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_idwin.c \
 	tests/unit/test_json.c \
 	tests/unit/test_outbox.c \
+	tests/unit/test_hsrules.c \
+	tests/unit/test_wsframe.c \
+	tests/unit/test_reasm.c \
 	tests/unit/test_log.c \
 	tests/unit/test_notify.c \
 	tests/unit/test_metrics.c \

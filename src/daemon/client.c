@@ -14,57 +14,19 @@
 #include "daemon/clock.h"
 #include "daemon/cursor.h"
 #include "daemon/envelope.h"
+#include "daemon/wsframe.h"
 #include "log.h"
 
-/* Protocol ping every ping_interval; no pong within pong_timeout: hang up. */
-static void ping_due(wsp_tq_node *n)
+int wsp__client_init(wsp_server *srv)
 {
-	wsp_client *c = lws_container_of(n, wsp_client, tq);
-
-	if (!c->wsi || c->closing)
-		return;
-	c->want_ping = true;
-	c->awaiting_pong = true;
-	lws_callback_on_writable(c->wsi);
-	wsp__tq_add(&c->srv->pongq, &c->tq);
+	srv->txbuf = wsp_malloc(LWS_PRE + WSP_TX_BATCH_MAX);
+	return srv->txbuf ? 0 : WSP_ERR_NOMEM;
 }
 
-static void pong_due(wsp_tq_node *n)
+void wsp__client_cleanup(wsp_server *srv)
 {
-	wsp_client *c = lws_container_of(n, wsp_client, tq);
-	int fd, avail = 0;
-
-	if (!c->wsi || c->closing)
-		return;
-	/* Bytes from the peer not read yet: it is alive and it is we who are
-	 * late (a busy loop), so the pong may be among them.  Wait again. */
-	fd = lws_get_socket_fd(c->wsi);
-	if (fd >= 0 && ioctl(fd, FIONREAD, &avail) == 0 && avail > 0) {
-		wsp__tq_add(&c->srv->pongq, &c->tq);
-		return;
-	}
-	wsp__closing_warn(c, "no pong within %ld s, closing", c->srv->cfg->pong_timeout);
-	wsp__client_drop(c);
-}
-
-void wsp__client_timers_init(wsp_server *srv)
-{
-	wsp__tq_init(&srv->pingq, srv->ctx, srv->cfg->ping_interval * 1000LL, ping_due);
-	wsp__tq_init(&srv->pongq, srv->ctx, srv->cfg->pong_timeout * 1000LL, pong_due);
-}
-
-void wsp__client_timers_stop(wsp_server *srv)
-{
-	wsp__tq_stop(&srv->pingq);
-	wsp__tq_stop(&srv->pongq);
-}
-
-void wsp__client_pong(wsp_client *c)
-{
-	if (!c->awaiting_pong)
-		return;
-	c->awaiting_pong = false;
-	wsp__tq_add(&c->srv->pingq, &c->tq);
+	wsp_free(srv->txbuf);
+	srv->txbuf = NULL;
 }
 
 wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handshake *hs)
@@ -100,7 +62,6 @@ wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handsha
 	ns->nclients++;
 	srv->nclients++;
 	wsp_strmap_add(&srv->per_ip, c->ip, 1);
-	wsp__tq_add(&srv->pingq, &c->tq);
 	wsp_debug(ns->path, "client %s connected from %s (%s)", c->id, c->ip,
 		  c->user ? c->user->name : "anonymous");
 	welcome = json_pack("{s:s, s:s, s:s}", "type", "connected", "clientId", c->id, "namespace",
@@ -242,7 +203,7 @@ static void handle_message(wsp_client *c)
 	long wait;
 
 	c->srv->metrics.messages_in++;
-	if (c->rx_oversize) {
+	if (c->rx.oversize) {
 		char text[96];
 
 		snprintf(text, sizeof(text), "message too large (limit %ld bytes)",
@@ -251,7 +212,7 @@ static void handle_message(wsp_client *c)
 		return;
 	}
 	wsp_error_init(&err);
-	if (wsp_envelope_parse(c->rx ? c->rx : "", c->rx_len, &data, &err) < 0) {
+	if (wsp_envelope_parse(c->rx.buf ? c->rx.buf : "", c->rx.len, &data, &err) < 0) {
 		send_error(c, 400, err.text, NULL);
 		return;
 	}
@@ -298,47 +259,24 @@ int wsp__client_rx(wsp_client *c, const char *in, size_t len, bool first, bool f
 		   size_t remaining)
 {
 	const wsp_config *cfg = c->srv->cfg;
+	int rc;
 
 	if (c->closing)
 		return 0;
-	if (first) {
-		c->rx_len = c->rx_total = 0;
-		c->rx_oversize = false;
-	}
-	c->rx_total += len;
-	if (c->rx_total + remaining > (size_t)cfg->max_frame_bytes) {
+	rc = wsp_reasm_feed(&c->rx, in, len, first, final, remaining, (size_t)cfg->max_frame_bytes,
+			    (size_t)cfg->max_message_bytes);
+	if (rc == WSP_REASM_TOO_BIG) {
 		wsp__closing_warn(c, "message over %ld bytes, closing 1009", cfg->max_frame_bytes);
 		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 				 (unsigned char *)"message too big", 15);
 		release_slot(c);
 		return -1;
 	}
-	if (c->rx_total > (size_t)cfg->max_message_bytes) {
-		c->rx_oversize = true;
-		c->rx_len = 0;
-	} else if (len) {
-		if (c->rx_len + len + 1 > c->rx_cap) {
-			size_t ncap = c->rx_len + len + 1 + (first && final ? 0 : 4096);
-			char *p = wsp_realloc(c->rx, ncap);
-
-			if (!p)
-				return -1;
-			c->rx = p;
-			c->rx_cap = ncap;
-		}
-		memcpy(c->rx + c->rx_len, in, len);
-		c->rx_len += len;
-	}
-	if (final && remaining == 0) {
+	if (rc < 0)
+		return -1;
+	if (rc == WSP_REASM_DONE) {
 		handle_message(c);
-		c->rx_len = c->rx_total = 0;
-		c->rx_oversize = false;
-		/* Large reassembly buffers are not kept around. */
-		if (c->rx_cap > 16384) {
-			wsp_free(c->rx);
-			c->rx = NULL;
-			c->rx_cap = 0;
-		}
+		wsp_reasm_done(&c->rx);
 	}
 	return 0;
 }
@@ -351,31 +289,9 @@ int wsp__client_rx(wsp_client *c, const char *in, size_t len, bool first, bool f
  * (2, 4 or 10 bytes) and the payload; lws writes them as raw bytes
  * (LWS_WRITE_HTTP on a ws connection is sent as is) and buffers what the
  * socket does not take, like any other write. */
-#define BATCH_MAX 32768
-static unsigned char batch[LWS_PRE + BATCH_MAX];
-
-static size_t frame_head(unsigned char *p, size_t len)
-{
-	p[0] = 0x81;                          /* FIN, text */
-	if (len < 126) {
-		p[1] = (unsigned char)len;
-		return 2;
-	}
-	if (len < 65536) {
-		p[1] = 126;
-		p[2] = (unsigned char)(len >> 8);
-		p[3] = (unsigned char)len;
-		return 4;
-	}
-	p[1] = 127;
-	for (int i = 0; i < 8; i++)
-		p[2 + i] = (unsigned char)((unsigned long long)len >> (56 - 8 * i));
-	return 10;
-}
-
-/* Room in the socket's send buffer, at most BATCH_MAX.  A batch larger
+/* Room in the socket's send buffer, at most WSP_TX_BATCH_MAX.  A batch larger
  * than the socket takes would leave lws to copy the rest to the heap and
- * hold it until the peer reads (up to BATCH_MAX per slow socket); the
+ * hold it until the peer reads (up to WSP_TX_BATCH_MAX per slow socket); the
  * kernel's SO_SNDBUF counts overhead too, so half of it is payload. */
 static size_t send_room(struct lws *wsi)
 {
@@ -384,34 +300,33 @@ static size_t send_room(struct lws *wsi)
 
 	if (fd < 0 || ioctl(fd, SIOCOUTQ, &outq) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0)
-		return BATCH_MAX;
+		return WSP_TX_BATCH_MAX;
 	if (sndbuf / 2 <= outq)
 		return 0;
-	return (size_t)(sndbuf / 2 - outq) < BATCH_MAX ? (size_t)(sndbuf / 2 - outq) : BATCH_MAX;
+	return (size_t)(sndbuf / 2 - outq) < WSP_TX_BATCH_MAX ? (size_t)(sndbuf / 2 - outq) : WSP_TX_BATCH_MAX;
 }
 
 /* Write the whole queued frames that fit the socket's free send space (at
- * most BATCH_MAX bytes) in one write; the number written (0: fewer than
- * two fit, the caller writes one the usual way), or -1. */
+ * most WSP_TX_BATCH_MAX bytes) in one write, built in the server's batch
+ * buffer (wsframe.h); the number written (0: fewer than two fit, the
+ * caller writes one the usual way), or -1. */
 static int write_batch(wsp_client *c)
 {
-	unsigned char *start = batch + LWS_PRE, *p = start;
 	size_t room = send_room(c->wsi);
+	wsp_framebuf fb;
 	unsigned n = 0;
 
+	wsp_framebuf_init(&fb, c->srv->txbuf + LWS_PRE, WSP_TX_BATCH_MAX);
 	while (n < c->q.count) {
 		wsp_msg *m = wsp_msgq_at(&c->q, n);
 
-		if ((size_t)(p - start) + 10 + m->len > room)
+		if (!wsp_framebuf_add(&fb, wsp_msg_payload(m), m->len, room))
 			break;
-		p += frame_head(p, m->len);
-		memcpy(p, wsp_msg_payload(m), m->len);
-		p += m->len;
 		n++;
 	}
 	if (n < 2)
 		return 0;
-	if (lws_write(c->wsi, start, (size_t)(p - start), LWS_WRITE_HTTP) < (int)(p - start))
+	if (lws_write(c->wsi, fb.start, fb.len, LWS_WRITE_HTTP) < (int)fb.len)
 		return -1;
 	for (unsigned i = 0; i < n; i++)
 		wsp_msgq_pop(&c->q);
@@ -541,7 +456,7 @@ void wsp__client_unref(wsp_client *c)
 {
 	if (c && --c->refs == 0) {
 		wsp_msgq_cleanup(&c->q);
-		wsp_free(c->rx);
+		wsp_reasm_cleanup(&c->rx);
 		wsp_free(c->user);
 		wsp_free(c->close_reason);
 		wsp_free(c);

@@ -13,9 +13,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "daemon/handshake.h"
+#include "daemon/hsrules.h"
 #include "daemon/msgq.h"
 #include "daemon/rate.h"
+#include "daemon/reasm.h"
 #include "daemon/server.h"
 #include "daemon/timeq.h"
 #include "daemon/uuid.h"
@@ -32,16 +33,15 @@ struct wsp_client {
 	char ip[64];
 	wsp_msgq q;
 	wsp_rate rate;
-	char *rx;                    /* message being reassembled */
-	size_t rx_len, rx_cap, rx_total;
-	bool rx_oversize;
+	wsp_reasm rx;                /* the message being reassembled (reasm.h) */
 	void *data;                  /* module storage */
 	bool closing;
 	bool slot_released;          /* per-address count already given back */
 	int close_code;
 	char *close_reason;          /* allocated by wsp_client_close() */
 	bool want_ping, awaiting_pong;
-	/* Health timer: in srv->pingq (next ping due) or srv->pongq (pong due). */
+	/* Health timer: in srv->pingq (next ping due) or srv->pongq (pong
+	 * due); pingpong.h moves it, client.c writes the PING. */
 	wsp_tq_node tq;
 	long long since;             /* ?since=, -1 if absent */
 	struct wsp_catchup *cu;      /* history.c's, opaque; NULL: no catch-up */
@@ -52,8 +52,16 @@ struct wsp_client {
 	wsp_client *tx_next;
 };
 
+/* Several queued messages leave as one write of at most this many bytes
+ * (the frames built in srv->txbuf, wsframe.h). */
+#define WSP_TX_BATCH_MAX 32768
+
+/* Allocate the server's batch buffer (srv->txbuf), once; 0 or
+ * WSP_ERR_NOMEM.  wsp__client_cleanup frees it. */
+int wsp__client_init(wsp_server *srv);
+void wsp__client_cleanup(wsp_server *srv);
 /* Create the client of an accepted upgrade: link it into its namespace,
- * count it (server and address), start its ping timer and queue the
+ * count it (server and address) and queue the
  * welcome (with the daemon's outbox floor for a fresh history client).
  * NULL when out of memory.  The namespace's on_connect is NOT called yet:
  * wsp__client_connected does that once the caller has done its part. */
@@ -70,8 +78,6 @@ int wsp__client_rx(wsp_client *c, const char *in, size_t len, bool first, bool f
 /* LWS_CALLBACK_SERVER_WRITEABLE: a close frame, a ping, or queued
  * messages (several in one write when they fit).  0, or -1 to close. */
 int wsp__client_writable(wsp_client *c);
-/* A pong arrived: the next ping is due ping_interval from now. */
-void wsp__client_pong(wsp_client *c);
 /* lws reported the socket closed: unlink c from its namespace, give back
  * its counts, release its queue; c->wsi is NULL from here on.  Then the
  * caller does its part and calls wsp__client_gone. */
@@ -118,10 +124,5 @@ bool wsp__client_is(const wsp_client *c, const char *to);
 /* Log at warn that the daemon closes c and why (at most 10 lines a
  * second, the rest counted). */
 void wsp__closing_warn(wsp_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* The ping/pong timer queues (srv->pingq, srv->pongq), once the lws
- * context exists; stopped before it goes. */
-void wsp__client_timers_init(wsp_server *srv);
-void wsp__client_timers_stop(wsp_server *srv);
 
 #endif

@@ -7,9 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cidr.h"
 #include "conntoken.h"
-#include "daemon/access.h"
 #include "daemon/clock.h"
 #include "daemon/frameguard.h"
 #include "daemon/handshake.h"
@@ -69,70 +67,6 @@ static void query_string(struct lws *wsi, char *out, size_t outsz)
 	}
 }
 
-/* The connection token of the upgrade (conntoken.h): the `token` query
- * parameter, else `Authorization: Bearer`.  Returns 0 without one, 1 with a
- * verified user in hs->user, or -1 with hs->status set: 401 when it does
- * not verify or this daemon has no token_secret_file (a token is never
- * silently ignored), 403 when its ns claim does not cover the namespace.
- * What exactly failed goes to hs->detail for the log; the token itself is
- * never logged. */
-static int token_user(wsp_server *srv, struct lws *wsi, const char *qs, wsp_handshake *hs)
-{
-	static char tok[WSP_CONNTOKEN_MAX + 2];
-	char authz[WSP_CONNTOKEN_MAX + 16];
-	const char *t = NULL;
-	size_t tl = 0;
-	wsp_conntoken ct;
-	wsp_error err;
-	int rc;
-
-	rc = wsp_query_get(qs, "token", tok, sizeof(tok));
-	if (rc >= 0) {
-		t = tok;
-		tl = (size_t)rc;
-	} else if (rc == -1 && hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof(authz))) {
-		if (strncasecmp(authz, "Bearer ", 7) != 0)
-			return 0;   /* another scheme: not ours */
-		t = authz + 7;
-		while (*t == ' ')
-			t++;
-		tl = strcspn(t, " \t\r\n");
-	} else if (rc == -1 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0) {
-		return 0;
-	}
-	/* Here t is the token, or NULL for one present but unreadable (a
-	 * malformed %-escape, or longer than any token may be). */
-	hs->status = 401;
-	hs->why = "unauthorized";
-	if (!srv->token_key) {
-		snprintf(hs->detail, sizeof(hs->detail), "connection token given, but token_secret_file is not set");
-		return -1;
-	}
-	wsp_error_init(&err);
-	if (!t) {
-		snprintf(hs->detail, sizeof(hs->detail), "connection token unreadable (too long or not Bearer)");
-		return -1;
-	}
-	if (wsp_conntoken_verify(srv->token_key, t, tl, wsp__now_ms() / 1000, &ct, &err) < 0) {
-		snprintf(hs->detail, sizeof(hs->detail), "%s", err.text);
-		return -1;
-	}
-	if (!wsp_conntoken_allows(&ct, hs->ns->path)) {
-		hs->status = 403;
-		hs->why = "forbidden";
-		snprintf(hs->detail, sizeof(hs->detail), "token of %s: namespace not in its ns claim", ct.sub);
-		return -1;
-	}
-	hs->status = 0;
-	hs->why = NULL;
-	snprintf(hs->user.name, sizeof(hs->user.name), "%s", ct.sub);
-	snprintf(hs->user.roles, sizeof(hs->user.roles), "%s", ct.roles);
-	hs->user.sid[0] = '\0';
-	hs->user.exp = ct.exp;
-	hs->user.token = true;
-	return 1;
-}
-
 /* A header lws does not know (custom headers: "x-wspulse-user:"). */
 static const char *custom_hdr(struct lws *wsi, const char *name, char *buf, int len)
 {
@@ -143,143 +77,55 @@ static const char *custom_hdr(struct lws *wsi, const char *name, char *buf, int 
 	return buf;
 }
 
-/* The user a trusted front server names (trusted_proxy_auth): X-Wspulse-User
- * and X-Wspulse-Roles ("a,b"), believed only from a peer in
- * trusted_proxies; from any other peer they are ignored and hs->note says
- * so for the log.  Returns 1 with hs->user set, 0 (no such header, or
- * ignored), or -1 with hs->status 401 for a malformed value. */
-static int proxy_user(wsp_server *srv, struct lws *wsi, const char *peer, wsp_handshake *hs)
+/* The namespace registered at path, with its rules (hsrules.h). */
+static wsp_namespace *find_ns(void *arg, const char *path, size_t len, wsp_ns_rules *rules)
 {
-	const wsp_config *cfg = srv->cfg;
-	char user[WSP_USERNAME_MAX + 2], roles[WSP_ROLES_MAX + 2];
-	const char *u, *r;
-	int has_u = lws_hdr_custom_length(wsi, "x-wspulse-user:", 15) > 0,
-	    has_r = lws_hdr_custom_length(wsi, "x-wspulse-roles:", 16) > 0;
+	wsp_server *srv = arg;
+	wsp_namespace *ns = wsp_nsreg_find(&srv->reg, path, len);
 
-	if (!has_u && !has_r)
-		return 0;
-	if (!cfg->trusted_proxy_auth || !wsp_cidr_match_any(peer, cfg->trusted_proxies.v)) {
-		snprintf(hs->note, sizeof(hs->note), "X-Wspulse-User/-Roles from %s ignored (%s)",
-			 *peer ? peer : "a unix socket",
-			 cfg->trusted_proxy_auth ? "not in trusted_proxies" : "trusted_proxy_auth is off");
-		return 0;
+	if (ns) {
+		rules->path = ns->path;
+		rules->require_auth = ns->opts.require_auth;
+		rules->roles = (const char *const *)ns->roles;
 	}
-	u = custom_hdr(wsi, "x-wspulse-user:", user, sizeof(user));
-	r = custom_hdr(wsi, "x-wspulse-roles:", roles, sizeof(roles));
-	if (!has_u || !u || !*u) {
-		/* The front server found no session: an anonymous client. */
-		return 0;
-	}
-	if (!wsp_conntoken_name_ok(u, WSP_USERNAME_MAX) || (has_r && !r)) {
-		hs->status = 401;
-		hs->why = "unauthorized";
-		snprintf(hs->detail, sizeof(hs->detail), "X-Wspulse-User or X-Wspulse-Roles from %s malformed",
-			 *peer ? peer : "a unix socket");
-		return -1;
-	}
-	snprintf(hs->user.name, sizeof(hs->user.name), "%s", u);
-	snprintf(hs->user.roles, sizeof(hs->user.roles), "%s", r ? r : "");
-	hs->user.sid[0] = '\0';
-	hs->user.exp = LLONG_MAX;   /* the front server's session; it checks every upgrade */
-	hs->user.token = false;
-	return 1;
+	return ns;
 }
 
 void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 {
-	const wsp_config *cfg = srv->cfg;
-	static char qs[QS_MAX];
 	char path[256], origin[512], host[300], cookie[WSP_REQUEST_HEAD_MAX], peer[64], xri[64], xff[512],
-		val[128];
-	const char *o, *h, *ck;
-	long *count;
-	int tu;
+		qs[QS_MAX], authz[WSP_CONNTOKEN_MAX + 16], user[WSP_USERNAME_MAX + 2], roles[WSP_ROLES_MAX + 2];
+	wsp_upgrade_req req;
+	wsp_hs_env env = {
+		.cfg = srv->cfg, .secret = srv->secret, .token_key = srv->token_key, .find_ns = find_ns,
+		.arg = srv, .per_ip = &srv->per_ip, .revoked = &srv->revoked, .nclients = srv->nclients,
+		/* stop_notice running: upgrades refused as when stopping. */
+		.stopping = srv->stopping || srv->notice_end_ms, .now_s = wsp__now_ms() / 1000,
+	};
 
-	memset(hs, 0, sizeof(*hs));
-	hs->since = -1;
-	if (!hdr(wsi, WSI_TOKEN_GET_URI, path, sizeof(path)) ||
-	    !(hs->ns = wsp_nsreg_find(&srv->reg, path, strlen(path)))) {
-		hs->status = 404;
-		hs->why = "unknown namespace";
-		return;
-	}
-	if (srv->stopping || srv->notice_end_ms) {
-		hs->status = 503;
-		hs->why = "shutting down";
-		return;
-	}
-	o = hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
-	h = hdr(wsi, WSI_TOKEN_HOST, host, sizeof(host));
-	if (!wsp_origin_allowed(o, h, cfg->allowed_origins.v, cfg->allowed_origins.n)) {
-		hs->status = 403;
-		hs->why = "origin not allowed";
-		return;
-	}
-	/* Client address (per-address limit, logs): the proxy's headers only
-	 * from trusted_proxies. */
+	memset(&req, 0, sizeof(req));
+	req.path = hdr(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
+	query_string(wsi, qs, sizeof(qs));
+	req.query = qs;
+	req.origin = hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+	req.host = hdr(wsi, WSI_TOKEN_HOST, host, sizeof(host));
 	peer[0] = '\0';
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
-	wsp_client_ip(peer, real_ip_hdr(wsi, xri, sizeof(xri)),
-		      hdr(wsi, WSI_TOKEN_X_FORWARDED_FOR, xff, sizeof(xff)), cfg->trusted_proxies.v, hs->ip,
-		      sizeof(hs->ip));
-	if (srv->nclients >= cfg->max_connections) {
-		hs->status = 503;
-		hs->why = "too many connections";
-		return;
-	}
-	count = wsp_strmap_get(&srv->per_ip, hs->ip);
-	if (count && *count >= cfg->max_connections_per_ip) {
-		hs->status = 429;
-		hs->why = "too many connections from this address";
-		return;
-	}
-	query_string(wsi, qs, sizeof(qs));
-	/* A connection token names the user (and wins over a cookie sent
-	 * along); one that does not verify refuses the upgrade. */
-	tu = token_user(srv, wsi, qs, hs);
-	if (tu == 0)
-		tu = proxy_user(srv, wsi, peer, hs);
-	if (tu < 0)
-		return;
-	hs->has_user = tu == 1;
-	/* Session cookie: verified by signature alone, so a page that has just
-	 * logged in is never refused for a row the daemon has not seen yet;
-	 * revocations arrive over NOTIFY and are kept in srv->revoked. */
-	ck = hs->has_user ? NULL : hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie));
-	if (ck) {
-		size_t vl;
-		const char *v = wsp_cookie_find(ck, WSP_SESSION_COOKIE, &vl);
-		wsp_token t;
-
-		if (v && wsp_token_verify(srv->secret, v, vl, wsp__now_ms() / 1000, &t) == 0 &&
-		    !wsp_strmap_get(&srv->revoked, t.sid)) {
-			hs->has_user = true;
-			snprintf(hs->user.name, sizeof(hs->user.name), "%s", t.username);
-			snprintf(hs->user.roles, sizeof(hs->user.roles), "%s", t.roles);
-			snprintf(hs->user.sid, sizeof(hs->user.sid), "%s", t.sid);
-			hs->user.exp = t.exp;
-		}
-	}
-	if (hs->ns->opts.require_auth && !hs->has_user) {
-		hs->status = 401;
-		hs->why = "not logged in";
-		return;
-	}
-	if (hs->ns->roles && hs->ns->roles[0]) {
-		bool ok = false;
-
-		for (int i = 0; hs->ns->roles[i] && !ok; i++)
-			ok = wsp_roles_has(hs->user.roles, hs->ns->roles[i]);
-		if (!ok) {
-			hs->status = 403;
-			hs->why = "role missing";
-			return;
-		}
-	}
-	if (wsp_query_get(qs, "uuid", val, sizeof(val)) < 0 || !wsp_uuid_parse(val, strlen(val), hs->id))
-		wsp_uuid_v4(hs->id);
-	if (wsp_query_get(qs, "since", val, sizeof(val)) >= 0 && wsp_query_id(val, &hs->since) < 0)
-		hs->since = -1;
+	req.peer = peer;
+	req.x_real_ip = real_ip_hdr(wsi, xri, sizeof(xri));
+	req.x_forwarded_for = hdr(wsi, WSI_TOKEN_X_FORWARDED_FOR, xff, sizeof(xff));
+	req.cookie = hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie));
+	req.authorization = hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof(authz));
+	req.authorization_sent = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0;
+	req.proxy_user_sent = lws_hdr_custom_length(wsi, "x-wspulse-user:", 15) > 0;
+	req.proxy_roles_sent = lws_hdr_custom_length(wsi, "x-wspulse-roles:", 16) > 0;
+	if (req.proxy_user_sent)
+		req.proxy_user = custom_hdr(wsi, "x-wspulse-user:", user, sizeof(user));
+	if (req.proxy_roles_sent)
+		req.proxy_roles = custom_hdr(wsi, "x-wspulse-roles:", roles, sizeof(roles));
+	wsp_hs_decide(&env, &req, hs);
+	if (!hs->status && !hs->id[0])
+		wsp_uuid_v4(hs->id);   /* no valid ?uuid=: a fresh one */
 }
 
 /* The request a module's on_upgrade reads (wspulse.h).  Values are copied

@@ -1,35 +1,19 @@
-/* handshake.h - the rules that decide an upgrade request
- * (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE, again at ESTABLISHED; proto.c):
- * namespace -> 404; stopping -> 503; Origin -> 403; max_connections ->
- * 503; per-address cap -> 429; connection token / trusted front-server
- * headers / session cookie -> 401 (403 for a token's ns claim); roles ->
- * 403.  Then a namespace's on_upgrade (module API version 2). */
+/* handshake.h - an upgrade request's decision, from lws: the request's
+ * headers collected into a plain struct and decided by hsrules.h (the
+ * pure rules), at LWS_CALLBACK_HTTP_CONFIRM_UPGRADE and again at
+ * ESTABLISHED (proto.c); then, once, a namespace's on_upgrade (module API
+ * version 2) with the request's headers, cookies and query (the
+ * wsp_upgrade_* functions of wspulse.h). */
 #ifndef WSP_HANDSHAKE_H
 #define WSP_HANDSHAKE_H
 
 #include <stdbool.h>
 
+#include "daemon/hsrules.h"
 #include "daemon/server.h"
-#include "daemon/uuid.h"
 
-/* What the handshake rules decided for one upgrade request. */
-typedef struct wsp_handshake {
-	int status;                  /* 0 = accept, else the HTTP status */
-	const char *why;             /* sent in the refusal */
-	char detail[WSP_ERROR_TEXT_MAX]; /* logged instead of why when set (never sent) */
-	char note[160];              /* logged (warn) once per upgrade even when accepted */
-	int close_code;              /* a module's 4000-4999 refusal: open, then close with it */
-	char reason[WSP_REASON_MAX + 1]; /* a module's refusal text (why points here) */
-	wsp_namespace *ns;
-	bool has_user;
-	wsp_user user;
-	char ip[64];
-	char id[WSP_UUID_LEN + 1];
-	long long since;
-} wsp_handshake;
-
-
-/* Run the rules on wsi's request; hs is filled (status 0: accepted). */
+/* Decide wsi's request (hsrules.h); hs is filled (status 0: accepted, with
+ * hs->id the ?uuid= or a fresh v4 id). */
 void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs);
 /* After wsp__handshake accepted: the namespace's on_upgrade (wspulse.h), once
  * per upgrade (at LWS_CALLBACK_HTTP_CONFIRM_UPGRADE).  A refusal sets

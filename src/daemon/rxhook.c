@@ -16,41 +16,30 @@
 #include <openssl/ssl.h>
 
 #include "alloc.h"
+#include "daemon/client.h"
 #include "daemon/frameguard.h"
 #include "daemon/rxhook.h"
 #include "log.h"
 
-/* One per descriptor number that was ever guarded (the table is indexed
- * by descriptor; descriptors are small and dense). */
-struct rx_entry {
-	struct lws *wsi;             /* NULL: not guarded */
-	wsp_client *c;               /* NULL until ESTABLISHED */
-	wsp_frameguard g;
-};
-
-static struct rx_entry *tab;
+/* The guarded connections by descriptor (descriptors are small and dense):
+ * tab[fd] is the record of the connection on fd (conn.h), NULL for any
+ * other descriptor (libpq's, the accept socket, a plain HTTP request). */
+static wsp_conn **tab;
 static size_t ntab;
+static wsp_server *rx_srv;
 
-static struct rx_entry *entry_for(struct lws *wsi, int *fdp)
-{
-	int fd = lws_get_socket_fd(wsi);
-
-	if (fdp)
-		*fdp = fd;
-	if (fd < 0 || (size_t)fd >= ntab || tab[fd].wsi != wsi)
-		return NULL;
-	return &tab[fd];
-}
-
-static struct rx_entry *entry_new(int fd)
+/* Enter cn at its descriptor; false when the table cannot grow (logged
+ * once: the connection is then simply not pre-checked). */
+static bool enter(wsp_conn *cn)
 {
 	static bool warned;
+	int fd = cn->fd;
 
 	if (fd < 0)
-		return NULL;
+		return false;
 	if ((size_t)fd >= ntab) {
 		size_t n = ntab ? ntab : 256;
-		struct rx_entry *t;
+		wsp_conn **t;
 
 		while (n <= (size_t)fd)
 			n *= 2;
@@ -59,33 +48,34 @@ static struct rx_entry *entry_new(int fd)
 			if (!warned)
 				wsp_warn(NULL, "out of memory: frames of new connections are not pre-checked");
 			warned = true;
-			return NULL;
+			return false;
 		}
 		memset(t + ntab, 0, (n - ntab) * sizeof(*t));
 		tab = t;
 		ntab = n;
 	}
-	return &tab[fd];
+	tab[fd] = cn;
+	cn->guarded = true;
+	return true;
 }
 
-static wsp_server *rx_srv;
-
-void wsp__rxhook_accepted(wsp_server *srv, struct lws *wsi)
+/* The guarded connection on fd, or NULL. */
+static wsp_conn *guarded(int fd)
 {
-	struct rx_entry *e = entry_new(lws_get_socket_fd(wsi));
+	return fd >= 0 && (size_t)fd < ntab && tab[fd] && tab[fd]->guarded ? tab[fd] : NULL;
+}
 
+void wsp__rxhook_accepted(wsp_server *srv, wsp_conn *cn)
+{
 	rx_srv = srv;
-	if (!e)
-		return;
-	e->wsi = wsi;
-	e->c = NULL;
-	wsp_frameguard_init(&e->g, true);
+	if (enter(cn))
+		wsp_frameguard_init(&cn->g, true);
 }
 
 /* The upgrade request is too large: answer 431 ourselves (lws would drop
  * the connection without a word once its header table is full, and nginx
  * would count that as a failed upstream). */
-static void too_large(struct rx_entry *e, int fd)
+static void too_large(wsp_conn *e, int fd)
 {
 	static const char resp[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
 				   "Content-Type: text/plain\r\nContent-Length: 32\r\n"
@@ -103,7 +93,7 @@ static void too_large(struct rx_entry *e, int fd)
 }
 
 /* Fail the connection (RFC 6455 7.1.7): see rxhook.h. */
-static void violated(struct rx_entry *e, int fd)
+static void violated(wsp_conn *e, int fd)
 {
 	unsigned char f[4 + 123];
 	size_t rl = strlen(e->g.why);
@@ -136,31 +126,24 @@ static void violated(struct rx_entry *e, int fd)
 		lws_set_timeout(e->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-void wsp__rxhook_established(struct lws *wsi, wsp_client *c)
+void wsp__rxhook_established(wsp_conn *cn)
 {
-	int fd;
-	struct rx_entry *e = entry_for(wsi, &fd);
-
-	if (!e) {
-		/* Not seen at accept (the table could not grow then): from a
+	if (!cn->guarded || cn->fd < 0 || (size_t)cn->fd >= ntab || tab[cn->fd] != cn) {
+		/* Not entered at accept (the table could not grow then): from a
 		 * frame boundary, as lws has just parsed the request. */
-		e = entry_new(fd);
-		if (!e)
+		if (!enter(cn))
 			return;
-		e->wsi = wsi;
-		wsp_frameguard_init(&e->g, false);
+		wsp_frameguard_init(&cn->g, false);
 	}
-	e->c = c;
-	if (wsp_frameguard_upgraded(&e->g))
-		violated(e, fd);
+	if (wsp_frameguard_upgraded(&cn->g))
+		violated(cn, cn->fd);
 }
 
-void wsp__rxhook_end(struct lws *wsi)
+void wsp__rxhook_end(wsp_conn *cn)
 {
-	struct rx_entry *e = entry_for(wsi, NULL);
-
-	if (e)
-		memset(e, 0, sizeof(*e));
+	cn->guarded = false;
+	if (cn->fd >= 0 && (size_t)cn->fd < ntab && tab[cn->fd] == cn)
+		tab[cn->fd] = NULL;
 }
 
 void wsp__rxhook_cleanup(void)
@@ -172,7 +155,7 @@ void wsp__rxhook_cleanup(void)
 
 /* Pass the bytes of a guarded descriptor through its guard: how many lws
  * gets (-1/EAGAIN: none, they were discarded). */
-static ssize_t filter(struct rx_entry *e, int fd, unsigned char *buf, size_t n)
+static ssize_t filter(wsp_conn *e, int fd, unsigned char *buf, size_t n)
 {
 	size_t clean;
 
@@ -206,10 +189,11 @@ static ssize_t filter(struct rx_entry *e, int fd, unsigned char *buf, size_t n)
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	ssize_t n = recvfrom(fd, buf, len, flags, NULL, NULL);
+	wsp_conn *cn;
 
-	if (n <= 0 || flags || (size_t)fd >= ntab || !tab[fd].wsi)
+	if (n <= 0 || flags || !(cn = guarded(fd)))
 		return n;
-	return filter(&tab[fd], fd, buf, (size_t)n);
+	return filter(cn, fd, buf, (size_t)n);
 }
 
 /* TLS connections (direct mode, tls.h): lws 4.1.6 reads them with
@@ -260,15 +244,14 @@ int SSL_read(SSL *ssl, void *buf, int num)
 {
 	ssl_read_fn rd = real_ssl_read();
 	int n = rd(ssl, buf, num), fd;
-	struct rx_entry *e;
+	wsp_conn *e;
 	size_t clean;
 
 	if (n <= 0)
 		return n;
 	fd = SSL_get_fd(ssl);
-	if (fd < 0 || (size_t)fd >= ntab || !tab[fd].wsi || lws_get_ssl(tab[fd].wsi) != ssl)
+	if (!(e = guarded(fd)) || lws_get_ssl(e->wsi) != ssl)
 		return n;
-	e = &tab[fd];
 	if (e->g.code)               /* already failed: lws gets nothing more */
 		return ssl_discard(rd, ssl, buf, num);
 	if (!wsp_frameguard_feed(&e->g, buf, (size_t)n, &clean))

@@ -33,24 +33,25 @@
 #define WSP_RXHOOK_H
 
 #include "daemon/client.h"
+#include "daemon/conn.h"
 
-/* A connection was accepted and adopted by lws: guard it from its first
- * byte, which begins the HTTP request (so the guard knows where frames
- * start).  Failure to grow the table is logged once; the connection is
- * then simply not pre-checked.  A request whose head passes
+/* Connection cn (conn.h) was accepted and adopted by lws: guard it from its
+ * first byte, which begins the HTTP request (so the guard knows where
+ * frames start).  Failure to grow the table is logged once; the connection
+ * is then simply not pre-checked.  A request whose head passes
  * WSP_REQUEST_HEAD_MAX (frameguard.h) is answered "431 Request Header
  * Fields Too Large" straight on the socket (lws gets none of the bytes that
  * passed the limit), logged as a refused upgrade naming the peer address,
  * and closed. */
-void wsp__rxhook_accepted(wsp_server *srv, struct lws *wsi);
+void wsp__rxhook_accepted(wsp_server *srv, wsp_conn *cn);
 
-/* wsi became the established WebSocket of client c.  Frames are checked
+/* cn became the established WebSocket of client cn->c.  Frames are checked
  * from here on.  If the client sent bytes before the handshake answer the
  * violation is acted on at once (see above). */
-void wsp__rxhook_established(struct lws *wsi, wsp_client *c);
+void wsp__rxhook_established(wsp_conn *cn);
 
-/* Stop checking wsi (answered as plain HTTP, or closed).  Idempotent. */
-void wsp__rxhook_end(struct lws *wsi);
+/* Stop checking cn (answered as plain HTTP, or closed).  Idempotent. */
+void wsp__rxhook_end(wsp_conn *cn);
 
 /* Free the descriptor table (at exit). */
 void wsp__rxhook_cleanup(void);

@@ -29,6 +29,7 @@
 #include "token.h"
 #include "wspulse/wspulse.h"
 
+#include "daemon/hsrules.h"   /* struct wsp_user */
 #include "daemon/metrics.h"
 #include "daemon/msgq.h"
 #include "daemon/nsreg.h"
@@ -37,16 +38,6 @@
 #include "daemon/timeq.h"
 
 _Static_assert(WSP_MSG_PRE >= LWS_PRE, "wsp_msg headroom must cover LWS_PRE");
-
-/* The logged-in user of a socket (session cookie, connection token or a
- * trusted front server's headers). */
-struct wsp_user {
-	char name[WSP_USERNAME_MAX + 1];
-	char roles[WSP_ROLES_MAX + 1];
-	char sid[WSP_SID_LEN + 1];   /* "" for a connection-token user */
-	long long exp;
-	bool token;                  /* from a connection token: closed with 4408 at exp */
-};
 
 /* One per registered path. */
 struct wsp_namespace {
@@ -65,8 +56,6 @@ struct wsp_namespace {
 /* Close code for a socket whose connection token reached its exp (the
  * client asks its site for a fresh token and reconnects at once). */
 #define WSP_CLOSE_TOKEN_EXPIRED 4408
-
-#define WSP_REASON_MAX 120      /* bytes of a close reason (a close frame holds 123) */
 
 /* A message's recipient (`client_id` in the outbox, "c" in a wsp_bcast
  * item) is a clientId, or WSP_TO_USER + a username: every socket logged in
@@ -116,6 +105,7 @@ struct wsp_server {
 	/* connection deadlines (client.c: pings and pongs; proto.c: handshakes) */
 	wsp_timeq pingq, pongq, hsq;
 	wsp_client *tx_list;         /* client.c's: clients to write at the end of this loop iteration */
+	unsigned char *txbuf;        /* client.c's: the one batch of frames being written (wsframe.h) */
 	wsp_log_limit refuse_rl, close_rl, note_rl; /* warn lines: at most 10 a second each */
 	wsp_metrics metrics;         /* what GET /api/1/websocket/metrics shows (metrics.h) */
 	/* The PostgreSQL connection every bus user shares; relay.c creates it

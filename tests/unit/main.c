@@ -36,6 +36,9 @@ static int (*const suites[])(void) = {
 	test_metrics_register,
 	test_json_register,
 	test_outbox_register,
+	test_hsrules_register,
+	test_wsframe_register,
+	test_reasm_register,
 };
 
 int main(void)

@@ -33,6 +33,9 @@ int test_notify_register(void);
 int test_metrics_register(void);
 int test_json_register(void);
 int test_outbox_register(void);
+int test_hsrules_register(void);
+int test_wsframe_register(void);
+int test_reasm_register(void);
 
 /* Add a test to `suite`, returning non-zero from the caller on failure. */
 #define WSP_ADD_TEST(suite, fn) \
