@@ -84,19 +84,27 @@ wsp_reader *wsp_reader_new(const char *conninfo, const char *const *channels, in
 	return r;
 }
 
-/* The supervisor's connection as a worker inherited it: its socket is closed
- * at fork, the PGconn kept (PQfinish would say goodbye on the supervisor's
- * session), reachable from here so leak checkers do not count it. */
-static PGconn *forgotten;
+/* The supervisor's connection as a worker inherited it, when /dev/null
+ * cannot be opened: its socket is only closed, the PGconn kept reachable
+ * here (volatile: the store must stay) so leak checkers do not count it. */
+static PGconn *volatile forgotten;
 
 static void release(wsp_reader *r, bool finish)
 {
 	if (r->conn) {
-		if (finish) {
+		int fd = PQsocket(r->conn), nul;
+
+		if (finish || fd < 0) {
+			PQfinish(r->conn);   /* (no socket: nothing to say goodbye on) */
+		} else if (fd >= 0 && (nul = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+			/* Our copy of the descriptor now points at /dev/null: PQfinish's
+			 * goodbye goes nowhere and the supervisor's session lives on. */
+			dup2(nul, fd);
+			close(nul);
 			PQfinish(r->conn);
 		} else {
-			if (PQsocket(r->conn) >= 0)
-				close(PQsocket(r->conn));
+			if (fd >= 0)
+				close(fd);
 			forgotten = r->conn;
 		}
 		r->conn = NULL;
