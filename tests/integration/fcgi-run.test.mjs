@@ -106,7 +106,10 @@ test('spawn-fcgi on a unix socket: the socket arrives on stdin', async () => {
   const sock = path.join(s.dir, 'spawn.sock');
   const child = start('spawn-fcgi', ['-n', '-s', sock, '-M', '0600', '--', bin.fcgi, '-c', s.config], { log: path.join(s.dir, 'spawn-unix.log') });
   try {
-    await waitFor(() => fs.existsSync(sock), 10000, 'the spawn-fcgi socket');
+    // The file exists from spawn-fcgi's bind(), before its listen(): wait
+    // for an answer, as on TCP (a connect in between is refused).
+    await waitFor(() => fs.existsSync(sock) && fcgiRequest({ path: sock }, cgi('/api/1/health')).then((r) => r.status === 200, () => false),
+      10000, 'the spawn-fcgi socket');
     await exercise({ path: sock });
   } finally { await stop(child); }
 });
