@@ -56,8 +56,11 @@
 #include "daemon/envelope.h"
 #include "daemon/history.h"
 #include "log.h"
+#include "outbox.h"
 
 #define PAGE_ROWS 256
+/* A page row is WSP_OUTBOX_COLS, then the count of rows the LIMIT let in. */
+#define PAGE_COL_TOTAL WSP_OUTBOX_NCOLS
 #define HOLD_MAX 4096       /* live messages held for one page answer */
 #define ROW_OVERHEAD 256    /* envelope bytes around a payload, generously */
 
@@ -267,7 +270,7 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 	wsp_client *c = arg;
 	struct wsp_catchup *cu = c->cu;
 	int n = wsp_bus_nrows(r), sent = 0;
-	long long total, *page = NULL;
+	long long total, last = 0, *page = NULL;
 	bool more;
 
 	(void)error;
@@ -285,32 +288,39 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 		wsp__client_unref(c);
 		return;
 	}
-	total = n ? atoll(wsp_bus_get(r, 0, 3)) : 0;
+	total = n ? atoll(wsp_bus_get(r, 0, PAGE_COL_TOTAL)) : 0;
 	more = n && (n < total || total >= cu->limit);
 	page = n ? wsp_calloc((size_t)n, sizeof(*page)) : NULL;
 	for (int i = 0; i < n; i++) {
-		long long id = atoll(wsp_bus_get(r, i, 0)), floor;
-		const char *payload = wsp_bus_get(r, i, 1);
+		const char *col[WSP_OUTBOX_NCOLS];
+		wsp_outbox_row row;
+		long long floor;
 		json_t *data;
 		wsp_msg *m;
 
+		for (int k = 0; k < WSP_OUTBOX_NCOLS; k++)
+			col[k] = wsp_bus_get(r, i, k);
+		if (wsp_outbox_row_decode(col, &row) < 0)
+			continue;       /* page[i] stays 0: no id */
 		if (page)
-			page[i] = id;
-		if (id <= cu->since)
+			page[i] = row.id;
+		if (row.id > last)
+			last = row.id;
+		if (row.id <= cu->since)
 			continue;       /* behind a gap notice */
-		data = wsp_envelope_from_payload(payload, strlen(payload), wsp_bus_get(r, i, 2));
-		floor = id < cu->qfloor ? id : cu->qfloor;
+		data = wsp_envelope_from_payload(row.payload, strlen(row.payload), row.username);
+		floor = row.id < cu->qfloor ? row.id : cu->qfloor;
 		if (floor < cu->since)
 			floor = cu->since;
-		if (data && (m = wsp_envelope_success_floor(data, id, floor))) {
+		if (data && (m = wsp_envelope_success_floor(data, row.id, floor))) {
 			wsp__client_push(c, m);
 			wsp_msg_unref(m);
 			sent++;
 		}
 		json_decref(data);
 	}
-	if (n && atoll(wsp_bus_get(r, n - 1, 0)) > cu->from)
-		cu->from = atoll(wsp_bus_get(r, n - 1, 0));
+	if (last > cu->from)
+		cu->from = last;
 	/* Held live messages (shared reader): sent unless the page has them or
 	 * the next page will. */
 	for (int i = 0; i < cu->nheld; i++) {
@@ -389,9 +399,9 @@ static void start(wsp_client *c)
 	 * left some, i.e. whether another page follows. */
 	wsp__client_ref(c);
 	if (wsp_bus_query(c->srv->bus,
-			  "SELECT id, payload, username, total FROM (SELECT id, payload, username, "
+			  "SELECT " WSP_OUTBOX_COLS ", total FROM (SELECT s.*, "
 			  "count(*) OVER () AS total, sum(octet_length(payload)) OVER (ORDER BY id) - "
-			  "octet_length(payload) AS before FROM (SELECT id, payload, username FROM wsp_outbox "
+			  "octet_length(payload) AS before FROM (SELECT * FROM wsp_outbox "
 			  "WHERE namespace = $1 AND id > $2::bigint AND (client_id IS NULL OR client_id = $5) "
 			  "ORDER BY id LIMIT $3::int) s) t WHERE before < $4::bigint ORDER BY id",
 			  5, p, page_done, c) < 0) {
