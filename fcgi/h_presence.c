@@ -14,8 +14,8 @@
 #include "app.h"
 #include "daemon/query.h"
 #include "handlers.h"
+#include "nspaths.h"
 #include "presence.h"
-#include "wspulse/wspulse.h"
 
 #define NS_MAX 256
 
@@ -48,7 +48,7 @@ int wsp_h_presence(wsp_ctx *ctx)
 		ns[0] = '\0';
 	else if (rc < 0 || strncmp(ns, WSP_NAMESPACE_PREFIX, strlen(WSP_NAMESPACE_PREFIX)) != 0 ||
 		 rc == (int)strlen(WSP_NAMESPACE_PREFIX))
-		return wsp_ctx_error(ctx, 400, "namespace must be a path under /api/1/ws/ (at most 256 bytes)",
+		return wsp_ctx_error(ctx, 400, "namespace must be a path under " WSP_NAMESPACE_PREFIX " (at most 256 bytes)",
 				     "VALIDATION_ERROR");
 	wsp_error_init(&err);
 	db = wsp_ctx_db(ctx, &err);

@@ -34,6 +34,7 @@
 #include "handlers.h"
 #include "json.h"
 #include "log.h"
+#include "nspaths.h"
 #include "pubgroup.h"
 #include "validate.h"
 
@@ -67,7 +68,7 @@ static int check_one(wsp_ctx *ctx, json_t *m, int idx, pub_msg *out)
 	jcid = json_object_get(m, "clientId");
 	juser = json_object_get(m, "toUser");
 	if (!out->ns || !wsp_valid_namespace(out->ns)) {
-		why = "namespace must be a path starting with /api/1/ws/";
+		why = "namespace must be a path starting with " WSP_NAMESPACE_PREFIX;
 		goto bad;
 	}
 	if (!json_is_object(jdata)) {

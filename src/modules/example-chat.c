@@ -54,7 +54,7 @@ static void on_disconnect(wsp_client *c, const wsp_user *user, void *ud)
 
 int wsp_module_init(wsp_server *srv)
 {
-	room = wsp_register_namespace(srv, "/api/1/ws/example-chat", &(wsp_namespace_opts){
+	room = wsp_register_namespace(srv, WSP_NAMESPACE_PREFIX "example-chat", &(wsp_namespace_opts){
 		.require_auth = true,
 		.on_connect = on_connect,
 		.on_message = on_message,
