@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 		int r;
 
 		wsp_workers_on_hup(supervisor_hup, &rl);
-		r = wsp_workers_run(&cfg, nworkers, &rc, &err);
+		r = wsp_workers_run(&cfg, nworkers, wsp__relay_channels(), &rc, &err);
 
 		if (r < 0) {
 			fprintf(stderr, "wspulsed: %s\n", err.text);

@@ -6,7 +6,8 @@
  * With `workers = N` every worker LISTENed on its own connection, so one REST
  * publish cost N backend wake-ups and N worker wake-ups: the publish rate fell
  * by half from 1 to 16 workers.  Now, with workers, the SUPERVISOR alone
- * LISTENs (on relay.c's channels) and hands every notification to every worker
+ * LISTENs (on the channels given to wsp_reader_new: relay.h's, which main.c
+ * passes to wsp_workers_run) and hands every notification to every worker
  * over a socketpair; the workers keep their own connections for queries only
  * (fetches, replays, history pages, stats, presence), which PostgreSQL does
  * not wake.  A daemon without workers listens itself, as before.
@@ -57,10 +58,6 @@
  * PostgreSQL delivers within that long of the last hand-off waits for the
  * next one (a notification after a quiet moment goes at once). */
 #define WSP_READER_COALESCE_MS 3
-
-/* The channels relay.c listens to, NULL-terminated (defined in relay.c):
- * the reader LISTENs to exactly these. */
-extern const char *const wsp__relay_channels[];
 
 /* ---- in the supervisor */
 

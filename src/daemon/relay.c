@@ -30,10 +30,14 @@
 #define REPLAY_BATCH 500    /* rows per replay page */
 #define START_GRACE "10"    /* s: how long a transaction may sit between its insert and commit */
 
-/* The channels a daemon LISTENs to (on its bus, or through the
- * supervisor's shared reader: reader.h). */
-const char *const wsp__relay_channels[] = { WSP_OUTBOX_CHANNEL, WSP_SESSION_CHANNEL, WSP_BCAST_CHANNEL,
-					    WSP_PRESENCE_CHANNEL, NULL };
+/* See wsp__relay_channels (relay.h). */
+static const char *const channels[] = { WSP_OUTBOX_CHANNEL, WSP_SESSION_CHANNEL, WSP_BCAST_CHANNEL,
+					WSP_PRESENCE_CHANNEL, NULL };
+
+const char *const *wsp__relay_channels(void)
+{
+	return channels;
+}
 
 /* One per daemon (srv->relay). */
 struct wsp_relay {
@@ -586,7 +590,7 @@ int wsp__relay_start(wsp_server *srv)
 		wsp_warn("bus", "cannot adopt the shared reader's socket: listening on our own connection");
 	srv->bus_down_since_ms = wsp__mono_ms();   /* until bus_up */
 	srv->bus = wsp_bus_new(srv->ctx, srv->vh, srv->cfg->database,
-			       srv->shared_reader ? none : wsp__relay_channels, &hooks, R);
+			       srv->shared_reader ? none : channels, &hooks, R);
 	return srv->bus ? 0 : WSP_ERR_NOMEM;
 }
 

@@ -24,6 +24,11 @@
 
 #include "daemon/server.h"
 
+/* The channels a daemon LISTENs to, NULL-terminated (static storage): on
+ * its bus, or through the supervisor's shared reader (main.c passes them to
+ * wsp_workers_run, supervisor.h, for reader.h). */
+const char *const *wsp__relay_channels(void);
+
 /* Create the bus (srv->bus) and start connecting.  0 or WSP_ERR_NOMEM. */
 int wsp__relay_start(wsp_server *srv);
 /* Cancel the relay's timer and free the bus and the relay (at exit). */

@@ -425,7 +425,8 @@ static int supervise(int *status)
 	return 1;
 }
 
-int wsp_workers_run(const wsp_config *cfg, int n, int *status, wsp_error *err)
+int wsp_workers_run(const wsp_config *cfg, int n, const char *const *channels, int *status,
+		    wsp_error *err)
 {
 	struct sigaction sa;
 	int rc, fd;
@@ -454,7 +455,7 @@ int wsp_workers_run(const wsp_config *cfg, int n, int *status, wsp_error *err)
 	signal(SIGPIPE, SIG_IGN);
 	wsp_info(NULL, "supervisor pid %d: %d workers on %s", (int)getpid(), n, cfg->listen);
 	/* One LISTEN connection for all the workers (reader.h). */
-	sup.reader = wsp_reader_new(cfg->database, wsp__relay_channels, n);
+	sup.reader = wsp_reader_new(cfg->database, channels, n);
 	if (!sup.reader)
 		wsp_warn(NULL, "out of memory for the shared reader: every worker listens itself");
 	for (int k = 1; k <= n; k++) {

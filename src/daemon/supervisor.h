@@ -40,10 +40,12 @@
 int wsp_workers_count(const wsp_config *cfg, wsp_error *err);
 
 /* With n > 1: open the listening socket, fork the workers and supervise
- * them.  Returns in each WORKER with 0 (wsp_worker_index() is then >= 1);
+ * them; the supervisor's shared reader (reader.h) LISTENs to `channels`
+ * (NULL-terminated, BORROWED: copied).  Returns in each WORKER with 0 (wsp_worker_index() is then >= 1);
  * in the supervisor it only returns when everything has stopped, with 1
  * (exit status in *status).  A negative return is a start-up error (err). */
-int wsp_workers_run(const wsp_config *cfg, int n, int *status, wsp_error *err);
+int wsp_workers_run(const wsp_config *cfg, int n, const char *const *channels, int *status,
+		    wsp_error *err);
 
 /* In a worker: its slot (1..n), 0 when not running under a supervisor. */
 int wsp_worker_index(void);
