@@ -171,7 +171,7 @@ int wsp__client_push(wsp_client *c, wsp_msg *m)
 	 * (history.c pages from the writable callback): write at the end of
 	 * this loop iteration.  Otherwise wait for POLLOUT, as lws must drain
 	 * what it holds before anything else goes out. */
-	if (!c->cu && !lws_partial_buffered(c->wsi)) {
+	if (!wsp__client_catching_up(c) && !lws_partial_buffered(c->wsi)) {
 		if (!c->tx_listed) {
 			c->tx_listed = true;
 			c->refs++;

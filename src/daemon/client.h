@@ -52,6 +52,16 @@ struct wsp_client {
 	wsp_client *tx_next;
 };
 
+/* Whether a ?since= catch-up (history.h) is pacing this client's queue:
+ * its next page is queried once the queue drains (the writable callback),
+ * so the write path leaves the queue to POLLOUT.  The one test of history's
+ * pointer outside history.c, kept here because client.c may not include
+ * history.h (history -> client already: that would be a cycle). */
+static inline bool wsp__client_catching_up(const wsp_client *c)
+{
+	return c->cu != NULL;
+}
+
 /* Several queued messages leave as one write of at most this many bytes
  * (the frames built in srv->txbuf, wsframe.h). */
 #define WSP_TX_BATCH_MAX 32768
