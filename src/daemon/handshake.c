@@ -231,8 +231,10 @@ void wsp_upgrade_set_reason(wsp_upgrade *u, const char *reason)
 
 void wsp__handshake_module(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 {
-	static wsp_upgrade u;
-	static char qs[QS_MAX];
+	/* On the stack, per call (~22 KiB: the loop's thread is the main
+	 * one); the module may not keep u past the call (wspulse.h). */
+	wsp_upgrade u;
+	char qs[QS_MAX];
 	int rc;
 
 	(void)srv;
@@ -245,7 +247,6 @@ void wsp__handshake_module(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 	u.used = 0;
 	snprintf(u.reason, sizeof(u.reason), "refused");
 	rc = hs->ns->opts.on_upgrade(&u, hs->has_user ? &hs->user : NULL, hs->ns->opts.user_data);
-	u.wsi = NULL;
 	if (rc == 0)
 		return;
 	snprintf(hs->reason, sizeof(hs->reason), "%s", u.reason);
