@@ -162,6 +162,7 @@ int main(int argc, char **argv)
 	wsp_secret secret;
 	static wsp_conntoken_key token_key;
 	struct sigaction sa;
+	sigset_t hup;
 
 	while ((opt = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -278,6 +279,11 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A worker starts with SIGHUP blocked (supervisor.h): one that came
+	 * meanwhile is delivered now, to on_signal, as a reload. */
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &hup, NULL);
 	/* The database side: the bus and the broadcasts over it, then what
 	 * runs on timers beside it. */
 	if (wsp__relay_start(srv) < 0 || wsp__snapshot_start(srv) < 0 || wsp__sessions_start(srv) < 0 ||

@@ -86,7 +86,8 @@ static struct {
 	void *hup_arg;
 	wsp_reader *reader;              /* the daemon's one LISTEN connection (reader.h) */
 	long long notice_ms;             /* cfg->stop_notice, for the SIGKILL deadline */
-} sup = { NULL, { -1, -1 }, NULL, NULL, NULL, 0 };
+	bool reloaded;                   /* a SIGHUP was forwarded: the file may differ from cfg */
+} sup = { NULL, { -1, -1 }, NULL, NULL, NULL, 0, false };
 static volatile sig_atomic_t s_term, s_hup, s_usr2;
 
 void wsp_workers_on_hup(void (*fn)(void *arg), void *arg)
@@ -158,8 +159,18 @@ static pid_t spawn(int k, int *rfd)
 		sigemptyset(&sa.sa_mask);
 		for (int s = 0, sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR2, SIGCHLD }; s < 5; s++)
 			sigaction(sigs[s], &sa, NULL);
+		/* SIGHUP stays blocked until main.c has its handler: a SIGHUP
+		 * forwarded while we start (module loading takes a second under
+		 * ASan) killed us with SIG_DFL, and the replacement ran the
+		 * configuration from before the SIGHUP.  Held pending now, it is
+		 * a reload once we listen.  A worker forked after a SIGHUP
+		 * (a crash's or a rolling restart's replacement) starts with
+		 * the supervisor's first configuration: it re-reads the file. */
 		sigemptyset(&none);
+		sigaddset(&none, SIGHUP);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (sup.reloaded)
+			raise(SIGHUP);
 		/* The supervisor going away (even by SIGKILL) stops us too. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() == 1)
@@ -384,6 +395,7 @@ static int supervise(int *status)
 		}
 		if (s_hup) {
 			s_hup = 0;
+			sup.reloaded = true;
 			if (sup.hup_fn)
 				sup.hup_fn(sup.hup_arg);
 			else

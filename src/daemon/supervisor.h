@@ -26,6 +26,11 @@
  * drain (SIGUSR2 to a worker: close 1012 "service restart", exit).  A worker
  * that dies unexpectedly is restarted (after 1 s, backing off to 10 s when it
  * keeps dying at once).
+ *
+ * A worker starts with SIGHUP blocked: its caller unblocks it once its own
+ * SIGHUP handler is installed, so a SIGHUP forwarded during its start-up is
+ * a reload, not a death by SIG_DFL.  A worker started after a SIGHUP (a
+ * replacement) starts with one pending: it re-reads the file too.
  */
 #ifndef WSP_SUPERVISOR_H
 #define WSP_SUPERVISOR_H

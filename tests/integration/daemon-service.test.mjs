@@ -165,6 +165,18 @@ test('workers = 2: SIGHUP to the supervisor reaches every worker; new connection
       assert.equal(await upgradeStatus(url, { Origin: 'http://allowed.test' }), 101, `connection ${i}`);
     await pingPong(old);
     old.close();
+    // A worker started after the SIGHUP (here the replacement of a crashed
+    // one) re-reads the file too: it was forked from the supervisor's first
+    // configuration (it ran without allowed_origins).
+    const victim = [...pids()][0];
+    process.kill(Number(victim), 'SIGKILL');
+    let fresh = null;
+    await waitFor(() => {
+      const m = [...s.log('wspulsed.log').matchAll(/worker \d+ started \(pid (\d+)\)/g)].map((x) => x[1]);
+      fresh = m.length > 2 ? m[m.length - 1] : null;
+      return fresh;
+    }, 10000 * SLOW, 'the replacement worker');
+    await waitFor(() => pids().has(fresh), 10000 * SLOW, `the replacement (pid ${fresh}) to apply the reloaded allowed_origins`);
   } finally { await s.stop(); }
 });
 
