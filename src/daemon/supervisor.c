@@ -255,6 +255,35 @@ static void reap(bool stopping)
 	}
 }
 
+/* Sleep in poll() for at most ms (and at most 200 ms) on fd (-1: none),
+ * keeping the shared reader going meanwhile: a rolling restart waits for
+ * seconds in wait_ready / wait_exit, and every worker's notifications (the
+ * live broadcasts of the slots not being restarted too) would wait with it.
+ * True when fd is readable. */
+static bool sup_wait(int fd, int ms)
+{
+	struct pollfd pf[2];
+	int npf = 0, rdfd, nap, fdi = -1;
+	short rev;
+
+	rdfd = sup.reader ? wsp_reader_fd(sup.reader, &rev) : -1;
+	if (fd >= 0) {
+		fdi = npf;
+		pf[npf++] = (struct pollfd){ fd, POLLIN, 0 };
+	}
+	if (rdfd >= 0)
+		pf[npf++] = (struct pollfd){ rdfd, rev, 0 };
+	nap = sup.reader ? wsp_reader_timeout_ms(sup.reader) : -1;
+	if (ms > 200)
+		ms = 200;
+	if (nap >= 0 && nap < ms)
+		ms = nap;
+	(void)poll(pf, (nfds_t)npf, ms);   /* EINTR (SIGCHLD): revents stay 0 */
+	if (sup.reader)
+		wsp_reader_step(sup.reader);
+	return fdi >= 0 && pf[fdi].revents;
+}
+
 /* Wait for a byte (ready) or EOF (the worker died) on fd. */
 static bool wait_ready(int fd, int ms)
 {
@@ -264,12 +293,11 @@ static bool wait_ready(int fd, int ms)
 	if (fd < 0)
 		return false;
 	while (!s_term) {
-		struct pollfd pf = { fd, POLLIN, 0 };
 		long long left = end - wsp__mono_ms();
 
 		if (left <= 0)
 			return false;
-		if (poll(&pf, 1, (int)(left > 200 ? 200 : left)) > 0)
+		if (sup_wait(fd, (int)(left > 200 ? 200 : left)))
 			return read(fd, &c, 1) == 1;
 	}
 	return false;
@@ -295,7 +323,7 @@ static void wait_exit(pid_t pid, int k, int ms)
 			waitpid(pid, &st, 0);
 			return;
 		}
-		usleep(20000);
+		sup_wait(-1, 20);
 	}
 }
 

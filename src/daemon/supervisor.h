@@ -30,7 +30,9 @@
  * A worker starts with SIGHUP blocked: its caller unblocks it once its own
  * SIGHUP handler is installed, so a SIGHUP forwarded during its start-up is
  * a reload, not a death by SIG_DFL.  A worker started after a SIGHUP (a
- * replacement) starts with one pending: it re-reads the file too.
+ * replacement) starts with one pending: it re-reads the file too.  While a
+ * rolling restart waits for a new worker or an old one, the shared reader
+ * keeps handing notifications to every worker.
  */
 #ifndef WSP_SUPERVISOR_H
 #define WSP_SUPERVISOR_H
