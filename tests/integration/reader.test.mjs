@@ -42,6 +42,12 @@ const held = (r) => r.stats.namespaces.filter((x) => x.path === NS).reduce((a, x
 /** Subscribers until every worker holds some; each remembers its worker's pid. */
 async function subscribers() {
   const subs = [];
+  // The previous test's subscribers first gone from every worker's stats
+  // row: a row written before their closes still counts them, and such a
+  // stale count could make a worker look like it holds some of these
+  // (the test then killed a worker holding all of them: every subscriber
+  // closed 1006, once under load).
+  await waitFor(() => { const rows = statsRows(); return rows.length === 3 && rows.every((r) => held(r) === 0); }, 10000 * slow, 'no subscriber left on any worker');
   for (let round = 0; round < 12; round++) {
     for (let i = 0; i < 6; i++) {
       const c = await openWs(`ws://127.0.0.1:${s.daemonPort}${NS}`);
