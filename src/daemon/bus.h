@@ -49,8 +49,8 @@ bool wsp_bus_up(const wsp_bus *bus);
 int wsp_bus_pending(const wsp_bus *bus);
 
 /* Queue a parameterised query (params are copied; NULL entries are SQL
- * NULL).  Returns 0, or WSP_ERR_DB when the connection is down (cb is then
- * NOT called). */
+ * NULL).  cb may be NULL: the result or error is then dropped.  Returns 0,
+ * or WSP_ERR_DB when the connection is down (cb is then NOT called). */
 int wsp_bus_query(wsp_bus *bus, const char *sql, int nparams, const char *const *params,
 		  wsp_bus_cb cb, void *arg);
 

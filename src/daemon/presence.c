@@ -154,13 +154,6 @@ int wsp_namespace_on_presence(wsp_namespace *ns, void (*fn)(wsp_namespace *, lon
 	return 0;
 }
 
-static void ignore(void *arg, const wsp_bus_res *r, const char *error)
-{
-	(void)arg;
-	(void)r;
-	(void)error;
-}
-
 static void schedule_flush(wsp_server *srv);
 
 /* Write every dirty namespace's row in one statement (and NOTIFY). */
@@ -209,7 +202,7 @@ static void flush_cb(lws_sorted_usec_list_t *sul)
 	if (text) {
 		const char *params[2] = { srv->id, text };
 
-		wsp_bus_query(srv->bus, WSP_PRESENCE_SQL_WRITE, 2, params, ignore, NULL);
+		wsp_bus_query(srv->bus, WSP_PRESENCE_SQL_WRITE, 2, params, NULL, NULL);
 		wsp_free(text);
 	}
 }
@@ -332,9 +325,9 @@ static void beat_cb(lws_sorted_usec_list_t *sul)
 	if (srv->stopping)
 		return;
 	if (wsp_bus_up(srv->bus)) {
-		wsp_bus_query(srv->bus, WSP_PRESENCE_SQL_BEAT, 1, params, ignore, NULL);
+		wsp_bus_query(srv->bus, WSP_PRESENCE_SQL_BEAT, 1, params, NULL, NULL);
 		if (++P->beats % GC_EVERY == 0)
-			wsp_bus_query(srv->bus, WSP_PRESENCE_SQL_GC, 0, NULL, ignore, NULL);
+			wsp_bus_query(srv->bus, WSP_PRESENCE_SQL_GC, 0, NULL, NULL, NULL);
 		start_read(P, true);
 	}
 	lws_sul_schedule(srv->ctx, 0, &P->beat_sul, beat_cb, (lws_usec_t)WSP_PRESENCE_BEAT_MS * 1000);

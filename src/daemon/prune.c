@@ -24,13 +24,6 @@ static long gc_interval(const wsp_server *srv)
 	return r < 1 ? 1 : r < 60 ? r : 60;
 }
 
-static void ignore(void *arg, const wsp_bus_res *r, const char *error)
-{
-	(void)arg;
-	(void)r;
-	(void)error;
-}
-
 static void gc_cb(lws_sorted_usec_list_t *sul)
 {
 	struct wsp_prune *P = lws_container_of(sul, struct wsp_prune, sul);
@@ -48,7 +41,7 @@ static void gc_cb(lws_sorted_usec_list_t *sul)
 				    "INSERT INTO wsp_outbox_gone (namespace, upto) SELECT namespace, max(id) FROM d "
 				    "WHERE client_id IS NULL OR client_id LIKE '" WSP_TO_USER "%' GROUP BY namespace "
 				    "ON CONFLICT (namespace) DO UPDATE SET upto = greatest(wsp_outbox_gone.upto, EXCLUDED.upto)",
-			  1, p, ignore, NULL) < 0)
+			  1, p, NULL, NULL) < 0)
 		wsp_debug("bus", "outbox pruning skipped: the database connection is down");
 	lws_sul_schedule(srv->ctx, 0, &P->sul, gc_cb, (lws_usec_t)gc_interval(srv) * LWS_US_PER_SEC);
 }

@@ -403,13 +403,6 @@ static void bus_notify(void *arg, const char *channel, const char *payload)
 
 /* ---- module broadcasts between daemons */
 
-static void ignore(void *arg, const wsp_bus_res *r, const char *error)
-{
-	(void)arg;
-	(void)r;
-	(void)error;
-}
-
 static void flush_batch(lws_sorted_usec_list_t *sul)
 {
 	struct wsp_relay *R = lws_container_of(sul, struct wsp_relay, flush_sul);
@@ -428,7 +421,7 @@ static void flush_batch(lws_sorted_usec_list_t *sul)
 	if (!text)
 		return;
 	p[0] = text;
-	if (wsp_bus_query(R->srv->bus, "SELECT pg_notify('" WSP_BCAST_CHANNEL "', $1)", 1, p, ignore, NULL) < 0)
+	if (wsp_bus_query(R->srv->bus, "SELECT pg_notify('" WSP_BCAST_CHANNEL "', $1)", 1, p, NULL, NULL) < 0)
 		lost(R, NULL, n == 1 ? "a module broadcast to other daemons" : "module broadcasts to other daemons");
 	wsp_free(text);
 }
@@ -465,7 +458,7 @@ void wsp__relay_broadcast(wsp_namespace *ns, json_t *data, const char *username,
 		p[WSP_OUTBOX_P_USERNAME] = username ? username : "";
 		p[WSP_OUTBOX_P_CLIENT_ID] = client_id;
 		p[WSP_OUTBOX_P_ORIGIN] = srv->id;
-		if (payload && wsp_bus_query(srv->bus, WSP_OUTBOX_SQL_INSERT, WSP_OUTBOX_NPARAMS, p, ignore, NULL) < 0)
+		if (payload && wsp_bus_query(srv->bus, WSP_OUTBOX_SQL_INSERT, WSP_OUTBOX_NPARAMS, p, NULL, NULL) < 0)
 			lost(R, ns->path, "a module broadcast to other daemons");
 		wsp_free(payload);
 		json_decref(item);
