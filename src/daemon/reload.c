@@ -125,7 +125,6 @@ static const struct reload_key table[] = {
 	{ "cookie_domain", true, false, false, NULL, NULL },
 	{ "metrics_allow", true, false, false, NULL, NULL },
 	{ "anon_write_rate", true, false, false, NULL, NULL },
-	{ "trusted_proxies", true, false, false, NULL, NULL },
 	{ "metrics_token_file", true, false, false, NULL, NULL },
 	{ "login_max_failures", true, false, false, NULL, NULL },
 	{ "login_window", true, false, false, NULL, NULL },

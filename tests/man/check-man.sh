@@ -7,7 +7,8 @@
 #   3. each program answers --help and --version (exit 0, on stdout);
 #   4. wspulse.conf(5) documents exactly the keys of the table in src/conf.c:
 #      every key there has a `.BI key` entry under KEYS, and no entry names a
-#      key the code does not have.
+#      key the code does not have;
+#   5. README.md's configuration table has a row for exactly those keys too.
 # Run by `make check` with WSPULSE_BUILDDIR/WSPULSE_SRCDIR set.
 set -u
 builddir=${WSPULSE_BUILDDIR:-.}
@@ -53,4 +54,13 @@ rm -f "$builddir/man/.keys"
 for k in $missing; do echo "FAIL: key '$k' (src/conf.c) is not documented in man/wspulse.conf.5.in"; fail=1; done
 for k in $extra; do echo "FAIL: wspulse.conf(5) documents '$k', which src/conf.c does not have"; fail=1; done
 [ -z "$missing$extra" ] && echo "ok: wspulse.conf(5) documents the $(echo "$code_keys" | wc -w) keys of src/conf.c"
+
+# README's "## Configuration" table: a row "| `key` | default | meaning |" per key.
+readme_keys=$(sed -n '/^## Configuration/,/^## [^C]/p' "$srcdir/README.md" |
+    sed -n 's/^| `\([a-z_0-9]*\)` |.*/\1/p' | sort)
+rmissing=$(for k in $code_keys; do echo "$readme_keys" | grep -qx "$k" || echo "$k"; done)
+rextra=$(for k in $readme_keys; do echo "$code_keys" | grep -qx "$k" || echo "$k"; done)
+for k in $rmissing; do echo "FAIL: key '$k' (src/conf.c) has no row in README.md's Configuration table"; fail=1; done
+for k in $rextra; do echo "FAIL: README.md's Configuration table has '$k', which src/conf.c does not have"; fail=1; done
+[ -z "$rmissing$rextra" ] && echo "ok: README.md's Configuration table has the $(echo "$code_keys" | wc -w) keys of src/conf.c"
 exit $fail
