@@ -51,12 +51,16 @@ test('a slow reader is closed (1008, counted as dropped); a reading client gets 
   const sent = Number(s.pg.psql(`SELECT count(*) FROM wsp_outbox WHERE namespace = '/api/1/ws/slow'`));
   slow.resume();   // now read: the daemon has hung up on us
   await within(slow.closed, 10000 * SLOW, 'the slow reader\'s socket to close');
+  let st;
   const n = await waitFor(() => {
-    const st = JSON.parse(s.pg.psql('SELECT stats::text FROM wsp_daemon_stats'));
+    st = JSON.parse(s.pg.psql('SELECT stats::text FROM wsp_daemon_stats'));
     const x = st.namespaces.find((y) => y.path === '/api/1/ws/slow');
     return x.dropped >= 1 && x;
   }, 5000 * SLOW, 'dropped count');
   assert.equal(n.dropped, 1);
+  // The same row feeds GET /api/1/websocket/metrics: the messages lost with
+  // the closed client (wspulse_messages_dropped_total) are counted.
+  assert.ok(st.metrics.messagesDropped >= 1, JSON.stringify(st.metrics));
   await waitFor(() => blobs() === sent, 30000 * SLOW,
     `the fast reader to get all ${sent} messages`);
   assert.equal(fast.readyState, WebSocket.OPEN);
