@@ -244,11 +244,10 @@ int wsp_conntoken_key_load(wsp_conntoken_key *k, const char *path, wsp_error *er
 	if (n < 0)
 		return wsp_error_set(err, WSP_ERR_IO, "token secret file %s: %s", path, strerror(errno));
 	len = (size_t)n;
-	if (len && buf[len - 1] == '\n') {
+	/* One "\n" and nothing else (conntoken.h): a site's JWT library is
+	 * given the same text, byte for byte. */
+	if (len && buf[len - 1] == '\n')
 		len--;
-		if (len && buf[len - 1] == '\r')
-			len--;
-	}
 	if (len < WSP_CONNTOKEN_KEY_MIN || len > WSP_CONNTOKEN_KEY_MAX) {
 		explicit_bzero(buf, sizeof(buf));
 		return wsp_error_set(err, WSP_ERR_INVALID,

@@ -51,8 +51,10 @@ typedef struct wsp_conntoken_key {
 	size_t len;
 } wsp_conntoken_key;
 
-/* Load the key from `path`: the whole file, one trailing "\n" (or "\r\n")
- * stripped.  Refused (start-up error naming the file) when it is not a
+/* Load the key from `path`: the whole file, one trailing "\n" stripped -
+ * only one, and only "\n" ("key\r\n" is the key "key\r", "key\n\n" is
+ * "key\n"; a file without a newline is used whole), as README tells sites
+ * to read it.  Refused (start-up error naming the file) when it is not a
  * regular file (WSP_ERR_IO), breaks secret_file's owner and mode rules
  * (wsp_secret_check_stat: 0600, or 0640 with one of the process's groups;
  * WSP_ERR_FORBIDDEN), or holds fewer than WSP_CONNTOKEN_KEY_MIN or more

@@ -266,6 +266,45 @@ static void test_key_load(void)
 	CU_ASSERT_EQUAL(wsp_conntoken_key_load(&k, path, &err), WSP_ERR_IO);
 }
 
+/* The key is the file's text with ONE trailing "\n" stripped, nothing else:
+ * what a site's JWT library is given when it reads the file the same way. */
+static void test_key_newline(void)
+{
+	static const struct {
+		const char *tail;   /* written after KEY */
+		const char *want;   /* the key's bytes after KEY */
+	} cases[] = {
+		{ "", "" },             /* no newline: the whole file */
+		{ "\n", "" },           /* openssl rand -hex 32 > file */
+		{ "\n\n", "\n" },       /* only one is stripped */
+		{ "\r\n", "\r" },       /* a CR stays part of the key */
+		{ " \n", " " },         /* so does a space */
+	};
+	char path[] = "/tmp/wsp-ctkeynl-XXXXXX";
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	chmod(path, 0600);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t kl = strlen(KEY), tl = strlen(cases[i].tail), wl = strlen(cases[i].want);
+		wsp_conntoken_key k;
+		wsp_error err;
+
+		fd = open(path, O_WRONLY | O_TRUNC);
+		CU_ASSERT_FATAL(fd >= 0);
+		CU_ASSERT_EQUAL(write(fd, KEY, kl), (ssize_t)kl);
+		CU_ASSERT_EQUAL(write(fd, cases[i].tail, tl), (ssize_t)tl);
+		close(fd);
+		wsp_error_init(&err);
+		CU_ASSERT_EQUAL(wsp_conntoken_key_load(&k, path, &err), 0);
+		CU_ASSERT_EQUAL(k.len, kl + wl);
+		CU_ASSERT_EQUAL(memcmp(k.key, KEY, kl), 0);
+		CU_ASSERT_EQUAL(memcmp(k.key + kl, cases[i].want, wl), 0);
+	}
+	unlink(path);
+}
+
 int test_conntoken_register(void)
 {
 	CU_pSuite s = CU_add_suite("conntoken", NULL, NULL);
@@ -279,5 +318,6 @@ int test_conntoken_register(void)
 	WSP_ADD_TEST(s, test_signature);
 	WSP_ADD_TEST(s, test_independent_signer);
 	WSP_ADD_TEST(s, test_key_load);
+	WSP_ADD_TEST(s, test_key_newline);
 	return CUE_SUCCESS;
 }
