@@ -157,3 +157,36 @@ test('with trusted_proxy_auth off the headers are ignored even from a trusted ad
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
   await sleep(10);
 });
+
+test('unix sockets are configurable: "unix" in trusted_proxies believes a front server on wspulsed\'s unix socket; without it the headers are ignored, and logged', async () => {
+  const dir = tmpdir('wsp-tpunix-');
+  const secret = path.join(dir, 'secret');
+  run(bin.admin, ['gen-secret', secret]);
+  const daemonOn = async (name, trusted) => {
+    const sock = path.join(dir, `${name}.sock`), logFile = path.join(dir, `${name}.log`);
+    const conf = writeConfig(dir, { database: s.pg.conninfo, secret_file: secret, listen: `unix:${sock}`, trusted_proxy_auth: 'on', trusted_proxies: trusted, log_file: logFile, daemon_id: `unix-${name}`, namespace: '/api/1/ws/private auth=on' });
+    fs.renameSync(conf, path.join(dir, `${name}.conf`));
+    const proc = start(bin.daemon, ['-c', path.join(dir, `${name}.conf`)], { log: path.join(dir, `${name}.out`) });
+    await waitFor(() => fs.existsSync(sock), 10000, `${name} daemon's socket`);
+    return { sock, proc, log: () => { try { return fs.readFileSync(logFile, 'utf8'); } catch { return ''; } } };
+  };
+  const headers = { 'X-Wspulse-User': 'front-user', 'X-Wspulse-Roles': 'editor' };
+  const url = 'ws://localhost/api/1/ws/private';
+  const on = await daemonOn('trusted', 'unix');
+  try {
+    const c = await waitFor(async () => { try { return await rawWs(url, { socketPath: on.sock, headers }); } catch { return false; } }, 10000, 'an upgrade on the unix socket');
+    assert.equal(c.status, 101);
+    assert.equal((await c.next((m) => m.data?.type === 'connected')).data.username, 'front-user');
+    c.destroy();
+  } finally { await stop(on.proc); }
+  const off = await daemonOn('untrusted', '127.0.0.1 ::1');
+  try {
+    const c = await waitFor(async () => { try { return await rawWs(url, { socketPath: off.sock, headers }); } catch { return false; } }, 10000, 'an upgrade on the unix socket');
+    assert.equal(c.status, 401, 'ignored: not logged in');
+    c.destroy();
+    await waitFor(() => /X-Wspulse-User\/-Roles from a unix socket ignored \(not in trusted_proxies\)/.test(off.log()), 3000, 'the log line');
+  } finally {
+    await stop(off.proc);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

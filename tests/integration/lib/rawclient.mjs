@@ -33,11 +33,12 @@ export function frame(opcode, payload = Buffer.alloc(0), { fin = true, mask = tr
  * collected (JSON-parsed), pings counted (and answered unless autoPong is
  * false), and `closed` resolves with {code, reason} or {code: 1006} on a
  * drop (`at`: when the close frame, or the drop, arrived).  read: false never reads from the socket (a slow reader).
+ * socketPath: connect to this unix socket instead (the URL gives path and Host).
  */
-export function rawWs(url, { headers = {}, autoPong = true, read = true, timeout = 5000 } = {}) {
+export function rawWs(url, { headers = {}, autoPong = true, read = true, timeout = 5000, socketPath } = {}) {
   const { host, port, path, hostHeader } = parseUrl(url);
   return new Promise((resolve, reject) => {
-    const sock = net.connect(port, host);
+    const sock = socketPath ? net.connect(socketPath) : net.connect(port, host);
     const key = crypto.randomBytes(16).toString('base64');
     const c = { sock, status: 0, headers: {}, messages: [], waiters: [], pings: 0, body: '' };
     let buf = Buffer.alloc(0), head = true, frag = [], fragOp = 0, closeInfo = null;
