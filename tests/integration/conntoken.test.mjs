@@ -2,7 +2,7 @@
 // token_secret_file): a token user is a user like any other (username
 // stamped, roles checked, counted in activeUsers), every refusal reason is
 // 401/403 with the reason only in the log, the token never reaches
-// wspulsed's log or the shipped nginx log format, an open socket is closed
+// wspulsed's log or the shipped nginx and Apache log formats, an open socket is closed
 // with 4408 at exp, and a token sent to a daemon without token_secret_file
 // is refused, not ignored.  Real PostgreSQL, wspulsed, wspulse.fcgi, nginx;
 // tokens minted with Node's crypto and with README's openssl shell lines.
@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startStack, http, openWs, run, bin, sleep, srcdir, tmpdir, writeConfig, waitFor } from './lib/stack.mjs';
+import { startStack, startApache, http, openWs, run, bin, sleep, srcdir, tmpdir, writeConfig, waitFor } from './lib/stack.mjs';
 import { rawWs } from './lib/rawclient.mjs';
 import { createRequire } from 'node:module';
 
@@ -130,6 +130,28 @@ test('the token never reaches wspulsed\'s log nor the shipped nginx access-log f
   }
 });
 
+test('through Apache (the shipped apache/wspulse.conf and its wspulse LogFormat): the token connects and never reaches the access log', async () => {
+  const a = await startApache(s);
+  try {
+    const tok = mint(claims({ sub: 'apache-user' }));
+    const ws = await openWs(`${a.wsUrl}/api/1/ws/private?token=${tok}`);
+    assert.equal((await ws.next((m) => m.data?.type === 'connected')).data.username, 'apache-user');
+    ws.close();
+    const bad = await rawWs(`${a.wsUrl}/api/1/ws/private?token=${tok}x`);
+    assert.equal(bad.status, 401);
+    bad.destroy();
+    const access = () => { try { return fs.readFileSync(path.join(a.dir, 'access.log'), 'utf8'); } catch { return ''; } };
+    // Apache logs a tunnelled upgrade when it ends: wait for both lines.
+    await waitFor(() => /\/api\/1\/ws\/private\S* HTTP\/1\.1" 401 /.test(access()) && /\/api\/1\/ws\/private\S* HTTP\/1\.1" 101 /.test(access()),
+      5000, 'the two upgrades in the access log');
+    for (const [name, text] of [['apache access.log', access()], ['apache error.log', a.log()]]) {
+      assert.ok(!text.includes(tok.split('.')[2]) && !text.includes(tok.split('.')[1]), `${name} holds the token`);
+      assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}/, `${name} holds a JWT`);
+    }
+    assert.match(access(), /"GET \/api\/1\/ws\/private HTTP\/1\.1" 101 /);
+  } finally { await a.stop(); }
+});
+
 test('a socket is closed with 4408 "token expired" at exp', async () => {
   const exp = now() + 2;
   const ws = await openWs(`${s.wsUrl}/api/1/ws/open?token=${mint(claims({ sub: 'shortlived', exp }))}`);
@@ -144,25 +166,32 @@ test('a socket is closed with 4408 "token expired" at exp', async () => {
 
 test('the real jPulse.ws client renews an expiring token: a fresh one, at once, never disconnected, history caught up', async () => {
   const jws = createRequire(import.meta.url)(path.join(srcdir, 'www/jpulse-ws.js'));
+  const pub = (n) => http(s.url, 'POST', '/api/1/websocket/publish', { headers: { Authorization: `Bearer ${s.token}` }, body: { namespace: '/api/1/ws/hist', data: { type: 'n', n } } });
   let calls = 0;
   const statuses = [];
   const got = [];
+  // The renewal's token function first publishes message 2 - committed while
+  // no socket of this client is open - so only the reconnect's ?since=
+  // catch-up can bring it.
   const h = jws.connect(`${s.wsUrl}/api/1/ws/hist`, {
     uuidStorage: 'memory', pingInterval: 0,
-    token: () => { calls++; return Promise.resolve(mint(claims({ sub: 'renewer', exp: now() + 2 }))); },
+    token: async () => {
+      if (++calls === 2) assert.equal((await pub(2)).status, 200);
+      return mint(claims({ sub: 'renewer', exp: now() + 2 }));
+    },
   }).onStatusChange((st) => statuses.push(st)).onMessage((d) => { if (d) got.push(d); });
   try {
     await waitFor(() => h.isConnected(), 5000, 'connected');
-    const pub = (n) => http(s.url, 'POST', '/api/1/websocket/publish', { headers: { Authorization: `Bearer ${s.token}` }, body: { namespace: '/api/1/ws/hist', data: { type: 'n', n } } });
     assert.equal((await pub(1)).status, 200);
     await waitFor(() => got.some((d) => d.type === 'n' && d.n === 1), 3000, 'message 1');
     // The server closes with 4408 at exp; the client asks for a new token at once.
     await waitFor(() => h.getCloseReason()?.code === 4408, 5000, 'the 4408 close');
     await waitFor(() => calls >= 2 && h.isConnected(), 3000, 'renewed');
-    assert.equal((await pub(2)).status, 200);
-    await waitFor(() => got.some((d) => d.type === 'n' && d.n === 2), 3000, 'message 2');
+    await waitFor(() => got.some((d) => d.type === 'n' && d.n === 2), 3000, 'message 2, published between the two sockets, caught up');
+    assert.equal((await pub(3)).status, 200);
+    await waitFor(() => got.some((d) => d.type === 'n' && d.n === 3), 3000, 'message 3');
     assert.deepEqual(statuses, ['connected'], 'no reconnecting, no disconnected');
-    assert.equal(got.filter((d) => d.type === 'n' && d.n === 1).length, 1, 'no duplicate after the catch-up');
+    assert.deepEqual(got.filter((d) => d.type === 'n').map((d) => d.n), [1, 2, 3], 'each once, in order, no duplicate after the catch-up');
     assert.equal(got.filter((d) => d.type === 'connected').length, 2);
     assert.ok(got.every((d) => d.type !== 'connected' || d.username === 'renewer'));
   } finally { h.disconnect(); }
