@@ -31,14 +31,15 @@ test('on_upgrade reads the request\'s headers, cookies and query parameters, and
 });
 
 test('on_upgrade refuses with an HTTP status (the log says why) or accepts', async () => {
-  for (const [url, headers, status, logRe] of [
-    [`${direct}/gate`, { 'X-Tenant': 'evil' }, 403, /upgrade refused: 403 module refused with 403: tenant not allowed/],
-    [`${direct}/gate?pass=no`, {}, 401, /upgrade refused: 401 module refused with 401: refused/],
-    [`${direct}/gate?pass=odd`, {}, 403, /upgrade refused: 403 module refused with 7: refused/],
+  for (const [url, headers, status, logRe, reason] of [
+    [`${direct}/gate`, { 'X-Tenant': 'evil' }, 403, /upgrade refused: 403 module refused with 403: tenant not allowed/, 'tenant not allowed'],
+    [`${direct}/gate?pass=no`, {}, 401, /upgrade refused: 401 module refused with 401: refused/, 'refused'],
+    [`${direct}/gate?pass=odd`, {}, 403, /upgrade refused: 403 module refused with 7: refused/, 'refused'],
   ]) {
     const c = await rawWs(url, { headers });
     assert.equal(c.status, status, url);
     c.destroy();
+    assert.ok(c.body.includes(reason), `${url}: the answer carries the module's reason: ${c.body}`);
     await waitFor(() => logRe.test(s.log('wspulsed.log')), 3000, String(logRe));
   }
   const ok = await rawWs(`${direct}/gate?pass=yes`, { headers: { 'X-Tenant': 'acme' } });

@@ -25,22 +25,30 @@ after(async () => { await s?.stop(); });
 
 const outboxCount = () => Number(s.pg.psql('SELECT count(*) FROM wsp_outbox'));
 
-test('wsp_publish in the app\'s transaction: committed is delivered with its username, rolled back sends nothing', async () => {
-  const ws = await openWs(`${s.wsUrl}/api/1/ws/orders`);
-  await ws.next((m) => m.data?.type === 'connected');
-  const before = outboxCount();
-  let r = app("BEGIN; INSERT INTO orders (item) VALUES ('lost'); SELECT wsp_publish('/api/1/ws/orders', '{\"type\":\"order\",\"item\":\"lost\"}', 'carol'); ROLLBACK;");
-  assert.ok(r.ok, r.err);
-  assert.equal(outboxCount(), before, 'a rolled-back publish leaves no outbox row');
-  r = app("BEGIN; INSERT INTO orders (item) VALUES ('kept'); SELECT wsp_publish('/api/1/ws/orders', '{\"type\":\"order\",\"item\":\"kept\"}', 'carol'); COMMIT;");
-  assert.ok(r.ok, r.err);
-  const m = await ws.next((x) => x.data?.type === 'order');
-  assert.equal(m.data.item, 'kept', 'the first order message is the committed one, not the rolled-back one');
-  assert.equal(m.data.username, 'carol');
-  await sleep(300);
-  assert.equal(ws.messages.filter((x) => x.data?.type === 'order').length, 0, 'delivered once, nothing else');
-  assert.equal(s.pg.psql("SELECT count(*) FROM orders WHERE item = 'lost'"), '0');
-  ws.close();
+test('wsp_publish in the app\'s transaction: committed is delivered once on every daemon with its username, rolled back sends nothing', async () => {
+  // A second daemon on the same database: a commit reaches both.
+  const s2 = await startStack({ pg: s.pg, nginx: false, fcgi: false, config: { namespace: ['/api/1/ws/orders'] } });
+  try {
+    const ws = await openWs(`${s.wsUrl}/api/1/ws/orders`);
+    const ws2 = await openWs(`ws://127.0.0.1:${s2.daemonPort}/api/1/ws/orders`);
+    for (const w of [ws, ws2]) await w.next((m) => m.data?.type === 'connected');
+    const before = outboxCount();
+    let r = app("BEGIN; INSERT INTO orders (item) VALUES ('lost'); SELECT wsp_publish('/api/1/ws/orders', '{\"type\":\"order\",\"item\":\"lost\"}', 'carol'); ROLLBACK;");
+    assert.ok(r.ok, r.err);
+    assert.equal(outboxCount(), before, 'a rolled-back publish leaves no outbox row');
+    r = app("BEGIN; INSERT INTO orders (item) VALUES ('kept'); SELECT wsp_publish('/api/1/ws/orders', '{\"type\":\"order\",\"item\":\"kept\"}', 'carol'); COMMIT;");
+    assert.ok(r.ok, r.err);
+    for (const [name, w] of [['daemon 1', ws], ['daemon 2', ws2]]) {
+      const m = await w.next((x) => x.data?.type === 'order');
+      assert.equal(m.data.item, 'kept', `${name}: the first order message is the committed one, not the rolled-back one`);
+      assert.equal(m.data.username, 'carol');
+    }
+    await sleep(300);
+    for (const w of [ws, ws2]) assert.equal(w.messages.filter((x) => x.data?.type === 'order').length, 0, 'delivered once, nothing else');
+    assert.equal(s.pg.psql("SELECT count(*) FROM orders WHERE item = 'lost'"), '0');
+    ws.close();
+    ws2.close();
+  } finally { await s2.stop(); }
 });
 
 test('wspulse_publisher may call wsp_publish and nothing else on wspulse\'s tables', () => {
@@ -59,6 +67,34 @@ test('wspulse_publisher may call wsp_publish and nothing else on wspulse\'s tabl
   const x = run('psql', [s.pg.conninfo.replace('user=postgres', 'user=stranger'), '-qtAX', '-c', "SELECT wsp_publish('/api/1/ws/orders', '{}')"]);
   assert.notEqual(x.status, 0);
   assert.match(x.stderr, /permission denied for function wsp_publish/);
+});
+
+test('wsp_publish\'s signature is exactly the documented one; wspulse_publisher holds EXECUTE on the two publish functions and no other privilege on wspulse\'s objects', () => {
+  assert.equal(s.pg.psql("SELECT pg_get_function_arguments('wsp_publish'::regproc) || ' -> ' || pg_get_function_result('wsp_publish'::regproc)"),
+    "namespace text, data jsonb, username text DEFAULT ''::text, client_id text DEFAULT NULL::text -> bigint");
+  // Called by the argument names the issue and README give.
+  const r = app("SELECT wsp_publish(namespace => '/api/1/ws/orders', data => '{\"type\":\"named\"}', username => 'n', client_id => NULL)");
+  assert.ok(r.ok, r.err);
+  assert.match(r.out, /^\d+$/);
+  // Every table, view, sequence and SECURITY DEFINER function of the schema,
+  // every privilege: only EXECUTE on wsp_publish and wsp_publish_text.
+  const held = s.pg.psql(`
+    SELECT c.relname || ':' || p FROM pg_class c,
+           unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE','REFERENCES','TRIGGER']) p
+     WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r','p','v','m','f')
+       AND has_table_privilege('wspulse_publisher', c.oid, p)
+    UNION ALL
+    SELECT c.relname || ':' || p FROM pg_class c, unnest(ARRAY['USAGE','SELECT','UPDATE']) p
+     WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'S'
+       AND has_sequence_privilege('wspulse_publisher', c.oid, p)
+    UNION ALL
+    SELECT p.proname || ':EXECUTE' FROM pg_proc p
+     WHERE p.pronamespace = current_schema()::regnamespace AND p.prosecdef
+       AND has_function_privilege('wspulse_publisher', p.oid, 'EXECUTE')
+    UNION ALL
+    SELECT 'schema:CREATE' WHERE has_schema_privilege('wspulse_publisher', current_schema(), 'CREATE')
+    ORDER BY 1`).split('\n').filter(Boolean);
+  assert.deepEqual(held, ['wsp_publish:EXECUTE', 'wsp_publish_text:EXECUTE']);
 });
 
 test('wsp_publish refuses what the REST API refuses, with clear SQL errors', () => {
