@@ -4,7 +4,9 @@
 // - issue 15: on a terminal (script(1) gives it a pty), Ctrl-C stops the
 //   whole stack with exit status 0 and one "demo: stopped" line, and a second
 //   start on the same database prints no WARN (PostgreSQL's routine NOTICEs,
-//   e.g. "already exists, skipping", are not warnings).
+//   e.g. "already exists, skipping", are not warnings);
+// - issue 17: the demo's var/token-secret (0600) and README's openssl lines
+//   mint a token the running demo accepts.
 // The demo keeps its cluster and secrets in a folder of its own
 // (WSPULSE_DEMO_VAR), so it never touches a developer's demo and leaves the
 // build tree clean (make distcheck's distcleancheck).
@@ -15,6 +17,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { builddir, srcdir, freePort, tmpdir, waitFor, within, sleep, run } from './lib/stack.mjs';
 import { connect } from './lib/rawws.mjs';
+import { rawWs } from './lib/rawclient.mjs';
 
 test('WSPULSE_DAEMONS=2 make demo: kill -9 of one daemon leaves the demo running and serving sockets', async () => {
   const varDir = tmpdir('wsp-demo-');
@@ -91,11 +94,37 @@ async function ctrlC(d) {
   return r;
 }
 
+/** Issue 17: the demo made var/token-secret (0600, `openssl rand -hex 32`);
+ * README's openssl lines, given that file, mint a token the running demo
+ * accepts on its jpulse-ws-test namespace (auth=on) through its nginx. */
+async function demoToken(port) {
+  const key = path.join(demoVar, 'token-secret');
+  assert.equal(fs.statSync(key).mode & 0o777, 0o600, 'var/token-secret is mode 0600');
+  assert.match(fs.readFileSync(key, 'utf8'), /^[0-9a-f]{64}\n$/, 'var/token-secret is openssl rand -hex 32');
+  const readme = fs.readFileSync(path.join(srcdir, 'README.md'), 'utf8');
+  const block = readme.match(/```sh\n(b64url\(\)[^`]*?openssl dgst[^`]*?)```/);
+  assert.ok(block, 'README has the minting snippet');
+  assert.match(block[1], /var\/token-secret/, 'README mints with the demo\'s key file');
+  const r = run('sh', ['-c', block[1].replaceAll('var/token-secret', key)]);
+  assert.equal(r.status, 0, r.stderr);
+  const tok = r.stdout.trim().split('\n').pop();
+  let c = await rawWs(`ws://127.0.0.1:${port}/api/1/ws/jpulse-ws-test?token=${tok}`);
+  assert.equal(c.status, 101, 'the demo accepts the README token');
+  assert.equal((await c.next((m) => m.data?.type === 'connected')).data.username, 'alice');
+  c.destroy();
+  c = await rawWs(`ws://127.0.0.1:${port}/api/1/ws/jpulse-ws-test`);
+  assert.equal(c.status, 401, 'without it the namespace needs a login');
+  c.destroy();
+}
+
 test('make demo: Ctrl-C stops it with exit 0 and one "stopped" line; a second start has no WARN', async () => {
   const port = await freePort();
   for (const round of ['first', 'second']) {
     const d = await startDemo(port);
+    let tokenCheck = null;
+    if (round === 'first') tokenCheck = await demoToken(port).catch((e) => e);
     const r = await ctrlC(d);
+    if (tokenCheck) throw tokenCheck;
     assert.deepEqual(r, { code: 0, sig: null }, `${round} start: exit after Ctrl-C:\n${d.out}`);
     assert.equal(d.out.match(/^demo: stopped\r?$/gm)?.length, 1, `${round} start: one "demo: stopped" line:\n${d.out}`);
     assert.doesNotMatch(d.out, /component exited|Interrupt|Error \d|No such file/, `${round} start:\n${d.out}`);
