@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startStack, start, stop, freePort, waitFor, srcdir, bin, run, tmpdir, writeConfig, sleep } from './lib/stack.mjs';
+import { startStack, startApache, start, stop, freePort, waitFor, srcdir, bin, run, tmpdir, writeConfig, sleep } from './lib/stack.mjs';
 import { rawWs } from './lib/rawclient.mjs';
 
 const SESSIONS = { 'sess-alice': { user: 'alice', roles: 'editor' }, 'sess-bob': { user: 'Bob Builder', roles: 'viewer' } };
@@ -124,6 +124,37 @@ test('a client\'s own X-Wspulse-User never gets through nginx', async () => {
   c = await via('/api/1/ws/open', 'sess-bob', { 'X-Wspulse-User': 'alice' });
   assert.equal((await c.next((m) => m.data?.type === 'connected')).data.username, 'Bob Builder');
   c.destroy();
+});
+
+test('a client\'s own X-Wspulse-User gets through neither the shipped nginx/wspulse.conf nor apache/wspulse.conf, though both connect from a trusted address', async () => {
+  // nginx (the shipped snippet) and Apache both reach this daemon from
+  // 127.0.0.1, which is trusted: only the snippets keep a client's headers out.
+  const s3 = await startStack({ pg: s.pg, config: { trusted_proxy_auth: 'on', trusted_proxies: '127.0.0.1', namespace: ['/api/1/ws/private auth=on'] } });
+  const a = await startApache(s3);
+  const forged = { 'X-Wspulse-User': 'mallory', 'X-Wspulse-Roles': 'admin' };
+  try {
+    // The daemon itself would believe them from 127.0.0.1 ...
+    let c = await rawWs(`ws://127.0.0.1:${s3.daemonPort}/api/1/ws/private`, { headers: forged });
+    assert.equal(c.status, 101, 'the control: straight from a trusted address, believed');
+    assert.equal((await c.next((m) => m.data?.type === 'connected')).data.username, 'mallory');
+    c.destroy();
+    // ... so nginx blanks them, and Apache refuses the upgrade.
+    c = await rawWs(`${s3.wsUrl}/api/1/ws/private`, { headers: forged });
+    assert.equal(c.status, 401, 'through nginx: not logged in');
+    c.destroy();
+    for (const h of [forged, { 'X-Wspulse-User': 'mallory' }, { 'x-wspulse-roles': 'admin' }]) {
+      c = await rawWs(`${a.wsUrl}/api/1/ws/private`, { headers: h });
+      assert.equal(c.status, 403, `through Apache: ${JSON.stringify(h)}`);
+      c.destroy();
+    }
+    // Apache still proxies an ordinary upgrade.
+    c = await rawWs(`${a.wsUrl}/api/1/ws/private`);
+    assert.equal(c.status, 401, 'through Apache, no headers: the daemon answers (not logged in)');
+    c.destroy();
+  } finally {
+    await a.stop();
+    await s3.stop();
+  }
 });
 
 test('trusted headers from an untrusted address are ignored, and logged', async () => {
