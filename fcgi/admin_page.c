@@ -157,7 +157,10 @@ int wsp_admin_page_render(wsp_buf *b, json_t *stats, const char *username, const
 		wsp_buf_puts(b, "</tr>\n");
 	}
 	wsp_buf_puts(b, "</tbody>\n</table>\n</section>\n<section>\n<h2>Activity</h2>\n<ul id=\"wsp-activity\" class=\"wsp-activity\">\n");
-	json_array_foreach(log, i, v) {
+	/* The stats list the log oldest first (jPulse's order); the page shows
+	 * the newest first, as websocket-stats.js re-renders it. */
+	for (i = json_array_size(log); i-- > 0;) {
+		v = json_array_get(log, i);
 		wsp_buf_puts(b, "<li class=\"wsp-activity-item\"><time class=\"wsp-time\">");
 		wsp_html_escape(b, str(v, "timestamp"));
 		wsp_buf_puts(b, "</time> <span class=\"wsp-ns\">");

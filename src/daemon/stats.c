@@ -204,7 +204,7 @@ json_t *wsp_activity_json(wsp_activity *a, long long now_ms, bool snapshot)
 	if (!arr)
 		return NULL;
 	expire(a, now_ms);
-	for (unsigned i = a->count; i-- > 0;) {
+	for (unsigned i = 0; i < a->count; i++) {
 		const wsp_activity_ent *e = &a->v[(a->head + i) % a->cap];
 		char iso[40];
 
@@ -404,7 +404,8 @@ json_t *wsp_stats_merge(json_t *rows, long long now)
 				    json_string(wsp_stats_status((long)ival(ns, "clientCount"), last, now)));
 		json_array_append(nss, ns);
 	}
-	/* Activity: newest first, capped like one daemon's log. */
+	/* Activity: the newest 500 (capped like one daemon's log), written
+	 * oldest first as jPulse's getStats() does (its page reverses it). */
 	n = json_array_size(acts);
 	tmp = wsp_malloc(sizeof(*tmp) * (n ? n : 1));
 	if (!tmp)
@@ -413,7 +414,7 @@ json_t *wsp_stats_merge(json_t *rows, long long now)
 		tmp[i] = json_array_get(acts, i);
 	qsort(tmp, n, sizeof(*tmp), cmp_activity);
 	sorted = json_array();
-	for (i = 0; i < n && i < 500; i++)
+	for (i = n < 500 ? n : 500; i-- > 0;)
 		json_array_append(sorted, tmp[i]);
 	wsp_free(tmp);
 	json_object_set_new(out, "uptime", json_integer(uptime));

@@ -99,7 +99,8 @@ void wsp_activity_cleanup(wsp_activity *a);
  * the daemon sent ("sent"). */
 void wsp_activity_add(wsp_activity *a, long long now_ms, long long outbox_id, const char *ns,
 		      bool received, const char *type, const char *username, const char *message);
-/* Entries within the window, newest first (NEW reference); expired ones are
+/* Entries within the window, oldest first as jPulse's getStats() lists them
+ * (its admin page reverses the array) (NEW reference); expired ones are
  * dropped as a side effect.  With `snapshot`, REST broadcasts' entries carry
  * the internal key "outboxId" (the merge keeps one entry per id and removes
  * the key); without, every entry has exactly the contract's six keys:
@@ -123,8 +124,9 @@ json_t *wsp_activity_json(wsp_activity *a, long long now_ms, bool snapshot);
  * (broadcasts from before any live worker started are not in it, as the
  * other counts of a daemon that is gone are not).  A row without "rest" (a
  * daemon from before this rule) is summed whole.  Activity-log entries of
- * one outbox id are kept once (the earliest timestamp).  The result has the
- * public shape only: no "rest", no "outboxId". */
+ * one outbox id are kept once (the earliest timestamp); the newest 500
+ * entries are kept, written oldest first (as wsp_activity_json).  The result
+ * has the public shape only: no "rest", no "outboxId". */
 json_t *wsp_stats_merge(json_t *rows, long long now);
 
 #endif

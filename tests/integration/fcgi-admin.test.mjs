@@ -79,7 +79,7 @@ test('stats API sums fresh daemon snapshots and lists a stale daemon as down', a
   assert.equal(daemons['test-stale'].pid, 4242);
   assert.ok(d.activityLog.length >= 3);
   const ts = d.activityLog.map((a) => a.timestamp);
-  assert.deepEqual([...ts].sort().reverse(), ts, 'newest first');
+  assert.deepEqual([...ts].sort(), ts, 'oldest first, as jPulse v1.0.4 getStats() lists it (its admin page reverses the array)');
 });
 
 test('admin page: 302 to the login page when not logged in, for both names', async () => {

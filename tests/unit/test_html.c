@@ -64,7 +64,9 @@ static void test_admin_page(void)
 		"\"totalMessages\":12,\"dropped\":0,\"lastActivity\":\"2026-11-25T19:30:00Z\"},"
 		"{\"path\":\"/api/1/ws/b\",\"status\":\"<bad>\",\"clientCount\":2}],"
 		"\"activityLog\":[{\"timestamp\":\"2026-11-25T19:30:00Z\",\"namespace\":\"/api/1/ws/a\","
-		"\"type\":\"message\",\"username\":\"<i>eve</i>\",\"message\":\"<img src=x onerror=alert(1)>\"}],"
+		"\"type\":\"message\",\"username\":\"<i>eve</i>\",\"message\":\"<img src=x onerror=alert(1)>\"},"
+		"{\"timestamp\":\"2026-11-25T19:31:00Z\",\"namespace\":\"/api/1/ws/b\",\"direction\":\"sent\","
+		"\"type\":\"later\",\"username\":\"\",\"message\":\"{}\"}],"
 		"\"daemons\":[{\"id\":\"d<1>\",\"host\":\"h\",\"pid\":7,\"uptime\":65000,\"up\":false,\"updatedAt\":\"t\"}]}",
 		0, NULL);
 	wsp_buf b;
@@ -91,6 +93,11 @@ static void test_admin_page(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "<span class=\"wsp-dot wsp-green\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "<span class=\"wsp-dot wsp-red\""));  /* unknown status */
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "<ul id=\"wsp-activity\""));
+	/* The stats list the log oldest first (jPulse's getStats()); the page
+	 * shows the newest first. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "19:31:00Z"));
+	CU_ASSERT_TRUE(strstr(s, "19:31:00Z") && strstr(s, "&lt;img src=x") &&
+		       strstr(s, "19:31:00Z") < strstr(s, "&lt;img src=x"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "id=\"wsp-updated\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "id=\"wsp-conn\" class=\"wsp-conn wsp-conn-"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "<link rel=\"stylesheet\" href=\"/admin/websocket-stats.css\">"));
