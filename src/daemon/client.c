@@ -229,9 +229,10 @@ static void handle_message(wsp_client *c)
 		return;
 	}
 	/* Application pings are the framework's business: answered, not
-	 * counted, not shown to handlers. */
+	 * counted, not shown to handlers.  The pong carries jPulse's
+	 * `timestamp` (ms since the epoch, its hello-todo answer's field). */
 	if (wsp_envelope_is_ping(data)) {
-		json_t *pong = json_pack("{s:s}", "type", "pong");
+		json_t *pong = json_pack("{s:s, s:I}", "type", "pong", "timestamp", (json_int_t)wsp__now_ms());
 		wsp_msg *m;
 
 		if (pong && wsp_envelope_stamp(pong, wsp_user_name(c->user)) == 0 &&

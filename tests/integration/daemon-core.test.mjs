@@ -200,7 +200,10 @@ test('application pings are answered by the framework and hidden from handlers a
   await b.next((m) => m.data?.type === 'connected');
   a.sendJson({ type: 'ping' });
   const pong = await a.next((m) => m.data?.type === 'pong');
-  assert.deepEqual(pong, { success: true, data: { type: 'pong', username: 'bob' } });
+  // jPulse's hello-todo pong: {type:'pong', timestamp: Date.now()}, username stamped.
+  assert.equal(typeof pong.data.timestamp, 'number');
+  assert.ok(Math.abs(pong.data.timestamp - Date.now()) < 60000, `timestamp ${pong.data.timestamp} is ms since the epoch`);
+  assert.deepEqual(pong, { success: true, data: { type: 'pong', timestamp: pong.data.timestamp, username: 'bob' } });
   await sleep(300);
   assert.equal(b.messages.length, 0, 'the echo handler never saw the ping');
   const row = await waitFor(() => {
