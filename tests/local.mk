@@ -50,6 +50,10 @@ EXTRA_DIST += tests/abi/check-exports.sh
 TESTS += tests/arch/check-include-cycles.sh
 EXTRA_DIST += tests/arch/check-include-cycles.sh
 
+# Every JSON text leaves through wsp_json_dump (shortest-form doubles).
+TESTS += tests/arch/check-json-writer.sh
+EXTRA_DIST += tests/arch/check-json-writer.sh
+
 # Test helper: prints the NOTIFYs on PostgreSQL channels (see the file).
 check_PROGRAMS += tests/integration/helpers/pg-listen
 tests_integration_helpers_pg_listen_SOURCES = tests/integration/helpers/pg-listen.c

@@ -55,6 +55,7 @@
 #include "daemon/cursor.h"
 #include "daemon/envelope.h"
 #include "daemon/history.h"
+#include "json.h"
 #include "log.h"
 #include "outbox.h"
 
@@ -247,8 +248,9 @@ static void gone_done(void *arg, const wsp_bus_res *r, const char *error)
 		json_t *e = json_pack("{s:b, s:I, s:{s:s, s:I, s:I, s:s}}", "success", 1, "floor",
 				      (json_int_t)upto, "data", "type", "history-gap", "from",
 				      (json_int_t)(cu->since + 1), "to", (json_int_t)upto, "username", "");
-		char *text = e ? json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-		wsp_msg *m = text ? wsp_msg_new(text, strlen(text)) : NULL;
+		size_t len = 0;
+		char *text = e ? wsp_json_dump(e, &len) : NULL;
+		wsp_msg *m = text ? wsp_msg_new(text, len) : NULL;
 
 		wsp_info(c->ns->path, "client %s: since=%lld is past the retention window (ids up to %lld pruned), "
 			 "sent history-gap", c->id, cu->since, upto);
@@ -256,7 +258,7 @@ static void gone_done(void *arg, const wsp_bus_res *r, const char *error)
 			wsp__client_push(c, m);
 			wsp_msg_unref(m);
 		}
-		free(text);
+		wsp_free(text);
 		json_decref(e);
 		cu->since = upto;
 		if (cu->from < upto)
