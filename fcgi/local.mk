@@ -19,6 +19,7 @@ fcgi_wspulse_fcgi_SOURCES = \
 	fcgi/app.c fcgi/app.h \
 	fcgi/reload.c fcgi/reload.h \
 	fcgi/pubgroup.c fcgi/pubgroup.h \
+	fcgi/connpool.c fcgi/connpool.h \
 	fcgi/handlers.h fcgi/routes.c \
 	fcgi/h_admin.c fcgi/h_auth.c fcgi/h_metrics.c fcgi/h_presence.c fcgi/h_publish.c fcgi/h_stats.c fcgi/h_todo.c \
 	fcgi/stats_load.h

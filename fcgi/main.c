@@ -5,9 +5,10 @@
  *
  * Sockets: with --listen ADDR (or fcgi_listen in the config) it opens its own
  * listening socket; otherwise it uses the one on stdin, as spawn-fcgi and
- * Apache mod_fcgid pass it.  fcgi_threads workers accept concurrently, each
+ * Apache mod_fcgid pass it.  fcgi_threads workers serve concurrently, each
  * with its own PostgreSQL connection, so one slow request never holds up
- * another. */
+ * another; they take their connections from connpool.h, which lets the web
+ * server keep FastCGI connections open without pinning a thread to each. */
 #include "config.h"
 
 #include <getopt.h>
@@ -22,6 +23,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "connpool.h"
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
@@ -34,6 +36,7 @@ static int listen_fd;   /* 0: the socket on stdin */
 static wsp_route *routes;   /* the rows of wsp_routes served (demo = on|off) */
 static size_t nroutes;
 static wsp_pubgroup *pubgroup;   /* single publishes share commits (pubgroup.h) */
+static wsp_connpool *connpool;   /* the connections the workers serve (connpool.h) */
 
 static const char *fcgx_param(const char *name, void *ud)
 {
@@ -124,19 +127,24 @@ static void *worker(void *arg)
 	FCGX_Request rq;
 	wsp_db *db = NULL;
 
+	int fd;
+
 	(void)arg;
-	FCGX_InitRequest(&rq, listen_fd, 0);
-	while (FCGX_Accept_r(&rq) >= 0) {
+	wsp_connpool_init_request(&rq);
+	while ((fd = wsp_connpool_next(connpool)) >= 0) {
+		if (wsp_connpool_accept(connpool, &rq, fd) < 0)
+			continue;
 		handle_request(&rq, &db);
-		FCGX_Finish_r(&rq);
+		wsp_connpool_finish(connpool, &rq);
 	}
 	wsp_db_close(db);
 	return NULL;
 }
 
-/* SIGUSR2 only interrupts a worker's accept(): installed without SA_RESTART,
- * so accept() fails with EINTR and libfcgi, seeing its shutdown flag, makes
- * FCGX_Accept_r return -1. */
+/* SIGUSR2 only interrupts a worker's wait: epoll_wait() fails with EINTR and
+ * the worker, seeing the pool stopping, ends; a read of a request under way
+ * (installed without SA_RESTART) fails too, and libfcgi, seeing its shutdown
+ * flag, gives that request up. */
 static void on_wake(int sig) { (void)sig; }
 
 /* Stop the workers and wait for them (at most ~3 s for a request still being
@@ -156,6 +164,7 @@ static void stop_workers(pthread_t *threads, long n)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR2, &sa, NULL);
 	FCGX_ShutdownPending();
+	wsp_connpool_stop(connpool);
 	for (int round = 0; round < 60 && left > 0; round++) {
 		for (long i = 0; i < n; i++) {
 			if (!threads[i])
@@ -305,6 +314,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulse.fcgi: no FastCGI socket on stdin; use --listen ADDR or run it under spawn-fcgi/mod_fcgid\n");
 		return 1;
 	}
+	connpool = wsp_connpool_new(listen_fd, &err);
+	if (!connpool) {
+		fprintf(stderr, "wspulse.fcgi: %s\n", err.text);
+		return 1;
+	}
 	wsp_info(NULL, "serving with %ld threads%s%s", boot->cfg.fcgi_threads,
 		 listen_addr ? " on " : " on the inherited socket", listen_addr ? listen_addr : "");
 	/* Workers block in accept(); the main thread alone takes SIGTERM/SIGINT
@@ -348,6 +362,7 @@ int main(int argc, char **argv)
 		wsp_info(NULL, "single publishes: %llu in %llu commits", items, groups);
 	}
 	wsp_pubgroup_free(pubgroup);
+	wsp_connpool_free(connpool);
 	wsp_app_shutdown();
 	return 0;
 }

@@ -150,7 +150,7 @@ http {
     uwsgi_temp_path $run/tmp-uwsgi;
     scgi_temp_path $run/tmp-scgi;
     upstream wspulse_daemon {$upstream }
-    upstream wspulse_fcgi { server unix:$run/fcgi.sock max_fails=0; keepalive 8; }
+    upstream wspulse_fcgi { server unix:$run/fcgi.sock max_fails=0; keepalive 16; }
     map \$host \$wspulse_www { default $run/www; }
     server {
         listen 127.0.0.1:$port;

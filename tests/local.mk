@@ -77,6 +77,7 @@ INTEGRATION_TESTS = \
 	tests/integration/fcgi-run.test.mjs \
 	tests/integration/fcgi-apache.test.mjs \
 	tests/integration/fcgi-fcgid.test.mjs \
+	tests/integration/fcgi-keepconn.test.mjs \
 	tests/integration/fcgi-broadcast.test.mjs \
 	tests/integration/daemon-core.test.mjs \
 	tests/integration/daemon-bus.test.mjs \

@@ -515,7 +515,7 @@ http {
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;
   upstream wspulse_daemon { server 127.0.0.1:${s.daemonPort} max_fails=0; }
-  upstream wspulse_fcgi { server 127.0.0.1:${s.fcgiPort} max_fails=0; }
+  upstream wspulse_fcgi { server 127.0.0.1:${s.fcgiPort} max_fails=0; keepalive 16; }
   map $host $wspulse_www { default ${path.join(src, 'www')}; }
   server {
     listen 127.0.0.1:${port} backlog=4096;

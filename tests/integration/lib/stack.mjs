@@ -355,7 +355,7 @@ http {
   uwsgi_temp_path ${dir}/tmp-uwsgi;
   scgi_temp_path ${dir}/tmp-scgi;
   upstream wspulse_daemon { server 127.0.0.1:${daemonPort} max_fails=0;${(opts.upstreams || []).map((a) => ` server ${a} max_fails=0;`).join('')} }
-  upstream wspulse_fcgi { server 127.0.0.1:${fcgiPort} max_fails=0; }
+  upstream wspulse_fcgi { server 127.0.0.1:${fcgiPort} max_fails=0; keepalive 16; }
   map $host $wspulse_www { default ${opts.nginxRoot || path.join(srcdir, 'www')}; }
   ${opts.nginxHttp || ''}
   server {

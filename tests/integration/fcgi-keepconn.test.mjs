@@ -1,0 +1,177 @@
+// fcgi-keepconn.test.mjs - wspulse.fcgi and kept FastCGI connections
+// (fcgi/connpool.h): one connection carries request after request when the
+// web server asks to keep it (FCGI_KEEP_CONN), idle connections and peers
+// that say nothing hold no worker thread, a connection that breaks the
+// protocol is closed while the rest carry on, the shipped nginx snippet
+// keeps its connections open, and FCGI_WEB_SERVER_ADDRS is honoured.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { startStack, http, bin, start, stop, waitFor, freePort, slow, sleep } from './lib/stack.mjs';
+
+const THREADS = 2;
+let s;
+before(async () => {
+  s = await startStack({ config: { fcgi_threads: String(THREADS), namespace: '/api/1/ws/kc' } });
+});
+after(async () => { await s?.stop(); });
+
+const cgi = (uri, extra = {}) => ({ REQUEST_METHOD: 'GET', REQUEST_URI: uri, SCRIPT_NAME: uri, QUERY_STRING: '',
+  REMOTE_ADDR: '127.0.0.1', SERVER_PROTOCOL: 'HTTP/1.1', ...extra });
+
+function record(type, id, content) {
+  const h = Buffer.alloc(8);
+  h.writeUInt8(1, 0); h.writeUInt8(type, 1); h.writeUInt16BE(id, 2);
+  h.writeUInt16BE(content.length, 4);
+  return Buffer.concat([h, content]);
+}
+
+function encodeRequest(params, body, keep, id = 1) {
+  const len = (n) => (n < 128 ? Buffer.from([n]) : (() => { const b = Buffer.alloc(4); b.writeUInt32BE((n | 0x80000000) >>> 0); return b; })());
+  const nv = Buffer.concat(Object.entries(params).map(([k, v]) => {
+    const kb = Buffer.from(k), vb = Buffer.from(String(v));
+    return Buffer.concat([len(kb.length), len(vb.length), kb, vb]);
+  }));
+  const b = Buffer.from(body);
+  return Buffer.concat([record(1, id, Buffer.from([0, 1, keep ? 1 : 0, 0, 0, 0, 0, 0])), record(4, id, nv), record(4, id, Buffer.alloc(0)),
+    ...(b.length ? [record(5, id, b)] : []), record(5, id, Buffer.alloc(0))]);
+}
+
+// One FastCGI connection, as a web server holds it: requests one after the
+// other; `ended` resolves when the server closes it.
+async function connection(port, { host = '127.0.0.1', localAddress } = {}) {
+  const sock = net.connect({ port, host, localAddress });
+  await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  let buf = Buffer.alloc(0), out = Buffer.alloc(0), waiting = null;
+  const ended = new Promise((resolve) => sock.on('close', () => { resolve(true); waiting?.reject(new Error('connection closed before the answer')); }));
+  sock.on('error', () => {});
+  sock.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 8) {
+      const type = buf[1], clen = buf.readUInt16BE(4), plen = buf[6];
+      if (buf.length < 8 + clen + plen) break;
+      const content = buf.subarray(8, 8 + clen);
+      buf = buf.subarray(8 + clen + plen);
+      if (type === 6) out = Buffer.concat([out, content]);
+      if (type === 3) {
+        const text = out.toString('utf8');
+        out = Buffer.alloc(0);
+        const m = /^Status: (\d+)/m.exec(text);
+        const w = waiting;
+        waiting = null;
+        w?.resolve({ status: m ? Number(m[1]) : 0, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+      }
+    }
+  });
+  return {
+    sock, ended,
+    request(params, body = '', { keep = true } = {}) {
+      return new Promise((resolve, reject) => {
+        waiting = { resolve, reject };
+        sock.write(encodeRequest({ ...params, ...(body ? { CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(Buffer.byteLength(body)) } : {}) }, body, keep));
+      });
+    },
+    close() { sock.destroy(); },
+  };
+}
+
+const within = (p, ms, what) => Promise.race([p, sleep(ms).then(() => { throw new Error(`${what}: no answer within ${ms} ms`); })]);
+
+test('a kept connection carries request after request, and is closed when the web server does not ask to keep it', async () => {
+  const c = await connection(s.fcgiPort);
+  for (let i = 0; i < 5; i++) {
+    const r = await within(c.request(cgi('/api/1/health')), 5000 * slow, `request ${i + 1} on one connection`);
+    assert.equal(r.status, 200, r.body);
+    assert.equal(JSON.parse(r.body).success, true);
+  }
+  // A publish on the same connection: bodies are read whole, the next request starts clean.
+  const body = JSON.stringify({ namespace: '/api/1/ws/kc', data: { n: 1 } });
+  const p = await within(c.request(cgi('/api/1/websocket/publish', { REQUEST_METHOD: 'POST', HTTP_AUTHORIZATION: `Bearer ${s.token}` }), body), 5000 * slow, 'a publish');
+  assert.equal(p.status, 200, p.body);
+  const last = await within(c.request(cgi('/api/1/health'), '', { keep: false }), 5000 * slow, 'the last request');
+  assert.equal(last.status, 200);
+  assert.equal(await within(c.ended, 5000 * slow, 'the close'), true, 'closed after a request without FCGI_KEEP_CONN');
+});
+
+test(`idle kept connections and silent peers hold no thread (${THREADS} threads, ${4 * THREADS} idle connections)`, async () => {
+  const idle = [];
+  try {
+    // Kept connections, each after one request, then silent; and peers that never say anything.
+    for (let i = 0; i < 2 * THREADS; i++) {
+      const c = await connection(s.fcgiPort);
+      assert.equal((await within(c.request(cgi('/api/1/health')), 5000 * slow, 'a first request')).status, 200);
+      idle.push(c);
+    }
+    for (let i = 0; i < 2 * THREADS; i++) idle.push(await connection(s.fcgiPort));
+    await sleep(200);
+    // Through nginx and straight: answered at once, however many connections sit idle.
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      const r = await within(http(s.url, 'GET', '/api/1/health'), 3000 * slow, 'a request through nginx');
+      assert.equal(r.status, 200);
+      const c = await connection(s.fcgiPort);
+      assert.equal((await within(c.request(cgi('/api/1/health'), '', { keep: false }), 3000 * slow, 'a new connection')).status, 200);
+      c.close();
+      assert.ok(Date.now() - t0 < 2000 * slow, `answered in ${Date.now() - t0} ms`);
+    }
+    // And the idle kept ones still work afterwards.
+    for (const c of idle.slice(0, 2 * THREADS))
+      assert.equal((await within(c.request(cgi('/api/1/health')), 5000 * slow, 'an idle connection woken')).status, 200);
+  } finally {
+    for (const c of idle) c.close();
+  }
+});
+
+test('a connection that breaks the protocol is closed; the others carry on', async () => {
+  const good = await connection(s.fcgiPort);
+  assert.equal((await good.request(cgi('/api/1/health'))).status, 200);
+  const bad = await connection(s.fcgiPort);
+  bad.sock.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+  assert.equal(await within(bad.ended, 5000 * slow, 'the bad connection closed'), true);
+  const half = await connection(s.fcgiPort);
+  half.sock.end(); // end of file before any request
+  assert.equal(await within(half.ended, 5000 * slow, 'the empty connection closed'), true);
+  assert.equal((await within(good.request(cgi('/api/1/health')), 5000 * slow, 'the good connection')).status, 200);
+  good.close();
+  assert.equal(s.fcgi.exitCode, null, 'wspulse.fcgi still running');
+});
+
+test('through the shipped nginx snippet: connections are kept, and many concurrent publishers on two threads all get answers', async () => {
+  const body = { namespace: '/api/1/ws/kc', data: { n: 2 } };
+  const before = Number(s.pg.psql("SELECT count(*) FROM wsp_outbox WHERE namespace = '/api/1/ws/kc'"));
+  const N = 8, EACH = 25;
+  await within(Promise.all(Array.from({ length: N }, async () => {
+    for (let i = 0; i < EACH; i++) {
+      const r = await http(s.url, 'POST', '/api/1/websocket/publish', { body, headers: { Authorization: `Bearer ${s.token}` } });
+      assert.equal(r.status, 200, r.text);
+    }
+  })), 30000 * slow, `${N} × ${EACH} publishes`);
+  assert.equal(Number(s.pg.psql("SELECT count(*) FROM wsp_outbox WHERE namespace = '/api/1/ws/kc'")) - before, N * EACH);
+  // nginx keeps its connections to wspulse.fcgi (fastcgi_keep_conn + keepalive): after the
+  // requests, some are still established; without keep-alive each would be closed after its request.
+  const est = execFileSync('ss', ['-Htn', 'state', 'established', `( sport = :${s.fcgiPort} )`], { encoding: 'utf8' })
+    .split('\n').filter(Boolean).length;
+  assert.ok(est >= 1 && est <= 16, `${est} kept connections from nginx`);
+});
+
+test('FCGI_WEB_SERVER_ADDRS: a peer not in the list is refused with a log line, one in it is served', async () => {
+  const port = await freePort();
+  const log = path.join(s.dir, 'fcgi-addrs.log');
+  const child = start(bin.fcgi, ['-c', s.config, '--listen', `:${port}`], { log, env: { ...process.env, FCGI_WEB_SERVER_ADDRS: '127.0.0.1' } });
+  try {
+    await waitFor(() => new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
+      c.on('error', () => resolve(false));
+    }), 10000 * slow, 'the second wspulse.fcgi');
+    const ok = await connection(port);
+    assert.equal((await within(ok.request(cgi('/api/1/health'), '', { keep: false }), 5000 * slow, 'from 127.0.0.1')).status, 200);
+    const other = await connection(port, { localAddress: '127.0.0.2' });
+    other.request(cgi('/api/1/health')).catch(() => {});
+    assert.equal(await within(other.ended, 5000 * slow, 'the refused peer closed'), true);
+    await waitFor(() => /connection from 127\.0\.0\.2 refused/.test(s.log('fcgi-addrs.log')), 5000 * slow, 'the refusal logged');
+  } finally {
+    await stop(child);
+  }
+});
