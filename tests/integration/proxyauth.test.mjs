@@ -189,6 +189,17 @@ test('with trusted_proxy_auth off the headers are ignored even from a trusted ad
   await sleep(10);
 });
 
+test('trusted_proxies defaults to none: trusted_proxy_auth on alone believes no one, not even loopback', async () => {
+  const s4 = await startStack({ pg: s.pg, nginx: false, fcgi: false, config: { trusted_proxy_auth: 'on', namespace: ['/api/1/ws/private auth=on'] } });
+  try {
+    assert.doesNotMatch(fs.readFileSync(s4.config, 'utf8'), /trusted_proxies/, 'the key is not set');
+    const c = await rawWs(`ws://127.0.0.1:${s4.daemonPort}/api/1/ws/private`, { headers: { 'X-Wspulse-User': 'mallory' } });
+    assert.equal(c.status, 401);
+    c.destroy();
+    await waitFor(() => /X-Wspulse-User\/-Roles from 127\.0\.0\.1 ignored \(not in trusted_proxies\)/.test(s4.log('wspulsed.log')), 3000, 'the log line');
+  } finally { await s4.stop(); }
+});
+
 test('unix sockets are configurable: "unix" in trusted_proxies believes a front server on wspulsed\'s unix socket; without it the headers are ignored, and logged', async () => {
   const dir = tmpdir('wsp-tpunix-');
   const secret = path.join(dir, 'secret');
