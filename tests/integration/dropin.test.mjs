@@ -383,6 +383,51 @@ test('max_fails=0: two daemons each killed and back within fail_timeout — ngin
   assert.ok(plain.includes(502), `nginx's defaults give 502 "no live upstreams" in the same drill: ${plain.join(' ')}`);
 });
 
+// Every nginx upstream of wspulse's programs that the project writes or
+// documents -- shipped snippets, make demo, README and docs, the examples,
+// and the configurations the tests and the benchmark generate -- carries
+// max_fails=0 (issue 19, item 4: the auth_request example and the proxy-auth
+// test's nginx lacked it).  A `server` line in an `upstream wspulse_daemon`
+// or `upstream wspulse_fcgi` block, or any upstream `server` line naming
+// wspulse's own addresses, without it fails here.
+test('max_fails=0 on every wspulse upstream the project writes or documents', () => {
+  const roots = ['README.md', 'ARCHITECTURE.md', 'SECURITY.md', 'nginx', 'examples', 'docs', 'debian', 'scripts', 'etc', 'man', 'tests/integration', 'tests/bench'];
+  const files = [];
+  const walk = (p) => {
+    const full = path.join(srcdir, p);
+    if (!fs.existsSync(full)) return;
+    if (fs.statSync(full).isDirectory()) {
+      for (const e of fs.readdirSync(full)) if (e !== 'node_modules') walk(path.join(p, e));
+    } else if (/\.(md|conf|in|sh|mjs|js|txt|[0-9])$|README/.test(p)) files.push(p);
+  };
+  for (const r of roots) walk(r);
+  const bad = [];
+  let seen = 0;
+  for (const f of files) {
+    // A template literal's ${...} (innermost first) stands for one word.
+    let text = fs.readFileSync(path.join(srcdir, f), 'utf8'), was;
+    do { was = text; text = text.replace(/\$\{[^{}]*\}/g, 'X'); } while (text !== was);
+    // upstream wspulse_daemon { ... } / upstream wspulse_fcgi { ... }, on one line or several.
+    for (const m of text.matchAll(/upstream\s+(wspulse_daemon|wspulse_fcgi)\s*\{([^}]*)\}/g)) {
+      for (const line of m[2].split(/;/)) {
+        if (!/\bserver\s+\S/.test(line)) continue;
+        seen++;
+        if (!/max_fails=0/.test(line)) bad.push(`${f}: upstream ${m[1]}: ${line.trim()}`);
+      }
+    }
+    // Server lines a script assembles in a shell variable (scripts/demo.sh).
+    for (const m of text.matchAll(/upstream="[^"\n]*"/g)) {
+      for (const line of m[0].split(/;/)) {
+        if (!/\bserver\s+\S/.test(line)) continue;
+        seen++;
+        if (!/max_fails=0/.test(line)) bad.push(`${f}: ${line.trim()}`);
+      }
+    }
+  }
+  assert.ok(seen >= 8, `the check found the upstream lines (${seen})`);
+  assert.deepEqual(bad, [], 'upstream server lines without max_fails=0');
+});
+
 test('health through both snippets: 200; 503 with PostgreSQL down past health_db_grace; 503 through stop_notice after SIGTERM, upgrades refused, sockets served', async () => {
   const NOTICE = 5;   // stop_notice, seconds
   const fronts = [await debianNginx(), await debianApache()];

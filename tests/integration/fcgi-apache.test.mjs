@@ -5,7 +5,8 @@
 // CGIPassAuth) and a WebSocket upgrade.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, startApache, http, login, pgListen, openWs } from './lib/stack.mjs';
+import { startStack, startApache, http, login, pgListen, openWs, stop } from './lib/stack.mjs';
+import { upgradeStatus } from './lib/rawclient.mjs';
 
 let s, a;
 before(async () => {
@@ -79,4 +80,20 @@ test('a WebSocket upgrade through Apache reaches wspulsed', async () => {
   assert.equal(m.success, true);
   assert.equal(m.data.namespace, '/api/1/ws/hello-todo');
   ws.close();
+});
+
+test('a restarted wspulsed or wspulse.fcgi is used again at once (retry=0; Apache\'s default holds a failed backend out for 60 s)', async () => {
+  // Both down: Apache's connect fails, and by default it marks the worker
+  // "in error" for `retry` seconds -- 503 while the backend is back up.
+  await s.stopDaemon('SIGKILL');
+  await stop(s.fcgi, 'SIGKILL');
+  assert.notEqual(await upgradeStatus(`${a.wsUrl}/api/1/ws/hello-todo`, { Origin: a.url }), 101, 'the daemon is down');
+  assert.equal((await http(a.url, 'GET', '/api/1/helloTodo')).status, 503, 'wspulse.fcgi is down');
+  await s.startDaemon();
+  await s.startFcgi();
+  assert.equal(await upgradeStatus(`${a.wsUrl}/api/1/ws/hello-todo`, { Origin: a.url }), 101, 'the daemon is used again at once');
+  const r = await http(a.url, 'GET', '/api/1/helloTodo');
+  assert.equal(r.status, 200, `wspulse.fcgi is used again at once: ${r.status} ${r.text.slice(0, 200)}`);
+  const err = a.log();
+  assert.doesNotMatch(err, /AH00940|disabled connection/, 'no worker was disabled');
 });

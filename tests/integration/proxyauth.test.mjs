@@ -61,7 +61,7 @@ http {
   fastcgi_temp_path ${ngdir}/tmp-fastcgi;
   uwsgi_temp_path ${ngdir}/tmp-uwsgi;
   scgi_temp_path ${ngdir}/tmp-scgi;
-  upstream wspulse_daemon { server 127.0.0.1:${s.daemonPort}; }
+  upstream wspulse_daemon { server 127.0.0.1:${s.daemonPort} max_fails=0; }
   upstream site_backend { server 127.0.0.1:${sitePort}; }
   server {
     listen 127.0.0.1:${ngPort};
