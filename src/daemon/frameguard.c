@@ -159,17 +159,29 @@ static bool http_byte(wsp_frameguard *g, unsigned char b)
 			g->hpos = H_LINE;
 		return false;
 	case H_LINE:
-		if (b == '\n')
+		if (b == '\n') {
 			g->hpos = H_BOL;
+			g->rline = 2;
+		} else if (g->rline < 2 && (b == '?' || b == '&')) {
+			/* A query parameter: the first after the '?', one
+			 * more at each '&' after it. */
+			if (b == '?' && !g->rline)
+				g->rline = 1, g->fields++;
+			else if (b == '&' && g->rline)
+				g->fields++;
+		}
 		return false;
 	case H_BOL:
 		if (b == '\n')
 			return true;
+		if (b != '\r')
+			g->fields++;    /* a header line */
 		g->hpos = b == '\r' ? H_CR : H_LINE;
 		return false;
 	default:                     /* H_CR */
 		if (b == '\n')
 			return true;
+		g->fields++;            /* a header line that starts with a CR */
 		g->hpos = H_LINE;
 		return false;
 	}
@@ -197,6 +209,8 @@ int wsp_frameguard_feed(wsp_frameguard *g, const unsigned char *p, size_t n, siz
 			if (http_byte(g, p[i++])) {
 				g->state = FG_EARLY;
 				g->hpos = 0;
+			} else if (g->fields > WSP_REQUEST_FIELDS_MAX) {
+				code = violation(g, WSP_REQUEST_TOO_LARGE, "too many header fields");
 			}
 			break;
 		case FG_EARLY:

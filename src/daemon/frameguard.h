@@ -21,7 +21,8 @@
  *
  * A guard can also start before the upgrade: it then skips the HTTP request
  * up to its blank line (failing with WSP_REQUEST_TOO_LARGE when the request
- * line and headers pass WSP_REQUEST_HEAD_MAX bytes: the caller answers
+ * line and headers pass WSP_REQUEST_HEAD_MAX bytes, or the header lines and
+ * query parameters together pass WSP_REQUEST_FIELDS_MAX: the caller answers
  * HTTP 431) and counts any byte that follows it.  A client must
  * wait for the server's "101" before it sends a frame (RFC 6455 4.1), so a
  * byte there is a violation too (wsp_frameguard_upgraded), and it is the
@@ -46,12 +47,22 @@
  * up to 8 KB, so a cookie that big plus the usual headers fits.  The lws
  * header table is sized above it (proto.c), so lws never runs out first. */
 #define WSP_REQUEST_HEAD_MAX     16384
+/* The most header lines plus query parameters (each '&'-separated piece
+ * after the '?') accepted.  lws 4.1.6 keeps one slot per header line it
+ * knows and per query parameter in a fixed table of about 90 (the URI takes
+ * one) and drops the connection without a word when it is full (measured:
+ * 87 repeated Accept lines pass, 88 do not); a browser sends 10-20 lines and
+ * nginx adds a few.  Counting every line, also those lws keeps elsewhere,
+ * keeps the count an upper bound of lws's. */
+#define WSP_REQUEST_FIELDS_MAX   64
 
 /* One per connection; caller-owned, no resources (nothing to clean up). */
 typedef struct wsp_frameguard {
 	uint64_t left;          /* payload bytes of the current frame still to come */
 	uint32_t early;         /* bytes after the upgrade request, before wsp_frameguard_upgraded */
 	uint32_t head;          /* bytes of the upgrade request seen */
+	uint16_t fields;        /* its header lines and query parameters so far */
+	uint8_t rline;          /* in its request line: 0 before the '?', 1 after, 2 done */
 	uint16_t code;          /* 0, or the close code of the violation (sticky) */
 	uint8_t state;          /* internal */
 	uint8_t hpos, hlen;     /* header bytes seen / expected */

@@ -43,6 +43,9 @@ static const char *real_ip_hdr(struct lws *wsi, char *buf, int len)
 #endif
 }
 
+/* lws 4.1.6 refuses a Sec-WebSocket-Key this long or longer (MAX_WEBSOCKET_04_KEY_LEN). */
+#define WSP_WS_KEY_MAX 128
+
 /* The query string, re-joined with '&' from lws's fragments (a fragment
  * may be a whole connection token). */
 #define QS_MAX (WSP_CONNTOKEN_MAX + 1200)
@@ -96,6 +99,7 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 	char path[256], origin[512], host[300], cookie[WSP_REQUEST_HEAD_MAX], peer[64], xri[64], xff[512],
 		qs[QS_MAX], authz[WSP_CONNTOKEN_MAX + 16], user[WSP_USERNAME_MAX + 2], roles[WSP_ROLES_MAX + 2];
 	wsp_upgrade_req req;
+	int key_len;
 	wsp_hs_env env = {
 		.cfg = srv->cfg, .secret = srv->secret, .token_key = srv->token_key, .find_ns = find_ns,
 		.arg = srv, .per_ip = &srv->per_ip, .revoked = &srv->revoked, .nclients = srv->nclients,
@@ -119,6 +123,10 @@ void wsp__handshake(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 	req.authorization_sent = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0;
 	req.proxy_user_sent = lws_hdr_custom_length(wsi, "x-wspulse-user:", 15) > 0;
 	req.proxy_roles_sent = lws_hdr_custom_length(wsi, "x-wspulse-roles:", 16) > 0;
+	/* lws 4.1.6 drops an upgrade whose key is missing or 128 bytes or more
+	 * (MAX_WEBSOCKET_04_KEY_LEN) without an answer, after this callback. */
+	key_len = lws_hdr_total_length(wsi, WSI_TOKEN_KEY);
+	req.ws_key_bad = key_len <= 0 || key_len >= WSP_WS_KEY_MAX;
 	if (req.proxy_user_sent)
 		req.proxy_user = custom_hdr(wsi, "x-wspulse-user:", user, sizeof(user));
 	if (req.proxy_roles_sent)

@@ -140,6 +140,17 @@ void wsp_hs_decide(const wsp_hs_env *env, const wsp_upgrade_req *req, wsp_handsh
 
 	memset(hs, 0, sizeof(*hs));
 	hs->since = -1;
+	/* Client address (per-address limit, and the log line of every
+	 * refusal, the first ones too): the proxy's headers only from
+	 * trusted_proxies. */
+	wsp_client_ip(req->peer ? req->peer : "", req->x_real_ip, req->x_forwarded_for,
+		      cfg->trusted_proxies.v, hs->ip, sizeof(hs->ip));
+	/* lws would drop such a request without an answer (and nginx count
+	 * that against the daemon): answer it. */
+	if (req->ws_key_bad) {
+		refuse(hs, 400, "bad Sec-WebSocket-Key");
+		return;
+	}
 	if (!req->path || !(hs->ns = env->find_ns(env->arg, req->path, strlen(req->path), &rules))) {
 		refuse(hs, 404, "unknown namespace");
 		return;
@@ -152,10 +163,6 @@ void wsp_hs_decide(const wsp_hs_env *env, const wsp_upgrade_req *req, wsp_handsh
 		refuse(hs, 403, "origin not allowed");
 		return;
 	}
-	/* Client address (per-address limit, logs): the proxy's headers only
-	 * from trusted_proxies. */
-	wsp_client_ip(req->peer ? req->peer : "", req->x_real_ip, req->x_forwarded_for,
-		      cfg->trusted_proxies.v, hs->ip, sizeof(hs->ip));
 	if (env->nclients >= cfg->max_connections) {
 		refuse(hs, 503, "too many connections");
 		return;

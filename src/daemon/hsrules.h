@@ -4,10 +4,11 @@
  * and the fuzzer call exactly what the daemon runs (handshake.c collects
  * the strings from lws and calls it).
  *
- * The rules, in order: the path is a registered namespace (else 404);
- * the daemon is not stopping (503); the Origin is allowed (403); the client
- * address (forwarding headers only from trusted_proxies) is computed;
- * fewer than max_connections sockets (503); fewer than
+ * The rules, in order: the client address (forwarding headers only from
+ * trusted_proxies) is computed, so every refusal's log line names it; a
+ * Sec-WebSocket-Key lws can take (else 400); the path is a registered
+ * namespace (else 404); the daemon is not stopping (503); the Origin is
+ * allowed (403); fewer than max_connections sockets (503); fewer than
  * max_connections_per_ip from that address (429); a connection token
  * (?token= or Authorization: Bearer) names the user - one that does not
  * verify refuses (401; 403 when its ns claim does not cover the path) -,
@@ -57,6 +58,7 @@ typedef struct wsp_upgrade_req {
 	bool authorization_sent;     /* the header was there (even unreadable) */
 	const char *proxy_user, *proxy_roles;  /* X-Wspulse-User / -Roles, NULL when absent or too long */
 	bool proxy_user_sent, proxy_roles_sent;
+	bool ws_key_bad;             /* Sec-WebSocket-Key missing or too long for lws: 400 */
 } wsp_upgrade_req;
 
 /* One namespace's rules, as the decision needs them. */
@@ -93,7 +95,7 @@ typedef struct wsp_handshake {
 	wsp_namespace *ns;           /* set from the namespace rule on */
 	bool has_user;
 	wsp_user user;
-	char ip[64];                 /* the client address, set from the Origin rule on */
+	char ip[64];                 /* the client address, set by the first rule */
 	char id[WSP_UUID_LEN + 1];   /* ?uuid= when valid, else "" (the caller makes one) */
 	long long since;             /* ?since=, -1 when absent or invalid */
 } wsp_handshake;

@@ -26,6 +26,9 @@ static const struct {
 
 enum wsp_refusal wsp_metrics_refusal(const char *why)
 {
+	/* Over the byte limit or over the field limit (rxhook.c). */
+	if (why && strncmp(why, "request headers over ", 21) == 0)
+		return WSP_REFUSED_HEADERS_TOO_LARGE;
 	for (int i = 0; i < WSP_REFUSED_OTHER; i++)
 		if (why && strcmp(why, refusals[i].why) == 0)
 			return (enum wsp_refusal)i;

@@ -74,21 +74,27 @@ void wsp__rxhook_accepted(wsp_server *srv, wsp_conn *cn)
 
 /* The upgrade request is too large: answer 431 ourselves (lws would drop
  * the connection without a word once its header table is full, and nginx
- * would count that as a failed upstream). */
+ * would count that as a failed upstream).  Too many bytes, or too many
+ * header lines and query parameters for lws's table (frameguard.h). */
+#define TOO_MANY_BYTES "request headers over 16384 bytes"
+#define TOO_MANY_FIELDS "request headers over 64 fields"
 static void too_large(wsp_conn *e, int fd)
 {
-	static const char resp[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
-				   "Content-Type: text/plain\r\nContent-Length: 32\r\n"
-				   "Connection: close\r\n\r\n"
-				   "request headers over 16384 bytes";
-	char peer[64];
+	/* Not the byte limit: the field limit. */
+	const char *why = e->g.head <= WSP_REQUEST_HEAD_MAX ? TOO_MANY_FIELDS : TOO_MANY_BYTES;
+	char peer[64], resp[256];
+	int n;
 
-	_Static_assert(WSP_REQUEST_HEAD_MAX == 16384, "the 431 body names the limit");
+	_Static_assert(WSP_REQUEST_HEAD_MAX == 16384 && WSP_REQUEST_FIELDS_MAX == 64, "the 431 body names the limit");
 	peer[0] = '\0';
 	lws_get_peer_simple(e->wsi, peer, sizeof(peer));
 	if (rx_srv)
-		wsp__refused(rx_srv, NULL, 431, "request headers over 16384 bytes", peer);
-	(void)!send(fd, resp, sizeof(resp) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		wsp__refused(rx_srv, NULL, 431, why, peer);
+	n = snprintf(resp, sizeof(resp), "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+		     "Content-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		     strlen(why), why);
+	if (n > 0 && (size_t)n < sizeof(resp))
+		(void)!send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	lws_set_timeout(e->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 

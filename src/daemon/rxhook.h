@@ -39,7 +39,8 @@
  * first byte, which begins the HTTP request (so the guard knows where
  * frames start).  Failure to grow the table is logged once; the connection
  * is then simply not pre-checked.  A request whose head passes
- * WSP_REQUEST_HEAD_MAX (frameguard.h) is answered "431 Request Header
+ * WSP_REQUEST_HEAD_MAX bytes or WSP_REQUEST_FIELDS_MAX header lines and
+ * query parameters (frameguard.h) is answered "431 Request Header
  * Fields Too Large" straight on the socket (lws gets none of the bytes that
  * passed the limit), logged as a refused upgrade naming the peer address,
  * and closed. */

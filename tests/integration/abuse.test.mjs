@@ -4,6 +4,7 @@
 // and anonymous input that costs other users (item 12, daemon part).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import path from 'node:path';
 import { startStack, waitFor, sleep, slow, mintSession, http, builddir } from './lib/stack.mjs';
 import { connect } from './lib/rawws.mjs';
@@ -66,6 +67,56 @@ test('a larger upgrade request is answered 431 and logged with the address; it t
     assert.equal(x.status, 101, `ordinary upgrade ${i} after the 431s`);
     x.end();
   }
+});
+
+/** Send an upgrade request with `extra` header lines (repeats allowed) and
+ * the query `query`; the answer's status, or 'no answer' when the daemon
+ * closed the connection (or said nothing for 3 s). */
+function upgradeLines(port, { extra = [], query = '', key = true } = {}) {
+  return new Promise((resolve) => {
+    const so = net.connect(port, '127.0.0.1');
+    let out = '';
+    const done = () => { clearTimeout(t); so.destroy(); resolve(/^HTTP\/1\.[01] (\d+)/.exec(out)?.[1] ? Number(/^HTTP\/1\.[01] (\d+)/.exec(out)[1]) : 'no answer'); };
+    const t = setTimeout(done, 3000 * slow);
+    so.on('connect', () => so.write(`GET /api/1/ws/hello-emoji${query} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+      'Upgrade: websocket\r\nConnection: Upgrade\r\n' + (key ? 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' : '') +
+      'Sec-WebSocket-Version: 13\r\n' + extra.map((l) => l + '\r\n').join('') + '\r\n'));
+    so.on('data', (d) => { out += d; if (out.includes('\r\n\r\n')) done(); });
+    so.on('close', done);
+    so.on('error', () => {});
+  });
+}
+
+test('every refusal is an HTTP status with a log line naming the address: many header lines or query parameters 431, no Sec-WebSocket-Key 400, unknown namespace 404', async () => {
+  const accept = (n) => Array.from({ length: n }, () => 'Accept: text/plain');
+  const params = (n) => '?' + Array.from({ length: n }, (_, i) => `p${i}=1`).join('&');
+  // lws 4.1.6 drops a request with ~88 header lines it knows, or query
+  // parameters, without a word (nginx then answers 502 and counts a
+  // failure).  64 in all are taken (the 5 lines of every upgrade included).
+  assert.equal(await upgradeLines(s.daemonPort, { extra: accept(59) }), 101, '64 header lines');
+  assert.equal(await upgradeLines(s.daemonPort, { extra: accept(20), query: params(39) }), 101, '25 lines and 39 parameters');
+  for (const [what, req] of [['100 header lines', { extra: accept(95) }], ['100 query parameters', { query: params(100) }],
+    ['65 lines and parameters', { extra: accept(20), query: params(40) }]]) {
+    assert.equal(await upgradeLines(s.daemonPort, req), 431, what);
+  }
+  await waitFor(() => /upgrade refused: 431 request headers over 64 fields \(127\.0\.0\.1\)/.test(s.log('wspulsed.log')), 5000, 'the 431 log line');
+  // Through nginx: the 431 is passed on, and ordinary upgrades go on.
+  assert.equal(await upgradeLines(s.httpPort, { extra: accept(95) }), 431, 'through nginx');
+  await sleep(1100);   // refusals are logged at most 10 a second
+  // No Sec-WebSocket-Key (or one lws cannot take): 400, not a dropped connection.
+  assert.equal(await upgradeLines(s.daemonPort, { key: false }), 400, 'no key');
+  assert.equal(await upgradeLines(s.daemonPort, { key: false, extra: ['Sec-WebSocket-Key: ' + 'k'.repeat(130)] }), 400, 'a 130-byte key');
+  assert.equal(await upgradeLines(s.httpPort, { key: false }), 400, 'no key, through nginx');
+  await waitFor(() => /upgrade refused: 400 bad Sec-WebSocket-Key \(127\.0\.0\.1\)/.test(s.log('wspulsed.log')), 5000, 'the 400 log line');
+  await sleep(1100);
+  // The first rules' refusals name the address too (they logged "()").
+  const c = await connect(s.daemonPort, '/api/1/ws/no-such-namespace');
+  assert.equal(c.status, 404);
+  c.end();
+  await waitFor(() => /upgrade refused: 404 unknown namespace \(127\.0\.0\.1\)/.test(s.log('wspulsed.log')), 5000, 'the 404 log line');
+  assert.doesNotMatch(s.log('wspulsed.log'), /upgrade refused: .*\(\)$/m, 'no refusal without an address');
+  assert.doesNotMatch(s.log('wspulsed.log'), /More hdr frags/, 'lws never ran out of header slots');
+  for (let i = 0; i < 5; i++) assert.equal(await upgradeLines(s.httpPort), 101, `ordinary upgrade ${i} through nginx`);
 });
 
 test('private delivery by user: toUser (REST) and wsp_send_to_user (module) reach only that user\'s sockets; replayed by ?since= only to them', async (t) => {

@@ -135,17 +135,27 @@ static void test_order_of_refusals(void)
 	e.stopping = true;
 	wsp_hs_decide(&e, &r, &hs);               /* 404 before 503 */
 	CU_ASSERT_EQUAL(hs.status, 404);
+	CU_ASSERT_STRING_EQUAL(hs.ip, "10.0.0.1");   /* every refusal's log line names the address */
 	r.path = NULL;                            /* no path, or too long for the caller */
 	wsp_hs_decide(&e, &r, &hs);
 	CU_ASSERT_EQUAL(hs.status, 404);
+	CU_ASSERT_STRING_EQUAL(hs.ip, "10.0.0.1");
+	r.ws_key_bad = true;                      /* lws would drop it without an answer */
+	wsp_hs_decide(&e, &r, &hs);               /* 400 before 404 */
+	CU_ASSERT_EQUAL(hs.status, 400);
+	CU_ASSERT_STRING_EQUAL(hs.why, "bad Sec-WebSocket-Key");
+	CU_ASSERT_STRING_EQUAL(hs.ip, "10.0.0.1");
+	r.ws_key_bad = false;
 	r.path = "/api/1/ws/open";
 	r.origin = "https://evil.example";
 	wsp_hs_decide(&e, &r, &hs);               /* 503 (stopping) before the Origin */
 	CU_ASSERT_EQUAL(hs.status, 503);
+	CU_ASSERT_STRING_EQUAL(hs.ip, "10.0.0.1");
 	e.stopping = false;
 	wsp_hs_decide(&e, &r, &hs);
 	CU_ASSERT_EQUAL(hs.status, 403);
 	CU_ASSERT_STRING_EQUAL(hs.why, "origin not allowed");
+	CU_ASSERT_STRING_EQUAL(hs.ip, "10.0.0.1");
 	r.origin = "http://a.example";            /* same site as Host */
 	e.nclients = 5;
 	wsp_hs_decide(&e, &r, &hs);

@@ -14,6 +14,8 @@ static void test_refusal_reasons(void)
 	CU_ASSERT_EQUAL(wsp_metrics_refusal("origin not allowed"), WSP_REFUSED_ORIGIN);
 	CU_ASSERT_EQUAL(wsp_metrics_refusal("too many connections"), WSP_REFUSED_CAPACITY);
 	CU_ASSERT_EQUAL(wsp_metrics_refusal("too many connections from this address"), WSP_REFUSED_PER_ADDRESS);
+	CU_ASSERT_EQUAL(wsp_metrics_refusal("request headers over 16384 bytes"), WSP_REFUSED_HEADERS_TOO_LARGE);
+	CU_ASSERT_EQUAL(wsp_metrics_refusal("request headers over 64 fields"), WSP_REFUSED_HEADERS_TOO_LARGE);
 	CU_ASSERT_EQUAL(wsp_metrics_refusal("something new"), WSP_REFUSED_OTHER);
 	CU_ASSERT_EQUAL(wsp_metrics_refusal(NULL), WSP_REFUSED_OTHER);
 }
