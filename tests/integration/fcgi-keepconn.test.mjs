@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { startStack, http, bin, start, stop, waitFor, freePort, slow, sleep } from './lib/stack.mjs';
+import { startStack, http, bin, start, stop, waitFor, freePort, slow, sleep, fcgiConnection } from './lib/stack.mjs';
 
 const THREADS = 2;
 let s;
@@ -21,60 +21,12 @@ after(async () => { await s?.stop(); });
 const cgi = (uri, extra = {}) => ({ REQUEST_METHOD: 'GET', REQUEST_URI: uri, SCRIPT_NAME: uri, QUERY_STRING: '',
   REMOTE_ADDR: '127.0.0.1', SERVER_PROTOCOL: 'HTTP/1.1', ...extra });
 
-function record(type, id, content) {
-  const h = Buffer.alloc(8);
-  h.writeUInt8(1, 0); h.writeUInt8(type, 1); h.writeUInt16BE(id, 2);
-  h.writeUInt16BE(content.length, 4);
-  return Buffer.concat([h, content]);
-}
-
-function encodeRequest(params, body, keep, id = 1) {
-  const len = (n) => (n < 128 ? Buffer.from([n]) : (() => { const b = Buffer.alloc(4); b.writeUInt32BE((n | 0x80000000) >>> 0); return b; })());
-  const nv = Buffer.concat(Object.entries(params).map(([k, v]) => {
-    const kb = Buffer.from(k), vb = Buffer.from(String(v));
-    return Buffer.concat([len(kb.length), len(vb.length), kb, vb]);
-  }));
-  const b = Buffer.from(body);
-  return Buffer.concat([record(1, id, Buffer.from([0, 1, keep ? 1 : 0, 0, 0, 0, 0, 0])), record(4, id, nv), record(4, id, Buffer.alloc(0)),
-    ...(b.length ? [record(5, id, b)] : []), record(5, id, Buffer.alloc(0))]);
-}
-
-// One FastCGI connection, as a web server holds it: requests one after the
-// other; `ended` resolves when the server closes it.
+// One FastCGI connection, as a web server holds it (stack.mjs); a body is sent as JSON.
 async function connection(port, { host = '127.0.0.1', localAddress } = {}) {
-  const sock = net.connect({ port, host, localAddress });
-  await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
-  let buf = Buffer.alloc(0), out = Buffer.alloc(0), waiting = null;
-  const ended = new Promise((resolve) => sock.on('close', () => { resolve(true); waiting?.reject(new Error('connection closed before the answer')); }));
-  sock.on('error', () => {});
-  sock.on('data', (d) => {
-    buf = Buffer.concat([buf, d]);
-    while (buf.length >= 8) {
-      const type = buf[1], clen = buf.readUInt16BE(4), plen = buf[6];
-      if (buf.length < 8 + clen + plen) break;
-      const content = buf.subarray(8, 8 + clen);
-      buf = buf.subarray(8 + clen + plen);
-      if (type === 6) out = Buffer.concat([out, content]);
-      if (type === 3) {
-        const text = out.toString('utf8');
-        out = Buffer.alloc(0);
-        const m = /^Status: (\d+)/m.exec(text);
-        const w = waiting;
-        waiting = null;
-        w?.resolve({ status: m ? Number(m[1]) : 0, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
-      }
-    }
-  });
-  return {
-    sock, ended,
-    request(params, body = '', { keep = true } = {}) {
-      return new Promise((resolve, reject) => {
-        waiting = { resolve, reject };
-        sock.write(encodeRequest({ ...params, ...(body ? { CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(Buffer.byteLength(body)) } : {}) }, body, keep));
-      });
-    },
-    close() { sock.destroy(); },
-  };
+  const c = await fcgiConnection({ port, host, localAddress });
+  const request = c.request;
+  c.request = (params, body = '', opts) => request({ ...params, ...(body ? { CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(Buffer.byteLength(body)) } : {}) }, body, opts);
+  return c;
 }
 
 const within = (p, ms, what) => Promise.race([p, sleep(ms).then(() => { throw new Error(`${what}: no answer within ${ms} ms`); })]);

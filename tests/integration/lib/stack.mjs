@@ -513,49 +513,82 @@ export async function login(base, username, password, extra = {}) {
  * as a web server would send it.  params: CGI variables; body: string.
  * Resolves {status, headers (lower-case names), body}.
  */
-export function fcgiRequest(addr, params, body = '') {
-  const rec = (type, content) => {
-    const h = Buffer.alloc(8);
-    h.writeUInt8(1, 0); h.writeUInt8(type, 1); h.writeUInt16BE(1, 2);
-    h.writeUInt16BE(content.length, 4); h.writeUInt8(0, 6);
-    return Buffer.concat([h, content]);
-  };
-  const len = (n) => (n < 128 ? Buffer.from([n]) : (() => { const b = Buffer.alloc(4); b.writeUInt32BE(n | 0x80000000); return b; })());
+function fcgiRecord(type, id, content) {
+  const h = Buffer.alloc(8);
+  h.writeUInt8(1, 0); h.writeUInt8(type, 1); h.writeUInt16BE(id, 2);
+  h.writeUInt16BE(content.length, 4);
+  return Buffer.concat([h, content]);
+}
+
+/** One FastCGI request's records: BEGIN_REQUEST (FCGI_KEEP_CONN when keep), PARAMS, STDIN. */
+export function fcgiEncode(params, body = '', { keep = false, id = 1 } = {}) {
+  const len = (n) => (n < 128 ? Buffer.from([n]) : (() => { const b = Buffer.alloc(4); b.writeUInt32BE((n | 0x80000000) >>> 0); return b; })());
   const nv = Buffer.concat(Object.entries(params).map(([k, v]) => {
     const kb = Buffer.from(k), vb = Buffer.from(String(v));
     return Buffer.concat([len(kb.length), len(vb.length), kb, vb]);
   }));
-  const bodyBuf = Buffer.from(body);
-  const chunks = [rec(1, Buffer.from([0, 1, 0, 0, 0, 0, 0, 0])), rec(4, nv), rec(4, Buffer.alloc(0))];
-  for (let i = 0; i < bodyBuf.length; i += 65535) chunks.push(rec(5, bodyBuf.subarray(i, i + 65535)));
-  chunks.push(rec(5, Buffer.alloc(0)));
-  return new Promise((resolve, reject) => {
-    const sock = addr.path ? net.connect(addr.path) : net.connect(addr.port, addr.host || '127.0.0.1');
-    let buf = Buffer.alloc(0), out = Buffer.alloc(0);
-    sock.on('error', reject);
-    sock.on('connect', () => sock.write(Buffer.concat(chunks)));
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      while (buf.length >= 8) {
-        const type = buf[1], clen = buf.readUInt16BE(4), plen = buf[6];
-        if (buf.length < 8 + clen + plen) break;
-        const content = buf.subarray(8, 8 + clen);
-        buf = buf.subarray(8 + clen + plen);
-        if (type === 6) out = Buffer.concat([out, content]);
-        if (type === 3) {
-          sock.end();
-          const text = out.toString('utf8');
-          const sep = text.indexOf('\r\n\r\n');
-          const headers = {};
-          for (const line of text.slice(0, sep).split('\r\n')) {
-            const i = line.indexOf(':');
-            headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
-          }
-          resolve({ status: parseInt(headers.status, 10), headers, body: text.slice(sep + 4) });
+  const b = Buffer.from(body);
+  const chunks = [fcgiRecord(1, id, Buffer.from([0, 1, keep ? 1 : 0, 0, 0, 0, 0, 0])), fcgiRecord(4, id, nv), fcgiRecord(4, id, Buffer.alloc(0))];
+  for (let i = 0; i < b.length; i += 65535) chunks.push(fcgiRecord(5, id, b.subarray(i, i + 65535)));
+  chunks.push(fcgiRecord(5, id, Buffer.alloc(0)));
+  return Buffer.concat(chunks);
+}
+
+/**
+ * One FastCGI connection as a web server holds it ({port, host, localAddress} or {path}):
+ * request(params, body, {keep}) sends a request and resolves to {status, headers, body} at its
+ * END_REQUEST; requests go one after the other. `ended` resolves when the server closes it.
+ */
+export async function fcgiConnection(addr) {
+  const sock = addr.path ? net.connect(addr.path)
+    : net.connect({ port: addr.port, host: addr.host || '127.0.0.1', localAddress: addr.localAddress });
+  await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  let buf = Buffer.alloc(0), out = Buffer.alloc(0), waiting = null;
+  const ended = new Promise((resolve) => sock.on('close', () => { resolve(true); waiting?.reject(new Error('FastCGI connection closed before the answer')); }));
+  sock.on('error', () => {});
+  sock.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 8) {
+      const type = buf[1], clen = buf.readUInt16BE(4), plen = buf[6];
+      if (buf.length < 8 + clen + plen) break;
+      const content = buf.subarray(8, 8 + clen);
+      buf = buf.subarray(8 + clen + plen);
+      if (type === 6) out = Buffer.concat([out, content]);
+      if (type === 3) {
+        const text = out.toString('utf8');
+        out = Buffer.alloc(0);
+        const sep = text.indexOf('\r\n\r\n');
+        const headers = {};
+        for (const line of text.slice(0, sep).split('\r\n')) {
+          const k = line.indexOf(':');
+          headers[line.slice(0, k).toLowerCase()] = line.slice(k + 1).trim();
         }
+        const w = waiting;
+        waiting = null;
+        w?.resolve({ status: parseInt(headers.status, 10), headers, body: text.slice(sep + 4) });
       }
-    });
+    }
   });
+  return {
+    sock, ended,
+    request(params, body = '', { keep = true } = {}) {
+      return new Promise((resolve, reject) => {
+        waiting = { resolve, reject };
+        sock.write(fcgiEncode(params, body, { keep }));
+      });
+    },
+    close() { sock.destroy(); },
+  };
+}
+
+/** One request on a new FastCGI connection (closed after it): {status, headers, body}. */
+export async function fcgiRequest(addr, params, body = '') {
+  const c = await fcgiConnection(addr);
+  try {
+    return await c.request(params, body, { keep: false });
+  } finally {
+    c.sock.end();
+  }
 }
 
 /**
