@@ -70,6 +70,7 @@ INTEGRATION_TESTS = \
 	tests/integration/demo-off.test.mjs \
 	tests/integration/dropin.test.mjs \
 	tests/integration/fidelity.test.mjs \
+	tests/integration/fidelity-demo.test.mjs \
 	tests/integration/foundation.test.mjs \
 	tests/integration/fcgi-auth.test.mjs \
 	tests/integration/fcgi-todo.test.mjs \

@@ -1,7 +1,8 @@
 // fidelity.test.mjs - jPulse v1.0.4 fidelity and cluster-wide presence, in
 // real Chromium against two daemons sharing one PostgreSQL: stack S (its
 // wspulsed runs `workers = 2`: processes S/w1 and S/w2) and stack T (one
-// wspulsed), each with its own nginx and wspulse.fcgi.  Every browser check
+// wspulsed), each with its own nginx and wspulse.fcgi (T allows 1000 sockets
+// per address: the connect-storm check opens 300).  Every browser check
 // uses two browser contexts (two cookie jars, two sets of sockets), one on S
 // and one on T, so each message crosses daemons: the WSPULSE_DAEMONS=2
 // topology (two daemons on one database) with each page pinned to a known
@@ -33,7 +34,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startStack, openWs, waitFor, sleep, http, login, mintSession, builddir, srcdir, slow } from './lib/stack.mjs';
+import { startStack, openWs, waitFor, sleep, http, login, mintSession, pgListen, builddir, srcdir, slow } from './lib/stack.mjs';
 import { launch, resolveNodeModule } from './lib/browser.mjs';
 
 // Found where browser.mjs finds playwright-core (also in make distcheck).
@@ -50,7 +51,7 @@ const contexts = [];
 
 before(async () => {
   S = await startStack({ users: [ADMIN], config: { stats_interval: 1, daemon_id: 'S', workers: 2, modules: [testModule, exampleSo] } });
-  T = await startStack({ pg: S.pg, config: { stats_interval: 1, daemon_id: 'T', modules: [testModule, exampleSo] } });
+  T = await startStack({ pg: S.pg, config: { stats_interval: 1, daemon_id: 'T', modules: [testModule, exampleSo], max_connections_per_ip: 1000 } });
   browser = await launch();
 });
 after(async () => {
@@ -152,6 +153,33 @@ test('a join on one daemon reaches the other daemon\'s sockets within 1 s', asyn
   assert.ok(Date.now() - t1 <= 1000 * slow, `the leave was seen after ${Date.now() - t1} ms`);
   assert.equal(left.data.count, base);
   watch.close();
+});
+
+test('a connect storm is not a query storm: 300 joins and 300 leaves on T cost one presence write per 100 ms, not one per socket', async () => {
+  const listen = await pgListen(S.pg, ['wsp_presence']);
+  const fromT = () => listen.events.filter((e) => e.payload === 'T').length;
+  const storm = async (what, act, want) => {
+    const n0 = fromT(), t0 = Date.now();
+    await act();
+    await waitFor(async () => (await restCount(EMOJI)).userCount === want, 10000 * slow, `REST: ${want} after the ${what}`);
+    await sleep(300);   // a last flush after the count landed
+    const ms = Date.now() - t0, writes = fromT() - n0;
+    console.log(`# presence ${what}: 300 sockets, ${writes} writes of T's rows in ${ms} ms`);
+    // One write per WSP_PRESENCE_FLUSH_MS at most (+1 for the edges), and far
+    // fewer than one per socket.
+    assert.ok(writes >= 1, `the ${what} was written`);
+    assert.ok(writes <= Math.ceil(ms / 100) + 1 && writes < 300 / 3,
+      `${what}: ${writes} presence writes (NOTIFY wsp_presence 'T') in ${ms} ms for 300 sockets`);
+    return writes;
+  };
+  const base = (await restCount(EMOJI)).userCount;
+  let socks = [];
+  await storm('joins', async () => {
+    for (let i = 0; i < 6; i++)
+      socks.push(...await Promise.all(Array.from({ length: 50 }, () => openWs(`ws://127.0.0.1:${T.daemonPort}${EMOJI}`))));
+  }, base + 300);
+  await storm('leaves', async () => { for (const c of socks) c.close(); socks = []; }, base);
+  listen.stop();
 });
 
 test('todos created, toggled and deleted on one page appear, flip and disappear on the other by _id / todoId', async () => {
@@ -405,6 +433,8 @@ test('the admin page\'s activity log renders every field; stats-update has jPuls
   });
   // The REST endpoint: admin session or API token only, namespace checked.
   assert.equal((await http(S.url, 'GET', '/api/1/websocket/presence')).status, 401);
+  assert.equal((await http(S.url, 'GET', '/api/1/websocket/presence', { headers: { Authorization: 'Bearer not-the-token' } })).status, 401);
+  assert.equal((await http(S.url, 'GET', '/api/1/websocket/presence', { cookie: mintSession(S, 'bob').cookie })).status, 403);
   assert.equal((await http(S.url, 'GET', '/api/1/websocket/presence?namespace=/etc/passwd', { cookie })).status, 400);
   const all = await http(S.url, 'GET', '/api/1/websocket/presence', { cookie });
   assert.equal(all.status, 200, all.text);
