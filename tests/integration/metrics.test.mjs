@@ -3,8 +3,9 @@
 // metrics` (Debian's prometheus package), with the values the operator
 // needs moving as things happen: sockets per namespace, refused handshakes
 // by reason, messages in/out/dropped, send-queue bytes, outbox lag,
-// PostgreSQL reconnects, catch-up replays, per-worker up.  Access: an
-// address in metrics_allow (default loopback) or the metrics token.
+// PostgreSQL reconnects, catch-up replays, per-worker up, and an outbox lag
+// while a daemon is behind.  Access: an address in metrics_allow (default
+// loopback) or the metrics token.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -128,4 +129,28 @@ test('values follow what happens: sockets, refusals, messages, outbox lag, catch
   s.daemon.kill('SIGKILL');
   await waitFor(async () => sum(samples((await scrape()).body), /^wspulse_daemon_up\{/) === 0, 15000 * SLOW, 'up 0 for the dead workers');
   await s.startDaemon();
+});
+
+test('outbox lag: rows committed while the daemon cannot take them count per worker until delivered', async () => {
+  await waitFor(async () => sum(samples((await scrape()).body), /^wspulse_daemon_up\{/) === 2, 15000 * SLOW, 'both workers up');
+  // With workers, the supervisor alone LISTENs and hands each outbox row to
+  // its workers (reader.h): stopped, it hands them none, while the workers
+  // go on writing their stats rows - their delivered id stays behind.
+  s.daemon.kill('SIGSTOP');
+  let now;
+  try {
+    for (let i = 0; i < 3; i++)
+      await s.pg.psqlAsync(`INSERT INTO wsp_outbox (namespace, payload) VALUES ('/api/1/ws/hello-todo', '{"type":"note","lag":${i}}')`);
+    await waitFor(async () => {
+      now = samples((await scrape()).body);
+      return sum(now, /^wspulse_outbox_lag\{/) === 6;
+    }, 10000 * SLOW, 'an outbox lag of 3 on each worker');
+    assert.equal(sum(now, /^wspulse_daemon_up\{/), 2);
+    for (const [k, v] of Object.entries(now).filter(([k]) => k.startsWith('wspulse_outbox_delivered_id{')))
+      assert.equal(now.wspulse_outbox_newest_id - v, 3, k);
+  } finally { s.daemon.kill('SIGCONT'); }
+  await waitFor(async () => {
+    now = samples((await scrape()).body);
+    return sum(now, /^wspulse_outbox_lag\{/) === 0 && sum(now, /^wspulse_daemon_up\{/) === 2;
+  }, 10000 * SLOW, 'the lag back to 0 once the daemon delivers');
 });
