@@ -6,9 +6,10 @@
  *
  *   /api/1/ws/hello-emoji      emoji-select -> user-emoji {clientId, username,
  *                              emoji}; cursor-move -> cursor {clientId,
- *                              username, emoji, x, y}, at most one cursor a
- *                              socket every CURSOR_MS (only the latest
- *                              position matters: the others are dropped)
+ *                              username, emoji, x, y}; at most one cursor
+ *                              and one user-emoji a socket every CURSOR_MS
+ *                              (only the latest position and emoji matter:
+ *                              the others are dropped)
  *   /api/1/ws/hello-todo       REST-fed (history): todo-created|updated {todo},
  *                              todo-deleted {todoId} arrive through the outbox
  *
@@ -40,10 +41,11 @@
 
 #define EMOJI_MAX 32
 #define GUEST "guest"
-/* Cursor updates are coalesced per socket: at most one every CURSOR_MS goes
- * out, the latest.  Every cursor reaches every viewer, so without this 100
- * anonymous sockets within the message rate limit made each viewer
- * receive ~2 500 messages a second. */
+/* Cursor updates and emoji choices are coalesced per socket: at most one
+ * of each every CURSOR_MS goes out, the latest.  Every one reaches every
+ * viewer, so without this 100 anonymous sockets within the message rate
+ * limit made each viewer receive ~2 500 cursors a second (or 5 000
+ * user-emoji messages at 50 emoji-selects a second each). */
 #define CURSOR_MS 100
 
 /* One per hello-emoji socket that chose an emoji or moved (its client data). */
@@ -52,7 +54,9 @@ struct emoji_state {
 	char emoji[EMOJI_MAX + 1];
 	json_t *x, *y;               /* the newest position not sent yet */
 	long long sent_ms;           /* when its last cursor went out */
-	bool pending;                /* x, y wait in the `pending` list */
+	long long emoji_ms;          /* when its last user-emoji went out */
+	bool emoji_due;              /* the newest emoji waits to go out */
+	bool pending;                /* in the `pending` list: a position or an emoji waits */
 	struct emoji_state *next;
 };
 static struct emoji_state *pending;
@@ -175,7 +179,27 @@ static int send_cursor(struct emoji_state *st, json_t *x, json_t *y, long long n
 						 "emoji", st->emoji, "x", x, "y", y), name);
 }
 
-/* Every CURSOR_MS / 2: send the held positions that are due. */
+static int send_emoji(struct emoji_state *st, long long now)
+{
+	const char *name = demo_name(wsp_client_user(st->c));
+
+	st->emoji_ms = now;
+	return wsp_broadcast(emoji_ns, json_pack("{s:s, s:s, s:s, s:s}", "type", "user-emoji",
+						 "clientId", wsp_client_id(st->c), "username", name,
+						 "emoji", st->emoji), name);
+}
+
+/* Put st in the `pending` list (once). */
+static void hold(struct emoji_state *st)
+{
+	if (!st->pending) {
+		st->pending = true;
+		st->next = pending;
+		pending = st;
+	}
+}
+
+/* Every CURSOR_MS / 2: send the held positions and emojis that are due. */
 static void flush_cursors(wsp_server *srv, void *arg)
 {
 	long long now = mono_ms();
@@ -184,33 +208,49 @@ static void flush_cursors(wsp_server *srv, void *arg)
 	(void)srv;
 	(void)arg;
 	while ((st = *pp)) {
-		if (now - st->sent_ms < CURSOR_MS) {
+		bool cursor = st->x && now - st->sent_ms >= CURSOR_MS;
+		bool emoji = st->emoji_due && now - st->emoji_ms >= CURSOR_MS;
+		json_t *x = st->x, *y = st->y;
+
+		if (cursor)
+			st->x = st->y = NULL;
+		if (emoji)
+			st->emoji_due = false;
+		if (!st->x && !st->emoji_due) {
+			*pp = st->next;
+			st->pending = false;
+		} else {
 			pp = &st->next;
-			continue;
 		}
-		*pp = st->next;
-		st->pending = false;
-		send_cursor(st, st->x, st->y, now);
-		json_decref(st->x);
-		json_decref(st->y);
-		st->x = st->y = NULL;
+		/* After the list is consistent: a send may close a client. */
+		if (emoji)
+			send_emoji(st, now);
+		if (cursor) {
+			send_cursor(st, x, y, now);
+			json_decref(x);
+			json_decref(y);
+		}
 	}
 }
 
 static int emoji_message(wsp_client *c, json_t *data, const wsp_user *u, void *ud)
 {
 	const char *type = json_string_value(json_object_get(data, "type"));
-	const char *name = demo_name(u);
 	struct emoji_state *st;
 
 	if (!type)
 		return wsp_client_send_error(c, 400, "message needs a type"), 0;
 	if (strcmp(type, "emoji-select") == 0) {
+		long long now = mono_ms();
+
 		if (!(st = emoji_of(data, c)))
 			return -1;
-		return wsp_broadcast(emoji_ns, json_pack("{s:s, s:s, s:s, s:s}", "type", "user-emoji",
-							 "clientId", wsp_client_id(c), "username", name,
-							 "emoji", st->emoji), name) < 0;
+		if (!st->emoji_due && now - st->emoji_ms >= CURSOR_MS)
+			return send_emoji(st, now) < 0;
+		/* Too soon after the last one: the newest goes out when due. */
+		st->emoji_due = true;
+		hold(st);
+		return 0;
 	}
 	if (strcmp(type, "cursor-move") == 0) {
 		json_t *x = json_object_get(data, "x"), *y = json_object_get(data, "y");
@@ -221,18 +261,14 @@ static int emoji_message(wsp_client *c, json_t *data, const wsp_user *u, void *u
 			return wsp_client_send_error(c, 400, "cursor-move needs numeric x and y"), 0;
 		if (!(st = emoji_of(data, c)))
 			return -1;
-		if (!st->pending && now - st->sent_ms >= CURSOR_MS)
+		if (!st->x && now - st->sent_ms >= CURSOR_MS)
 			return send_cursor(st, x, y, now) < 0;
 		/* Too soon after the last one: keep only the newest position. */
 		json_decref(st->x);
 		json_decref(st->y);
 		st->x = json_incref(x);
 		st->y = json_incref(y);
-		if (!st->pending) {
-			st->pending = true;
-			st->next = pending;
-			pending = st;
-		}
+		hold(st);
 		return 0;
 	}
 	return wsp_client_send_error(c, 400, "unknown message type (emoji-select, cursor-move)"), 0;

@@ -164,7 +164,9 @@ int wsp__server_declare_namespaces(wsp_server *srv, wsp_error *err)
  * one namespace may add to the activity log per second: the log keeps 500
  * entries for the admin page, and anonymous sockets within every other
  * limit could otherwise replace all of them with their own text in a
- * moment.  Their messages are still counted in the stats. */
+ * moment.  However long they keep at it, they hold at most a fifth of the
+ * log (stats.h, WSP_ACTIVITY_ANON_SHARE).  Their messages are still counted
+ * in the stats. */
 #define ANON_ACTIVITY_PER_SEC 5
 
 /* Count one message for stats and the activity log (pings never get here);
@@ -176,13 +178,15 @@ static void count(wsp_namespace *ns, const char *type, const char *username, jso
 	long long now = wsp__now_ms();
 	char text[WSP_ACTIVITY_TEXT];
 	char *s;
+	bool anon;
 
 	if (rest)
 		wsp_counters_rest_message(&ns->counters, now / 1000);
 	else
 		wsp_counters_message(&ns->counters, now / 1000);
 	ns->srv->total_messages++;
-	if (!rest && (!(username && *username) || ns->srv->anon_ctx)) {
+	anon = !rest && (!(username && *username) || ns->srv->anon_ctx);
+	if (anon) {
 		if (ns->anon_sec != now / 1000) {
 			ns->anon_sec = now / 1000;
 			ns->anon_n = 0;
@@ -193,8 +197,12 @@ static void count(wsp_namespace *ns, const char *type, const char *username, jso
 	s = data ? wsp_json_dump(data, NULL) : NULL;
 	snprintf(text, sizeof(text), "%s", s ? s : "");
 	wsp_free(s);
-	wsp_activity_add(&ns->srv->activity, now, outbox_id, ns->path, received,
-			 type && *type ? type : "message", username ? username : "", text);
+	if (anon)
+		wsp_activity_add_anon(&ns->srv->activity, now, ns->path, received,
+				      type && *type ? type : "message", username ? username : "", text);
+	else
+		wsp_activity_add(&ns->srv->activity, now, outbox_id, ns->path, received,
+				 type && *type ? type : "message", username ? username : "", text);
 }
 
 void wsp__ns_count(wsp_namespace *ns, const char *type, const char *username, json_t *data)

@@ -142,6 +142,7 @@ int wsp_activity_init(wsp_activity *a, unsigned cap)
 	if (!a->v)
 		return WSP_ERR_NOMEM;
 	a->cap = cap ? cap : 1;
+	a->anon_cap = a->cap / WSP_ACTIVITY_ANON_SHARE ? a->cap / WSP_ACTIVITY_ANON_SHARE : 1;
 	return 0;
 }
 
@@ -151,12 +152,19 @@ void wsp_activity_cleanup(wsp_activity *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* Drop the oldest entry. */
+static void drop_oldest(wsp_activity *a)
+{
+	if (a->v[a->head].anon)
+		a->anon--;
+	a->head = (a->head + 1) % a->cap;
+	a->count--;
+}
+
 static void expire(wsp_activity *a, long long now_ms)
 {
-	while (a->count && a->v[a->head].ms < now_ms - WSP_ACTIVITY_SECS * 1000LL) {
-		a->head = (a->head + 1) % a->cap;
-		a->count--;
-	}
+	while (a->count && a->v[a->head].ms < now_ms - WSP_ACTIVITY_SECS * 1000LL)
+		drop_oldest(a);
 }
 
 /* Copy at most outsz-1 bytes without cutting a UTF-8 sequence in half. */
@@ -174,20 +182,23 @@ static void copy_utf8(char *out, size_t outsz, const char *s)
 	out[n] = '\0';
 }
 
-void wsp_activity_add(wsp_activity *a, long long now_ms, long long outbox_id, const char *ns,
-		      bool received, const char *type, const char *username, const char *message)
+static void add(wsp_activity *a, long long now_ms, long long outbox_id, const char *ns, bool received,
+		const char *type, const char *username, const char *message, bool anon)
 {
 	wsp_activity_ent *e;
 
 	if (!a->v)
 		return;
 	expire(a, now_ms);
-	if (a->count == a->cap) {
-		a->head = (a->head + 1) % a->cap;
-		a->count--;
-	}
+	if (anon && a->anon >= a->anon_cap)
+		return;
+	if (a->count == a->cap)
+		drop_oldest(a);
 	e = &a->v[(a->head + a->count) % a->cap];
 	a->count++;
+	e->anon = anon;
+	if (anon)
+		a->anon++;
 	e->ms = now_ms;
 	e->outbox_id = outbox_id > 0 ? outbox_id : 0;
 	copy_utf8(e->ns, sizeof(e->ns), ns);
@@ -195,6 +206,18 @@ void wsp_activity_add(wsp_activity *a, long long now_ms, long long outbox_id, co
 	copy_utf8(e->type, sizeof(e->type), type);
 	copy_utf8(e->username, sizeof(e->username), username);
 	copy_utf8(e->message, sizeof(e->message), message);
+}
+
+void wsp_activity_add(wsp_activity *a, long long now_ms, long long outbox_id, const char *ns,
+		      bool received, const char *type, const char *username, const char *message)
+{
+	add(a, now_ms, outbox_id, ns, received, type, username, message, false);
+}
+
+void wsp_activity_add_anon(wsp_activity *a, long long now_ms, const char *ns, bool received,
+			   const char *type, const char *username, const char *message)
+{
+	add(a, now_ms, 0, ns, received, type, username, message, true);
 }
 
 json_t *wsp_activity_json(wsp_activity *a, long long now_ms, bool snapshot)

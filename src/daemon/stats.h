@@ -70,9 +70,12 @@ json_t *wsp_stats_ns_snapshot_json(const char *path, long clients, long active_u
 void wsp_iso8601(long long ms, char *out, size_t outsz);
 
 /* The activity log: entries of the last WSP_ACTIVITY_SECS seconds, at most
- * `cap` (the oldest is dropped first). */
+ * `cap` (the oldest is dropped first), of which anonymous entries (added
+ * with wsp_activity_add_anon) hold at most cap / WSP_ACTIVITY_ANON_SHARE:
+ * anonymous input can never fill the log the admin page reads. */
 #define WSP_ACTIVITY_SECS 300
 #define WSP_ACTIVITY_TEXT 160
+#define WSP_ACTIVITY_ANON_SHARE 5
 
 typedef struct wsp_activity_ent {
 	long long ms;
@@ -82,12 +85,14 @@ typedef struct wsp_activity_ent {
 	char type[48];
 	char username[65];
 	char message[WSP_ACTIVITY_TEXT];
+	bool anon;                   /* added by wsp_activity_add_anon */
 } wsp_activity_ent;
 
 /* One per daemon; caller-owned. */
 typedef struct wsp_activity {
 	wsp_activity_ent *v;
 	unsigned cap, head, count;
+	unsigned anon, anon_cap;     /* anonymous entries held, and at most */
 } wsp_activity;
 
 /* 0 or WSP_ERR_NOMEM. */
@@ -99,6 +104,10 @@ void wsp_activity_cleanup(wsp_activity *a);
  * the daemon sent ("sent"). */
 void wsp_activity_add(wsp_activity *a, long long now_ms, long long outbox_id, const char *ns,
 		      bool received, const char *type, const char *username, const char *message);
+/* The same for an anonymous entry (an anonymous client's message, or what
+ * it caused): dropped when anonymous entries already hold their share. */
+void wsp_activity_add_anon(wsp_activity *a, long long now_ms, const char *ns, bool received,
+			   const char *type, const char *username, const char *message);
 /* Entries within the window, oldest first as jPulse's getStats() lists them
  * (its admin page reverses the array) (NEW reference); expired ones are
  * dropped as a side effect.  With `snapshot`, REST broadcasts' entries carry

@@ -208,6 +208,19 @@ test('hello-emoji cursors are coalesced per socket: a burst of 40 moves reaches 
   assert.deepEqual({ x: cursors.at(-1).data.x, y: cursors.at(-1).data.y }, { x: 39, y: 78 });
 });
 
+test('hello-emoji emoji choices are coalesced per socket too: a burst of 40 emoji-selects reaches a viewer as a few user-emoji messages, the last one the latest', async () => {
+  const viewer = await emoji(), mover = await emoji();
+  const id = mover.messages.find((m) => m.data?.type === 'connected').data.clientId;
+  for (let i = 0; i < 40; i++) mover.sendJson({ type: 'emoji-select', emoji: `e${i}` });
+  const mine = () => viewer.messages.filter((m) => m.data?.type === 'user-emoji' && m.data.clientId === id);
+  await waitFor(() => mine().some((m) => m.data.emoji === 'e39'), 5000 * slow, 'the latest emoji');
+  await sleep(300);
+  const got = mine();
+  viewer.end(); mover.end();
+  assert.ok(got.length <= 5, `${got.length} user-emoji messages for 40 emoji-selects`);
+  assert.equal(got.at(-1).data.emoji, 'e39');
+});
+
 test('anonymous messages cannot flood the admin activity log (at most 5 entries a second per namespace)', async () => {
   const movers = await Promise.all([1, 2, 3, 4, 5].map(() => emoji()));
   const t0 = Date.now();

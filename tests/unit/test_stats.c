@@ -88,6 +88,44 @@ static void test_activity(void)
 	wsp_activity_cleanup(&a);
 }
 
+/* Anonymous entries hold at most a fifth of the log, however many come;
+ * named ones still push out the oldest of either kind, and an anonymous
+ * entry dropped or expired frees its place in the share. */
+static void test_activity_anon_share(void)
+{
+	wsp_activity a;
+	json_t *j;
+	long long t = T0 * 1000;
+	size_t anon = 0;
+
+	CU_ASSERT_EQUAL_FATAL(wsp_activity_init(&a, 10), 0);
+	wsp_activity_add(&a, t++, 0, "/api/1/ws/a", true, "admin", "root", "m");
+	for (int i = 0; i < 50; i++)
+		wsp_activity_add_anon(&a, t++, "/api/1/ws/a", true, "flood", "", "x");
+	j = wsp_activity_json(&a, t, false);
+	CU_ASSERT_EQUAL(json_array_size(j), 3);   /* the admin's entry and 2 anonymous */
+	for (size_t i = 0; i < json_array_size(j); i++)
+		anon += strcmp(json_string_value(json_object_get(json_array_get(j, i), "type")), "flood") == 0;
+	CU_ASSERT_EQUAL(anon, 2);
+	json_decref(j);
+	/* Ten named entries push out everything older, the anonymous ones too:
+	 * their share is free again. */
+	for (int i = 0; i < 10; i++)
+		wsp_activity_add(&a, t++, 0, "/api/1/ws/a", true, "named", "u", "m");
+	CU_ASSERT_EQUAL(a.anon, 0);
+	wsp_activity_add_anon(&a, t++, "/api/1/ws/a", true, "flood", "", "y");
+	wsp_activity_add_anon(&a, t++, "/api/1/ws/a", true, "flood", "", "y");
+	wsp_activity_add_anon(&a, t++, "/api/1/ws/a", true, "flood", "", "y");
+	CU_ASSERT_EQUAL(a.anon, 2);
+	CU_ASSERT_EQUAL(a.count, 10);
+	/* Expired anonymous entries free it too. */
+	j = wsp_activity_json(&a, t + 300 * 1000 + 10, false);
+	CU_ASSERT_EQUAL(json_array_size(j), 0);
+	CU_ASSERT_EQUAL(a.anon, 0);
+	json_decref(j);
+	wsp_activity_cleanup(&a);
+}
+
 static void test_merge(void)
 {
 	static const char text[] =
@@ -290,6 +328,7 @@ int test_stats_register(void)
 	WSP_ADD_TEST(s, test_windows);
 	WSP_ADD_TEST(s, test_ns_json);
 	WSP_ADD_TEST(s, test_activity);
+	WSP_ADD_TEST(s, test_activity_anon_share);
 	WSP_ADD_TEST(s, test_merge);
 	WSP_ADD_TEST(s, test_rest_counters);
 	WSP_ADD_TEST(s, test_activity_outbox_id);
