@@ -304,7 +304,12 @@ test('an anonymous cursor is named guest (the probe\'s clientId && username chec
   assert.equal(typeof c.x, 'number');
   assert.equal(typeof c.y, 'number');
   assert.ok(c.emoji);
-  assert.equal(await B.evaluate(() => window.probe.emojis.at(-1).username), 'guest');
+  const ue = await B.evaluate(() => window.probe.emojis.at(-1));
+  assert.equal(ue.username, 'guest');
+  assert.equal(ue.clientId, c.clientId, 'user-emoji and cursor name the same socket');
+  assert.equal(typeof ue.emoji, 'string');
+  assert.ok(ue.emoji.length > 0);
+  assert.equal(c.emoji, ue.emoji, 'the cursor carries the chosen emoji');
   const label = Bpage.locator('.remote-cursor:not([hidden]) .cursor-label');
   await label.first().waitFor({ timeout: 10000 });
   assert.equal(await label.first().textContent(), 'guest');
