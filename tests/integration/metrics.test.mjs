@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startStack, openWs, fcgiRequest, waitFor, within, sleep, slow as SLOW } from './lib/stack.mjs';
-import { upgradeStatus } from './lib/rawclient.mjs';
+import { upgradeStatus, rawWs } from './lib/rawclient.mjs';
 
 let s;
 const metricsToken = 'metrics-token-' + 'x'.repeat(20);
@@ -153,4 +153,45 @@ test('outbox lag: rows committed while the daemon cannot take them count per wor
     now = samples((await scrape()).body);
     return sum(now, /^wspulse_outbox_lag\{/) === 0 && sum(now, /^wspulse_daemon_up\{/) === 2;
   }, 10000 * SLOW, 'the lag back to 0 once the daemon delivers');
+});
+
+test('send-queue bytes: a client that stops reading holds bytes in its queue; when it overflows, the client and its messages count as dropped', async () => {
+  const emoji = /namespace="\/api\/1\/ws\/hello-emoji"/;
+  const before = samples((await scrape()).body);
+  const slow = await rawWs(`ws://127.0.0.1:${s.daemonPort}/api/1/ws/hello-emoji`, { read: false, timeout: 5000 * SLOW });
+  assert.equal(slow.status, 101);
+  // Bursts of 6 x 60 KB (360 KB, well under send_queue_max_bytes' 1 MB):
+  // the kernel's buffers take the first ones; once they are full the rest
+  // waits in the send queue.  After each burst, the first scrape whose rows
+  // say both workers have handled the newest outbox row shows the queue as
+  // it was after that burst.
+  const burst = (n) => s.pg.psqlAsync(`INSERT INTO wsp_outbox (namespace, payload) SELECT '/api/1/ws/hello-emoji',
+    json_build_object('type','blob','n',g,'pad',repeat('x', 60000))::text FROM generate_series(1, ${n}) g`);
+  const handled = async () => {
+    let smp;
+    await waitFor(async () => {
+      smp = samples((await scrape()).body);
+      const d = Object.entries(smp).filter(([k]) => k.startsWith('wspulse_outbox_delivered_id{')).map(([, v]) => v);
+      return d.length === 2 && d.every((v) => v === smp.wspulse_outbox_newest_id);
+    }, 10000 * SLOW, 'both workers to handle the burst');
+    return smp;
+  };
+  let held = 0, bursts = 0;
+  for (; bursts < 100 && held === 0; bursts++) {
+    await burst(6);
+    held = sum(await handled(), /^wspulse_send_queue_bytes\{/);
+  }
+  assert.ok(held > 0 && held <= 1048576, `send-queue bytes ${held} after ${bursts} bursts`);
+  // 1.2 MB more: the queue overflows, the client is closed 1008.
+  await burst(20);
+  let now;
+  await waitFor(async () => {
+    now = samples((await scrape()).body);
+    return sum(now, /^wspulse_clients_dropped_total\{/) - sum(before, /^wspulse_clients_dropped_total\{/) === 1;
+  }, 15000 * SLOW, 'the slow client dropped');
+  assert.equal(sum(now, new RegExp(`^wspulse_clients_dropped_total\\{.*${emoji.source}`)) -
+    sum(before, new RegExp(`^wspulse_clients_dropped_total\\{.*${emoji.source}`)), 1);
+  assert.ok(sum(now, /^wspulse_messages_dropped_total\{/) - sum(before, /^wspulse_messages_dropped_total\{/) >= 1);
+  assert.equal(sum(now, /^wspulse_send_queue_bytes\{/), 0, 'nothing queued once the slow client is gone');
+  slow.sock.destroy();
 });
