@@ -1,6 +1,7 @@
 /* accept.c - see accept.h. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -39,19 +40,45 @@ static struct acceptor {
 } acc = { .spare_fd = -1 };
 
 /* Warn at most 10 times a second about refused connections; the rest are
- * counted in the next line. */
-static void refuse_warn(const char *why)
+ * counted in the next line.  peer: the address, or NULL when there is no
+ * connection to name. */
+static void refuse_warn(const char *why, const char *peer)
 {
-	if (wsp_log_limit_ok(&acc.refuse_rl, 10, WSP_LOG_WARN, "connections refused"))
-		wsp_warn(NULL, "connection refused: %s", why);
+	if (wsp_log_limit_ok(&acc.refuse_rl, 10, WSP_LOG_WARN, "connections refused")) {
+		if (peer)
+			wsp_warn(NULL, "connection refused: %s (%s)", why, peer);
+		else
+			wsp_warn(NULL, "connection refused: %s", why);
+	}
 }
 
-/* Answer 503 and close: the client sees a status, not a silent reset. */
+/* The peer address of fd as text ("unix" for a unix socket). */
+static void peer_of(int fd, char *out, size_t outsz)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+
+	snprintf(out, outsz, "unknown");
+	if (getpeername(fd, (struct sockaddr *)&sa, &len) < 0)
+		return;
+	if (sa.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, out, (socklen_t)outsz);
+	else if (sa.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, out, (socklen_t)outsz);
+	else if (sa.ss_family == AF_UNIX)
+		snprintf(out, outsz, "unix");
+}
+
+/* Answer 503 and close: the client sees a status, not a silent reset; the
+ * log line names its address, as every refusal's does. */
 static void refuse(int fd, const char *why)
 {
+	char peer[INET6_ADDRSTRLEN];
+
+	peer_of(fd, peer, sizeof(peer));
 	(void)!write(fd, acc.busy_reply, acc.busy_len);
 	close(fd);
-	refuse_warn(why);
+	refuse_warn(why, peer);
 }
 
 static void resume_accept(lws_sorted_usec_list_t *sul)
@@ -108,7 +135,7 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 									 : "system out of descriptors (ENFILE)");
 					acc.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 				} else {
-					refuse_warn(strerror(e));
+					refuse_warn(strerror(e), NULL);
 				}
 				pause_accept(wsi);
 				break;
@@ -128,7 +155,7 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 				 * bytes already there (plain HTTP on a TLS port) was
 				 * logged by tls.c: not a refusal of ours. */
 				if (wsp_tls_handshake_failures() == tls_failed)
-					refuse_warn("libwebsockets could not adopt the connection");
+					refuse_warn("libwebsockets could not adopt the connection", NULL);
 				continue;
 			}
 			if (acc.on_adopt)
