@@ -9,7 +9,8 @@
  * What can change: the keys of the table in reload.c - the log, the session
  * secret and the token files (re-read even under the same name: a rotated
  * key), session_ttl, max_body_bytes, max_message_bytes, the login limits,
- * stats_interval, metrics_allow, anon_write_rate, trusted_proxies.  Every other changed key wspulse.fcgi uses
+ * stats_interval, metrics_allow, anon_write_rate, trusted_proxies, cookie_domain,
+ * www_root.  Every other changed key wspulse.fcgi uses
  * (database, fcgi_listen, fcgi_threads, demo) keeps its old value and is
  * logged as needing a restart; wspulsed's own keys are logged as not used
  * here.  A file that does not parse, or a secret that does not load,
