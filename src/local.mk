@@ -44,6 +44,7 @@ src_wspulsed_SOURCES = \
 	src/daemon/lwscheck.c src/daemon/lwscheck.h \
 	src/daemon/memtrim.c src/daemon/memtrim.h \
 	src/daemon/modules.c src/daemon/modules.h \
+	src/daemon/peeraddr.c src/daemon/peeraddr.h \
 	src/daemon/pingpong.c src/daemon/pingpong.h \
 	src/daemon/presence.c src/daemon/presence.h \
 	src/daemon/proto.c src/daemon/proto.h \

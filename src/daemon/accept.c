@@ -1,7 +1,6 @@
 /* accept.c - see accept.h. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -15,6 +14,7 @@
 
 #include "daemon/accept.h"
 #include "daemon/listener.h"
+#include "daemon/peeraddr.h"
 #include "daemon/tls.h"
 #include "error.h"
 #include "log.h"
@@ -52,30 +52,14 @@ static void refuse_warn(const char *why, const char *peer)
 	}
 }
 
-/* The peer address of fd as text ("unix" for a unix socket). */
-static void peer_of(int fd, char *out, size_t outsz)
-{
-	struct sockaddr_storage sa;
-	socklen_t len = sizeof(sa);
-
-	snprintf(out, outsz, "unknown");
-	if (getpeername(fd, (struct sockaddr *)&sa, &len) < 0)
-		return;
-	if (sa.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, out, (socklen_t)outsz);
-	else if (sa.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, out, (socklen_t)outsz);
-	else if (sa.ss_family == AF_UNIX)
-		snprintf(out, outsz, "unix");
-}
-
 /* Answer 503 and close: the client sees a status, not a silent reset; the
  * log line names its address, as every refusal's does. */
 static void refuse(int fd, const char *why)
 {
 	char peer[INET6_ADDRSTRLEN];
 
-	peer_of(fd, peer, sizeof(peer));
+	if (wsp__peer_text(fd, peer, sizeof(peer), "unix") < 0)
+		snprintf(peer, sizeof(peer), "unknown");
 	(void)!write(fd, acc.busy_reply, acc.busy_len);
 	close(fd);
 	refuse_warn(why, peer);

@@ -1,7 +1,6 @@
 /* tls.c - see tls.h. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "daemon/peeraddr.h"
 #include "daemon/tls.h"
 #include "log.h"
 
@@ -177,23 +177,6 @@ int wsp_tls_check(const wsp_config *cfg, wsp_error *err)
 	return rc;
 }
 
-static void peer_of(const SSL *ssl, char *buf, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd = SSL_get_fd(ssl);
-
-	snprintf(buf, len, "a peer already gone");
-	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
-		return;
-	if (ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)len);
-	else if (ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)len);
-	else if (ss.ss_family == AF_UNIX)
-		snprintf(buf, len, "unix socket");
-}
-
 /* OpenSSL calls this on handshake events; SSL_CB_ACCEPT_EXIT with ret <= 0
  * is either "needs more bytes" (nothing on the error queue) or a failure
  * (its reason on the queue, where lws finds it next). */
@@ -210,7 +193,8 @@ static void info_cb(const SSL *ssl, int where, int ret)
 	hs_failures++;
 	if (!wsp_log_limit_ok(&hs_fail_rl, 10, WSP_LOG_WARN, "TLS handshakes failed"))
 		return;
-	peer_of(ssl, peer, sizeof(peer));
+	if (wsp__peer_text(SSL_get_fd(ssl), peer, sizeof(peer), "unix socket") < 0)
+		snprintf(peer, sizeof(peer), "a peer already gone");
 	if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_HTTP_REQUEST)
 		wsp_warn(NULL, "connection from %s: plain HTTP on the TLS port, closing", peer);
 	else
