@@ -5,10 +5,9 @@
  * admin/root session or `Authorization: Bearer <api token>` (compared in
  * constant time).
  *
- * Every message goes through the SQL function wsp_publish_text()
+ * Every message of an array goes through the SQL function wsp_publish_text()
  * (db/007_publish.sql), the text form of the wsp_publish() other
- * applications call in their own transactions, so the outbox has one writer
- * contract; the payload is stored as this program wrote it (wsp_json_dump).
+ * applications call in their own transactions; the payload is stored as this program wrote it (wsp_json_dump).
  * The checks here come first for clear answers; the function re-checks and
  * alone judges the stored size against max_message_bytes (handed to it as
  * wspulse.max_message_bytes).  The NOTIFY carries the row, or only its id
@@ -21,8 +20,9 @@
  *
  * A single message (not an array) goes through the process's group commit
  * (pubgroup.h): the single publishes being served at the same moment are
- * stored by ONE wsp_publish_batch() statement (db/009), each answered once
- * that statement has committed. */
+ * stored by ONE insert, each answered once that statement has committed.
+ * That path writes the outbox directly, so every rule of wsp_publish_text()
+ * is checked here first, the stored size included (publish_one). */
 #include "config.h"
 
 #include <stdio.h>
@@ -145,7 +145,6 @@ static int publish_one(wsp_ctx *ctx, const pub_msg *m, const char *username)
 	it.payload = m->payload;
 	it.username = username;
 	it.to = m->to_user ? m->to : m->cid;
-	it.max_bytes = lim;
 	if (wsp_pubgroup_publish(ctx->pubgroup, &it) < 0)
 		return it.sqlstate[0] ? sql_refusal(ctx, it.sqlstate, &it.err, -1) : wsp_ctx_fail(ctx, &it.err, "publish");
 	/* Debug, not info: a line per publish is thousands a second. */

@@ -5,10 +5,13 @@
  * in flight becomes the leader: it takes every publish queued so far (its
  * own first, then in arrival order, at most WSP_PUBGROUP_MAX) and sends them
  * on the group's ONE database connection (only a leader uses it, and there
- * is one leader at a time) as one call of wsp_publish_batch()
- * (db/009_publish_batch.sql) in autocommit: one round trip and one commit for
- * the group, and every listening daemon is woken once for it instead of once
- * per publish.  Requests arriving meanwhile queue behind it; when the group
+ * is one leader at a time) as one INSERT of all their rows in autocommit
+ * (pubgroup.c): one round trip and one commit for the group, and every
+ * listening daemon is woken once for it instead of once per publish.  The
+ * caller has checked every item against wsp_publish_text()'s rules
+ * (db/007_publish.sql) and the size limit: the statement writes the outbox
+ * directly and re-checks nothing but the table's own constraints.
+ * Requests arriving meanwhile queue behind it; when the group
  * is answered, the oldest of them leads the next one.  A request is answered
  * only after the statement that holds its row returned, i.e. after that
  * commit: nothing is acknowledged that is not committed (with the database's
@@ -19,9 +22,8 @@
  * its publishes delivered in that order; concurrent publishes of different
  * requests have no order of their own and get one here.
  *
- * Failures.  A refusal by the server (an element wsp_publish_text() rejects,
- * a constraint) rolls the whole statement back, so nothing of the group is
- * stored; the leader then sends the group's publishes one by one, so each
+ * Failures.  A refusal by the server (a constraint) rolls the whole
+ * statement back, so nothing of the group is stored; the leader then sends the group's publishes one by one, so each
  * gets its own answer (only the bad one fails).  A lost connection (or any
  * failure whose outcome is unknown) answers every publish of the group
  * WSP_ERR_DB: whether the statement committed cannot be known, so nothing is
@@ -53,7 +55,6 @@ typedef struct wsp_pubgroup_item {
 	const char *payload;       /* data as JSON text, stored byte for byte */
 	const char *username;      /* "" for the API token */
 	const char *to;            /* NULL, a client id or "user:<name>" */
-	long max_bytes;            /* max_message_bytes of the request's configuration */
 	/* out */
 	long long id;              /* the outbox id, when rc == 0 */
 	int rc;                    /* 0, or a negative WSP_ERR_* with err set */
