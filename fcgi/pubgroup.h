@@ -36,7 +36,7 @@
 #ifndef WSP_PUBGROUP_H
 #define WSP_PUBGROUP_H
 
-#include <pthread.h>
+#include <stdatomic.h>
 
 #include "db.h"
 #include "error.h"
@@ -62,8 +62,7 @@ typedef struct wsp_pubgroup_item {
 	char sqlstate[6];          /* of a refusal by the server, else "" */
 	/* private to pubgroup.c */
 	struct wsp_pubgroup_item *next;
-	pthread_cond_t cv;
-	int state;
+	atomic_int state;
 } wsp_pubgroup_item;
 
 /* A new, empty group that publishes through `conninfo` (copied; connected
