@@ -110,6 +110,16 @@ static void deliver_row(struct wsp_relay *R, const wsp_outbox_row *row)
 	ns = wsp_nsreg_find(&srv->reg, row->ns, strlen(row->ns));
 	if (!ns)
 		return;
+	if (!*row->origin && !ns->clients && wsp_worker_index() > 1) {
+		/* A REST broadcast for a namespace without a client here:
+		 * counted (stats.h: every worker counts those) but not parsed.
+		 * Its activity-log entry comes from worker 1, or from any
+		 * worker that has a client there (the merge keeps one entry per
+		 * outbox id).  With 16 workers, parsing every row in every
+		 * worker was a quarter of their CPU (BENCHMARKS.md). */
+		wsp__ns_tally_rest(ns);
+		return;
+	}
 	data = wsp_envelope_from_payload(row->payload, strlen(row->payload), row->username);
 	if (!data) {
 		wsp_warn(row->ns, "outbox row %lld: payload is not a JSON object, skipped", row->id);

@@ -221,6 +221,12 @@ void wsp__ns_count_rest(wsp_namespace *ns, long long outbox_id, const char *type
 	count(ns, type, username, data, true, outbox_id, false);
 }
 
+void wsp__ns_tally_rest(wsp_namespace *ns)
+{
+	wsp_counters_rest_message(&ns->counters, wsp__now_ms() / 1000);
+	ns->srv->total_messages++;
+}
+
 const char *wsp_namespace_path(const wsp_namespace *ns) { return ns->path; }
 int wsp_namespace_client_count(const wsp_namespace *ns) { return ns->nclients; }
 const char *wsp_user_name(const wsp_user *u) { return u ? u->name : ""; }

@@ -152,5 +152,8 @@ void wsp__ns_count_received(wsp_namespace *ns, const char *type, const char *use
  * every daemon and worker counts: kept apart so the merge counts it once. */
 void wsp__ns_count_rest(wsp_namespace *ns, long long outbox_id, const char *type,
 			const char *username, json_t *data);
+/* A REST broadcast counted in ns's stats only, without an activity-log entry
+ * (a worker with no client in ns, which need not parse it: relay.c). */
+void wsp__ns_tally_rest(wsp_namespace *ns);
 
 #endif

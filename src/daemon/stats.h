@@ -99,7 +99,8 @@ typedef struct wsp_activity {
 int wsp_activity_init(wsp_activity *a, unsigned cap);
 void wsp_activity_cleanup(wsp_activity *a);
 /* Record one entry at now_ms; `message` is shortened to fit.  `outbox_id`:
- * the outbox id of a REST broadcast (every worker logs those), else 0.
+ * the outbox id of a REST broadcast (logged by worker 1 and by every worker
+ * with a client in its namespace: relay.c), else 0.
  * `received`: a client's message (jPulse's direction "received"), else one
  * the daemon sent ("sent"). */
 void wsp_activity_add(wsp_activity *a, long long now_ms, long long outbox_id, const char *ns,

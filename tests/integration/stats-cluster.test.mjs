@@ -90,6 +90,10 @@ test('a REST broadcast counts once in the summed stats (stats API, admin page, j
   const per = rows();
   for (const id of IDS) assert.equal(nsIn(per[id], REST_NS).totalMessages, N, `${id} counted each REST broadcast`);
   console.log(`# ${N} REST broadcasts: per-process counts ${IDS.map((id) => `${id}=${nsIn(per[id], REST_NS).totalMessages}`).join(' ')}`);
+  // Only worker 1 and a process with a client there parse a REST row for
+  // its activity-log entry; the other workers only count it (relay.c).
+  const logged = (id) => per[id].activityLog.filter((a) => a.namespace === REST_NS).length;
+  assert.deepEqual(IDS.map(logged), [N, 0, N], 'REST activity entries in S/w1, S/w2, T');
 
   // ... and the sum counts each once.
   const d = await statsApi();
