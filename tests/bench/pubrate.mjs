@@ -9,9 +9,12 @@
 // with its default configuration, nginx with the shipped snippet and its access log), then runs
 // `ab -k -c 16` on POST /api/1/websocket/publish with the API token, and right after it the same
 // `ab` on a one-worker nginx + nchan's POST /pub, so both figures come from the same minute of
-// this shared machine. CPU per publish is every process's utime + stime over the run ÷ requests:
-// PostgreSQL (postmaster and every backend), wspulse.fcgi, nginx (master and worker), wspulsed
-// (supervisor and workers) and ab itself (its children's times, from the shell that ran it).
+// this shared machine; between them, the same `ab` with a body whose namespace the API refuses
+// (400 from wspulse.fcgi before any database work: the rate nginx and wspulse.fcgi alone reach
+// on this request, which no publish behind them can pass). CPU per publish is every process's
+// utime + stime over the run ÷ requests: PostgreSQL (postmaster and every backend),
+// wspulse.fcgi, nginx (master and worker), wspulsed (supervisor and workers) and ab itself (its
+// children's times, from the shell that ran it).
 // The PostgreSQL cluster is the tests' (fsync off) with synchronous_commit back ON for the
 // wspulse database, so every acknowledged publish waits for its commit record as in production.
 //
@@ -168,9 +171,15 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || 5), conc = N
   const stack = await stackLib();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsp-pubrate-'));
   const wBody = path.join(dir, 'wspulse.json'), nBody = path.join(dir, 'nchan.json');
+  // The same request with a namespace the API refuses: answered 400 by wspulse.fcgi after the
+  // token check, JSON parse and validation, before any database work -- what nginx and
+  // wspulse.fcgi alone can serve of this request on this machine, the ceiling of any
+  // publish path behind them.
+  const zBody = path.join(dir, 'refused.json');
   const data = '{"type":"bench","text":"a REST publish of about sixty bytes","n":1}';
   fs.writeFileSync(wBody, JSON.stringify({ namespace: NS, data: JSON.parse(data) }));
   fs.writeFileSync(nBody, data);
+  fs.writeFileSync(zBody, JSON.stringify({ namespace: '/api/1/not-ws/bench', data: JSON.parse(data) }));
   const rows = [];
   try {
     for (const n of workers) {
@@ -195,6 +204,8 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || 5), conc = N
         const g1 = groupsOf(roots);
         const cpu = cpuDelta(g0, g1);
         const rowsIn = Number(s.pg.psql(`SELECT count(*) FROM wsp_outbox WHERE id > ${id0}`));
+        const z = await ab(`${s.url}/api/1/websocket/publish`, zBody, hdr, { secs, conc });
+        if (z.non2xx !== z.done) throw new Error(`the refused publishes: ${z.done - z.non2xx} of ${z.done} were not refused`);
         nchan = await startNchan();
         await ab(nchan.url, nBody, [], { secs: 1, conc });
         const c0 = groupsOf({ nchan: [nchan.pid] });
@@ -203,7 +214,7 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || 5), conc = N
         const procs = Object.fromEntries(Object.entries(g1).map(([k, v]) => [k, v.size]));
         const us = (v, d) => (v * 1e6) / d;
         const row = {
-          workers: n, wspulse: w.rate, nchan: c.rate, ratio: w.rate / c.rate, ok: w.done - w.non2xx - w.failed,
+          workers: n, wspulse: w.rate, nchan: c.rate, ratio: w.rate / c.rate, refused: z.rate, ok: w.done - w.non2xx - w.failed,
           non2xx: w.non2xx, failed: w.failed, committed: rowsIn, procs,
           cpuUs: Object.fromEntries([...Object.entries(cpu).map(([k, v]) => [k, us(v, w.done)]), ['ab', us(w.abCpu, w.done)]]),
           nchanCpuUs: { nginx: us(ncpu.nchan, c.done), ab: us(c.abCpu, c.done) },
@@ -221,9 +232,9 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || 5), conc = N
   }
   const f0 = (v) => Math.round(v).toLocaleString('en-US').replace(/,/g, ' ');
   const lines = [
-    `| workers | wspulse publishes/s | nchan /s | ratio | 2xx / committed rows | µs/publish: PostgreSQL, wspulse.fcgi, nginx, wspulsed, ab | processes: PostgreSQL, fcgi, nginx, wspulsed | nchan µs/publish: nginx, ab | load |`,
-    '|---:|---:|---:|---:|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.workers} | ${f0(r.wspulse)} | ${f0(r.nchan)} | ${r.ratio.toFixed(2)}× | ${r.ok} / ${r.committed}`
+    `| workers | wspulse publishes/s | nchan /s | ratio | refused before PostgreSQL /s (ratio) | 2xx / committed rows | µs/publish: PostgreSQL, wspulse.fcgi, nginx, wspulsed, ab | processes: PostgreSQL, fcgi, nginx, wspulsed | nchan µs/publish: nginx, ab | load |`,
+    '|---:|---:|---:|---:|---:|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.workers} | ${f0(r.wspulse)} | ${f0(r.nchan)} | ${r.ratio.toFixed(2)}× | ${f0(r.refused)} (${(r.refused / r.nchan).toFixed(2)}×) | ${r.ok} / ${r.committed}`
       + `${r.non2xx || r.failed ? ` (${r.non2xx} non-2xx, ${r.failed} failed)` : ''} | `
       + ['postgres', 'wspulse.fcgi', 'nginx', 'wspulsed', 'ab'].map((k) => r.cpuUs[k].toFixed(0)).join(', ')
       + ` | ${['postgres', 'wspulse.fcgi', 'nginx', 'wspulsed'].map((k) => r.procs[k]).join(', ')}`
