@@ -17,8 +17,11 @@
 //   BENCH_SOAK_SECS, BENCH_SOAK_CLIENTS, BENCH_LAT_SECS, BENCH_IDLE_SECS, BENCH_CONNSCALE
 //                    override single figures (defaults are the issue's)
 //   BENCH_LOADGEN    path of the loadgen binary (default: built next to this file or in $PWD)
-//   BENCH_XCHECK=0   skip the second client (tests/bench/wsclient.mjs) that re-runs the fan-out,
-//                    scale, latency and soak scenarios to cross-check loadgen's figures
+//   BENCH_XCHECK=0   skip the second client that re-runs the fan-out, scale, latency and soak
+//                    scenarios to cross-check loadgen's figures
+//   BENCH_XCLIENT    which second client: lwsclient (default; tests/bench/lwsclient.c, built
+//                    by make bench or here) or wsclient (tests/bench/wsclient.mjs, Node)
+//   BENCH_LWSCLIENT  path of the lwsclient binary (default: built next to this file or in $PWD)
 //   BENCH_WSCLIENT_THREADS  event-loop threads of the second client's subscribers (default 1)
 //   BENCH_NGINX_SUBS, BENCH_APACHE_SUBS, BENCH_PROXY_MSGS
 //                    sockets and broadcasts of the "behind nginx/Apache (recommended)" scenarios
@@ -70,6 +73,19 @@ function findLoadgen() {
 }
 const LOADGEN = findLoadgen();
 
+// The C second client (tests/bench/lwsclient.c, libwebsockets' client), found like loadgen.
+function findLwsclient() {
+  const cands = [argOf('--lwsclient'), env.BENCH_LWSCLIENT, path.resolve('tests/bench/lwsclient'), path.join(here, 'lwsclient')];
+  for (const c of cands) if (c && fs.existsSync(c)) return c;
+  const out = path.join(os.tmpdir(), `wsp-lwsclient-${process.getuid()}`);
+  const lws = execFileSync('pkg-config', ['--cflags', '--libs', 'libwebsockets'], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
+  execFileSync('cc', ['-std=c11', '-O2', '-Wall', '-Wextra', '-o', out, path.join(here, 'lwsclient.c'), ...lws, '-lpthread', '-lm'], { stdio: 'inherit' });
+  return out;
+}
+const XCLIENT = env.BENCH_XCLIENT || 'lwsclient';
+if (!['lwsclient', 'wsclient'].includes(XCLIENT)) throw new Error(`BENCH_XCLIENT must be lwsclient or wsclient (got ${XCLIENT})`);
+const LWSCLIENT = XCLIENT === 'lwsclient' && env.BENCH_XCHECK !== '0' ? findLwsclient() : null;
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Everything this runner starts, so an interrupted run leaves nothing behind: on SIGINT/SIGTERM
@@ -86,7 +102,7 @@ process.on('exit', () => { for (const c of spawned) try { c.kill('SIGKILL'); } c
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, async () => {
     log(`${sig}: stopping`);
-    for (const c of spawned) if (c.spawnfile === LOADGEN) try { c.kill('SIGKILL'); } catch { /* gone */ }
+    for (const c of spawned) if (c.spawnfile === LOADGEN || c.spawnfile === LWSCLIENT) try { c.kill('SIGKILL'); } catch { /* gone */ }
     try { if (currentTarget) await currentTarget.stop(); } catch { /* best effort */ }
     process.exit(130);
   });
@@ -626,31 +642,37 @@ function proxied(kind, preset, p, title) {
 
 // ------------------------------------------------------------------ the second client (issue 18)
 //
-// tests/bench/wsclient.mjs shares no code with loadgen (npm ws subscribers, Node's http client
-// publishing on up to K keep-alive connections, its own stamp and its own percentiles). It runs
-// the same scenario on the same server instance right after loadgen has closed its sockets;
-// the table shows its figures under loadgen's and whether the two agree within XCHECK_TOL.
+// The second client shares no code with loadgen and runs the same scenario on the same server
+// instance right after loadgen has closed its sockets; the table shows its figures under
+// loadgen's and whether the two agree within XCHECK_TOL. BENCH_XCLIENT picks it:
+//   lwsclient (default)  tests/bench/lwsclient.c: libwebsockets' client for the subscribers, its
+//                        own blocking HTTP/1.1 publisher thread, its own stamp and percentiles
+//   wsclient             tests/bench/wsclient.mjs: npm ws subscribers, Node's http client; its one
+//                        JavaScript thread saturates at 100 000 frames/s on this machine, so
+//                        its latency rows carry its own queue (BENCHMARKS.md)
+// Both take the same command line and print the same JSON line.
 const XCHECK_KEYS = ['deliveries_per_s', 'lat_p50_ms', 'lat_p99_ms', 'lat_max_ms', 'publishes_per_s', 'cpu_us_per_delivery'];
 const XCHECK_TOL = 0.2;
 const xcheckWanted = env.BENCH_XCHECK !== '0';
 
 async function xcheck(t, spec) {
-  const dir = await ensureWs();
-  const a = [path.join(dir, 'wsclient.mjs'), '-n', String(spec.n), '--src-base', '127.0.100.2', '--src-count', '16',
+  const common = ['-n', String(spec.n), '--src-base', '127.0.100.2', '--src-count', '16',
     '--server-pid', t.pids.join(','), '--sub', spec.soak ? t.soakSub : t.sub,
     '--threads', String(num('BENCH_WSCLIENT_THREADS', 1, 1)),
     ...(t.subHeaders || []).flatMap((h) => ['--sub-header', h]), ...spec.args];
   if (!spec.soak) {
-    a.push('--pub', t.pub);
-    for (const h of t.pubHeaders) a.push('--pub-header', h);
-    if (t.wrap) a.push('--wrap', t.wrap);
+    common.push('--pub', t.pub);
+    for (const h of t.pubHeaders) common.push('--pub-header', h);
+    if (t.wrap) common.push('--wrap', t.wrap);
   }
-  const child = track(spawn(process.execPath, a, { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const [cmd, a] = XCLIENT === 'lwsclient' ? [LWSCLIENT, common]
+    : [process.execPath, [path.join(await ensureWs(), 'wsclient.mjs'), ...common]];
+  const child = track(spawn(cmd, a, { stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   const code = await new Promise((r) => child.on('exit', r));
   const line = out.split('\n').find((l) => l.startsWith('{'));
-  if (code !== 0 || !line) throw new Error(`wsclient exited ${code}`);
+  if (code !== 0 || !line) throw new Error(`${XCLIENT} exited ${code}`);
   return JSON.parse(line);
 }
 
@@ -704,7 +726,7 @@ async function main() {
         const load0 = os.loadavg()[0];
         const r = await sc.run(sname === 'soak' ? { ...t, sub: t.soakSub } : t);
         if (sc.xcheck && xcheckWanted) {
-          log(`${sc.title} — ${tname}: second client (wsclient.mjs)`);
+          log(`${sc.title} — ${tname}: second client (${XCLIENT})`);
           try {
             r.xcheck = await xcheck(t, sc.xcheck);
           } catch (e) {
