@@ -109,7 +109,8 @@ INTEGRATION_TESTS = \
 	tests/integration/conntoken.test.mjs \
 	tests/integration/proxyauth.test.mjs \
 	tests/integration/module-upgrade.test.mjs \
-	tests/integration/example-php.test.mjs
+	tests/integration/example-php.test.mjs \
+	tests/integration/bench-clients.test.mjs
 TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs .sh
 SH_LOG_COMPILER = $(SHELL)

@@ -1,0 +1,85 @@
+// bench-clients.test.mjs - the benchmark harness's two load clients still work (issue 18):
+// tests/bench/loadgen (its own WebSocket client) and tests/bench/lwsclient (libwebsockets'
+// client), each run against the real stack (nginx -> wspulse.fcgi -> PostgreSQL -> wspulsed)
+// in fan-out, rate and soak mode, must count every delivery, time it, and report what `make
+// bench` reads.  Speed is not judged here (that is make bench's job, beside the peers); a
+// client that miscounts, mis-times or cannot publish would make every benchmark row wrong.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { startStack, login, builddir } from './lib/stack.mjs';
+
+const NS = '/api/1/ws/bench-clients';
+const CLIENTS = { loadgen: path.join(builddir, 'tests/bench/loadgen'), lwsclient: path.join(builddir, 'tests/bench/lwsclient') };
+let s, cookie;
+
+before(async () => {
+  s = await startStack({ users: [{ name: 'alice', password: 'alice-password-1', roles: ['admin'] }], config: { namespace: NS } });
+  // The soak's namespace, the demo's jpulse-ws-test (it echoes every client message to all its
+  // clients), needs a login, as in make bench.
+  cookie = (await login(s.url, 'alice', 'alice-password-1')).cookie;
+  assert.ok(cookie, 'a session cookie');
+});
+
+after(async () => {
+  await s?.stop();
+});
+
+function run(bin, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (code !== 0 || !line) reject(new Error(`${path.basename(bin)} exited ${code}: ${err.slice(-500)}`));
+      else resolve(JSON.parse(line));
+    });
+  });
+}
+
+const common = () => ['--sub', `ws://127.0.0.1:${s.daemonPort}${NS}?uuid={uuid}`, '--server-pid', String(s.daemon.pid),
+  '--src-base', '127.0.77.2', '--src-count', '4', '--quiet', '3'];
+const publish = () => ['--pub', `${s.url}/api/1/websocket/publish`, '--pub-header', `Authorization: Bearer ${s.token}`,
+  '--pub-header', 'Content-Type: application/json', '--wrap', `{"namespace":"${NS}","data":@MSG@}`];
+
+for (const [name, bin] of Object.entries(CLIENTS)) {
+  test(`${name}: a fan-out of 12 messages to 30 subscribers, K = 4: every delivery counted and timed`, async () => {
+    const r = await run(bin, [...common(), ...publish(), '-n', '30', '-m', '12', '-k', '4']);
+    assert.equal(r.open, 30);
+    assert.equal(r.published, 12);
+    assert.equal(r.publish_errors, 0);
+    assert.equal(r.expected, 360);
+    assert.equal(r.received, 360, 'every subscriber got every message once');
+    assert.ok(r.lat_p50_ms > 0 && r.lat_p50_ms <= r.lat_p99_ms && r.lat_p99_ms <= r.lat_max_ms,
+      `ordered percentiles: ${r.lat_p50_ms} ${r.lat_p99_ms} ${r.lat_max_ms}`);
+    assert.ok(r.lat_max_ms < 30000, 'a latency in ms, not a raw stamp');
+    assert.ok(r.deliveries_per_s > 0);
+    assert.equal(typeof r.cpu_us_per_delivery, 'number');
+    assert.equal(r.disconnects, 0);
+  });
+
+  test(`${name}: open-loop rate, 20 messages at 40/s: the rate is held`, async () => {
+    const r = await run(bin, [...common(), ...publish(), '-n', '10', '-m', '20', '-k', '4', '--rate', '40']);
+    assert.equal(r.received, 200);
+    // 20 messages at 40/s take ~0.5 s: a client that ignored --rate would send them in a few ms.
+    // (loadgen reports the publishing time, publish_s; run.mjs divides as here.)
+    const rate = r.publishes_per_s ?? r.published / r.publish_s;
+    assert.ok(rate > 20 && rate < 60, `publishes/s ${rate}`);
+  });
+
+  test(`${name}: soak, 20 subscribers of which a half send at 20/s for 2 s: every message reaches all`, async () => {
+    const r = await run(bin, ['--sub', `ws://127.0.0.1:${s.daemonPort}/api/1/ws/jpulse-ws-test?uuid={uuid}`,
+      '--sub-header', `Cookie: ${cookie}`,
+      '--server-pid', String(s.daemon.pid), '--src-base', '127.0.78.2', '--src-count', '4', '--quiet', '3',
+      '-n', '20', '--soak', '2', '--soak-frac', '0.5', '--soak-rate', '20']);
+    assert.equal(r.open, 20);
+    assert.ok(r.sent_ws >= 35 && r.sent_ws <= 45, `sent ${r.sent_ws}`);
+    assert.equal(r.received, r.sent_ws * 20, 'each message echoed to every subscriber of the namespace');
+    assert.ok(r.lat_p99_ms > 0 && r.lat_p99_ms < 30000);
+  });
+}
