@@ -48,7 +48,9 @@ async function keepAlive(port) {
 }
 
 test('PostgreSQL down: 200 within health_db_grace, then 503 "database-down" with the reason; 200 again once it is back', async () => {
-  let h = await s.health();
+  // First the daemon's connection up (under ASan in CI the test once began before it was).
+  let h = await waitFor(async () => { const r = await s.health(); return r.json?.data?.database === 'up' && r; },
+    10000 * slow, 'the daemon connected to PostgreSQL');
   assert.equal(h.status, 200);
   assert.deepEqual([h.json.success, h.json.data.status, h.json.data.database], [true, 'ok', 'up']);
   s.pg.stopServer();

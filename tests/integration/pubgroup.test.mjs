@@ -114,14 +114,19 @@ test('publishes that arrive while a commit is in flight share the next one', asy
   const lock = s.pg.psqlAsync('BEGIN; LOCK TABLE wsp_outbox IN EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT;');
   await waitFor(() => s.pg.psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'wsp_outbox' AND l.mode = 'ExclusiveLock' AND l.granted") === '1',
     5000 * slow, 'the outbox locked');
-  const rs = await Promise.all(Array.from({ length: 16 }, (_, i) => publish(NS[1], { type: 'grp-wait', i })));
+  // As many as wspulse.fcgi has threads (fcgi_threads, default 8), so every one of them is
+  // inside wspulse.fcgi while the lock is held: the first leads and waits, the other seven
+  // queue behind it and go as the next group.  (With more publishes than threads the rest
+  // wait in nginx and arrive one by one after the lock, each free to lead its own small group:
+  // 16 gave 9 commits once in CI, once the group's statement got faster.)
+  const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => publish(NS[1], { type: 'grp-wait', i })));
   await lock;
   rs.forEach((r, i) => assert.equal(r.status, 200, `publish ${i}: ${r.status} ${r.text}`));
   const ids = rs.map((r) => r.json.data.id);
   const n = commitsOf(ids);
-  console.log(`# 16 publishes made while the outbox was locked: ${n} commits`);
-  // One statement per publish (main before the group commit) is 16.
-  assert.ok(n <= 8, `the publishes shared commits (${n} commits for 16)`);
+  console.log(`# 8 publishes made while the outbox was locked: ${n} commits`);
+  // One statement per publish (main before the group commit) is 8; the group commit makes 2.
+  assert.ok(n <= 3, `the publishes shared commits (${n} commits for 8)`);
 });
 
 test('a publish the database refuses fails alone, whatever group it shared: its neighbours are stored and answered 200', async () => {
