@@ -5,9 +5,10 @@
  * admin/root session or `Authorization: Bearer <api token>` (compared in
  * constant time).
  *
- * Every message of an array goes through the SQL function wsp_publish_text()
- * (db/007_publish.sql), the text form of the wsp_publish() other
- * applications call in their own transactions; the payload is stored as this program wrote it (wsp_json_dump).
+ * Every message of an array goes through the SQL function
+ * wsp_publish_text() (db/007_publish.sql), the text form of the
+ * wsp_publish() other applications call in their own transactions; the
+ * payload is stored as this program wrote it (wsp_json_dump).
  * The checks here come first for clear answers; the function re-checks and
  * alone judges the stored size against max_message_bytes (handed to it as
  * wspulse.max_message_bytes).  The NOTIFY carries the row, or only its id

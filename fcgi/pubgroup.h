@@ -11,8 +11,8 @@
  * caller has checked every item against wsp_publish_text()'s rules
  * (db/007_publish.sql) and the size limit: the statement writes the outbox
  * directly and re-checks nothing but the table's own constraints.
- * Requests arriving meanwhile queue behind it; when the group
- * is answered, the oldest of them leads the next one.  A request is answered
+ * Requests arriving meanwhile queue behind it; when the group is answered,
+ * the oldest of them leads the next one.  A request is answered
  * only after the statement that holds its row returned, i.e. after that
  * commit: nothing is acknowledged that is not committed (with the database's
  * own synchronous_commit; nothing here turns it off).
@@ -23,8 +23,9 @@
  * requests have no order of their own and get one here.
  *
  * Failures.  A refusal by the server (a constraint) rolls the whole
- * statement back, so nothing of the group is stored; the leader then sends the group's publishes one by one, so each
- * gets its own answer (only the bad one fails).  A lost connection (or any
+ * statement back, so nothing of the group is stored; the leader then sends
+ * the group's publishes one by one, so each gets its own answer (only the
+ * bad one fails).  A lost connection (or any
  * failure whose outcome is unknown) answers every publish of the group
  * WSP_ERR_DB: whether the statement committed cannot be known, so nothing is
  * sent again here — this module never stores a publish twice.

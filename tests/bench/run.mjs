@@ -63,28 +63,23 @@ const scenariosWanted = (env.BENCH_SCENARIOS
   || 'fanout,scale,idle,latency,connscale,soak,nginx-debian,nginx,apache-debian,apache,pubrate').split(',').filter(Boolean);
 const outFile = argOf('--out') || env.BENCH_OUT || path.resolve('bench-results.json');
 
-function findLoadgen() {
-  const cands = [argOf('--loadgen'), env.BENCH_LOADGEN, path.resolve('tests/bench/loadgen'), path.join(here, 'loadgen')];
+// A C client of tests/bench: --NAME, BENCH_<NAME>, built in $PWD or next to this file, or
+// else built here into the temporary directory (the runner must work from a bare checkout
+// too) with the flags of `libs` (pkg-config module names) and `extra` (linker flags).
+function findClient(name, libs, extra) {
+  const cands = [argOf(`--${name}`), env[`BENCH_${name.toUpperCase()}`], path.resolve(`tests/bench/${name}`), path.join(here, name)];
   for (const c of cands) if (c && fs.existsSync(c)) return c;
-  // Not built by make: build it here (the runner must work from a bare checkout too).
-  const out = path.join(os.tmpdir(), `wsp-loadgen-${process.getuid()}`);
-  execFileSync('cc', ['-std=c11', '-O2', '-Wall', '-Wextra', '-o', out, path.join(here, 'loadgen.c'), '-lssl', '-lcrypto', '-lm'], { stdio: 'inherit' });
+  const out = path.join(os.tmpdir(), `wsp-${name}-${process.getuid()}`);
+  const flags = libs.length ? execFileSync('pkg-config', ['--cflags', '--libs', ...libs], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean) : [];
+  execFileSync('cc', ['-std=c11', '-O2', '-Wall', '-Wextra', '-o', out, path.join(here, `${name}.c`), ...flags, ...extra], { stdio: 'inherit' });
   return out;
 }
-const LOADGEN = findLoadgen();
+const LOADGEN = findClient('loadgen', [], ['-lssl', '-lcrypto', '-lm']);
 
-// The C second client (tests/bench/lwsclient.c, libwebsockets' client), found like loadgen.
-function findLwsclient() {
-  const cands = [argOf('--lwsclient'), env.BENCH_LWSCLIENT, path.resolve('tests/bench/lwsclient'), path.join(here, 'lwsclient')];
-  for (const c of cands) if (c && fs.existsSync(c)) return c;
-  const out = path.join(os.tmpdir(), `wsp-lwsclient-${process.getuid()}`);
-  const lws = execFileSync('pkg-config', ['--cflags', '--libs', 'libwebsockets'], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
-  execFileSync('cc', ['-std=c11', '-O2', '-Wall', '-Wextra', '-o', out, path.join(here, 'lwsclient.c'), ...lws, '-lpthread', '-lm'], { stdio: 'inherit' });
-  return out;
-}
 const XCLIENT = env.BENCH_XCLIENT || 'lwsclient';
 if (!['lwsclient', 'wsclient'].includes(XCLIENT)) throw new Error(`BENCH_XCLIENT must be lwsclient or wsclient (got ${XCLIENT})`);
-const LWSCLIENT = XCLIENT === 'lwsclient' && env.BENCH_XCHECK !== '0' ? findLwsclient() : null;
+// The C second client (tests/bench/lwsclient.c, libwebsockets' client).
+const LWSCLIENT = XCLIENT === 'lwsclient' && env.BENCH_XCHECK !== '0' ? findClient('lwsclient', ['libwebsockets'], ['-lpthread', '-lm']) : null;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
