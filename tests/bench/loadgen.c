@@ -62,7 +62,7 @@
 
 #define RBUF_SIZE (1u << 20)      /* shared receive buffer */
 #define MAX_FRAME (RBUF_SIZE / 2) /* larger frames are a protocol error for this tool */
-#define TAG_PUB UINT64_C(0xFFFFFFFF00000001)
+#define TAG_PUB UINT64_C(0xFFFFFFFF00010000)  /* + publish connection index */
 #define TAG_STDIN UINT64_C(0xFFFFFFFF00000002)
 #define HS_PER_WAKE 64            /* TLS connects worked on per wake-up (loop_once) */
 
@@ -812,72 +812,85 @@ static size_t make_msg(char *out, size_t cap, const char *extra)
 
 /* ---------------------------------------------------------------- publisher (HTTP/1.1) */
 
-static struct {
+/* The K publishes in flight go over opt.pub_conns keep-alive connections, each
+ * pipelining its share.  One connection is not K publishes in flight at the
+ * server: nginx takes a connection's pipelined requests one after the other, so
+ * a proxied publish API sees one at a time (issue 18). */
+#define MAX_PUB_CONNS 64
+
+typedef struct {
 	int fd;
 	bool connected;
 	char *w;
 	size_t wlen, woff, wcap;
 	char *r;
 	size_t rlen, rcap;
-	long inflight, sent, ok, err;
+	long inflight;
 	long on_conn;             /* requests sent on the current connection */
+} pubconn;
+
+static struct {
+	pubconn c[MAX_PUB_CONNS];
+	int nconn;
+	long inflight, sent, ok, err;
 	int first_err_status;
 	char first_err_body[200];
 	double t_start, t_done;
 	long reconnects;
-} pub = { .fd = -1 };
+} pub;
 
-static void pub_connect(void)
+static void pub_connect(pubconn *c)
 {
-	pub.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (pub.fd < 0)
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
 		die("publisher socket: %s", strerror(errno));
 	int one = 1;
-	setsockopt(pub.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)opt.pub_port) };
 	inet_pton(AF_INET, opt.pub_host, &dst.sin_addr);
-	if (connect(pub.fd, (struct sockaddr *)&dst, sizeof dst) < 0 && errno != EINPROGRESS)
+	if (connect(c->fd, (struct sockaddr *)&dst, sizeof dst) < 0 && errno != EINPROGRESS)
 		die("publisher connect %s:%d: %s", opt.pub_host, opt.pub_port, strerror(errno));
-	struct epoll_event e = { .events = EPOLLIN | EPOLLOUT, .data.u64 = TAG_PUB };
-	epoll_ctl(ep, EPOLL_CTL_ADD, pub.fd, &e);
-	pub.connected = false;
-	pub.wlen = pub.woff = pub.rlen = 0;
-	pub.on_conn = 0;
+	struct epoll_event e = { .events = EPOLLIN | EPOLLOUT, .data.u64 = TAG_PUB + (uint64_t)(c - pub.c) };
+	epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e);
+	c->connected = false;
+	c->wlen = c->woff = c->rlen = 0;
+	c->on_conn = 0;
 }
 
-/* The connection dropped: requests still unanswered are lost, count them as errors. */
-static void pub_lost(const char *why)
+/* The connection dropped: requests still unanswered on it are lost, count them as errors. */
+static void pub_lost(pubconn *c, const char *why)
 {
-	fprintf(stderr, "loadgen: publish connection lost (%s), %ld unanswered\n", why, pub.inflight);
-	pub.err += pub.inflight;
-	pub.inflight = 0;
-	epoll_ctl(ep, EPOLL_CTL_DEL, pub.fd, NULL);
-	close(pub.fd);
-	pub.fd = -1;
+	fprintf(stderr, "loadgen: publish connection lost (%s), %ld unanswered\n", why, c->inflight);
+	pub.err += c->inflight;
+	pub.inflight -= c->inflight;
+	c->inflight = 0;
+	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
 	pub.reconnects++;
-	if (pub.reconnects > 100)
-		die("publisher keeps losing its connection");
+	if (pub.reconnects > 100 * pub.nconn)
+		die("publisher keeps losing its connections");
 }
 
-static void pub_flush(void)
+static void pub_flush(pubconn *c)
 {
-	while (pub.woff < pub.wlen) {
-		ssize_t w = send(pub.fd, pub.w + pub.woff, pub.wlen - pub.woff, MSG_NOSIGNAL);
+	while (c->woff < c->wlen) {
+		ssize_t w = send(c->fd, c->w + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
-			pub_lost(strerror(errno));
+			pub_lost(c, strerror(errno));
 			return;
 		}
-		pub.woff += (size_t)w;
+		c->woff += (size_t)w;
 	}
-	if (pub.woff == pub.wlen)
-		pub.woff = pub.wlen = 0;
-	struct epoll_event e = { .events = EPOLLIN | (pub.wlen ? EPOLLOUT : 0), .data.u64 = TAG_PUB };
-	epoll_ctl(ep, EPOLL_CTL_MOD, pub.fd, &e);
+	if (c->woff == c->wlen)
+		c->woff = c->wlen = 0;
+	struct epoll_event e = { .events = EPOLLIN | (c->wlen ? EPOLLOUT : 0), .data.u64 = TAG_PUB + (uint64_t)(c - pub.c) };
+	epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e);
 }
 
-static void pub_send_one(void)
+static void pub_send_one(pubconn *c)
 {
 	char msg[65536], body[70000];
 	make_msg(msg, sizeof msg, "");
@@ -888,26 +901,27 @@ static void pub_send_one(void)
 	} else {
 		bl = (size_t)snprintf(body, sizeof body, "%s", msg);
 	}
-	size_t need = pub.wlen + bl + 2048 + strlen(opt.pub_hdrs);
-	if (need > pub.wcap) {
-		pub.wcap = need * 2;
-		pub.w = xrealloc(pub.w, pub.wcap);
+	size_t need = c->wlen + bl + 2048 + strlen(opt.pub_hdrs);
+	if (need > c->wcap) {
+		c->wcap = need * 2;
+		c->w = xrealloc(c->w, c->wcap);
 	}
-	pub.wlen += (size_t)snprintf(pub.w + pub.wlen, pub.wcap - pub.wlen,
-	                             "POST %s HTTP/1.1\r\nHost: %s:%d\r\n%sContent-Length: %zu\r\n\r\n%s",
-	                             opt.pub_path, opt.pub_host, opt.pub_port, opt.pub_hdrs, bl, body);
+	c->wlen += (size_t)snprintf(c->w + c->wlen, c->wcap - c->wlen,
+	                            "POST %s HTTP/1.1\r\nHost: %s:%d\r\n%sContent-Length: %zu\r\n\r\n%s",
+	                            opt.pub_path, opt.pub_host, opt.pub_port, opt.pub_hdrs, bl, body);
+	c->inflight++;
+	c->on_conn++;
 	pub.inflight++;
 	pub.sent++;
-	pub.on_conn++;
 }
 
-/* Consumes complete responses from pub.r. */
-static void pub_parse(void)
+/* Consumes complete responses from c->r. */
+static void pub_parse(pubconn *c)
 {
 	size_t off = 0;
 	for (;;) {
-		char *base = pub.r + off;
-		size_t len = pub.rlen - off;
+		char *base = c->r + off;
+		size_t len = c->rlen - off;
 		char *he = memmem(base, len, "\r\n\r\n", 4);
 		if (!he)
 			break;
@@ -968,6 +982,7 @@ static void pub_parse(void)
 			off += total;
 			continue;
 		}
+		c->inflight--;
 		pub.inflight--;
 		if (status >= 200 && status < 300) {
 			pub.ok++;
@@ -980,79 +995,92 @@ static void pub_parse(void)
 		}
 		off += total;
 		if (close_after) {
-			memmove(pub.r, pub.r + off, pub.rlen - off);
-			pub.rlen -= off;
-			pub_lost("server sent Connection: close");
+			memmove(c->r, c->r + off, c->rlen - off);
+			c->rlen -= off;
+			pub_lost(c, "server sent Connection: close");
 			return;
 		}
 	}
-	memmove(pub.r, pub.r + off, pub.rlen - off);
-	pub.rlen -= off;
+	memmove(c->r, c->r + off, c->rlen - off);
+	c->rlen -= off;
 }
 
-static void pub_event(uint32_t ev)
+static void pub_event(pubconn *c, uint32_t ev)
 {
-	if (pub.fd < 0)
+	if (c->fd < 0)
 		return;
-	if (!pub.connected) {
+	if (!c->connected) {
 		int err = 0;
 		socklen_t el = sizeof err;
-		getsockopt(pub.fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
 		if (err)
 			die("publisher connect %s:%d: %s", opt.pub_host, opt.pub_port, strerror(err));
-		pub.connected = true;
+		c->connected = true;
 	}
 	if (ev & EPOLLOUT)
-		pub_flush();
-	if (pub.fd < 0 || !(ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		pub_flush(c);
+	if (c->fd < 0 || !(ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 		return;
 	for (;;) {
-		if (pub.rcap - pub.rlen < 65536) {
-			pub.rcap = pub.rcap * 2 + 65536;
-			pub.r = xrealloc(pub.r, pub.rcap);
+		if (c->rcap - c->rlen < 65536) {
+			c->rcap = c->rcap * 2 + 65536;
+			c->r = xrealloc(c->r, c->rcap);
 		}
-		ssize_t r = recv(pub.fd, pub.r + pub.rlen, pub.rcap - pub.rlen, 0);
+		ssize_t r = recv(c->fd, c->r + c->rlen, c->rcap - c->rlen, 0);
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (r <= 0) {
-			pub_parse();
-			pub_lost(r == 0 ? "EOF" : strerror(errno));
+			pub_parse(c);
+			pub_lost(c, r == 0 ? "EOF" : strerror(errno));
 			return;
 		}
-		pub.rlen += (size_t)r;
+		c->rlen += (size_t)r;
 	}
-	pub_parse();
+	pub_parse(c);
 }
 
-/* Sends what is due: as many as K allows, or what the rate schedule says. */
+/* Sends what is due: as many as K allows, or what the rate schedule says, each on
+ * the connection with the fewest unanswered. */
 static void pub_tick(double t)
 {
 	if (pub.sent >= opt.m)
 		return;
-	if (pub.fd < 0)
-		pub_connect();
-	if (!pub.connected && pub.sent > 0)
-		return;
-	/* A server that closes keep-alive connections after N requests (nginx's
-	 * keepalive_requests) would drop what was pipelined behind the Nth: move to a
-	 * fresh connection once this one has drained instead. */
-	if (opt.pub_per_conn && pub.on_conn >= opt.pub_per_conn) {
-		if (pub.inflight)
-			return;
-		epoll_ctl(ep, EPOLL_CTL_DEL, pub.fd, NULL);
-		close(pub.fd);
-		pub_connect();
-		return;
+	for (int i = 0; i < pub.nconn; i++) {
+		pubconn *c = &pub.c[i];
+		/* A server that closes keep-alive connections after N requests (nginx's
+		 * keepalive_requests) would drop what was pipelined behind the Nth: move to
+		 * a fresh connection once this one has drained instead. */
+		if (c->fd >= 0 && opt.pub_per_conn && c->on_conn >= opt.pub_per_conn && !c->inflight) {
+			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+			close(c->fd);
+			c->fd = -1;
+		}
+		if (c->fd < 0)
+			pub_connect(c);
 	}
-	long before = pub.sent;
-	while (pub.sent < opt.m && pub.inflight < opt.k &&
-	       (!opt.pub_per_conn || pub.on_conn < opt.pub_per_conn)) {
+	bool sent_on[MAX_PUB_CONNS] = { false };
+	while (pub.sent < opt.m && pub.inflight < opt.k) {
 		if (opt.rate > 0 && t < pub.t_start + pub.sent / opt.rate)
 			break;
-		pub_send_one();
+		pubconn *best = NULL;
+		for (int i = 0; i < pub.nconn; i++) {
+			pubconn *c = &pub.c[i];
+			/* Not yet connected: only its first request waits in its buffer. */
+			if (!c->connected && c->on_conn > 0)
+				continue;
+			if (opt.pub_per_conn && c->on_conn >= opt.pub_per_conn)
+				continue;
+			if (!best || c->inflight < best->inflight)
+				best = c;
+		}
+		if (!best)
+			break;
+		pub_send_one(best);
+		sent_on[best - pub.c] = true;
 	}
-	if (pub.sent != before && pub.connected)
-		pub_flush();
+	for (int i = 0; i < pub.nconn; i++)
+		if (sent_on[i] && pub.c[i].connected)
+			pub_flush(&pub.c[i]);
 }
 
 /* ---------------------------------------------------------------- soak senders */
@@ -1142,9 +1170,10 @@ static void loop_once(int timeout_ms)
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;
-			if (tag == TAG_PUB || tag == TAG_STDIN) {
-				if (pass == 0 && tag == TAG_PUB)
-					pub_event(evs[i].events);
+			bool is_pub = tag >= TAG_PUB && tag < TAG_PUB + MAX_PUB_CONNS;
+			if (is_pub || tag == TAG_STDIN) {
+				if (pass == 0 && is_pub)
+					pub_event(&pub.c[tag - TAG_PUB], evs[i].events);
 				else if (pass == 0)
 					stdin_event();
 				continue;
@@ -1215,6 +1244,9 @@ static void usage(void)
 	"  -k K                 max unanswered publishes in flight (default 16)\n"
 	"  --rate R             publish at R/s instead of as fast as K allows\n"
 	"  --pub-per-conn N     at most N publishes per keep-alive connection, then reconnect\n"
+	"  --pub-conns C        spread the K in flight over C keep-alive connections (default 1,\n"
+	"                       at most 64): a proxy takes one connection's pipelined requests\n"
+	"                       one at a time\n"
 	"  --size B             message JSON size in bytes (default 100)\n"
 	"  --src-count A        source addresses 127.0.0.x to spread over (default 8)\n"
 	"  --src-base IP        first source address (default 127.0.0.2)\n"
@@ -1245,7 +1277,7 @@ int main(int argc, char **argv)
 {
 	enum { O_SUB = 256, O_SUBH, O_PUB, O_PUBH, O_WRAP, O_RATE, O_SIZE, O_SRCN, O_SRCB, O_CONC,
 	       O_PID, O_SETTLE, O_QUIET, O_TIMEOUT, O_IDLE, O_SOAK, O_SFRAC, O_SRATE, O_SWARM,
-	       O_NOPUB, O_GO, O_HIST, O_LABEL, O_PPC, O_MAXF, O_COAL, O_RETRY };
+	       O_NOPUB, O_GO, O_HIST, O_LABEL, O_PPC, O_MAXF, O_COAL, O_RETRY, O_PCONNS };
 	static const struct option lo[] = {
 		{ "sub", 1, 0, O_SUB }, { "sub-header", 1, 0, O_SUBH }, { "pub", 1, 0, O_PUB },
 		{ "pub-header", 1, 0, O_PUBH }, { "wrap", 1, 0, O_WRAP }, { "rate", 1, 0, O_RATE },
@@ -1255,7 +1287,7 @@ int main(int argc, char **argv)
 		{ "soak", 1, 0, O_SOAK }, { "soak-frac", 1, 0, O_SFRAC }, { "soak-rate", 1, 0, O_SRATE },
 		{ "soak-warmup", 1, 0, O_SWARM }, { "no-publish", 0, 0, O_NOPUB },
 		{ "wait-go", 0, 0, O_GO }, { "hist", 0, 0, O_HIST }, { "label", 1, 0, O_LABEL }, { "pub-per-conn", 1, 0, O_PPC }, { "max-fail", 1, 0, O_MAXF },
-		{ "coalesce-us", 1, 0, O_COAL }, { "retry", 1, 0, O_RETRY },
+		{ "coalesce-us", 1, 0, O_COAL }, { "retry", 1, 0, O_RETRY }, { "pub-conns", 1, 0, O_PCONNS },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	bool have_sub = false, have_pub = false;
@@ -1310,6 +1342,11 @@ int main(int argc, char **argv)
 		case O_HIST: opt.hist = true; break;
 		case O_LABEL: opt.label = optarg; break;
 		case O_PPC: opt.pub_per_conn = atol(optarg); break;
+		case O_PCONNS:
+			pub.nconn = atoi(optarg);
+			if (pub.nconn < 1 || pub.nconn > MAX_PUB_CONNS)
+				die("--pub-conns must be 1…%d", MAX_PUB_CONNS);
+			break;
 		case O_MAXF: opt.max_fail = atol(optarg); break;
 		case O_RETRY:
 			opt.retry = atoi(optarg);
@@ -1325,6 +1362,10 @@ int main(int argc, char **argv)
 		}
 	}
 	const char *mode = opt.idle > 0 ? "idle" : opt.soak > 0 ? "soak" : "fanout";
+	if (!pub.nconn)
+		pub.nconn = 1;
+	for (int i = 0; i < MAX_PUB_CONNS; i++)
+		pub.c[i].fd = -1;
 	if (!have_sub || opt.n < 0 || opt.src_count < 1 || opt.k < 1 || opt.conc < 1)
 		usage();
 	if (!strcmp(mode, "fanout") && !opt.no_publish && !have_pub)

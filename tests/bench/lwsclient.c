@@ -1,7 +1,8 @@
 /* lwsclient.c - the benchmarks' second load client in C (issue 18, part 3).
  *
  * It shares no code with loadgen.c: the WebSocket side is libwebsockets'
- * client (its handshake, framing and event loop), the publisher its own
+ * client (its handshake, framing and event loop), or with --engine raw this
+ * file's own epoll reader for the bulk fan-out rows; the publisher is its own
  * HTTP/1.1 client on plain blocking sockets in a thread of its own, and the
  * stamp, the percentiles and the end of a run are written here again.  A
  * figure loadgen and this client agree on is the server's, not a client
@@ -29,6 +30,10 @@
  *   --src-base A.B.C.D --src-count N   local addresses to spread the sockets over
  *   --quiet S            end when nothing arrived for S s (default 5); --timeout S (600)
  *   --threads T          accepted for wsclient.mjs's command line; one thread here
+ *   --engine lws|raw     the subscribers' side: libwebsockets' client (default), or this
+ *                        file's own epoll reader and frame parser (no TLS, no soak), for the
+ *                        bulk fan-out rows, where libwebsockets' client is slower than the server
+ *   --coalesce-us U      raw engine: wait U µs after a wake-up before reading (default 200)
  *
  * A message is {"wsc":<µs since the epoch>,"q":<seq>,"pad":"…"}; a text frame holding "wsc"
  * followed by at most three non-digits ('":' or '\\":') and digits is a delivery, timed
@@ -48,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -63,10 +69,11 @@ static struct {
 	int nsub_hdr, npub_hdr;
 	int n, m, k, size, src_count, conc;
 	double rate, soak, soak_frac, soak_rate, quiet, timeout;
+	long coalesce_us;
 	int pids[16], npids;
 	unsigned char src[4];
 } o = { .n = 100, .m = 100, .k = 16, .size = 100, .src_count = 16, .conc = 200, .soak_frac = 0.1,
-	.soak_rate = 20, .quiet = 5, .timeout = 600, .src = { 127, 0, 0, 2 } };
+	.soak_rate = 20, .quiet = 5, .timeout = 600, .coalesce_us = 200, .src = { 127, 0, 0, 2 } };
 
 static double now_us(void)
 {
@@ -351,6 +358,375 @@ static void tick(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(ctx, 0, sul, tick, 5 * LWS_US_PER_MS);
 }
 
+/* ------------------------------------------------------------------ subscribers, raw engine */
+
+/*
+ * --engine raw: the subscribers on plain non-blocking sockets under one
+ * epoll, with the handshake and the frame reader written here (RFC 6455, the
+ * client's side: the server's frames arrive unmasked, a ping is answered with
+ * a masked pong, a close with a close, and the socket then counts as closed).
+ * Why a second engine: libwebsockets' client runs every byte of a frame
+ * through its parser and, here, tops out near a million frames a second, below
+ * what wspulsed sends in a burst, so with it the bulk fan-out rows measured
+ * the client (BENCHMARKS.md).  This reader takes a socket's whole buffer per
+ * read.  No TLS: wss:// needs the lws engine.
+ */
+#define RAW_RB (256 * 1024)
+#define RAW_HANDSHAKE_S 10
+
+struct rsock {
+	int fd;
+	int state;
+	double since;                /* PENDING: when the connect started */
+	bool sent;                   /* the handshake request is written */
+	char accept[32];             /* the Sec-WebSocket-Accept the server must answer */
+	unsigned char *left;         /* bytes of an unfinished handshake answer or frame */
+	size_t nleft;
+	unsigned char *msg;          /* a fragmented message so far */
+	size_t mlen, mcap;
+	int frag_op;                 /* 0, or the opcode (1 text, 2 binary) being continued */
+};
+
+static struct rsock *rsocks;
+static int epfd = -1;
+static unsigned char *rb;
+static bool raw;
+static double raw_scan_at;
+
+static void raw_fail(struct rsock *s, const char *why)
+{
+	if (s->state == PENDING) {
+		nfailed++;
+		npending--;
+		if (why)
+			fprintf(stderr, "lwsclient: handshake failed: %s\n", why);
+	} else if (s->state == OPEN) {
+		if (measuring)
+			disconnects++;
+		if (why)
+			fprintf(stderr, "lwsclient: socket closed: %s\n", why);
+	}
+	s->state = FAILED;
+	if (s->fd >= 0) {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, s->fd, NULL);
+		close(s->fd);
+		s->fd = -1;
+	}
+	free(s->left);
+	free(s->msg);
+	s->left = s->msg = NULL;
+	s->nleft = s->mlen = s->mcap = 0;
+}
+
+/* A masked frame from the client (control frames only here: <= 125 bytes). */
+static int raw_send(struct rsock *s, int op, const unsigned char *p, size_t len)
+{
+	unsigned char f[2 + 4 + 125];
+	uint32_t r = (uint32_t)random();
+
+	if (len > 125)
+		len = 125;
+	f[0] = (unsigned char)(0x80 | op);
+	f[1] = (unsigned char)(0x80 | len);
+	memcpy(f + 2, &r, 4);
+	for (size_t i = 0; i < len; i++)
+		f[6 + i] = p[i] ^ f[2 + i % 4];
+	/* A control frame this small goes out whole unless the socket is broken. */
+	return write(s->fd, f, 6 + len) == (ssize_t)(6 + len) ? 0 : -1;
+}
+
+static void raw_open(int i)
+{
+	struct rsock *s = &rsocks[i];
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN, .data.u32 = (uint32_t)i };
+	int one = 1;
+
+	s->state = PENDING;
+	s->since = mono_ms();
+	npending++;
+	nstarted++;
+	src.sin_addr.s_addr = htonl((uint32_t)o.src[0] << 24 | (uint32_t)o.src[1] << 16 | (uint32_t)o.src[2] << 8 |
+				    (uint32_t)(o.src[3] + i % o.src_count));
+	dst.sin_port = htons((uint16_t)sub_port);
+	if (inet_pton(AF_INET, sub_host, &dst.sin_addr) != 1) {
+		s->fd = -1;
+		raw_fail(s, "the raw engine needs a numeric IPv4 host");
+		return;
+	}
+	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0) {
+		raw_fail(s, strerror(errno));
+		return;
+	}
+	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s->fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+	    (connect(s->fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS) ||
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
+		raw_fail(s, strerror(errno));
+}
+
+/* Connected: write the upgrade request. */
+static void raw_handshake(struct rsock *s, int i)
+{
+	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+	unsigned char nonce[16], sha[20];
+	char key[32], kg[80], req[4096], path[1200];
+	const char *u = strstr(sub_path, "{uuid}");
+	int err = 0, n;
+	socklen_t el = sizeof(err);
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+		raw_fail(s, strerror(err ? err : errno));
+		return;
+	}
+	for (int k = 0; k < 16; k++)
+		nonce[k] = (unsigned char)random();
+	lws_b64_encode_string((const char *)nonce, 16, key, sizeof(key));
+	snprintf(kg, sizeof(kg), "%s%s", key, guid);
+	lws_SHA1((const unsigned char *)kg, strlen(kg), sha);
+	lws_b64_encode_string((const char *)sha, 20, s->accept, sizeof(s->accept));
+	if (u) {
+		char id[33];
+
+		for (int k = 0; k < 16; k++)
+			snprintf(id + 2 * k, 3, "%02x", (unsigned)(random() & 0xff));
+		snprintf(path, sizeof(path), "%.*s%s%s", (int)(u - sub_path), sub_path, id, u + 6);
+	} else {
+		snprintf(path, sizeof(path), "%s", sub_path);
+	}
+	n = snprintf(req, sizeof(req),
+		     "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		     "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n", path, sub_hostport, key);
+	for (int k = 0; k < o.nsub_hdr && n < (int)sizeof(req) - 4; k++)
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "%s\r\n", o.sub_hdr[k]);
+	n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
+	if (n >= (int)sizeof(req) || write(s->fd, req, (size_t)n) != n) {
+		raw_fail(s, "could not write the upgrade request");
+		return;
+	}
+	s->sent = true;
+	epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev);
+}
+
+/* The answer to the upgrade in p[0, n): how many bytes it took, 0 if not
+ * whole yet, -1 if it is not a valid 101. */
+static long raw_answer(struct rsock *s, const unsigned char *p, size_t n)
+{
+	const unsigned char *end = memmem(p, n, "\r\n\r\n", 4), *l;
+	bool ok = false;
+
+	if (!end)
+		return n > 8192 ? -1 : 0;
+	if (n < 12 || memcmp(p, "HTTP/1.1 101", 12))
+		return -1;
+	for (l = memchr(p, '\n', (size_t)(end - p)); l && l < end; l = memchr(l + 1, '\n', (size_t)(end - l))) {
+		const unsigned char *v = l + 1, *eol = memchr(v, '\r', (size_t)(end + 2 - v));
+		size_t al = strlen(s->accept);
+
+		if (eol && (size_t)(eol - v) > 21 && !strncasecmp((const char *)v, "Sec-WebSocket-Accept:", 21)) {
+			v += 21;
+			while (v < eol && *v == ' ')
+				v++;
+			ok = (size_t)(eol - v) == al && !memcmp(v, s->accept, al);
+		}
+	}
+	return ok ? (long)(end + 4 - p) : -1;
+}
+
+/* Parse the frames in p[0, n); returns the bytes used, or -1 after failing the socket. */
+static long raw_frames(struct rsock *s, const unsigned char *p, size_t n)
+{
+	size_t off = 0;
+
+	while (n - off >= 2) {
+		const unsigned char *f = p + off;
+		bool fin = f[0] & 0x80;
+		int op = f[0] & 0x0f;
+		uint64_t len = f[1] & 0x7f;
+		size_t hdr = 2;
+
+		if (f[1] & 0x80) {
+			raw_fail(s, "a masked frame from the server");
+			return -1;
+		}
+		if (len == 126) {
+			if (n - off < 4)
+				break;
+			len = (uint64_t)f[2] << 8 | f[3];
+			hdr = 4;
+		} else if (len == 127) {
+			if (n - off < 10)
+				break;
+			len = 0;
+			for (int k = 2; k < 10; k++)
+				len = len << 8 | f[k];
+			hdr = 10;
+		}
+		if (len > RAW_RB / 2) {
+			raw_fail(s, "a frame larger than the raw engine's buffer");
+			return -1;
+		}
+		if (n - off < hdr + len)
+			break;
+		f += hdr;
+		switch (op) {
+		case 1:
+		case 2:
+			if (s->frag_op) {
+				raw_fail(s, "a new message inside a fragmented one");
+				return -1;
+			}
+			if (fin) {
+				if (op == 1)
+					deliver(f, (size_t)len);
+				break;
+			}
+			s->frag_op = op;
+			s->mlen = 0;
+			/* fall through - the first piece is kept below */
+		case 0:
+			if (!s->frag_op) {
+				raw_fail(s, "a continuation frame with no message");
+				return -1;
+			}
+			if (s->mlen + len > s->mcap) {
+				size_t cap = (s->mlen + (size_t)len) * 2;
+				unsigned char *q = realloc(s->msg, cap);
+
+				if (!q) {
+					raw_fail(s, "out of memory");
+					return -1;
+				}
+				s->msg = q;
+				s->mcap = cap;
+			}
+			memcpy(s->msg + s->mlen, f, (size_t)len);
+			s->mlen += (size_t)len;
+			if (fin && op == 0) {
+				if (s->frag_op == 1)
+					deliver(s->msg, s->mlen);
+				s->frag_op = 0;
+			}
+			break;
+		case 8:
+			raw_send(s, 8, f, len >= 2 ? 2 : 0);
+			raw_fail(s, NULL);
+			return -1;
+		case 9:
+			if (raw_send(s, 10, f, (size_t)len) < 0) {
+				raw_fail(s, "could not answer a ping");
+				return -1;
+			}
+			break;
+		case 10:
+			break;
+		default:
+			raw_fail(s, "a frame with an unknown opcode");
+			return -1;
+		}
+		off += hdr + (size_t)len;
+	}
+	return (long)off;
+}
+
+static void raw_read(struct rsock *s)
+{
+	size_t have = s->nleft;
+	ssize_t r;
+	long used = 0;
+
+	if (have)
+		memcpy(rb, s->left, have);
+	r = read(s->fd, rb + have, RAW_RB - have);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		raw_fail(s, r < 0 ? strerror(errno) : (s->state == OPEN ? "closed by the server" : "closed before the answer"));
+		return;
+	}
+	have += (size_t)r;
+	if (s->state == PENDING) {
+		used = raw_answer(s, rb, have);
+		if (used < 0) {
+			raw_fail(s, "the answer to the upgrade is not a valid 101");
+			return;
+		}
+		if (used == 0)
+			goto keep;
+		s->state = OPEN;
+		nopen++;
+		npending--;
+	}
+	{
+		long f = raw_frames(s, rb + used, have - (size_t)used);
+
+		if (f < 0)
+			return;
+		used += f;
+	}
+keep:
+	s->nleft = have - (size_t)used;
+	if (s->nleft) {
+		unsigned char *q = realloc(s->left, s->nleft);
+
+		if (!q) {
+			raw_fail(s, "out of memory");
+			return;
+		}
+		s->left = q;
+		memmove(s->left, rb + used, s->nleft);
+	}
+}
+
+static void raw_service(int ms)
+{
+	struct epoll_event ev[256];
+	int n = epoll_wait(epfd, ev, 256, ms);
+
+	/* On loopback a sleeping receiver is woken in the sender's context, so a reader that
+	 * takes every frame the moment it lands makes the server pay a wake-up per frame,
+	 * which a browser on another machine never costs it.  Let a wake-up's frames gather
+	 * for --coalesce-us before reading (at most that much added to every latency). */
+	if (n > 0 && o.coalesce_us > 0) {
+		struct timespec ts = { 0, o.coalesce_us * 1000L };
+
+		nanosleep(&ts, NULL);
+	}
+
+	for (int k = 0; k < n; k++) {
+		struct rsock *s = &rsocks[ev[k].data.u32];
+
+		if (s->fd < 0)
+			continue;
+		if (s->state == PENDING && !s->sent) {
+			if (ev[k].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+				raw_handshake(s, (int)ev[k].data.u32);
+			continue;
+		}
+		if (ev[k].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+			raw_read(s);
+	}
+	/* Handshakes that hang fail after RAW_HANDSHAKE_S, as lws's connect timeout. */
+	if (npending > 0 && mono_ms() - raw_scan_at > 500) {
+		raw_scan_at = mono_ms();
+		for (int i = 0; i < nstarted; i++)
+			if (rsocks[i].state == PENDING && raw_scan_at - rsocks[i].since > RAW_HANDSHAKE_S * 1000)
+				raw_fail(&rsocks[i], "no answer to the upgrade");
+	}
+}
+
+/* One turn of whichever engine runs the subscribers; returns within ~5 ms. */
+static void service(void)
+{
+	if (raw)
+		raw_service(5);
+	else
+		lws_service(ctx, 0);
+}
+
 /* ------------------------------------------------------------------ publisher */
 
 struct pconn {
@@ -628,7 +1004,7 @@ static void service_for(double ms)
 	double until = mono_ms() + ms;
 
 	while (mono_ms() < until)
-		lws_service(ctx, 0);
+		service();
 }
 
 int main(int argc, char **argv)
@@ -695,7 +1071,21 @@ int main(int argc, char **argv)
 			o.quiet = atof(NEXT());
 		else if (!strcmp(a, "--timeout"))
 			o.timeout = atof(NEXT());
-		else if (!strcmp(a, "--threads"))
+		else if (!strcmp(a, "--engine")) {
+			const char *e = NEXT();
+
+			if (strcmp(e, "lws") && strcmp(e, "raw")) {
+				fprintf(stderr, "lwsclient: --engine is lws or raw\n");
+				return 2;
+			}
+			raw = !strcmp(e, "raw");
+		} else if (!strcmp(a, "--coalesce-us")) {
+			o.coalesce_us = atol(NEXT());
+			if (o.coalesce_us < 0 || o.coalesce_us > 999999) {
+				fprintf(stderr, "lwsclient: --coalesce-us is 0 to 999999\n");
+				return 2;
+			}
+		} else if (!strcmp(a, "--threads"))
 			(void)NEXT();   /* wsclient.mjs's option: one thread here */
 		else {
 			fprintf(stderr, "lwsclient: unknown argument %s\n", a);
@@ -713,33 +1103,50 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lwsclient: --sub must be ws:// or wss://, --pub http://\n");
 		return 2;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	lws_set_log_level(LLL_ERR, NULL);
-	socks = calloc((size_t)o.n, sizeof(*socks));
-	if (!socks)
-		return 1;
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = protocols;
-	info.fd_limit_per_thread = (unsigned)o.n + 64;
-	info.timeout_secs = 10;
-	info.connect_timeout_secs = 10;
-	if (sub_tls)
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	ctx = lws_create_context(&info);
-	if (!ctx) {
-		fprintf(stderr, "lwsclient: lws_create_context failed\n");
-		return 1;
+	if (raw && (sub_tls || o.soak)) {
+		fprintf(stderr, "lwsclient: --engine raw has no TLS and no soak mode\n");
+		return 2;
 	}
+	signal(SIGPIPE, SIG_IGN);
+	srandom((unsigned)now_us() ^ (unsigned)getpid());
 	snprintf(sub_hostport, sizeof(sub_hostport), "%s:%d", sub_host, sub_port);
-	lws_sul_schedule(ctx, 0, &tick_sul, tick, 5 * LWS_US_PER_MS);
+	if (raw) {
+		rsocks = calloc((size_t)o.n, sizeof(*rsocks));
+		rb = malloc(RAW_RB);
+		epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (!rsocks || !rb || epfd < 0) {
+			fprintf(stderr, "lwsclient: %s\n", strerror(errno));
+			return 1;
+		}
+		for (int i = 0; i < o.n; i++)
+			rsocks[i].fd = -1;
+	} else {
+		lws_set_log_level(LLL_ERR, NULL);
+		socks = calloc((size_t)o.n, sizeof(*socks));
+		if (!socks)
+			return 1;
+		memset(&info, 0, sizeof(info));
+		info.port = CONTEXT_PORT_NO_LISTEN;
+		info.protocols = protocols;
+		info.fd_limit_per_thread = (unsigned)o.n + 64;
+		info.timeout_secs = 10;
+		info.connect_timeout_secs = 10;
+		if (sub_tls)
+			info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		ctx = lws_create_context(&info);
+		if (!ctx) {
+			fprintf(stderr, "lwsclient: lws_create_context failed\n");
+			return 1;
+		}
+		lws_sul_schedule(ctx, 0, &tick_sul, tick, 5 * LWS_US_PER_MS);
+	}
 
 	/* Subscribers, at most o.conc handshakes at a time. */
 	t0c = mono_ms();
 	while (nopen + nfailed < o.n && mono_ms() - t0c < o.timeout * 1000) {
 		while (nstarted < o.n && npending < o.conc)
-			open_one(nstarted);
-		lws_service(ctx, 0);
+			(raw ? raw_open : open_one)(nstarted);
+		service();
 	}
 	connect_s = (mono_ms() - t0c) / 1000;
 	service_for(1000);
@@ -773,7 +1180,7 @@ int main(int argc, char **argv)
 				}
 				sent_ws++;
 			}
-			lws_service(ctx, 0);
+			service();
 		}
 		atomic_store(&pub_done, 1);
 	} else if (pthread_create(&pt, NULL, publisher, NULL) != 0) {
@@ -787,7 +1194,7 @@ int main(int argc, char **argv)
 
 		last = nlat;
 		for (;;) {
-			lws_service(ctx, 0);
+			service();
 			if (atomic_load(&pub_done)) {
 				want = (double)(o.soak ? sent_ws : atomic_load(&published)) * nopen;
 				if ((double)nlat >= want)
@@ -812,7 +1219,8 @@ int main(int argc, char **argv)
 #define PCT(q) (nlat ? lat[(size_t)fmin((double)nlat - 1, fmax(0, ceil((q) * (double)nlat) - 1))] / 1000 : 0)
 	span = ((last_at ? last_at : now_us()) - t_start) / 1e6;
 	pub_span = pub_done_at ? (pub_done_at - t_start) / 1e6 : 0;
-	printf("{\"client\":\"lwsclient\",\"threads\":1,\"open\":%d,\"failed\":%d,\"connect_s\":%.3f,"
+	printf("{\"client\":\"lwsclient\",\"engine\":\"%s\",\"threads\":1,", raw ? "raw" : "lws");
+	printf("\"open\":%d,\"failed\":%d,\"connect_s\":%.3f,"
 	       "\"published\":%d,\"publish_errors\":%d,\"publishes_per_s\":",
 	       nopen, o.n - nopen, connect_s, atomic_load(&published), atomic_load(&pub_errors));
 	if (pub_span > 0)

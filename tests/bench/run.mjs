@@ -22,6 +22,10 @@
 //   BENCH_XCLIENT    which second client: lwsclient (default; tests/bench/lwsclient.c, built
 //                    by make bench or here) or wsclient (tests/bench/wsclient.mjs, Node)
 //   BENCH_LWSCLIENT  path of the lwsclient binary (default: built next to this file or in $PWD)
+//   BENCH_LOADGEN_ARGS, BENCH_XCLIENT_ARGS
+//                    extra arguments (split on spaces) for every loadgen / second-client run,
+//                    e.g. BENCH_LOADGEN_ARGS='--coalesce-us 0' to see what the receiver's
+//                    wake-ups cost a server
 //   BENCH_WSCLIENT_THREADS  event-loop threads of the second client's subscribers (default 1)
 //   BENCH_NGINX_SUBS, BENCH_APACHE_SUBS, BENCH_PROXY_MSGS
 //                    sockets and broadcasts of the "behind nginx/Apache (recommended)" scenarios
@@ -42,7 +46,7 @@ const num = (name, dflt, quickVal) => Number(env[name] ?? (quick ? quickVal : df
 
 // The issue's figures; BENCH_QUICK shrinks the durations and counts, never the shape.
 const P = {
-  fanout: { n: num('BENCH_FANOUT_SUBS', 1000, 1000), m: num('BENCH_FANOUT_MSGS', 1000, 200), k: 16 },
+  fanout: { n: num('BENCH_FANOUT_SUBS', 1000, 1000), m: num('BENCH_FANOUT_MSGS', 5000, 200), k: 16 },
   scale: { n: num('BENCH_SCALE_SUBS', 15000, 15000), m: num('BENCH_SCALE_MSGS', 50, 10), k: 16 },
   idle: { n: num('BENCH_IDLE_SUBS', 15000, 15000), hold: num('BENCH_IDLE_SECS', 10, 2) },
   latency: { n: 1000, rate: 100, secs: num('BENCH_LAT_SECS', 30, 5) },
@@ -82,6 +86,7 @@ if (!['lwsclient', 'wsclient'].includes(XCLIENT)) throw new Error(`BENCH_XCLIENT
 const LWSCLIENT = XCLIENT === 'lwsclient' && env.BENCH_XCHECK !== '0' ? findClient('lwsclient', ['libwebsockets'], ['-lpthread', '-lm']) : null;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const extraArgs = (name) => (env[name] || '').split(' ').filter(Boolean);
 
 // Everything this runner starts, so an interrupted run leaves nothing behind: on SIGINT/SIGTERM
 // the current target is stopped (its own stop(), which also stops PostgreSQL), then the rest
@@ -319,18 +324,24 @@ async function ensureWs() {
 // publishes; the others only subscribe. Each prints READY, waits for GO, prints its JSON, and
 // keeps its sockets until told to exit, so the server's /proc figures cover the measured phase
 // and nothing else. Returns the merged result.
-async function loadgen(t, { n, extra = [], label }) {
+// pubProc: the publishes come from a loadgen process of their own (no subscribers), the
+// subscribers from the others with extra(1): in a bulk fan-out one event loop that both
+// publishes and reads a million frames a second answers its publishes late, and the row
+// then measures loadgen's publisher, not the server (BENCHMARKS.md).
+async function loadgen(t, { n, extra = [], label, pubProc = false }) {
   const procs = Math.max(1, Math.ceil(n / PER_PROC));
   const per = Math.ceil(n / procs);
   const before = procRead(t.pids);
   const kids = [];
-  for (let p = 0; p < procs; p++) {
-    const cnt = Math.min(per, n - p * per);
+  const runs = Array.from({ length: procs }, (_, p) => ({ p, cnt: Math.min(per, n - p * per), ex: extra(pubProc ? 1 : p) }));
+  // No subscriber in the publisher's process: nothing for --coalesce-us to gather.
+  if (pubProc) runs.unshift({ p: 'pub', cnt: 0, ex: [...extra(0), '--coalesce-us', '0'] });
+  for (const { p, cnt, ex } of runs) {
     const a = ['-n', String(cnt), '--wait-go', '--hist', '--label', `${label}#${p}`,
-      '--src-base', `127.0.${p + 1}.2`, '--src-count', '16', '--server-pid', t.pids.join(','),
+      '--src-base', `127.0.${p === 'pub' ? 99 : p + 1}.2`, '--src-count', '16', '--server-pid', t.pids.join(','),
       '--sub', t.sub, ...(t.subHeaders || []).flatMap((h) => ['--sub-header', h]),
       // A server out of descriptors leaves connections to time out one by one: give up early.
-      '--max-fail', String(Math.max(500, Math.ceil(cnt / 10))), ...extra(p)];
+      '--max-fail', String(Math.max(500, Math.ceil(cnt / 10))), ...ex, ...extraArgs('BENCH_LOADGEN_ARGS')];
     const child = track(spawn(LOADGEN, a, { stdio: ['pipe', 'pipe', 'inherit'] }));
     const lines = [];
     let wake = null;
@@ -361,7 +372,7 @@ async function loadgen(t, { n, extra = [], label }) {
     const after = procRead(pids), afterBy = groups && mapGroups(groups, procRead);
     for (const k of kids) k.child.stdin.end('EXIT\n');
     await Promise.all(kids.map((k) => k.exited));
-    const r = merge(results, { before, connected, after, procs, runnerWindow: !!groups });
+    const r = merge(results, { before, connected, after, procs: kids.length, runnerWindow: !!groups });
     if (probe !== undefined) r.probe = probe;
     if (groups) {
       r.kib_per_conn = null;   // per group below: the proxy's processes appear while connecting
@@ -423,17 +434,17 @@ function merge(rs, { before, connected, after, procs, runnerWindow = false }) {
 const scenarios = {
   fanout: {
     title: `fan-out ${P.fanout.n}×${P.fanout.m}, K=${P.fanout.k}`,
-    run: (t) => loadgen(t, { n: P.fanout.n, label: 'fanout',
+    run: (t) => loadgen(t, { n: P.fanout.n, label: 'fanout', pubProc: true,
       extra: (p) => p === 0 ? pubArgs(t, ['-m', String(P.fanout.m), '-k', String(P.fanout.k)]) : ['--no-publish', '-m', String(P.fanout.m)] }),
-    xcheck: { n: P.fanout.n, args: ['-m', String(P.fanout.m), '-k', String(P.fanout.k)] },
+    xcheck: { n: P.fanout.n, bulk: true, args: ['-m', String(P.fanout.m), '-k', String(P.fanout.k)] },
     rows: [['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['deliveries/s', 'deliveries_per_s', 0],
            ['latency p99 ms', 'lat_p99_ms', 1], ['delivered', 'delivered']],
   },
   scale: {
     title: `fan-out at scale ${P.scale.n}×${P.scale.m}, K=${P.scale.k}`,
-    run: (t) => loadgen(t, { n: P.scale.n, label: 'scale',
+    run: (t) => loadgen(t, { n: P.scale.n, label: 'scale', pubProc: true,
       extra: (p) => p === 0 ? pubArgs(t, ['-m', String(P.scale.m), '-k', String(P.scale.k)]) : ['--no-publish', '-m', String(P.scale.m)] }),
-    xcheck: { n: P.scale.n, args: ['-m', String(P.scale.m), '-k', String(P.scale.k)] },
+    xcheck: { n: P.scale.n, bulk: true, args: ['-m', String(P.scale.m), '-k', String(P.scale.k)] },
     rows: [['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['deliveries/s', 'deliveries_per_s', 0],
            ['latency p99 ms', 'lat_p99_ms', 1], ['delivered', 'delivered']],
   },
@@ -641,7 +652,8 @@ function proxied(kind, preset, p, title) {
 // instance right after loadgen has closed its sockets; the table shows its figures under
 // loadgen's and whether the two agree within XCHECK_TOL. BENCH_XCLIENT picks it:
 //   lwsclient (default)  tests/bench/lwsclient.c: libwebsockets' client for the subscribers, its
-//                        own blocking HTTP/1.1 publisher thread, its own stamp and percentiles
+//                        own blocking HTTP/1.1 publisher thread, its own stamp and percentiles;
+//                        in the bulk fan-out scenarios its own epoll frame reader (--engine raw)
 //   wsclient             tests/bench/wsclient.mjs: npm ws subscribers, Node's http client; its one
 //                        JavaScript thread saturates at 100 000 frames/s on this machine, so
 //                        its latency rows carry its own queue (BENCHMARKS.md)
@@ -654,12 +666,15 @@ async function xcheck(t, spec) {
   const common = ['-n', String(spec.n), '--src-base', '127.0.100.2', '--src-count', '16',
     '--server-pid', t.pids.join(','), '--sub', spec.soak ? t.soakSub : t.sub,
     '--threads', String(num('BENCH_WSCLIENT_THREADS', 1, 1)),
-    ...(t.subHeaders || []).flatMap((h) => ['--sub-header', h]), ...spec.args];
+    ...(t.subHeaders || []).flatMap((h) => ['--sub-header', h]), ...spec.args, ...extraArgs('BENCH_XCLIENT_ARGS')];
   if (!spec.soak) {
     common.push('--pub', t.pub);
     for (const h of t.pubHeaders) common.push('--pub-header', h);
     if (t.wrap) common.push('--wrap', t.wrap);
   }
+  // The bulk fan-out rows drain bursts faster than libwebsockets' client parses frames
+  // (~1 M/s here): lwsclient reads them with its own engine there (plain ws:// only).
+  if (XCLIENT === 'lwsclient' && spec.bulk && !spec.soak && /^ws:/.test(t.sub)) common.push('--engine', 'raw');
   const [cmd, a] = XCLIENT === 'lwsclient' ? [LWSCLIENT, common]
     : [process.execPath, [path.join(await ensureWs(), 'wsclient.mjs'), ...common]];
   const child = track(spawn(cmd, a, { stdio: ['ignore', 'pipe', 'inherit'] }));
@@ -678,8 +693,12 @@ function disagreement(a, b) {
   return m === 0 ? 0 : Math.abs(a - b) / m;
 }
 
+// K publishes in flight are K connections, as the second client has them: a proxy takes
+// one connection's pipelined requests one at a time, so one pipelined connection would put
+// one publish at a time into a proxied publish API (BENCHMARKS.md).
 function pubArgs(t, extra) {
-  const a = ['--pub', t.pub, ...extra];
+  const k = extra.indexOf('-k');
+  const a = ['--pub', t.pub, ...extra, ...(k >= 0 ? ['--pub-conns', String(Math.min(64, Number(extra[k + 1])))] : [])];
   for (const h of t.pubHeaders) a.push('--pub-header', h);
   if (t.wrap) a.push('--wrap', t.wrap);
   if (t.pubPerConn) a.push('--pub-per-conn', String(t.pubPerConn));

@@ -11,11 +11,23 @@ import path from 'node:path';
 import { startStack, login, builddir } from './lib/stack.mjs';
 
 const NS = '/api/1/ws/bench-clients';
-const CLIENTS = { loadgen: path.join(builddir, 'tests/bench/loadgen'), lwsclient: path.join(builddir, 'tests/bench/lwsclient') };
+const LOADGEN = path.join(builddir, 'tests/bench/loadgen'), LWSCLIENT = path.join(builddir, 'tests/bench/lwsclient');
+// Each client as make bench runs it: loadgen with its K publishes over K connections or
+// pipelined on one, lwsclient with libwebsockets' client or its own frame reader.
+const CLIENTS = {
+  loadgen: [LOADGEN, []],
+  'loadgen --pub-conns 4': [LOADGEN, ['--pub-conns', '4']],
+  lwsclient: [LWSCLIENT, []],
+  'lwsclient --engine raw': [LWSCLIENT, ['--engine', 'raw']],
+};
 let s, cookie;
 
 before(async () => {
-  s = await startStack({ users: [{ name: 'alice', password: 'alice-password-1', roles: ['admin'] }], config: { namespace: NS } });
+  s = await startStack({ users: [{ name: 'alice', password: 'alice-password-1', roles: ['admin'] }], config: { namespace: NS, ping_interval: 1, pong_timeout: 1,
+    max_message_bytes: 262144, max_body_bytes: 524288 } });
+  // Messages up to 256 KiB, for the raw engine's 64-bit frame lengths.
+  // wspulsed pings every second and closes a socket whose pong is a second late: every
+  // client must answer pings (a run's "disconnects" is 0).
   // The soak's namespace, the demo's jpulse-ws-test (it echoes every client message to all its
   // clients), needs a login, as in make bench.
   cookie = (await login(s.url, 'alice', 'alice-password-1')).cookie;
@@ -47,9 +59,10 @@ const common = () => ['--sub', `ws://127.0.0.1:${s.daemonPort}${NS}?uuid={uuid}`
 const publish = () => ['--pub', `${s.url}/api/1/websocket/publish`, '--pub-header', `Authorization: Bearer ${s.token}`,
   '--pub-header', 'Content-Type: application/json', '--wrap', `{"namespace":"${NS}","data":@MSG@}`];
 
-for (const [name, bin] of Object.entries(CLIENTS)) {
+for (const [name, [bin, opts]] of Object.entries(CLIENTS)) {
   test(`${name}: a fan-out of 12 messages to 30 subscribers, K = 4: every delivery counted and timed`, async () => {
-    const r = await run(bin, [...common(), ...publish(), '-n', '30', '-m', '12', '-k', '4']);
+    const r = await run(bin, [...common(), ...publish(), ...opts, '-n', '30', '-m', '12', '-k', '4']);
+    if (opts.includes('raw')) assert.equal(r.engine, 'raw');
     assert.equal(r.open, 30);
     assert.equal(r.published, 12);
     assert.equal(r.publish_errors, 0);
@@ -64,7 +77,7 @@ for (const [name, bin] of Object.entries(CLIENTS)) {
   });
 
   test(`${name}: open-loop rate, 20 messages at 40/s: the rate is held`, async () => {
-    const r = await run(bin, [...common(), ...publish(), '-n', '10', '-m', '20', '-k', '4', '--rate', '40']);
+    const r = await run(bin, [...common(), ...publish(), ...opts, '-n', '10', '-m', '20', '-k', '4', '--rate', '40']);
     assert.equal(r.received, 200);
     // 20 messages at 40/s take ~0.5 s: a client that ignored --rate would send them in a few ms.
     // (loadgen reports the publishing time, publish_s; run.mjs divides as here.)
@@ -72,6 +85,7 @@ for (const [name, bin] of Object.entries(CLIENTS)) {
     assert.ok(rate > 20 && rate < 60, `publishes/s ${rate}`);
   });
 
+  if (opts.length) continue;   // the soak publishes nothing; the raw engine has no soak mode
   test(`${name}: soak, 20 subscribers of which a half send at 20/s for 2 s: every message reaches all`, async () => {
     const r = await run(bin, ['--sub', `ws://127.0.0.1:${s.daemonPort}/api/1/ws/jpulse-ws-test?uuid={uuid}`,
       '--sub-header', `Cookie: ${cookie}`,
@@ -83,3 +97,18 @@ for (const [name, bin] of Object.entries(CLIENTS)) {
     assert.ok(r.lat_p99_ms > 0 && r.lat_p99_ms < 30000);
   });
 }
+
+test('lwsclient --engine raw: large messages over ~3 s of pings are all counted; no TLS, no soak', async () => {
+  // 70 000-byte messages (a 64-bit frame length) at 2/s: three seconds of wspulsed's pings.
+  const r = await run(LWSCLIENT, [...common(), ...publish(), '--engine', 'raw', '-n', '5', '-m', '6', '-k', '1',
+    '--rate', '2', '--size', '70000']);
+  assert.equal(r.publish_errors, 0);
+  assert.equal(r.received, 30, 'every large message reached every subscriber');
+  assert.equal(r.disconnects, 0, 'the pings were answered');
+  for (const bad of [['--soak', '1'], ['--engine', 'lws']]) {
+    const args = bad[0] === '--soak' ? ['--sub', `ws://127.0.0.1:${s.daemonPort}${NS}`, '--engine', 'raw', ...bad]
+      : ['--sub', `wss://127.0.0.1:${s.daemonPort}${NS}`, ...publish(), '--engine', 'raw'];
+    const code = await new Promise((resolve) => spawn(LWSCLIENT, args, { stdio: 'ignore' }).on('exit', resolve));
+    assert.equal(code, 2, `refused with a usage error: ${args.join(' ')}`);
+  }
+});
