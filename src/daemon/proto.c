@@ -312,8 +312,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 static struct lws_protocols protocols[] = {
 	/* rx_buffer_size: lws mallocs this much per WebSocket (rx_ubuf) and
 	 * reads at most this much per wake-up; client messages are small and
-	 * client.c reassembles larger ones from the pieces, so 1 KiB (16 KiB
-	 * cost ~4 KiB of RSS per idle socket).
+	 * client.c reassembles larger ones from the pieces, so 256 bytes: 16
+	 * KiB cost ~4 KiB of RSS per idle socket, 1 KiB 2.89 KiB, 256 bytes
+	 * 2.14 KiB (BENCHMARKS.md, issue 18's idle-memory target).
 	 * tx_packet_size: with 0, lws also caps each send() at rx_buffer_size
 	 * and copies the rest of a write to the heap, draining it 1 KiB per
 	 * POLLOUT; client.c already sizes its batches (at most 32 KiB) to the
@@ -323,7 +324,7 @@ static struct lws_protocols protocols[] = {
 	 * (client.h's wsp__client_lws_closing relies on it) only to a protocol
 	 * with per-session data: with 0 it never came and writepath.test.mjs
 	 * saw frames after lws's own close frame.  So a pointer's worth, unused. */
-	{ "wspulse", callback, sizeof(void *), 1024, 0, NULL, 65536 },
+	{ "wspulse", callback, sizeof(void *), 256, 0, NULL, 65536 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the bus protocol, filled in below */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the accept protocol (accept.h) */
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },   /* the shared reader's socket (reader.h) */
