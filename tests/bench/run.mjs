@@ -9,12 +9,14 @@
 //                    also wspulse-tls and nchan-tls: direct mode, the subscribers speak TLS to
 //                    wspulsed itself / to nginx with `ssl` on nchan's listen (their ratios are
 //                    to nchan-tls)
-//   BENCH_SCENARIOS  comma list of fanout,scale,idle,latency,connscale,soak,nginx-debian,nginx,
-//                    apache-debian,apache,pubrate (default: all); pubrate is the REST publish
+//   BENCH_SCENARIOS  comma list of fanout,scale,idle,latency,latency-busy,connscale,soak,
+//                    nginx-debian,nginx,apache-debian,apache,pubrate (default: all); latency-busy
+//                    is latency with a CPU-bound job (`yes`) beside; pubrate is the REST publish
 //                    rate beside nchan's POST /pub with 1, 4 and 16 daemon workers
 //                    (tests/bench/pubrate.mjs, its own table and BENCH_PUBRATE_* knobs)
 //   BENCH_QUICK=1    smoke run of about 2 minutes: smaller counts, shorter holds
-//   BENCH_SOAK_SECS, BENCH_SOAK_CLIENTS, BENCH_LAT_SECS, BENCH_IDLE_SECS, BENCH_CONNSCALE
+//   BENCH_SOAK_SECS, BENCH_SOAK_CLIENTS, BENCH_LAT_SECS, BENCH_LAT_ROUNDS, BENCH_IDLE_SECS,
+//   BENCH_CONNSCALE
 //                    override single figures (defaults are the issue's)
 //   BENCH_LOADGEN    path of the loadgen binary (default: built next to this file or in $PWD)
 //   BENCH_XCHECK=0   skip the second client that re-runs the fan-out, scale, latency and soak
@@ -49,7 +51,7 @@ const P = {
   fanout: { n: num('BENCH_FANOUT_SUBS', 1000, 1000), m: num('BENCH_FANOUT_MSGS', 5000, 200), k: 16 },
   scale: { n: num('BENCH_SCALE_SUBS', 15000, 15000), m: num('BENCH_SCALE_MSGS', 50, 10), k: 16 },
   idle: { n: num('BENCH_IDLE_SUBS', 15000, 15000), hold: num('BENCH_IDLE_SECS', 10, 2) },
-  latency: { n: 1000, rate: 100, secs: num('BENCH_LAT_SECS', 30, 5) },
+  latency: { n: 1000, rate: 100, secs: num('BENCH_LAT_SECS', 10, 5), rounds: num('BENCH_LAT_ROUNDS', 5, 2) },
   connscale: { n: num('BENCH_CONNSCALE', 50000, 50000), m: 1 },
   soak: { n: num('BENCH_SOAK_CLIENTS', 5000, 1000), secs: num('BENCH_SOAK_SECS', 600, 20),
           frac: 0.1, rate: num('BENCH_SOAK_RATE', 20, 20) },
@@ -64,7 +66,7 @@ const P = {
 const PER_PROC = num('BENCH_PER_PROC', 19000, 19000); // RLIMIT_NOFILE is 20000 per process here
 const targetsWanted = (env.BENCH_TARGETS || 'wspulse,nchan,ws').split(',').filter(Boolean);
 const scenariosWanted = (env.BENCH_SCENARIOS
-  || 'fanout,scale,idle,latency,connscale,soak,nginx-debian,nginx,apache-debian,apache,pubrate').split(',').filter(Boolean);
+  || 'fanout,scale,idle,latency,latency-busy,connscale,soak,nginx-debian,nginx,apache-debian,apache,pubrate').split(',').filter(Boolean);
 const outFile = argOf('--out') || env.BENCH_OUT || path.resolve('bench-results.json');
 
 // A C client of tests/bench: --NAME, BENCH_<NAME>, built in $PWD or next to this file, or
@@ -430,21 +432,30 @@ function merge(rs, { before, connected, after, procs, runnerWindow = false }) {
 }
 
 // ------------------------------------------------------------------ scenarios
+// bulk: a burst fan-out. Its publishes come from a loadgen process of their own (loadgen's
+// pubProc) and lwsclient reads it with its own frame reader (xcheck): both clients would
+// otherwise measure themselves (BENCHMARKS.md, "Bulk fan-out with both clients agreeing").
+// rounds (latency): run every target that many times, in turns (the order rotated each round),
+// and report each figure's median over the rounds, with every round's p50 and p99 below the
+// table: on a shared two-core machine one run of each is one sample of a moving tail.
+// busy: a CPU-bound job (`yes`, one core's worth) runs beside the target and both clients.
 
 const scenarios = {
   fanout: {
     title: `fan-out ${P.fanout.n}×${P.fanout.m}, K=${P.fanout.k}`,
-    run: (t) => loadgen(t, { n: P.fanout.n, label: 'fanout', pubProc: true,
+    bulk: true,
+    run: (t, sc) => loadgen(t, { n: P.fanout.n, label: 'fanout', pubProc: sc.bulk,
       extra: (p) => p === 0 ? pubArgs(t, ['-m', String(P.fanout.m), '-k', String(P.fanout.k)]) : ['--no-publish', '-m', String(P.fanout.m)] }),
-    xcheck: { n: P.fanout.n, bulk: true, args: ['-m', String(P.fanout.m), '-k', String(P.fanout.k)] },
+    xcheck: { n: P.fanout.n, args: ['-m', String(P.fanout.m), '-k', String(P.fanout.k)] },
     rows: [['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['deliveries/s', 'deliveries_per_s', 0],
            ['latency p99 ms', 'lat_p99_ms', 1], ['delivered', 'delivered']],
   },
   scale: {
     title: `fan-out at scale ${P.scale.n}×${P.scale.m}, K=${P.scale.k}`,
-    run: (t) => loadgen(t, { n: P.scale.n, label: 'scale', pubProc: true,
+    bulk: true,
+    run: (t, sc) => loadgen(t, { n: P.scale.n, label: 'scale', pubProc: sc.bulk,
       extra: (p) => p === 0 ? pubArgs(t, ['-m', String(P.scale.m), '-k', String(P.scale.k)]) : ['--no-publish', '-m', String(P.scale.m)] }),
-    xcheck: { n: P.scale.n, bulk: true, args: ['-m', String(P.scale.m), '-k', String(P.scale.k)] },
+    xcheck: { n: P.scale.n, args: ['-m', String(P.scale.m), '-k', String(P.scale.k)] },
     rows: [['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['deliveries/s', 'deliveries_per_s', 0],
            ['latency p99 ms', 'lat_p99_ms', 1], ['delivered', 'delivered']],
   },
@@ -453,14 +464,8 @@ const scenarios = {
     run: (t) => loadgen(t, { n: P.idle.n, label: 'idle', extra: () => ['--idle', String(P.idle.hold), '--settle', '2'] }),
     rows: [['RSS KiB/conn', 'kib_per_conn', 2], ['connections open', 'open', 0], ['disconnects', 'disconnects', 0]],
   },
-  latency: {
-    title: `latency, ${P.latency.rate} publishes/s to ${P.latency.n} subs (${P.latency.secs}s)`,
-    run: (t) => loadgen(t, { n: P.latency.n, label: 'latency',
-      extra: () => pubArgs(t, ['-m', String(P.latency.rate * P.latency.secs), '-k', '16', '--rate', String(P.latency.rate)]) }),
-    xcheck: { n: P.latency.n, args: ['-m', String(P.latency.rate * P.latency.secs), '-k', '16', '--rate', String(P.latency.rate)] },
-    rows: [['latency p50 ms', 'lat_p50_ms', 2], ['latency p99 ms', 'lat_p99_ms', 2], ['latency max ms', 'lat_max_ms', 1],
-           ['publishes/s achieved', 'publishes_per_s', 1], ['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['delivered', 'delivered']],
-  },
+  latency: latencyScenario(false),
+  'latency-busy': latencyScenario(true),
   // All sockets at once, as after a daemon restart: each loadgen process keeps 256 connects
   // in flight (--conc), so the storm goes at the pace the server handshakes; a failed connect
   // is retried like jPulse.ws does (5 s, 10 s, 15 s ± 20 %), and the delivered row counts
@@ -492,6 +497,20 @@ const scenarios = {
            ['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['delivered', 'delivered']],
   },
 };
+
+// Issue 18, part 1: a steady stream, quiet or with a CPU-bound job beside both servers.
+function latencyScenario(busy) {
+  const a = ['-m', String(P.latency.rate * P.latency.secs), '-k', '16', '--rate', String(P.latency.rate)];
+  return {
+    title: `latency, ${P.latency.rate} publishes/s to ${P.latency.n} subs (${P.latency.rounds} × ${P.latency.secs}s`
+      + `${busy ? ', a CPU-bound job beside' : ''}; medians)`,
+    rounds: P.latency.rounds, busy,
+    run: (t) => loadgen(t, { n: P.latency.n, label: 'latency', extra: () => pubArgs(t, a) }),
+    xcheck: { n: P.latency.n, args: a },
+    rows: [['latency p50 ms', 'lat_p50_ms', 2], ['latency p99 ms', 'lat_p99_ms', 2], ['latency max ms', 'lat_max_ms', 1],
+           ['publishes/s achieved', 'publishes_per_s', 1], ['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['delivered', 'delivered']],
+  };
+}
 
 // ------------------------------------------------------------------ proxies in front (issue 13)
 //
@@ -662,7 +681,7 @@ const XCHECK_KEYS = ['deliveries_per_s', 'lat_p50_ms', 'lat_p99_ms', 'lat_max_ms
 const XCHECK_TOL = 0.2;
 const xcheckWanted = env.BENCH_XCHECK !== '0';
 
-async function xcheck(t, spec) {
+async function xcheck(t, spec, bulk = false) {
   const common = ['-n', String(spec.n), '--src-base', '127.0.100.2', '--src-count', '16',
     '--server-pid', t.pids.join(','), '--sub', spec.soak ? t.soakSub : t.sub,
     '--threads', String(num('BENCH_WSCLIENT_THREADS', 1, 1)),
@@ -674,7 +693,7 @@ async function xcheck(t, spec) {
   }
   // The bulk fan-out rows drain bursts faster than libwebsockets' client parses frames
   // (~1 M/s here): lwsclient reads them with its own engine there (plain ws:// only).
-  if (XCLIENT === 'lwsclient' && spec.bulk && !spec.soak && /^ws:/.test(t.sub)) common.push('--engine', 'raw');
+  if (XCLIENT === 'lwsclient' && bulk && !spec.soak && /^ws:/.test(t.sub)) common.push('--engine', 'raw');
   const [cmd, a] = XCLIENT === 'lwsclient' ? [LWSCLIENT, common]
     : [process.execPath, [path.join(await ensureWs(), 'wsclient.mjs'), ...common]];
   const child = track(spawn(cmd, a, { stdio: ['ignore', 'pipe', 'inherit'] }));
@@ -710,6 +729,66 @@ function pubArgs(t, extra) {
 const fmt = (v, d) => v === null || v === undefined || Number.isNaN(v) ? '—'
   : d === 0 ? Math.round(v).toLocaleString('en-US') : Number(v).toFixed(d);
 
+// One target through one scenario: start it, loadgen, the second client, stop it.
+async function runOne(sname, sc, tname, what, notes) {
+  let t = null, busy = null;
+  try {
+    log(`${sc.title} — ${tname}${what}: starting`);
+    t = currentTarget = await targets[tname](sname);
+    notes[tname] = t.note;
+    if (sc.busy) busy = track(spawn('sh', ['-c', 'exec yes > /dev/null'], { stdio: 'ignore' }));
+    const load0 = os.loadavg()[0];
+    const r = await sc.run(sname === 'soak' ? { ...t, sub: t.soakSub } : t, sc);
+    if (sc.xcheck && xcheckWanted) {
+      log(`${sc.title} — ${tname}${what}: second client (${XCLIENT})`);
+      try {
+        r.xcheck = await xcheck(t, sc.xcheck, sc.bulk);
+      } catch (e) {
+        r.xcheck = { error: String(e.message || e) };
+      }
+    }
+    // The machine is shared: keep the 1-minute load average around each run with its figures.
+    r.loadavg = [load0, os.loadavg()[0]];
+    log(`${sc.title} — ${tname}${what}: ${JSON.stringify(r)}`);
+    return r;
+  } catch (e) {
+    log(`${sc.title} — ${tname}${what}: FAILED ${e.message || e}`);
+    return { error: String(e.message || e) };
+  } finally {
+    if (busy) { busy.kill('SIGKILL'); await new Promise((res) => (busy.exitCode !== null || busy.signalCode ? res() : busy.on('exit', res))); }
+    if (t) await t.stop();
+    currentTarget = null;
+  }
+}
+
+// Several rounds of one target: each number its median over the rounds that ran (an error in
+// any round is the result's error, so nothing is hidden), the rounds kept in `rounds`.
+function medianOf(rs) {
+  const bad = rs.find((r) => r.error);
+  if (bad) return { error: `${rs.filter((r) => r.error).length} of ${rs.length} rounds failed: ${bad.error}`, rounds: rs };
+  const med = (vs) => {
+    const v = vs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+    if (!v.length) return null;
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const pick = (objs) => {
+    const out = {};
+    for (const k of Object.keys(objs[0])) {
+      const vs = objs.map((o) => o[k]);
+      // Counts add up over the rounds (every delivery of every round is in "delivered").
+      if (['expected', 'received', 'failed', 'retried', 'disconnects', 'publish_errors', 'published'].includes(k)) out[k] = vs.reduce((a, v) => a + (v || 0), 0);
+      else if (typeof vs[0] === 'number') out[k] = med(vs);
+      else out[k] = vs[0];
+    }
+    return out;
+  };
+  const r = pick(rs.map(({ xcheck, rounds, ...rest }) => rest));
+  const xs = rs.map((x) => x.xcheck).filter(Boolean);
+  if (xs.length) r.xcheck = xs.find((x) => x.error) ? { error: xs.find((x) => x.error).error } : pick(xs);
+  r.rounds = rs;
+  return r;
+}
+
 async function main() {
   log(`loadgen ${LOADGEN}; targets ${targetsWanted.join(',')}; scenarios ${scenariosWanted.join(',')}${quick ? ' (BENCH_QUICK)' : ''}`);
   const results = {}; // scenario -> target -> result | {error}
@@ -730,35 +809,18 @@ async function main() {
     const sc = scenarios[sname];
     if (!sc) throw new Error(`unknown scenario ${sname}`);
     results[sname] = {};
-    for (const tname of targetsWanted) {
-      if (sc.only && !sc.only.includes(tname)) continue;
-      let t = null;
-      try {
-        log(`${sc.title} — ${tname}: starting`);
-        t = currentTarget = await targets[tname](sname);
-        notes[tname] = t.note;
-        const load0 = os.loadavg()[0];
-        const r = await sc.run(sname === 'soak' ? { ...t, sub: t.soakSub } : t);
-        if (sc.xcheck && xcheckWanted) {
-          log(`${sc.title} — ${tname}: second client (${XCLIENT})`);
-          try {
-            r.xcheck = await xcheck(t, sc.xcheck);
-          } catch (e) {
-            r.xcheck = { error: String(e.message || e) };
-          }
-        }
-        // The machine is shared: keep the 1-minute load average around each run with its figures.
-        r.loadavg = [load0, os.loadavg()[0]];
-        results[sname][tname] = r;
-        log(`${sc.title} — ${tname}: ${JSON.stringify(r)}`);
-      } catch (e) {
-        results[sname][tname] = { error: String(e.message || e) };
-        log(`${sc.title} — ${tname}: FAILED ${e.message || e}`);
-      } finally {
-        if (t) await t.stop();
-        currentTarget = null;
+    const wanted = targetsWanted.filter((tname) => !sc.only || sc.only.includes(tname));
+    const rounds = Math.max(1, sc.rounds || 1);
+    const perRound = Object.fromEntries(wanted.map((tname) => [tname, []]));
+    for (let round = 0; round < rounds; round++) {
+      // Each round in turn, the order rotated, so no target always runs first.
+      const order = wanted.map((_, i) => wanted[(i + round) % wanted.length]);
+      for (const tname of order) {
+        const r = await runOne(sname, sc, tname, rounds > 1 ? ` (round ${round + 1} of ${rounds})` : '', notes);
+        perRound[tname].push(r);
       }
     }
+    for (const tname of wanted) results[sname][tname] = rounds > 1 ? medianOf(perRound[tname]) : perRound[tname][0];
   }
   fs.writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), quick, params: P, notes, results,
     ...(pubrate ? { pubrate: pubrate.rows || pubrate } : {}) }, null, 2));
@@ -807,9 +869,35 @@ function printTable(results) {
       lines.push(`|  | ${label}, second client | ${xcells.join(' | ')} |`);
     });
   }
-  const loads = Object.values(results).flatMap((bt) => Object.values(bt)).filter((r) => r.loadavg).flatMap((r) => r.loadavg);
+  for (const [sname, byTarget] of Object.entries(results)) lines.push(...roundLines(scenarios[sname], byTarget));
+  const loads = Object.values(results).flatMap((bt) => Object.values(bt))
+    .flatMap((r) => (r.rounds || [r])).filter((r) => r.loadavg).flatMap((r) => r.loadavg);
   if (loads.length) lines.push('', `1-minute load average around the runs: ${Math.min(...loads).toFixed(2)} – ${Math.max(...loads).toFixed(2)} (2 cores; loadgen + server account for about 2)`);
   console.log(lines.join('\n'));
+}
+
+// Below the table, for a scenario run in rounds: every round's p50 / p99 with both clients, and
+// issue 18's part-1 target (wspulse's p50 ≤ nchan's + 3 ms and its p99 ≤ nchan's), judged in
+// each round (the two ran a minute apart) and on the medians.
+function roundLines(sc, byTarget) {
+  const rounded = Object.entries(byTarget).filter(([, r]) => r.rounds);
+  if (!sc.rounds || !rounded.length) return [];
+  const two = (v) => (typeof v === 'number' ? v.toFixed(1) : '—');
+  const lines = ['', `${sc.title}, every round: p50 / p99 ms, loadgen | second client`];
+  for (const [tname, r] of rounded)
+    lines.push(`- ${tname}: ${r.rounds.map((x) => x.error ? 'error'
+      : `${two(x.lat_p50_ms)} / ${two(x.lat_p99_ms)} | ${x.xcheck && !x.xcheck.error ? `${two(x.xcheck.lat_p50_ms)} / ${two(x.xcheck.lat_p99_ms)}` : '—'}`).join('; ')}`);
+  const w = byTarget.wspulse, n = byTarget.nchan;
+  if (!w?.rounds || !n?.rounds) return lines;
+  const meets = (a, b) => a && b && !a.error && !b.error && typeof a.lat_p50_ms === 'number' && typeof b.lat_p50_ms === 'number'
+    && a.lat_p50_ms <= b.lat_p50_ms + 3 && a.lat_p99_ms <= b.lat_p99_ms;
+  const count = (f) => w.rounds.filter((x, i) => meets(f(x), f(n.rounds[i]))).length;
+  const R = Math.min(w.rounds.length, n.rounds.length);
+  const yes = (b) => (b ? 'met' : '**not met**');
+  lines.push(`- wspulse p50 ≤ nchan's + 3 ms and p99 ≤ nchan's: loadgen ${count((x) => x)} of ${R} rounds, `
+    + `second client ${count((x) => x.xcheck)} of ${R}; on the medians: loadgen ${yes(meets(w, n))}, `
+    + `second client ${yes(meets(w.xcheck, n.xcheck))}`);
+  return lines;
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });
