@@ -44,13 +44,46 @@ process.on('exit', () => { for (const c of children) try { c.kill('SIGKILL'); } 
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+/**
+ * A free TCP port on 127.0.0.1 (bound then released), never one this process
+ * was given before: the kernel may hand the port just released to the next
+ * bind(0), and a stack whose daemon and wspulse.fcgi got the same port ran
+ * with the daemon answering nginx's FastCGI (every request 502).
+ */
+const portsGiven = new Set();
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const s = net.createServer();
+      s.unref();
+      s.on('error', reject);
+      s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    });
+    if (!portsGiven.has(port)) { portsGiven.add(port); return port; }
+  }
+}
+
+/**
+ * Whether process pid itself holds a listening TCP socket on port (from
+ * /proc/net/tcp and the process's descriptors): that a port accepts does not
+ * say who listens on it.
+ */
+export function listensOn(pid, port) {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set();
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = fs.readFileSync(f, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length > 9 && c[1].endsWith(':' + hex) && c[3] === '0A') inodes.add(c[9]);
+    }
+  }
+  if (!inodes.size) return false;
+  let fds = [];
+  try { fds = fs.readdirSync(`/proc/${pid}/fd`); } catch { return false; }
+  return fds.some((fd) => {
+    try { const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`)); return m && inodes.has(m[1]); } catch { return false; }
   });
 }
 
@@ -330,10 +363,12 @@ export async function startStack(opts = {}) {
   s.stopDaemon = (sig) => stop(s.daemon, sig);
   s.startFcgi = async () => {
     s.fcgi = start(...underValgrind(bin.fcgi, ['-c', config, '--listen', `127.0.0.1:${fcgiPort}`]), { log: path.join(dir, 'wspulse.fcgi.log') });
-    await waitFor(() => new Promise((resolve) => {
-      const c = net.connect(fcgiPort, '127.0.0.1', () => { c.destroy(); resolve(true); });
-      c.on('error', () => resolve(false));
-    }), 10000 * slow, 'wspulse.fcgi socket');
+    // Its own listening socket (under valgrind the pid is valgrind's, which is the program).
+    await waitFor(() => {
+      if (s.fcgi.exitCode !== null || s.fcgi.signalCode !== null)
+        throw new Error(`wspulse.fcgi exited at start (code ${s.fcgi.exitCode}, signal ${s.fcgi.signalCode}):\n${s.log('wspulse.fcgi.log')}`);
+      return listensOn(s.fcgi.pid, fcgiPort);
+    }, 10000 * slow, `wspulse.fcgi listening on ${fcgiPort}`);
     return s.fcgi;
   };
   s.startNginx = async () => {
@@ -371,6 +406,18 @@ http {
     return s.nginx;
   };
   s.stop = async () => {
+    // A file whose every request got 502 (seen rarely under ASan in CI) left nothing to say
+    // why once the stack's directory was gone: print, into the test's log, any program that
+    // was no longer running (a test may have stopped it on purpose) and nginx's upstream
+    // errors, before the directory goes.
+    const diag = [];
+    for (const [name, child, file] of [['wspulse.fcgi', s.fcgi, 'wspulse.fcgi.log'], ['wspulsed', s.daemon, 'wspulsed.log']])
+      if (child && (child.exitCode !== null || child.signalCode !== null))
+        diag.push(`${name} (pid ${child.pid}) was not running at stop: exit code ${child.exitCode}, signal ${child.signalCode}; `
+          + `the end of ${file}:\n${s.log(file).split('\n').slice(-30).join('\n')}`);
+    const upstream = s.log('nginx-error.log').split('\n').filter((l) => /upstream|connect\(\) (?:to .* )?failed/.test(l));
+    if (upstream.length) diag.push(`nginx-error.log: ${upstream.length} upstream error line(s), the first:\n${upstream.slice(0, 5).join('\n')}`);
+    if (diag.length) console.error(`stack.mjs, stack in ${dir}:\n${diag.join('\n')}`);
     const [, fcgiExit, daemonExit] = await Promise.all([stop(s.nginx), stop(s.fcgi, 'SIGTERM', 5000 * slow), stop(s.daemon, 'SIGTERM', 5000 * slow)]);
     if (valgrind) {
       // Exit 99 is valgrind's --error-exitcode; the report is in the log.
