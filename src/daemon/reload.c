@@ -117,6 +117,7 @@ static const struct reload_key table[] = {
 	{ "send_queue_max_messages", false, false, false, NULL, "new connections" },
 	{ "history_retention", false, false, false, NULL, "the next catch-up and pruning" },
 	{ "health_db_grace", false, false, false, NULL, "the next /health" },
+	{ "stop_notice", false, false, true, NULL, "the next SIGTERM" },
 	{ "session_ttl", true, false, false, NULL, NULL },
 	{ "fcgi_listen", true, false, false, NULL, NULL },
 	{ "fcgi_threads", true, false, false, NULL, NULL },

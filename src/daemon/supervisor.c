@@ -85,9 +85,10 @@ static struct {
 	void (*hup_fn)(void *);
 	void *hup_arg;
 	wsp_reader *reader;              /* the daemon's one LISTEN connection (reader.h) */
-	long long notice_ms;             /* cfg->stop_notice, for the SIGKILL deadline */
+	const wsp_config *cfg;           /* main.c's, reloaded in place on SIGHUP: stop_notice
+					  * at SIGTERM time, for the SIGKILL deadline */
 	bool reloaded;                   /* a SIGHUP was forwarded: the file may differ from cfg */
-} sup = { NULL, { -1, -1 }, NULL, NULL, NULL, 0, false };
+} sup = { NULL, { -1, -1 }, NULL, NULL, NULL, NULL, false };
 static volatile sig_atomic_t s_term, s_hup, s_usr2;
 
 void wsp_workers_on_hup(void (*fn)(void *arg), void *arg)
@@ -403,7 +404,7 @@ static int supervise(int *status)
 		if (s_term && !stopping) {
 			stopping = true;
 			notify("STOPPING=1");
-			stop_deadline = wsp__mono_ms() + sup.notice_ms + STOP_TIMEOUT_MS;
+			stop_deadline = wsp__mono_ms() + sup.cfg->stop_notice * 1000LL + STOP_TIMEOUT_MS;
 			wsp_info(NULL, "stopping %d workers", self.n);
 			for (int k = 1; k <= self.n; k++)
 				if (sup.slots[k].pid > 0)
@@ -472,7 +473,7 @@ int wsp_workers_run(const wsp_config *cfg, int n, const char *const *channels, i
 	int rc, fd;
 
 	self.n = n;
-	sup.notice_ms = cfg->stop_notice * 1000LL;
+	sup.cfg = cfg;
 	fd = wsp__listener_open(cfg->listen, err);
 	if (fd < 0)
 		return fd;

@@ -50,7 +50,9 @@ int wsp_workers_count(const wsp_config *cfg, wsp_error *err);
  * them; the supervisor's shared reader (reader.h) LISTENs to `channels`
  * (NULL-terminated, BORROWED: copied).  Returns in each WORKER with 0 (wsp_worker_index() is then >= 1);
  * in the supervisor it only returns when everything has stopped, with 1
- * (exit status in *status).  A negative return is a start-up error (err). */
+ * (exit status in *status).  A negative return is a start-up error (err).
+ * cfg is BORROWED for the whole run: the supervisor reads its stop_notice
+ * when SIGTERM comes, so a reload that changes it in place counts. */
 int wsp_workers_run(const wsp_config *cfg, int n, const char *const *channels, int *status,
 		    wsp_error *err);
 

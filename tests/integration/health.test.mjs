@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startStack, openWs, sleep, waitFor, within, slow } from './lib/stack.mjs';
+import { startStack, openWs, sleep, waitFor, within, slow, writeConfig } from './lib/stack.mjs';
 import { upgradeStatus } from './lib/rawclient.mjs';
 
 const GRACE = 2;   // health_db_grace, seconds
@@ -97,10 +97,15 @@ test('SIGTERM: /health answers 503 "stopping" once the daemon is told to stop, u
   }
 });
 
-test('stop_notice with workers = 2: after SIGTERM every new connection gets 503 for the notice, open sockets stay, then 1001 and exit 0', async () => {
+test('stop_notice with workers = 2, set by a reload: after SIGTERM every new connection gets 503 for the notice, open sockets stay, then 1001 and exit 0', async () => {
   const NOTICE = 3;
-  const w = await startStack({ nginx: false, fcgi: false, config: { workers: 2, stop_notice: NOTICE } });
+  const w = await startStack({ nginx: false, fcgi: false, config: { workers: 2 } });
   try {
+    // Started without a notice; a reload sets it, in the supervisor and in both workers.
+    writeConfig(w.dir, { ...w.settings, stop_notice: NOTICE });
+    w.daemon.kill('SIGHUP');
+    const applied = () => new Set([...w.log('wspulsed.log').matchAll(/wspulsed\[(\d+)\] INFO reload: stop_notice 0 -> 3 \(applies to the next SIGTERM\)/g)].map((m) => m[1]));
+    await waitFor(() => applied().size === 3, 5000 * slow, 'the supervisor and both workers to apply stop_notice');
     const socks = [];
     for (let i = 0; i < 4; i++) socks.push(await openWs(`ws://127.0.0.1:${w.daemonPort}/api/1/ws/hello-emoji`));
     const t0 = Date.now();
