@@ -305,6 +305,13 @@ test('GET /api/1/helloTodo is paged: 100 by default, ?limit= up to 500, ?offset=
   r = await http(base, 'GET', `/api/1/helloTodo?limit=20&offset=${total - 5}`);
   assert.equal(r.json.data.length, 5);
   assert.deepEqual(r.json.pagination, { limit: 20, offset: total - 5, count: 5, hasMore: false });
+  // Past the end: an empty page, and the stats still there (one statement gives both).
+  r = await http(base, 'GET', `/api/1/helloTodo?offset=${total + 10}`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.data, []);
+  assert.deepEqual(r.json.pagination, { limit: 100, offset: total + 10, count: 0, hasMore: false });
+  assert.equal(r.json.stats.total, total);
+  assert.equal(r.json.stats.pending + r.json.stats.completed, total);
   // Newest first across pages, no overlap.
   const a = await http(base, 'GET', '/api/1/helloTodo?limit=3'), b = await http(base, 'GET', '/api/1/helloTodo?limit=3&offset=3');
   const ids = [...a.json.data, ...b.json.data].map((t) => t.id ?? t._id);
