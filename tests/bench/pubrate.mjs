@@ -19,7 +19,9 @@
 // wspulse database, so every acknowledged publish waits for its commit record as in production.
 //
 // Environment: BENCH_PUBRATE_SECS (5), BENCH_PUBRATE_CONC (16), BENCH_PUBRATE_WORKERS (1,4,16),
-// BENCH_PUBRATE_FCGI_THREADS (unset: wspulse.fcgi's default fcgi_threads).
+// BENCH_PUBRATE_ROUNDS (3: every worker count once a round, the order rotated; the table gives
+// each figure's median and lists every round), BENCH_PUBRATE_FCGI_THREADS (unset: wspulse.fcgi's
+// default fcgi_threads).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -165,9 +167,30 @@ async function stackLib() {
   return import(pathToFileURL(path.join(src, 'tests/integration/lib/stack.mjs')).href);
 }
 
-/** Runs the scenario; resolves to { rows: [...], table: 'markdown' }. */
+// One worker count's rounds as one row: each rate and CPU figure its median over the rounds,
+// the counts of requests and rows added up, the load's lowest and highest; the rounds in
+// `rounds`.
+function medianRow(rs) {
+  const med = (vs) => {
+    const v = vs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+    return !v.length ? null : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const sum = (k) => rs.reduce((a, r) => a + r[k], 0);
+  const medOf = (k) => Object.fromEntries(Object.keys(rs[0][k]).map((q) => [q, med(rs.map((r) => r[k][q]))]));
+  return {
+    workers: rs[0].workers, wspulse: med(rs.map((r) => r.wspulse)), nchan: med(rs.map((r) => r.nchan)),
+    ratio: med(rs.map((r) => r.ratio)), refused: med(rs.map((r) => r.refused)),
+    ok: sum('ok'), non2xx: sum('non2xx'), failed: sum('failed'), committed: sum('committed'), procs: rs[0].procs,
+    cpuUs: medOf('cpuUs'), nchanCpuUs: medOf('nchanCpuUs'),
+    loadavg: [Math.min(...rs.flatMap((r) => r.loadavg)), Math.max(...rs.flatMap((r) => r.loadavg))], rounds: rs,
+  };
+}
+
+/** Runs the scenario; resolves to { rows: [...] (medians over the rounds), raw: [...] (every
+ *  round), table: 'markdown' }. */
 export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || 5), conc = Number(env.BENCH_PUBRATE_CONC || 16),
-  workers = (env.BENCH_PUBRATE_WORKERS || '1,4,16').split(',').map(Number) } = {}) {
+  workers = (env.BENCH_PUBRATE_WORKERS || '1,4,16').split(',').map(Number),
+  rounds = Math.max(1, Number(env.BENCH_PUBRATE_ROUNDS || 3)) } = {}) {
   const stack = await stackLib();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsp-pubrate-'));
   const wBody = path.join(dir, 'wspulse.json'), nBody = path.join(dir, 'nchan.json');
@@ -180,9 +203,11 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || 5), conc = N
   fs.writeFileSync(wBody, JSON.stringify({ namespace: NS, data: JSON.parse(data) }));
   fs.writeFileSync(nBody, data);
   fs.writeFileSync(zBody, JSON.stringify({ namespace: '/api/1/not-ws/bench', data: JSON.parse(data) }));
-  const rows = [];
+  const raw = [];
   try {
-    for (const n of workers) {
+    // Rounds: every worker count once a round, the order rotated, so that a slow minute of this
+    // shared machine lands on each count in turn rather than on one (the table: medians).
+    for (let round = 0; round < rounds; round++) for (const n of workers.map((_, i) => workers[(i + round) % workers.length])) {
       const s = await stack.startStack({ config: { namespace: NS, log_level: 'warn', workers: String(n),
         ...(env.BENCH_PUBRATE_FCGI_THREADS ? { fcgi_threads: env.BENCH_PUBRATE_FCGI_THREADS } : {}) } });
       let nchan = null;
@@ -220,7 +245,8 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || 5), conc = N
           nchanCpuUs: { nginx: us(ncpu.nchan, c.done), ab: us(c.abCpu, c.done) },
           loadavg: [load0, os.loadavg()[0]],
         };
-        rows.push(row);
+        row.round = round + 1;
+        raw.push(row);
         log(JSON.stringify(row));
       } finally {
         if (nchan) await nchan.stop();
@@ -230,6 +256,7 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || 5), conc = N
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  const rows = [...new Set(workers)].map((n) => medianRow(raw.filter((r) => r.workers === n)));
   const f0 = (v) => Math.round(v).toLocaleString('en-US').replace(/,/g, ' ');
   const lines = [
     `| workers | wspulse publishes/s | nchan /s | ratio | refused before PostgreSQL /s (ratio) | 2xx / committed rows | µs/publish: PostgreSQL, wspulse.fcgi, nginx, wspulsed, ab | processes: PostgreSQL, fcgi, nginx, wspulsed | nchan µs/publish: nginx, ab | load |`,
@@ -240,12 +267,16 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || 5), conc = N
       + ` | ${['postgres', 'wspulse.fcgi', 'nginx', 'wspulsed'].map((k) => r.procs[k]).join(', ')}`
       + ` | ${r.nchanCpuUs.nginx.toFixed(1)}, ${r.nchanCpuUs.ab.toFixed(1)} | ${r.loadavg.map((v) => v.toFixed(1)).join('–')} |`),
   ];
+  if (rounds > 1) {
+    lines.push('', `medians of ${rounds} rounds; every round, wspulse /s (nchan /s):`);
+    for (const r of rows) lines.push(`- ${r.workers} worker${r.workers === 1 ? '' : 's'}: ${r.rounds.map((x) => `${f0(x.wspulse)} (${f0(x.nchan)})`).join('; ')}`);
+  }
   if (rows.length > 1) {
     const rates = rows.map((r) => r.wspulse);
     lines.push('', `spread of the wspulse rate over ${rows.map((r) => r.workers).join('/')} workers: `
       + `${(((Math.max(...rates) - Math.min(...rates)) / Math.max(...rates)) * 100).toFixed(0)} % of the highest`);
   }
-  return { rows, table: lines.join('\n') };
+  return { rows, raw, table: lines.join('\n') };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
