@@ -17,6 +17,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_hsrules.c \
 	tests/unit/test_wsframe.c \
 	tests/unit/test_reasm.c \
+	tests/unit/test_reader.c \
 	tests/unit/test_log.c \
 	tests/unit/test_notify.c \
 	tests/unit/test_metrics.c \

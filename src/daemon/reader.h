@@ -20,11 +20,13 @@
  *
  * Waking every worker once per commit is itself the cost that grows with the
  * workers (a wake-up is tens of µs on a busy machine, a notification a few),
- * so under load the hand-off is coalesced: notifications read within
- * WSP_READER_COALESCE_MS of the previous hand-off are sent together when that
- * time is up, so each worker wakes at most ~330 times a second however many
- * commits there are, and a notification waits at most that long; one after
- * a quiet moment is sent at once (a steady 100 a second never waits).
+ * so under load the hand-off is coalesced: notifications read within the
+ * window (WSP_READER_COALESCE_MS, longer with many workers: below) of the
+ * previous hand-off are sent together when it is up, so each worker wakes at
+ * most ~330 times a second however many commits there are (the workers
+ * together ~1 500 with more than 4), and a notification waits at most the
+ * window; one after a quiet moment is sent at once (a steady 100 a second
+ * never waits).
  *
  * The protocol (SOCK_SEQPACKET, one datagram at a time, at most
  * WSP_READER_DGRAM bytes):
@@ -58,6 +60,13 @@
  * PostgreSQL delivers within that long of the last hand-off waits for the
  * next one (a notification after a quiet moment goes at once). */
 #define WSP_READER_COALESCE_MS 3
+/* ... and, with many workers, all of them together at most this many times
+ * a second: the window is max(WSP_READER_COALESCE_MS, workers * 1000 / this
+ * rounded up) ms: 3 ms up to 4 workers, 6 with 8, 11 with 16.  Every hand-off
+ * wakes every worker, and a wake-up costs 25-60 us of CPU here, so with 16
+ * workers a 3-ms window was ~5 300 wake-ups a second and wspulsed's share of
+ * a REST publish grew from 10 us (1 worker) to 55 (BENCHMARKS.md). */
+#define WSP_READER_WAKES_PER_S 1500
 
 /* ---- in the supervisor */
 
@@ -67,6 +76,14 @@ typedef struct wsp_reader wsp_reader;
  * worker slots 1..nslots; it starts connecting at the first step.  NULL when
  * out of memory. */
 wsp_reader *wsp_reader_new(const char *conninfo, const char *const *channels, int nslots);
+/* The coalescing window for `workers` workers, in ms (see above); inline
+ * so that the unit tests check it without the reader's libpq. */
+static inline int wsp_reader_window_ms(int workers)
+{
+	int ms = (workers * 1000 + WSP_READER_WAKES_PER_S - 1) / WSP_READER_WAKES_PER_S;
+
+	return ms < WSP_READER_COALESCE_MS ? WSP_READER_COALESCE_MS : ms;
+}
 /* Close the connection (PQfinish) and every worker end. */
 void wsp_reader_free(wsp_reader *r);
 /* In a child right after fork(): close the inherited descriptors WITHOUT

@@ -39,6 +39,7 @@ static int (*const suites[])(void) = {
 	test_hsrules_register,
 	test_wsframe_register,
 	test_reasm_register,
+	test_reader_register,
 };
 
 int main(void)

@@ -36,6 +36,7 @@ int test_outbox_register(void);
 int test_hsrules_register(void);
 int test_wsframe_register(void);
 int test_reasm_register(void);
+int test_reader_register(void);
 
 /* Add a test to `suite`, returning non-zero from the caller on failure. */
 #define WSP_ADD_TEST(suite, fn) \
