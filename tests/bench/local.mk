@@ -15,7 +15,7 @@ EXTRA_DIST += BENCHMARKS.md tests/bench/run.mjs tests/bench/ws-server.mjs tests/
 	tests/bench/package.json tests/bench/package-lock.json
 CLEANFILES += bench-results.json
 
-# BENCH_QUICK=1 make bench   → a ~2 minute smoke run; see BENCHMARKS.md for the other knobs.
+# BENCH_QUICK=1 make bench   → a ~10-minute smoke run; see BENCHMARKS.md for the other knobs.
 bench: all tests/bench/loadgen$(EXEEXT) tests/bench/lwsclient$(EXEEXT)
 	BENCH_BUILDDIR='$(abs_top_builddir)' BENCH_SRCDIR='$(abs_top_srcdir)' \
 	PG_BINDIR='$(PG_BINDIR)' NGINX='$(NGINX)' \

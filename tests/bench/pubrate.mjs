@@ -18,9 +18,10 @@
 // The PostgreSQL cluster is the tests' (fsync off) with synchronous_commit back ON for the
 // wspulse database, so every acknowledged publish waits for its commit record as in production.
 //
-// Environment: BENCH_PUBRATE_SECS (5), BENCH_PUBRATE_CONC (16), BENCH_PUBRATE_WORKERS (1,4,16),
-// BENCH_PUBRATE_ROUNDS (3: every worker count once a round, the order rotated; the table gives
-// each figure's median and lists every round), BENCH_PUBRATE_FCGI_THREADS (unset: wspulse.fcgi's
+// Environment: BENCH_PUBRATE_SECS (5; 2 with BENCH_QUICK=1), BENCH_PUBRATE_CONC (16),
+// BENCH_PUBRATE_WORKERS (1,4,16), BENCH_PUBRATE_ROUNDS (3; 1 with BENCH_QUICK=1: every worker
+// count once a round, the order rotated; the table gives each figure's median and lists every
+// round), BENCH_PUBRATE_FCGI_THREADS (unset: wspulse.fcgi's
 // default fcgi_threads).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,6 +32,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = process.env;
+const quick = env.BENCH_QUICK === '1';   // make bench's smoke run: 2-s runs, one round
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error(`[pubrate ${new Date().toISOString().slice(11, 19)}]`, ...a);
 const NS = '/api/1/ws/bench';
@@ -188,9 +190,9 @@ function medianRow(rs) {
 
 /** Runs the scenario; resolves to { rows: [...] (medians over the rounds), raw: [...] (every
  *  round), table: 'markdown' }. */
-export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || 5), conc = Number(env.BENCH_PUBRATE_CONC || 16),
+export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || (quick ? 2 : 5)), conc = Number(env.BENCH_PUBRATE_CONC || 16),
   workers = (env.BENCH_PUBRATE_WORKERS || '1,4,16').split(',').map(Number),
-  rounds = Math.max(1, Number(env.BENCH_PUBRATE_ROUNDS || 3)) } = {}) {
+  rounds = Math.max(1, Number(env.BENCH_PUBRATE_ROUNDS || (quick ? 1 : 3))) } = {}) {
   const stack = await stackLib();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsp-pubrate-'));
   const wBody = path.join(dir, 'wspulse.json'), nBody = path.join(dir, 'nchan.json');

@@ -14,7 +14,7 @@
 //                    is latency with a CPU-bound job (`yes`) beside; pubrate is the REST publish
 //                    rate beside nchan's POST /pub with 1, 4 and 16 daemon workers
 //                    (tests/bench/pubrate.mjs, its own table and BENCH_PUBRATE_* knobs)
-//   BENCH_QUICK=1    smoke run of about 2 minutes: smaller counts, shorter holds
+//   BENCH_QUICK=1    smoke run of about 10 minutes here: smaller counts, shorter holds, fewer rounds
 //   BENCH_SOAK_SECS, BENCH_SOAK_CLIENTS, BENCH_LAT_SECS, BENCH_LAT_ROUNDS, BENCH_IDLE_SECS,
 //   BENCH_CONNSCALE
 //                    override single figures (defaults are the issue's)
