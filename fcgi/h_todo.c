@@ -54,19 +54,27 @@ static const char *actor(wsp_ctx *ctx, wsp_error *err, int *rc)
 	return *rc == 1 ? ctx->session.username : "guest";
 }
 
+/* The stats' two columns, total and completed (GET /stats, and the list's
+ * CTE). */
+#define TODO_STATS_SQL "SELECT count(*), count(*) FILTER (WHERE completed) FROM wsp_hello_todos"
+
+/* {total, completed, pending} (new reference). */
+static json_t *stats_pack(long long total, long long done)
+{
+	return json_pack("{s:I, s:I, s:I}", "total", (json_int_t)total, "completed", (json_int_t)done,
+			 "pending", (json_int_t)(total - done));
+}
+
 static json_t *stats_json(wsp_db *db, wsp_error *err)
 {
-	wsp_db_res *r = wsp_db_query(db, "SELECT count(*), count(*) FILTER (WHERE completed)"
-					 " FROM wsp_hello_todos", 0, NULL, err);
-	long long total, done;
+	wsp_db_res *r = wsp_db_query(db, TODO_STATS_SQL, 0, NULL, err);
+	json_t *stats;
 
 	if (!r)
 		return NULL;
-	total = atoll(wsp_db_get(r, 0, 0));
-	done = atoll(wsp_db_get(r, 0, 1));
+	stats = stats_pack(atoll(wsp_db_get(r, 0, 0)), atoll(wsp_db_get(r, 0, 1)));
 	wsp_db_res_free(r);
-	return json_pack("{s:I, s:I, s:I}", "total", (json_int_t)total, "completed", (json_int_t)done,
-			 "pending", (json_int_t)(total - done));
+	return stats;
 }
 
 /* GET /api/1/helloTodo pages: ?limit= (default and maximum below) and
@@ -79,7 +87,7 @@ static json_t *stats_json(wsp_db *db, wsp_error *err)
  * trip (a transaction around two queries took four): the stats row joined
  * to the page, one row with the todo's columns NULL when the page is empty. */
 #define TODO_LIST_SQL \
-	"WITH s AS (SELECT count(*) AS total, count(*) FILTER (WHERE completed) AS done FROM wsp_hello_todos)" \
+	"WITH s (total, done) AS (" TODO_STATS_SQL ")" \
 	" SELECT t.*, s.total, s.done FROM s LEFT JOIN LATERAL" \
 	" (SELECT " TODO_COLS " FROM wsp_hello_todos ORDER BY created_at DESC, id DESC" \
 	"  LIMIT $1::int OFFSET $2::bigint) t ON true"
@@ -123,8 +131,7 @@ int wsp_h_todo_list(wsp_ctx *ctx)
 	for (int i = 0; i < n; i++)
 		json_array_append_new(list, todo_json(r, i));
 	wsp_db_res_free(r);
-	stats = json_pack("{s:I, s:I, s:I}", "total", (json_int_t)total, "completed", (json_int_t)done,
-			  "pending", (json_int_t)(total - done));
+	stats = stats_pack(total, done);
 	page = json_pack("{s:I, s:I, s:I, s:b}", "limit", (json_int_t)limit, "offset", (json_int_t)offset,
 			 "count", (json_int_t)n, "hasMore", total > offset + n);
 	return wsp_response_success(ctx->resp, list,

@@ -47,7 +47,6 @@ struct wsp_reader {
 	char buf[WSP_READER_DGRAM];  /* the datagram being filled */
 	size_t len;
 	long long last_flush_ms;     /* when the workers were last sent notifications */
-	int window_ms;               /* the coalescing window (reader.h) */
 };
 
 static long long mono_ms(void)
@@ -71,7 +70,6 @@ wsp_reader *wsp_reader_new(const char *conninfo, const char *const *channels, in
 	r->channels = wsp_calloc((size_t)n + 1, sizeof(char *));
 	r->slots = wsp_calloc((size_t)nslots + 1, sizeof(*r->slots));
 	r->nslots = nslots;
-	r->window_ms = wsp_reader_window_ms(nslots);
 	if (!r->conninfo || !r->channels || !r->slots) {
 		wsp_reader_free(r);
 		return NULL;
@@ -245,7 +243,7 @@ int wsp_reader_timeout_ms(const wsp_reader *r)
 
 	if (r->len <= 1)
 		return -1;
-	left = r->last_flush_ms + r->window_ms - mono_ms();
+	left = r->last_flush_ms + wsp_reader_window_ms(r->nslots) - mono_ms();
 	return left < 0 ? 0 : (int)left;
 }
 
