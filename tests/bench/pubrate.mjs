@@ -169,19 +169,24 @@ async function stackLib() {
   return import(pathToFileURL(path.join(src, 'tests/integration/lib/stack.mjs')).href);
 }
 
+// Rounds (here and in run.mjs's latency scenarios): the median of the numbers in vs (the mean
+// of the middle two for an even count; null when there is none), and xs rotated by k, the
+// order of round k.
+export function median(vs) {
+  const v = vs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  return !v.length ? null : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+export const rotated = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
+
 // One worker count's rounds as one row: each rate and CPU figure its median over the rounds,
 // the counts of requests and rows added up, the load's lowest and highest; the rounds in
 // `rounds`.
 function medianRow(rs) {
-  const med = (vs) => {
-    const v = vs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
-    return !v.length ? null : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-  };
   const sum = (k) => rs.reduce((a, r) => a + r[k], 0);
-  const medOf = (k) => Object.fromEntries(Object.keys(rs[0][k]).map((q) => [q, med(rs.map((r) => r[k][q]))]));
+  const medOf = (k) => Object.fromEntries(Object.keys(rs[0][k]).map((q) => [q, median(rs.map((r) => r[k][q]))]));
   return {
-    workers: rs[0].workers, wspulse: med(rs.map((r) => r.wspulse)), nchan: med(rs.map((r) => r.nchan)),
-    ratio: med(rs.map((r) => r.ratio)), refused: med(rs.map((r) => r.refused)),
+    workers: rs[0].workers, wspulse: median(rs.map((r) => r.wspulse)), nchan: median(rs.map((r) => r.nchan)),
+    ratio: median(rs.map((r) => r.ratio)), refused: median(rs.map((r) => r.refused)),
     ok: sum('ok'), non2xx: sum('non2xx'), failed: sum('failed'), committed: sum('committed'), procs: rs[0].procs,
     cpuUs: medOf('cpuUs'), nchanCpuUs: medOf('nchanCpuUs'),
     loadavg: [Math.min(...rs.flatMap((r) => r.loadavg)), Math.max(...rs.flatMap((r) => r.loadavg))], rounds: rs,
@@ -209,7 +214,7 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || (quick ? 2 :
   try {
     // Rounds: every worker count once a round, the order rotated, so that a slow minute of this
     // shared machine lands on each count in turn rather than on one (the table: medians).
-    for (let round = 0; round < rounds; round++) for (const n of workers.map((_, i) => workers[(i + round) % workers.length])) {
+    for (let round = 0; round < rounds; round++) for (const n of rotated(workers, round)) {
       const s = await stack.startStack({ config: { namespace: NS, log_level: 'warn', workers: String(n),
         ...(env.BENCH_PUBRATE_FCGI_THREADS ? { fcgi_threads: env.BENCH_PUBRATE_FCGI_THREADS } : {}) } });
       let nchan = null;
