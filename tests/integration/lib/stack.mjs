@@ -314,7 +314,9 @@ export function mintSession(s, user, { roles, ttl, row = true } = {}) {
  * document root and $wspulse_www instead of www/: a site's own copy), ports ({ daemon, http } to use),
  * pg (share a running startPostgres()), upstreams (more wspulsed addresses
  * for nginx's round-robin upstream, e.g. daemons started separately),
- * nginxHttp / nginxServer (config text added to nginx's http / server block).
+ * nginxHttp / nginxServer (config text added to nginx's http / server block),
+ * accessLogBuffer (the access log buffered as nginx/wspulse-site.conf ships
+ * it; off by default, so a test reads every request's line at once).
  * Returns { url, wsUrl, pg, dir, config, daemonPort, fcgiPort, ... , stop() }.
  */
 export async function startStack(opts = {}) {
@@ -383,7 +385,7 @@ events { worker_connections 4096; }
 http {
   include mime.types;
   include ${path.join(srcdir, 'nginx/wspulse-log.conf')};
-  access_log ${dir}/nginx-access.log wspulse;
+  access_log ${dir}/nginx-access.log wspulse${opts.accessLogBuffer ? ' buffer=64k flush=1s' : ''};
   client_body_temp_path ${dir}/tmp-body;
   proxy_temp_path ${dir}/tmp-proxy;
   fastcgi_temp_path ${dir}/tmp-fastcgi;
