@@ -280,8 +280,8 @@ static void start_listen(wsp_reader *r)
 	char sql[512];
 	size_t n = 0;
 
-	for (int i = 0; r->channels[i]; i++)
-		n += (size_t)snprintf(sql + n, n < sizeof(sql) ? sizeof(sql) - n : 0, "LISTEN %s;", r->channels[i]);
+	for (int i = 0; r->channels[i] && n < sizeof(sql); i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "LISTEN %s;", r->channels[i]);
 	if (n >= sizeof(sql) || !PQsendQuery(r->conn, sql)) {
 		fail(r, n >= sizeof(sql) ? "too many channels" : PQerrorMessage(r->conn));
 		return;
