@@ -1,7 +1,7 @@
 /* h_todo.c - the hello-todo API (jPulse's routes and error codes) with its
  * broadcasts: every mutation writes the todo change and its outbox row for
- * /api/1/ws/hello-todo in ONE transaction, so the NOTIFY that wakes the
- * daemons is sent if and only if the change committed.
+ * /api/1/ws/hello-todo in ONE statement (TODO_MUTATION), so the NOTIFY that
+ * wakes the daemons is sent if and only if the change committed.
  *
  *   GET    /api/1/helloTodo             newest first, paged (?limit=, ?offset=), with stats
  *   POST   /api/1/helloTodo {title}     create (username: session user or guest)
@@ -31,21 +31,27 @@
 #include "outbox.h"
 #include "validate.h"
 
-#define TODO_COLS "id, title, completed, username, " WSP_SQL_ISO("created_at") ", " WSP_SQL_ISO("updated_at")
+/* One todo as JSON, built by PostgreSQL from the row `t` (a table alias):
+ * the ONE place that says what a todo looks like.  The REST answers parse it
+ * (todo_json), and the mutations store it in their outbox row in the same
+ * statement, so a broadcast carries exactly the todo its REST answer gives. */
+#define TODO_JSON(t) \
+	"json_build_object('_id', " t ".id::text, 'id', " t ".id, 'title', " t ".title," \
+	" 'completed', " t ".completed, 'username', " t ".username, 'userFirstName', ''," \
+	" 'userLastName', '', 'createdAt', " WSP_SQL_ISO(t ".created_at") "," \
+	" 'updatedAt', " WSP_SQL_ISO(t ".updated_at") ")"
 
-/* The JSON of one todo row selected with TODO_COLS (new reference). */
-static json_t *todo_json(const wsp_db_res *r, int row)
+/* The todo of a TODO_JSON column (new reference), NULL when out of memory
+ * (or if the server sent something that is not a JSON object). */
+static json_t *todo_json(const wsp_db_res *r, int row, int col)
 {
-	return json_pack("{s:s, s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s}",
-			 "_id", wsp_db_get(r, row, 0),
-			 "id", (json_int_t)atoll(wsp_db_get(r, row, 0)),
-			 "title", wsp_db_get(r, row, 1),
-			 "completed", wsp_db_get(r, row, 2)[0] == 't',
-			 "username", wsp_db_get(r, row, 3),
-			 "userFirstName", "",
-			 "userLastName", "",
-			 "createdAt", wsp_db_get(r, row, 4),
-			 "updatedAt", wsp_db_get(r, row, 5));
+	json_t *todo = json_loads(wsp_db_get(r, row, col), 0, NULL);
+
+	if (todo && !json_is_object(todo)) {
+		json_decref(todo);
+		return NULL;
+	}
+	return todo;
 }
 
 static const char *actor(wsp_ctx *ctx, wsp_error *err, int *rc)
@@ -85,14 +91,16 @@ static json_t *stats_json(wsp_db *db, wsp_error *err)
 
 /* The page and the stats in ONE statement, so one snapshot and one round
  * trip (a transaction around two queries took four): the stats row joined
- * to the page, one row with the todo's columns NULL when the page is empty. */
+ * to the page, one row with the todo NULL when the page is empty.  The todo's
+ * JSON is built above the LIMIT, for the page's rows only (inside the
+ * subquery PostgreSQL would build it for every row before the sort). */
 #define TODO_LIST_SQL \
 	"WITH s (total, done) AS (" TODO_STATS_SQL ")" \
-	" SELECT t.*, s.total, s.done FROM s LEFT JOIN LATERAL" \
-	" (SELECT " TODO_COLS " FROM wsp_hello_todos ORDER BY created_at DESC, id DESC" \
-	"  LIMIT $1::int OFFSET $2::bigint) t ON true"
-#define TODO_LIST_TOTAL 6   /* the columns after TODO_COLS' six */
-#define TODO_LIST_DONE 7
+	" SELECT CASE WHEN p.id IS NOT NULL THEN " TODO_JSON("p") " END, s.total, s.done" \
+	" FROM s LEFT JOIN LATERAL (SELECT * FROM wsp_hello_todos ORDER BY created_at DESC, id DESC" \
+	"  LIMIT $1::int OFFSET $2::bigint) p ON true"
+#define TODO_LIST_TOTAL 1   /* the columns after the todo */
+#define TODO_LIST_DONE 2
 
 int wsp_h_todo_list(wsp_ctx *ctx)
 {
@@ -128,9 +136,19 @@ int wsp_h_todo_list(wsp_ctx *ctx)
 	done = atoll(wsp_db_get(r, 0, TODO_LIST_DONE));
 	n = wsp_db_isnull(r, 0, 0) ? 0 : rows;
 	list = json_array();
-	for (int i = 0; i < n; i++)
-		json_array_append_new(list, todo_json(r, i));
+	for (int i = 0; list && i < n; i++) {
+		json_t *todo = todo_json(r, i, 0);
+
+		if (!todo || json_array_append_new(list, todo) < 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
 	wsp_db_res_free(r);
+	if (!list) {
+		wsp_error_set(&err, WSP_ERR_NOMEM, "out of memory");
+		return wsp_ctx_fail(ctx, &err, "helloTodo list");
+	}
 	stats = stats_pack(total, done);
 	page = json_pack("{s:I, s:I, s:I, s:b}", "limit", (json_int_t)limit, "offset", (json_int_t)offset,
 			 "count", (json_int_t)n, "hasMore", total > offset + n);
@@ -152,62 +170,42 @@ int wsp_h_todo_stats(wsp_ctx *ctx)
 	return wsp_response_success(ctx->resp, stats, NULL);
 }
 
-/* Inside the open transaction: queue {type, todo} for the namespace, and
- * for todo-deleted jPulse's todoId (the _id string) before it. */
-static int outbox(wsp_db *db, const char *type, json_t *todo, const char *username, wsp_error *err)
-{
-	json_t *msg = strcmp(type, "todo-deleted") == 0 ?
-		json_pack("{s:s, s:O, s:O}", "type", type, "todoId", json_object_get(todo, "_id"), "todo", todo) :
-		json_pack("{s:s, s:O}", "type", type, "todo", todo);
-	char *payload = msg ? wsp_json_dump(msg, NULL) : NULL;
-	const char *p[WSP_OUTBOX_NPARAMS] = { 0 };
-	int rc;
+/* A mutation and its broadcast in ONE statement, run in autocommit: `change`
+ * is the todo statement (RETURNING *, one row or none; $1 its value, $2 the
+ * acting user), and the outbox row for the namespace ($3) is inserted from
+ * its result, so both commit together or not at all and the NOTIFY that
+ * wakes the daemons is sent if and only if the change committed.  `message`
+ * is the payload, a json_build_object over `j.todo` (the TODO_JSON of the
+ * row); the daemon stamps the username into it.  One round trip where
+ * BEGIN, the change, the outbox INSERT and COMMIT took four. */
+#define TODO_MUTATION(change, message) \
+	"WITH t AS (" change "), j AS (SELECT " TODO_JSON("t") " AS todo FROM t)," \
+	" o AS (" WSP_OUTBOX_INSERT_INTO " SELECT $3, (" message ")::text, $2, NULL, '' FROM j)" \
+	" SELECT todo FROM j"
 
-	json_decref(msg);
-	if (!payload)
-		return wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
-	p[WSP_OUTBOX_P_NAMESPACE] = WSP_NS_HELLO_TODO;
-	p[WSP_OUTBOX_P_PAYLOAD] = payload;
-	p[WSP_OUTBOX_P_USERNAME] = username;   /* client_id NULL: every socket; origin '': REST */
-	rc = wsp_db_exec(db, WSP_OUTBOX_SQL_INSERT, WSP_OUTBOX_NPARAMS, p, err);
-	wsp_free(payload);
-	return rc;
-}
-
-/* Run `sql` (one todo row RETURNING TODO_COLS, or none) and its outbox row
- * in one transaction.  Returns the todo (new reference), NULL with *missing
- * set when no row matched, or NULL with err set. */
-static json_t *mutate(wsp_db *db, const char *sql, int n, const char *const *params, const char *type,
-		      const char *username, int *missing, wsp_error *err)
+/* Run a TODO_MUTATION with (value, user): the todo (new reference), NULL
+ * with *missing set when no row matched, or NULL with err set. */
+static json_t *mutate(wsp_db *db, const char *sql, const char *value, const char *user, int *missing,
+		      wsp_error *err)
 {
+	const char *p[3] = { value, user, WSP_NS_HELLO_TODO };
 	wsp_db_res *r;
 	json_t *todo;
 
 	*missing = 0;
-	if (wsp_tx_begin(db, err) < 0)
-		return NULL;
-	r = wsp_db_query(db, sql, n, params, err);
+	r = wsp_db_query(db, sql, 3, p, err);
 	if (!r)
-		goto rollback;
+		return NULL;
 	if (wsp_db_nrows(r) != 1) {
 		wsp_db_res_free(r);
 		*missing = 1;
-		goto rollback;
+		return NULL;
 	}
-	todo = todo_json(r, 0);
+	todo = todo_json(r, 0, 0);
 	wsp_db_res_free(r);
-	if (!todo) {
+	if (!todo)
 		wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
-		goto rollback;
-	}
-	if (outbox(db, type, todo, username, err) < 0 || wsp_tx_commit(db, err) < 0) {
-		json_decref(todo);
-		goto rollback;
-	}
 	return todo;
-rollback:
-	wsp_tx_rollback(db);
-	return NULL;
 }
 
 int wsp_h_todo_create(wsp_ctx *ctx)
@@ -235,12 +233,9 @@ int wsp_h_todo_create(wsp_ctx *ctx)
 	user = actor(ctx, &err, &rc);
 	if (rc < 0 || !(db = wsp_ctx_db(ctx, &err)))
 		return wsp_ctx_fail(ctx, &err, "helloTodo create");
-	{
-		const char *p[2] = { title, user };
-
-		todo = mutate(db, "INSERT INTO wsp_hello_todos (title, username) VALUES ($1, $2)"
-				  " RETURNING " TODO_COLS, 2, p, "todo-created", user, &missing, &err);
-	}
+	todo = mutate(db, TODO_MUTATION("INSERT INTO wsp_hello_todos (title, username) VALUES ($1, $2) RETURNING *",
+					"json_build_object('type', 'todo-created', 'todo', j.todo)"),
+		      title, user, &missing, &err);
 	if (!todo)
 		return wsp_ctx_fail(ctx, &err, "helloTodo create");
 	return wsp_response_success(ctx->resp, todo, json_pack("{s:s}", "message", "Todo created successfully"));
@@ -261,7 +256,7 @@ static int todo_id(wsp_ctx *ctx, char *out, size_t outsz)
 	return 0;
 }
 
-static int change(wsp_ctx *ctx, const char *sql, const char *type, const char *message_done)
+static int change(wsp_ctx *ctx, const char *sql, const char *what, const char *message_done)
 {
 	char id[24];
 	const char *user;
@@ -275,16 +270,12 @@ static int change(wsp_ctx *ctx, const char *sql, const char *type, const char *m
 	wsp_error_init(&err);
 	user = actor(ctx, &err, &rc);
 	if (rc < 0 || !(db = wsp_ctx_db(ctx, &err)))
-		return wsp_ctx_fail(ctx, &err, type);
-	{
-		const char *p[1] = { id };
-
-		todo = mutate(db, sql, 1, p, type, user, &missing, &err);
-	}
+		return wsp_ctx_fail(ctx, &err, what);
+	todo = mutate(db, sql, id, user, &missing, &err);
 	if (!todo && missing)
 		return wsp_ctx_error(ctx, 404, "Todo not found", "HELLO_TODO_NOT_FOUND");
 	if (!todo)
-		return wsp_ctx_fail(ctx, &err, type);
+		return wsp_ctx_fail(ctx, &err, what);
 	if (!message_done)
 		message_done = json_is_true(json_object_get(todo, "completed")) ? "Todo completed successfully"
 										  : "Todo reopened successfully";
@@ -293,12 +284,17 @@ static int change(wsp_ctx *ctx, const char *sql, const char *type, const char *m
 
 int wsp_h_todo_toggle(wsp_ctx *ctx)
 {
-	return change(ctx, "UPDATE wsp_hello_todos SET completed = NOT completed, updated_at = now()"
-			   " WHERE id = $1::bigint RETURNING " TODO_COLS, "todo-updated", NULL);
+	return change(ctx, TODO_MUTATION("UPDATE wsp_hello_todos SET completed = NOT completed, updated_at = now()"
+					 " WHERE id = $1::bigint RETURNING *",
+					 "json_build_object('type', 'todo-updated', 'todo', j.todo)"),
+		      "helloTodo toggle", NULL);
 }
 
 int wsp_h_todo_delete(wsp_ctx *ctx)
 {
-	return change(ctx, "DELETE FROM wsp_hello_todos WHERE id = $1::bigint RETURNING " TODO_COLS,
-		      "todo-deleted", "Todo deleted successfully");
+	/* jPulse's todo-deleted names the todo by todoId (the _id string); the
+	 * deleted todo rides along. */
+	return change(ctx, TODO_MUTATION("DELETE FROM wsp_hello_todos WHERE id = $1::bigint RETURNING *",
+					 "json_build_object('type', 'todo-deleted', 'todoId', j.todo->>'_id', 'todo', j.todo)"),
+		      "helloTodo delete", "Todo deleted successfully");
 }

@@ -1,6 +1,6 @@
 /* outbox.h - the broadcast outbox contract shared by wspulsed (relay.c
  * writes module rows and reads every row; history.c reads pages) and
- * wspulse.fcgi (h_todo.c writes rows): the table of db/001_init.sql and
+ * wspulse.fcgi (h_todo.c writes rows, with its change): the table of db/001_init.sql and
  * db/008_outbox_notify_row.sql, its NOTIFY channels, the row insert and the
  * row read, written once here.  (The SQL function wsp_publish() of
  * db/007_publish.sql is the writer for other programs; it inserts the same
@@ -22,11 +22,13 @@
 #define WSP_BCAST_CHANNEL "wsp_bcast"
 #define WSP_SESSION_CHANNEL "wsp_session"
 
+/* The table and the columns every writer of a row names, in this order (an
+ * INSERT ... SELECT, as h_todo.c's, gives the values in it too). */
+#define WSP_OUTBOX_INSERT_INTO "INSERT INTO wsp_outbox (namespace, payload, username, client_id, origin)"
 /* Insert one row.  Parameters in the order of enum wsp_outbox_param; a
  * NULL client_id is every socket; origin '' for a REST broadcast. */
 #define WSP_OUTBOX_SQL_INSERT \
-	"INSERT INTO wsp_outbox (namespace, payload, username, client_id, origin) " \
-	"VALUES ($1, $2, $3, $4, coalesce($5, ''))"
+	WSP_OUTBOX_INSERT_INTO " VALUES ($1, $2, $3, $4, coalesce($5, ''))"
 /* The same, answering the new row's id (one row, one column). */
 #define WSP_OUTBOX_SQL_INSERT_ID WSP_OUTBOX_SQL_INSERT " RETURNING id"
 enum wsp_outbox_param {

@@ -45,14 +45,27 @@ test('a subscriber sees todo-created, -updated and -deleted for each committed c
   ws.close();
 });
 
-test('a rolled-back mutation reaches no subscriber', async () => {
+test('a rolled-back mutation reaches no subscriber and changes nothing', async () => {
   const ws = await subscribe();
+  const kept = await http(base, 'POST', '/api/1/helloTodo', { body: { title: 'kept FAIL-MARKER' } });
+  assert.equal(kept.status, 200);
+  await ws.next((m) => m.data?.type === 'todo-created' && m.data.todo.id === kept.json.data.id);
+  const row = () => s.pg.psql(`SELECT count(*) || ':' || coalesce(bool_or(completed)::text, '-') FROM wsp_hello_todos WHERE id = ${kept.json.data.id}`);
+  assert.equal(row(), '1:false');
   s.pg.psql(`CREATE FUNCTION test_fail_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN IF NEW.payload LIKE '%FAIL-MARKER%' THEN RAISE EXCEPTION 'forced'; END IF; RETURN NEW; END $$;
     CREATE TRIGGER test_fail_outbox BEFORE INSERT ON wsp_outbox FOR EACH ROW EXECUTE FUNCTION test_fail_outbox();`);
   try {
     const r = await http(base, 'POST', '/api/1/helloTodo', { body: { title: 'FAIL-MARKER' } });
     assert.equal(r.status, 500);
+    assert.equal(s.pg.psql("SELECT count(*) FROM wsp_hello_todos WHERE title = 'FAIL-MARKER'"), '0', 'the todo went with its outbox row');
+    // The toggle and the delete of a todo whose broadcast is refused: both
+    // answered 500, and the todo is as it was (change and outbox row are one).
+    const t = await http(base, 'PUT', `/api/1/helloTodo/${kept.json.data.id}/toggle`);
+    assert.equal(t.status, 500);
+    const d = await http(base, 'DELETE', `/api/1/helloTodo/${kept.json.data.id}`);
+    assert.equal(d.status, 500);
+    assert.equal(row(), '1:false', 'neither the toggle nor the delete took effect');
     const ok = await http(base, 'POST', '/api/1/helloTodo', { body: { title: 'after it' } });
     const m = await ws.next((m) => m.data?.type === 'todo-created');
     assert.equal(m.data.todo.id, ok.json.data.id, 'the first event is the good one');
