@@ -131,10 +131,7 @@ static const char group_sql[] =
 	" SELECT id, ns, p, u, c FROM t ORDER BY o)"
 	" SELECT id FROM t ORDER BY o";
 
-/* Send v[0..n) as ONE statement (group_sql) in autocommit and fill in every
- * item's answer.  Returns 1 when the server refused the statement (it was
- * rolled back: nothing stored), 0 otherwise (answers filled). */
-static int send_group(wsp_db *db, wsp_pubgroup_item **v, int n)
+int wsp_pubgroup_send(wsp_db *db, wsp_pubgroup_item **v, int n)
 {
 	wsp_buf a[4];
 	const char *p[4];
@@ -223,11 +220,11 @@ static void run_group(wsp_pubgroup *g, wsp_pubgroup_item **v, int n)
 		}
 	}
 	db = g->db;
-	if (send_group(db, v, n) == 0)
+	if (wsp_pubgroup_send(db, v, n) == 0)
 		return;
 	/* Refused and rolled back: each alone, for its own answer. */
 	for (int i = 0; i < n; i++)
-		send_group(db, &v[i], 1);
+		wsp_pubgroup_send(db, &v[i], 1);
 }
 
 int wsp_pubgroup_publish(wsp_pubgroup *g, wsp_pubgroup_item *it)

@@ -81,6 +81,15 @@ void wsp_pubgroup_free(wsp_pubgroup *g);
  * limit, or any other SQLSTATE). */
 int wsp_pubgroup_publish(wsp_pubgroup *g, wsp_pubgroup_item *it);
 
+/* Send v[0..n) (n >= 1, the items' inputs checked as for
+ * wsp_pubgroup_publish) as the group's ONE statement on the caller's
+ * connection `db`, in autocommit (not inside a transaction of the caller's),
+ * and fill in every item's answer.  Returns 1 when the server refused the
+ * statement and n > 1 (it was rolled back: nothing stored, no item
+ * answered), else 0 with every item answered as wsp_pubgroup_publish would.
+ * h_publish.c sends a batch publish this way: all or nothing, one round trip. */
+int wsp_pubgroup_send(wsp_db *db, wsp_pubgroup_item **v, int n);
+
 /* Groups sent and publishes they carried since the start (for the debug log
  * and the tests' figures). */
 void wsp_pubgroup_counts(wsp_pubgroup *g, unsigned long long *groups, unsigned long long *items);

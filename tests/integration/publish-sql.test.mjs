@@ -146,7 +146,7 @@ test('wspulse-admin publish NAMESPACE JSON [--user] [--client-id]', async () => 
   ws.close();
 });
 
-test('REST batch publish: all in one transaction, says how many; one invalid element commits nothing and is named', async () => {
+test('REST batch publish: all in one statement, says how many; one invalid or refused element commits nothing and is named', async () => {
   const auth = { Authorization: `Bearer ${s.token}` };
   const ws = await openWs(`${s.wsUrl}/api/1/ws/batch`);
   await ws.next((m) => m.data?.type === 'connected');
@@ -160,7 +160,12 @@ test('REST batch publish: all in one transaction, says how many; one invalid ele
   assert.equal(r.json.data.count, 3);
   assert.equal(r.json.data.ids.length, 3);
   assert.equal(outboxCount(), before + 3);
-  for (const n of [1, 2, 3]) assert.equal((await ws.next((x) => x.data?.type === 'b')).data.n, n);
+  assert.deepEqual([...r.json.data.ids].sort((a, b) => a - b), r.json.data.ids, 'ids in the batch\'s order');
+  for (const n of [1, 2, 3]) {
+    const m = await ws.next((x) => x.data?.type === 'b');
+    assert.equal(m.data.n, n);
+    assert.equal(m.id, r.json.data.ids[n - 1], 'each message delivered with the id its answer gave');
+  }
 
   for (const [body, status, re] of [
     [[{ namespace: '/api/1/ws/batch', data: { type: 'b', n: 4 } }, { namespace: '/api/1/ws/batch', data: [1] }], 400, /^messages\[1\]: data must be a JSON object$/],
@@ -172,6 +177,24 @@ test('REST batch publish: all in one transaction, says how many; one invalid ele
     r = await http(s.url, 'POST', '/api/1/websocket/publish', { headers: auth, body });
     assert.equal(r.status, status, r.text);
     assert.match(r.json.error, re);
+  }
+  // The server refuses one row of the batch's one statement (a trigger here,
+  // in wsp_publish_text()'s words): nothing is stored, and the retry message
+  // by message names the index.
+  s.pg.psql(`CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF NEW.payload LIKE '%REFUSE-ME%' THEN RAISE EXCEPTION 'wsp_publish: refused by the test' USING ERRCODE = '22023'; END IF;
+    RETURN NEW; END $$;
+    CREATE TRIGGER test_refuse BEFORE INSERT ON wsp_outbox FOR EACH ROW EXECUTE FUNCTION test_refuse();`);
+  try {
+    r = await http(s.url, 'POST', '/api/1/websocket/publish', { headers: auth, body: [
+      { namespace: '/api/1/ws/batch', data: { type: 'b', n: 6 } },
+      { namespace: '/api/1/ws/batch', data: { type: 'b', x: 'REFUSE-ME' } },
+      { namespace: '/api/1/ws/batch', data: { type: 'b', n: 7 } },
+    ] });
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.json.error, /^messages\[1\]: refused by the test$/);
+  } finally {
+    s.pg.psql('DROP TRIGGER test_refuse ON wsp_outbox; DROP FUNCTION test_refuse()');
   }
   assert.equal(outboxCount(), before + 3, 'a refused batch commits nothing, not even its valid elements');
   await sleep(300);
