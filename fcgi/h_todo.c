@@ -93,12 +93,13 @@ static json_t *stats_json(wsp_db *db, wsp_error *err)
  * trip (a transaction around two queries took four): the stats row joined
  * to the page, one row with the todo NULL when the page is empty.  The todo's
  * JSON is built above the LIMIT, for the page's rows only (inside the
- * subquery PostgreSQL would build it for every row before the sort). */
+ * subquery PostgreSQL would build it for every row before the sort); the
+ * outer ORDER BY says the order rather than trust the join to keep it. */
 #define TODO_LIST_SQL \
 	"WITH s (total, done) AS (" TODO_STATS_SQL ")" \
 	" SELECT CASE WHEN p.id IS NOT NULL THEN " TODO_JSON("p") " END, s.total, s.done" \
 	" FROM s LEFT JOIN LATERAL (SELECT * FROM wsp_hello_todos ORDER BY created_at DESC, id DESC" \
-	"  LIMIT $1::int OFFSET $2::bigint) p ON true"
+	"  LIMIT $1::int OFFSET $2::bigint) p ON true ORDER BY p.created_at DESC, p.id DESC"
 #define TODO_LIST_TOTAL 1   /* the columns after the todo */
 #define TODO_LIST_DONE 2
 
