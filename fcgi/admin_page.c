@@ -1,6 +1,7 @@
 /* admin_page.c - see admin_page.h. */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,11 +29,22 @@ void wsp_format_duration(long long s, char *out, size_t outsz)
 		snprintf(out, outsz, "%llds", s);
 }
 
+/* An integer of the stats JSON; a real is truncated, and one past long
+ * long's range (the snapshot is a daemon's, but the page never trusts it)
+ * is clamped there instead of converted (undefined behaviour). */
 static long long num(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
+	double r;
 
-	return json_is_integer(v) ? json_integer_value(v) : json_is_real(v) ? (long long)json_real_value(v) : 0;
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (!json_is_real(v))
+		return 0;
+	r = json_real_value(v);
+	if (r >= (double)LLONG_MIN && r < (double)LLONG_MAX)
+		return (long long)r;
+	return r > 0 ? LLONG_MAX : r < 0 ? LLONG_MIN : 0;   /* NaN: 0 */
 }
 
 static const char *str(json_t *o, const char *key)
