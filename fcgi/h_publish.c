@@ -128,27 +128,38 @@ static int sql_refusal(wsp_ctx *ctx, const char *st, const wsp_error *err, int i
 			    : wsp_ctx_error(ctx, 400, msg, "VALIDATION_ERROR");
 }
 
+/* Fill `it` (zeroed first) with message m's row for the group statement
+ * and set *len to its data's size.  Returns -1 when that is over the
+ * message limit (nothing to send), else 0. */
+static int item_of(const wsp_ctx *ctx, wsp_pubgroup_item *it, const pub_msg *m, const char *username, size_t *len)
+{
+	*len = strlen(m->payload);
+	if (*len > (size_t)ctx->app->cfg.max_message_bytes)
+		return -1;
+	memset(it, 0, sizeof(*it));
+	it->ns = m->ns;
+	it->payload = m->payload;
+	it->username = username;
+	it->to = m->to_user ? m->to : m->cid;
+	return 0;
+}
+
 /* One message (not a batch): through the process's group commit
  * (pubgroup.h), so concurrent publishes share one statement and one
  * commit.  Answered only once its row is committed. */
 static int publish_one(wsp_ctx *ctx, const pub_msg *m, const char *username)
 {
-	size_t len = strlen(m->payload);
-	long lim = ctx->app->cfg.max_message_bytes;
 	wsp_pubgroup_item it;
+	size_t len;
 
-	if (len > (size_t)lim) {
+	if (item_of(ctx, &it, m, username, &len) < 0) {
 		char msg[96];
 
 		/* The words wsp_publish_text() would answer with. */
-		snprintf(msg, sizeof(msg), "data is %zu bytes, over the %ld-byte message limit", len, lim);
+		snprintf(msg, sizeof(msg), "data is %zu bytes, over the %ld-byte message limit", len,
+			 ctx->app->cfg.max_message_bytes);
 		return wsp_ctx_error(ctx, 413, msg, "PAYLOAD_TOO_LARGE");
 	}
-	memset(&it, 0, sizeof(it));
-	it.ns = m->ns;
-	it.payload = m->payload;
-	it.username = username;
-	it.to = m->to_user ? m->to : m->cid;
 	if (wsp_pubgroup_publish(ctx->pubgroup, &it) < 0)
 		return it.sqlstate[0] ? sql_refusal(ctx, it.sqlstate, &it.err, -1) : wsp_ctx_fail(ctx, &it.err, "publish");
 	/* Debug, not info: a line per publish is thousands a second. */
@@ -180,16 +191,12 @@ static int batch_at_once(wsp_ctx *ctx, wsp_db *db, const pub_msg *msgs, size_t n
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(msgs[i].payload);
+		size_t len;
 
-		if (len > (size_t)ctx->app->cfg.max_message_bytes) {
+		if (item_of(ctx, &items[i], &msgs[i], username, &len) < 0) {
 			rc = 1;
 			goto out;
 		}
-		items[i].ns = msgs[i].ns;
-		items[i].payload = msgs[i].payload;
-		items[i].username = username;
-		items[i].to = msgs[i].to_user ? msgs[i].to : msgs[i].cid;
 		v[i] = &items[i];
 		*total += len;
 	}
@@ -197,19 +204,13 @@ static int batch_at_once(wsp_ctx *ctx, wsp_db *db, const pub_msg *msgs, size_t n
 		rc = 1;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (items[i].rc == 0)
-			continue;
-		/* A refusal of a one-message batch (rolled back), or a failure
-		 * whose outcome is unknown. */
-		if (items[i].sqlstate[0] && wsp_db_ok(db)) {
-			rc = 1;
-		} else {
+	for (size_t i = 0; i < n; i++)
+		if (items[i].rc != 0) {
+			/* The outcome is unknown (or memory ran out). */
 			*err = items[i].err;
 			rc = items[i].rc;
+			goto out;
 		}
-		goto out;
-	}
 	for (size_t i = 0; i < n; i++)
 		if (json_array_append_new(ids, json_integer(items[i].id)) < 0) {
 			/* Stored: say so rather than ask for a retry that stores it twice. */

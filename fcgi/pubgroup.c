@@ -164,11 +164,13 @@ int wsp_pubgroup_send(wsp_db *db, wsp_pubgroup_item **v, int n)
 		const char *st = wsp_db_last_sqlstate(db);
 
 		/* A statement the server refused (an SQLSTATE, connection still
-		 * up) was rolled back; anything else has an unknown outcome. */
-		if (err.code != WSP_ERR_DB && st[0] && n > 1 && wsp_db_ok(db))
+		 * up) was rolled back; anything else has an unknown outcome.
+		 * Either way every item carries the failure. */
+		if (err.code != WSP_ERR_DB && st[0] && wsp_db_ok(db))
 			rc = 1;
 		else
-			fail_all(v, n, &err, st);
+			st = "";
+		fail_all(v, n, &err, st);
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
@@ -220,7 +222,7 @@ static void run_group(wsp_pubgroup *g, wsp_pubgroup_item **v, int n)
 		}
 	}
 	db = g->db;
-	if (wsp_pubgroup_send(db, v, n) == 0)
+	if (wsp_pubgroup_send(db, v, n) == 0 || n == 1)
 		return;
 	/* Refused and rolled back: each alone, for its own answer. */
 	for (int i = 0; i < n; i++)

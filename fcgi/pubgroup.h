@@ -84,10 +84,11 @@ int wsp_pubgroup_publish(wsp_pubgroup *g, wsp_pubgroup_item *it);
 /* Send v[0..n) (n >= 1, the items' inputs checked as for
  * wsp_pubgroup_publish) as the group's ONE statement on the caller's
  * connection `db`, in autocommit (not inside a transaction of the caller's),
- * and fill in every item's answer.  Returns 1 when the server refused the
- * statement and n > 1 (it was rolled back: nothing stored, no item
- * answered), else 0 with every item answered as wsp_pubgroup_publish would.
- * h_publish.c sends a batch publish this way: all or nothing, one round trip. */
+ * and fill in every item's answer as wsp_pubgroup_publish would.  Returns 1
+ * when the server refused the statement (it was rolled back: nothing stored;
+ * every item answered with that refusal and its SQLSTATE, which names no
+ * item when n > 1), else 0.  h_publish.c sends a batch publish this way: all
+ * or nothing, one round trip. */
 int wsp_pubgroup_send(wsp_db *db, wsp_pubgroup_item **v, int n);
 
 /* Groups sent and publishes they carried since the start (for the debug log

@@ -307,6 +307,18 @@ export function mintSession(s, user, { roles, ttl, row = true } = {}) {
 }
 
 /**
+ * The arguments after the format on nginx/wspulse-site.conf's access_log line
+ * (its buffering, e.g. " buffer=64k flush=1s"; "" when it has none), so a
+ * stack with accessLogBuffer logs exactly as the shipped site does.
+ */
+export function siteAccessLogBuffer() {
+  const site = fs.readFileSync(path.join(srcdir, 'nginx/wspulse-site.conf.in'), 'utf8');
+  const m = site.match(/^\s*access_log \S+ wspulse([^;]*);/m);
+  if (!m) throw new Error('nginx/wspulse-site.conf.in has no access_log line with the wspulse format');
+  return m[1];
+}
+
+/**
  * Start the whole stack.  Options: users [{name,password,roles}], config
  * (extra keys for both programs), nginx (default true), fcgi (default true),
  * tls (wspulsed speaks TLS with a test CA: true or makeTestCert options),
@@ -385,7 +397,7 @@ events { worker_connections 4096; }
 http {
   include mime.types;
   include ${path.join(srcdir, 'nginx/wspulse-log.conf')};
-  access_log ${dir}/nginx-access.log wspulse${opts.accessLogBuffer ? ' buffer=64k flush=1s' : ''};
+  access_log ${dir}/nginx-access.log wspulse${opts.accessLogBuffer ? siteAccessLogBuffer() : ''};
   client_body_temp_path ${dir}/tmp-body;
   proxy_temp_path ${dir}/tmp-proxy;
   fastcgi_temp_path ${dir}/tmp-fastcgi;
