@@ -20,7 +20,7 @@ static const char *const live_keys[] = {
 	"stats_interval", "www_root", "anon_write_rate", "trusted_proxies", "cookie_domain",
 };
 static const char *const daemon_keys[] = {
-	"listen", "daemon_id", "workers", "event_loop", "allowed_origins", "modules", "namespace",
+	"listen", "daemon_id", "workers", "event_loop", "io_uring", "allowed_origins", "modules", "namespace",
 	"max_frame_bytes", "rate_limit", "send_queue_max_bytes", "send_queue_max_messages",
 	"max_connections_per_ip", "max_connections", "ping_interval", "pong_timeout",
 	"handshake_timeout", "history_retention", "tls_cert_file", "tls_key_file", "health_db_grace",

@@ -28,7 +28,7 @@ had_prometheus=$(dpkg-query -W -f='${Status}' prometheus 2>/dev/null | grep -c '
 apt-get install -y -qq --no-install-recommends \
     build-essential autoconf automake libtool pkg-config ca-certificates \
     libwebsockets-dev libjansson-dev libpq-dev libfcgi-dev libcunit1-dev \
-    libssl-dev libcrypt-dev openssl \
+    libssl-dev libcrypt-dev liburing-dev openssl \
     postgresql postgresql-contrib nginx libnginx-mod-nchan spawn-fcgi \
     apache2 apache2-utils libapache2-mod-fcgid \
     systemd prometheus \

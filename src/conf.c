@@ -40,6 +40,9 @@ static const struct key keys[] = {
 	{ "workers", T_STR, OFF(workers), "1", 0, 0, "wspulsed worker processes on the listen port, or auto (one per core)" },
 	{ "event_loop", T_STR, OFF(event_loop), "epoll", 0, 0,
 	  "wspulsed's event loop: epoll (libev, O(active sockets) per wake-up) or poll (lws's own, O(all sockets))" },
+	{ "io_uring", T_BOOL, OFF(io_uring), "on", 0, 0,
+	  "on: wspulsed writes one loop iteration's frames to many sockets in one io_uring submission; off (or a kernel"
+	  " that refuses io_uring): one send() per socket" },
 	{ "tls_cert_file", T_STR, OFF(tls_cert_file), "", 0, 0,
 	  "PEM certificate, then its chain: wspulsed speaks TLS (wss://) on listen (empty: plain)" },
 	{ "tls_key_file", T_STR, OFF(tls_key_file), "", 0, 0, "PEM private key of tls_cert_file" },

@@ -40,6 +40,7 @@ typedef struct wsp_config {
 	char *daemon_id;            /* empty: <hostname>:<port>:<pid> */
 	char *workers;              /* number or "auto" */
 	char *event_loop;           /* "epoll" (libev) or "poll" (lws's own) */
+	int io_uring;               /* 1: a loop iteration's direct writes in one io_uring submission */
 	char *tls_cert_file;        /* PEM certificate (+ chain): TLS on listen; empty: plain */
 	char *tls_key_file;         /* PEM private key of tls_cert_file */
 	long health_db_grace;       /* seconds the bus may be down before /health says 503 */

@@ -59,9 +59,10 @@ src_wspulsed_SOURCES = \
 	src/daemon/snapshot.c src/daemon/snapshot.h \
 	src/daemon/supervisor.c src/daemon/supervisor.h \
 	src/daemon/timeq.c src/daemon/timeq.h \
-	src/daemon/tls.c src/daemon/tls.h
-src_wspulsed_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS) $(SSL_CFLAGS)
-src_wspulsed_LDADD = src/libwspd.la src/libwspcore.la $(LWS_LIBS) $(EV_LIBS) $(JANSSON_LIBS) $(PQ_LIBS) $(SSL_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
+	src/daemon/tls.c src/daemon/tls.h \
+	src/daemon/uring.c src/daemon/uring.h
+src_wspulsed_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(JANSSON_CFLAGS) $(PQ_CFLAGS) $(SSL_CFLAGS) $(URING_CFLAGS)
+src_wspulsed_LDADD = src/libwspd.la src/libwspcore.la $(LWS_LIBS) $(EV_LIBS) $(JANSSON_LIBS) $(PQ_LIBS) $(SSL_LIBS) $(URING_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
 # Modules loaded with dlopen() resolve the wsp_* API from the executable,
 # and lws/libev must bind to the daemon's recv/SSL_read/ev_timer_start: the
 # executable exports exactly those (wspulsed.dynlist), nothing else

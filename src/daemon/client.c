@@ -1,6 +1,7 @@
 /* client.c - see client.h. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,19 +15,38 @@
 #include "daemon/clock.h"
 #include "daemon/cursor.h"
 #include "daemon/envelope.h"
+#include "daemon/uring.h"
 #include "daemon/wsframe.h"
 #include "log.h"
+
+/* Sends one io_uring submission carries at most (uring.h). */
+#define WSP_URING_ENTRIES 1024
 
 int wsp__client_init(wsp_server *srv)
 {
 	srv->txbuf = wsp_malloc(LWS_PRE + WSP_TX_BATCH_MAX);
-	return srv->txbuf ? 0 : WSP_ERR_NOMEM;
+	if (!srv->txbuf)
+		return WSP_ERR_NOMEM;
+	if (srv->cfg->io_uring) {
+		wsp_error err;
+
+		wsp_error_init(&err);
+		srv->uring = wsp__uring_new(WSP_URING_ENTRIES, &err);
+		if (srv->uring)
+			wsp_info(NULL, "writes through io_uring: up to %d sockets' frames per system call",
+				 WSP_URING_ENTRIES);
+		else
+			wsp_warn(NULL, "io_uring unavailable (%s): one send() per socket", err.text);
+	}
+	return 0;
 }
 
 void wsp__client_cleanup(wsp_server *srv)
 {
 	wsp_free(srv->txbuf);
 	srv->txbuf = NULL;
+	wsp__uring_free(srv->uring);
+	srv->uring = NULL;
 }
 
 wsp_client *wsp__client_open(wsp_server *srv, struct lws *wsi, const wsp_handshake *hs)
@@ -414,6 +434,109 @@ static int write_some(wsp_client *c)
 	return write_queue(c);
 }
 
+static void uring_done(void *ud, int res, void *arg);
+
+/* Send what the ring holds.  A ring that failed is not used again: the
+ * daemon goes on with one send() per socket. */
+static void uring_run(wsp_server *srv)
+{
+	if (wsp__uring_run(srv->uring, uring_done, NULL) == 0)
+		return;
+	wsp_err(NULL, "io_uring failed: one send() per socket from now on");
+	wsp__uring_free(srv->uring);
+	srv->uring = NULL;
+}
+
+/* Where the unsent rest of a frame is laid for lws_write (LWS_PRE bytes of
+ * headroom before it): the server's batch buffer, or a heap block (*heap,
+ * the caller frees it) when the rest is larger; NULL when out of memory. */
+static unsigned char *rest_buf(wsp_server *srv, size_t len, unsigned char **heap)
+{
+	*heap = NULL;
+	if (len <= WSP_TX_BATCH_MAX)
+		return srv->txbuf + LWS_PRE;
+	*heap = wsp_malloc(LWS_PRE + len);
+	return *heap ? *heap + LWS_PRE : NULL;
+}
+
+/* The direct write of c's one queued message as a send of the loop
+ * iteration's io_uring submission: the frame header goes into the message's
+ * headroom (the same bytes for every recipient, and those lws_write would
+ * put there) and the whole frame is one send.  c's reference passes to the
+ * send (uring_done drops it).  0 when queued, -1 when c is to be written
+ * the usual way (no ring, TLS, several messages: write_batch's case). */
+static int uring_queue(wsp_client *c)
+{
+	wsp_server *srv = c->srv;
+	unsigned char head[WSP_FRAME_HEAD_MAX], *frame;
+	wsp_msg *m;
+	size_t hl;
+	int fd;
+
+	if (!srv->uring || c->q.count != 1 || lws_is_ssl(c->wsi) || (fd = lws_get_socket_fd(c->wsi)) < 0)
+		return -1;
+	m = wsp_msgq_peek(&c->q);
+	hl = wsp_frame_text_head(head, m->len);
+	frame = wsp_msg_payload(m) - hl;
+	memcpy(frame, head, hl);
+	if (wsp__uring_add(srv->uring, fd, frame, hl + m->len, c) == 0)
+		return 0;
+	/* The ring is full: send what it holds, then queue c. */
+	uring_run(srv);
+	return srv->uring ? wsp__uring_add(srv->uring, fd, frame, hl + m->len, c) : -1;
+}
+
+/* A send of uring_queue answered: `res` bytes of c's head frame went. */
+static void uring_done(void *ud, int res, void *arg)
+{
+	wsp_client *c = ud;
+	unsigned char head[WSP_FRAME_HEAD_MAX];
+	wsp_msg *m;
+	size_t whole;
+
+	(void)arg;
+	/* Dropped meanwhile: its queue is gone, nothing more to write. */
+	if (!c->wsi || !(m = wsp_msgq_peek(&c->q)))
+		goto out;
+	whole = wsp_frame_text_head(head, m->len) + m->len;
+	if (res == -EAGAIN || res == -ECANCELED) {
+		/* Nothing went: the usual write, which lws buffers if need be. */
+		if (write_queue(c) < 0)
+			goto fail;
+		goto out;
+	}
+	if (res < 0) {
+		errno = -res;
+		goto fail;
+	}
+	if ((size_t)res < whole) {
+		/* The socket took part of the frame: lws sends the rest (and
+		 * holds what it cannot) before anything else of this socket. */
+		size_t rest = whole - (size_t)res;
+		unsigned char *heap, *p = rest_buf(c->srv, rest, &heap);
+		int n;
+
+		if (!p)
+			goto fail;
+		wsp_debug(c->ns->path, "client %s: the socket took %d of a %zu-byte frame, lws sends the rest", c->id,
+			  res, whole);
+		memcpy(p, wsp_msg_payload(m) - (whole - m->len) + res, rest);
+		n = lws_write(c->wsi, p, rest, LWS_WRITE_HTTP);
+		wsp_free(heap);
+		if (n < (int)rest)
+			goto fail;
+	}
+	wsp_msgq_pop(&c->q);
+	if (c->q.count || c->want_ping)
+		lws_callback_on_writable(c->wsi);
+	goto out;
+fail:
+	wsp__closing_warn(c, "write failed, closing");
+	wsp__client_drop(c);
+out:
+	wsp__client_unref(c);
+}
+
 void wsp__client_flush(wsp_server *srv)
 {
 	/* Clients are listed newest first; write them in the order their
@@ -436,15 +559,20 @@ void wsp__client_flush(wsp_server *srv)
 			 * lws got output of its own buffered meanwhile (a pong):
 			 * the writable callback's turn. */
 			if (c->wsi && !c->closing && c->q.count) {
-				if (lws_partial_buffered(c->wsi))
+				if (lws_partial_buffered(c->wsi)) {
 					lws_callback_on_writable(c->wsi);
-				else if (write_queue(c) < 0) {
+				} else if (uring_queue(c) == 0) {
+					continue;       /* its reference is the send's now */
+				} else if (write_queue(c) < 0) {
 					wsp__closing_warn(c, "write failed, closing");
 					wsp__client_drop(c);
 				}
 			}
 			wsp__client_unref(c);
 		}
+		/* One system call for this pass's direct writes. */
+		if (srv->uring && wsp__uring_pending(srv->uring))
+			uring_run(srv);
 	}
 }
 

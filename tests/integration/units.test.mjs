@@ -28,6 +28,30 @@ for (const u of units) {
   });
 }
 
+// The syscalls a unit's SystemCallFilter= lines allow: the allow lines'
+// names and @sets (expanded by systemd-analyze), minus the ~ lines'.
+function allowedSyscalls(text) {
+  const expand = (words) => words.flatMap((w) => {
+    if (!w.startsWith('@')) return [w];
+    const r = run('systemd-analyze', ['syscall-filter', '--no-pager', w]);
+    assert.equal(r.status, 0, r.stderr);
+    return expand(r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && l !== w));
+  });
+  const allow = new Set(), deny = new Set();
+  for (const m of text.matchAll(/^SystemCallFilter=(~?)(.*)$/gm))
+    for (const n of expand(m[2].trim().split(/\s+/))) (m[1] ? deny : allow).add(n);
+  return new Set([...allow].filter((n) => !deny.has(n)));
+}
+
+for (const u of ['wspulsed.service', 'wspulsed@.service']) {
+  test(`${u}: its system-call filter lets wspulsed use io_uring (@aio; io_uring = on) and keeps @privileged out`, () => {
+    const ok = allowedSyscalls(fs.readFileSync(path.join(builddir, 'etc/systemd', u), 'utf8'));
+    for (const n of ['io_uring_setup', 'io_uring_enter', 'sendto', 'epoll_wait'])
+      assert.ok(ok.has(n), `${u} allows ${n}`);
+    assert.ok(!ok.has('setuid') && !ok.has('mount'), `${u} keeps @privileged out`);
+  });
+}
+
 test('the check fails for a unit without sandboxing (the units of before rated 8.5)', () => {
   const dir = tmpdir();
   try {

@@ -5,6 +5,10 @@
 // whichever way a frame leaves: the data a client should get comes before
 // the close frame, nothing comes after it (no pong, no broadcast), and a
 // steady stream to a reader that stopped still ends at the send-queue bound.
+// A plain port writes a loop iteration's frames through io_uring (uring.h),
+// one with io_uring = off one send() per socket, TLS through lws: every test
+// runs on all three, and a frame larger than a stopped reader's socket takes
+// (a partial send) must still arrive whole, before the next.
 // Raw frames (lib/rawws.mjs) so that every frame's order is seen.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +36,7 @@ before(async () => {
   };
   stacks.plain = await startStack({ pg, nginx: false, fcgi: false, config: { ...config, daemon_id: 'plain' } });
   stacks.tls = await startStack({ pg, nginx: false, fcgi: false, tls: true, config: { ...config, daemon_id: 'tls' } });
+  stacks.nouring = await startStack({ pg, nginx: false, fcgi: false, config: { ...config, daemon_id: 'nouring', io_uring: 'off' } });
 });
 after(async () => {
   for (const s of Object.values(stacks)) await s?.stop();
@@ -59,7 +64,56 @@ function assertCloseLast(fr, code, what) {
   assert.deepEqual(fr.slice(i + 1), [], `${what}: nothing after the close frame`);
 }
 
-for (const kind of ['plain', 'tls']) {
+test('the plain port writes through io_uring, the other two do not', () => {
+  const said = (k) => /writes through io_uring/.test(stacks[k].log('wspulsed.log'));
+  assert.ok(said('plain'), 'plain: io_uring in use');
+  assert.ok(!said('nouring'), 'io_uring = off: one send() per socket');
+  assert.doesNotMatch(stacks.plain.log('wspulsed.log'), /io_uring (unavailable|failed)/);
+});
+
+let filled = 0;         // the 60 KB frames the plain port's stopped reader took
+for (const kind of ['plain', 'tls', 'nouring']) {
+  test(`${kind}: a frame larger than a stopped reader's socket takes arrives whole, then the next`, async () => {
+    const s = stacks[kind];
+    // 60 KB messages, one at a time, to a reader that stopped, until one
+    // is more than its socket takes (loopback's buffers take a few MB):
+    // that send takes part of the frame, and the rest must leave before
+    // anything else of this socket.  The other ports have no such log
+    // line; they get as many as the plain port took, and two more, which
+    // wait in their queues (far under its 1 MiB bound).
+    const SIZE = 60000, MAX = kind === 'plain' ? 200 : filled + 2;
+    const slowC = await open(s), sender = await open(s);
+    const logBefore = s.log('wspulsed.log').length;
+    const partial = () => /the socket took (\d+) of a (\d+)-byte frame, lws sends the rest/.exec(s.log('wspulsed.log').slice(logBefore));
+    const base = 1000 + Math.floor(Math.random() * 1e6) * 100;
+    const mine = (c) => c.frames.filter((f) => f.opcode === OP.TEXT).map(textOf)
+      .filter((m) => m?.data?.type === 'big' && m.data.seq >= base && m.data.seq <= base + MAX);
+    slowC.sock.pause();
+    let n = 0;
+    while (n < MAX && !partial()) {
+      sender.sendJson({ type: 'big', size: SIZE, seq: base + n });
+      await sender.nextMessage((m) => m.data?.type === 'big' && m.data.seq === base + n, 10000 * slow);
+      n++;
+    }
+    if (kind === 'plain') {
+      // The case this test is for happened: io_uring's send took part of a frame.
+      const m = partial();
+      assert.ok(m && Number(m[1]) < Number(m[2]), `a partial send through io_uring (after ${n} messages)`);
+      filled = n;
+      console.log(`# a stopped reader's socket took ${n - 1} frames of 60 KB and part of the next`);
+    }
+    sender.sendJson({ type: 'big', size: 10, seq: base + MAX });
+    await sender.nextMessage((m) => m.data?.type === 'big' && m.data.seq === base + MAX, 10000 * slow);
+    await sleep(100);
+    slowC.sock.resume();
+    await waitFor(() => mine(slowC).length === n + 1, 10000 * slow, 'every message at the reader that stopped');
+    const want = [...Array.from({ length: n }, (_, i) => [base + i, SIZE]), [base + MAX, 10]];
+    assert.deepEqual(mine(slowC).map((m) => [m.data.seq, m.data.pad.length]), want, 'all of them, whole, in order');
+    assert.ok(mine(slowC).every((m) => /^x*$/.test(m.data.pad)), 'every frame intact');
+    assert.ok(!slowC.frames.some((f) => f.opcode === OP.CLOSE), 'the reader stays connected');
+    slowC.end(); sender.end();
+  });
+
   test(`${kind}: a close frame never precedes queued data (module sends a burst, then closes)`, async () => {
     const s = stacks[kind];
     // A reader that keeps up: the burst goes out as it is pushed.
