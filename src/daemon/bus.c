@@ -50,6 +50,7 @@ struct wsp_bus {
 	int backoff_ms;
 	long long connect_started;
 	bool was_up;
+	bool listen_failed;         /* a LISTEN of this connection was refused */
 	bool freeing;
 	lws_sorted_usec_list_t sul, drain_sul;
 	char lasterr[256];
@@ -117,11 +118,35 @@ static void start_connect(lws_sorted_usec_list_t *sul)
 	connect_step(&bus->sul);
 }
 
+/* A LISTEN answered (arg: the bus).  A refusal is an error worth a line
+ * (that channel's broadcasts would never arrive); a lost connection was
+ * logged by fail(), and the LISTENs are sent again on reconnect. */
 static void listen_done(void *arg, const wsp_bus_res *res, const char *error)
 {
-	(void)arg;
+	wsp_bus *bus = arg;
+
 	(void)res;
-	(void)error;
+	if (error && bus->st == S_UP) {
+		wsp_err("bus", "LISTEN failed: %s", error);
+		bus->listen_failed = true;
+	}
+}
+
+/* The last LISTEN answered.  The queries of one connection are answered in
+ * order, so every channel is listened to now: from here on a broadcast
+ * committed anywhere reaches this daemon (the "connected" line comes a
+ * round trip earlier). */
+static void listen_last_done(void *arg, const wsp_bus_res *res, const char *error)
+{
+	wsp_bus *bus = arg;
+
+	listen_done(arg, res, error);
+	if (bus->st != S_UP)
+		return;
+	if (bus->listen_failed)
+		wsp_err("bus", "not listening on every broadcast channel: see the LISTEN error above");
+	else
+		wsp_info("bus", "listening for broadcasts");
 }
 
 static void connect_step(lws_sorted_usec_list_t *sul)
@@ -162,11 +187,12 @@ static void connect_step(lws_sorted_usec_list_t *sul)
 	bus->lasterr[0] = '\0';
 	wsp_info("bus", "connected to PostgreSQL%s", bus->was_up ? " again" : "");
 	bus->was_up = true;
+	bus->listen_failed = false;
 	for (int i = 0; bus->channels[i]; i++) {
 		char sql[128];
 
 		snprintf(sql, sizeof(sql), "LISTEN %s", bus->channels[i]);
-		wsp_bus_query(bus, sql, 0, NULL, listen_done, NULL);
+		wsp_bus_query(bus, sql, 0, NULL, bus->channels[i + 1] ? listen_done : listen_last_done, bus);
 	}
 	if (bus->hooks.up)
 		bus->hooks.up(bus->arg);

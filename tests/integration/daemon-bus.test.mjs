@@ -102,15 +102,14 @@ test('two daemons on one database: module broadcasts reach both, exactly once, b
     const urlA = `${base}/api/1/ws/test-module`, urlB = `ws://127.0.0.1:${port}/api/1/ws/test-module`;
     const a1 = await openWs(urlA), a2 = await openWs(urlA), b1 = await openWs(urlB);
     for (const x of [a1, a2, b1]) await x.next((m) => m.data?.type === 'connected');
-    await waitFor(() => /connected to PostgreSQL/.test(readLog(path.join(dir, 'b.log'))), 5000, 'b on the bus');
-    // b logs that line before its LISTEN has completed, and a NOTIFY-only
-    // broadcast sent before that is not b's (ARCHITECTURE.md): probe until
-    // one from a reaches b (seq 0, left out of the count below).
-    await waitFor(async () => {
-      a1.sendJson({ type: 'echo', seq: 0 });
-      await sleep(200);
-      return b1.messages.some((m) => m.data?.type === 'echo' && m.data.seq === 0);
-    }, 10000, 'b listening');
+    // "connected to PostgreSQL" comes before b's LISTENs are answered, and a
+    // NOTIFY-only broadcast sent before that is not b's (ARCHITECTURE.md);
+    // "listening for broadcasts" comes after the last one: from then on one
+    // broadcast from a reaches b, the first time (seq 0, left out of the
+    // count below).
+    await waitFor(() => /listening for broadcasts/.test(readLog(path.join(dir, 'b.log'))), 5000, 'b listening');
+    a1.sendJson({ type: 'echo', seq: 0 });
+    await b1.next((m) => m.data?.type === 'echo' && m.data.seq === 0, 5000);
     a1.sendJson({ type: 'echo', seq: 1 });
     b1.sendJson({ type: 'echo', seq: 2 });
     a1.sendJson({ type: 'big', seq: 3, size: 20000 });   // over the 8000-byte NOTIFY limit
