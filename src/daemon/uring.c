@@ -120,6 +120,7 @@ int wsp__uring_run(wsp_uring *u, wsp_uring_done done, void *arg)
 	while (answered < submitted) {
 		struct io_uring_cqe *cqe;
 		unsigned n = reap(u, done, arg);
+		int w;
 
 		answered += n;
 		if (n || answered >= submitted)
@@ -127,8 +128,7 @@ int wsp__uring_run(wsp_uring *u, wsp_uring_done done, void *arg)
 		/* Not answered during the submission (a send the kernel
 		 * handed to a worker): it is non-blocking, so it is answered
 		 * at once. */
-		int w = io_uring_wait_cqe(&u->ring, &cqe);
-
+		w = io_uring_wait_cqe(&u->ring, &cqe);
 		if (w < 0 && w != -EINTR) {
 			rc = w;
 			break;
