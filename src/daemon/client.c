@@ -459,38 +459,46 @@ static unsigned char *rest_buf(wsp_server *srv, size_t len, unsigned char **heap
 	return *heap ? *heap + LWS_PRE : NULL;
 }
 
+/* m as one text frame: its header written into m's headroom (the same
+ * bytes for every recipient, and those lws_write would put there); the
+ * frame's first byte, its length in *len. */
+static unsigned char *frame_of(wsp_msg *m, size_t *len)
+{
+	unsigned char head[WSP_FRAME_HEAD_MAX];
+	size_t hl = wsp_frame_text_head(head, m->len);
+
+	memcpy(wsp_msg_payload(m) - hl, head, hl);
+	*len = hl + m->len;
+	return wsp_msg_payload(m) - hl;
+}
+
 /* The direct write of c's one queued message as a send of the loop
- * iteration's io_uring submission: the frame header goes into the message's
- * headroom (the same bytes for every recipient, and those lws_write would
- * put there) and the whole frame is one send.  c's reference passes to the
+ * iteration's io_uring submission: the whole frame (frame_of) is one send.
+ * c's reference passes to the
  * send (uring_done drops it).  0 when queued, -1 when c is to be written
  * the usual way (no ring, TLS, several messages: write_batch's case). */
 static int uring_queue(wsp_client *c)
 {
 	wsp_server *srv = c->srv;
-	unsigned char head[WSP_FRAME_HEAD_MAX], *frame;
-	wsp_msg *m;
-	size_t hl;
+	unsigned char *frame;
+	size_t len;
 	int fd;
 
 	if (!srv->uring || c->q.count != 1 || lws_is_ssl(c->wsi) || (fd = lws_get_socket_fd(c->wsi)) < 0)
 		return -1;
-	m = wsp_msgq_peek(&c->q);
-	hl = wsp_frame_text_head(head, m->len);
-	frame = wsp_msg_payload(m) - hl;
-	memcpy(frame, head, hl);
-	if (wsp__uring_add(srv->uring, fd, frame, hl + m->len, c) == 0)
+	frame = frame_of(wsp_msgq_peek(&c->q), &len);
+	if (wsp__uring_add(srv->uring, fd, frame, len, c) == 0)
 		return 0;
 	/* The ring is full: send what it holds, then queue c. */
 	uring_run(srv);
-	return srv->uring ? wsp__uring_add(srv->uring, fd, frame, hl + m->len, c) : -1;
+	return srv->uring ? wsp__uring_add(srv->uring, fd, frame, len, c) : -1;
 }
 
 /* A send of uring_queue answered: `res` bytes of c's head frame went. */
 static void uring_done(void *ud, int res, void *arg)
 {
 	wsp_client *c = ud;
-	unsigned char head[WSP_FRAME_HEAD_MAX];
+	unsigned char *frame;
 	wsp_msg *m;
 	size_t whole;
 
@@ -498,7 +506,7 @@ static void uring_done(void *ud, int res, void *arg)
 	/* Dropped meanwhile: its queue is gone, nothing more to write. */
 	if (!c->wsi || !(m = wsp_msgq_peek(&c->q)))
 		goto out;
-	whole = wsp_frame_text_head(head, m->len) + m->len;
+	frame = frame_of(m, &whole);
 	if (res == -EAGAIN || res == -ECANCELED) {
 		/* Nothing went: the usual write, which lws buffers if need be. */
 		if (write_queue(c) < 0)
@@ -520,7 +528,7 @@ static void uring_done(void *ud, int res, void *arg)
 			goto fail;
 		wsp_debug(c->ns->path, "client %s: the socket took %d of a %zu-byte frame, lws sends the rest", c->id,
 			  res, whole);
-		memcpy(p, wsp_msg_payload(m) - (whole - m->len) + res, rest);
+		memcpy(p, frame + res, rest);
 		n = lws_write(c->wsi, p, rest, LWS_WRITE_HTTP);
 		wsp_free(heap);
 		if (n < (int)rest)

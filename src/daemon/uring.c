@@ -72,11 +72,6 @@ unsigned wsp__uring_pending(const wsp_uring *u)
 	return u->queued;
 }
 
-int wsp__uring_ok(const wsp_uring *u)
-{
-	return !u->broken;
-}
-
 /* Answer every completion there is; returns how many. */
 static unsigned reap(wsp_uring *u, wsp_uring_done done, void *arg)
 {

@@ -52,12 +52,9 @@ int wsp__uring_add(wsp_uring *u, int fd, const void *buf, size_t len, void *ud);
 /* Queued sends waiting for a run. */
 unsigned wsp__uring_pending(const wsp_uring *u);
 
-/* False once a run failed (see wsp__uring_run). */
-int wsp__uring_ok(const wsp_uring *u);
-
 /* Submit every queued send and answer each through done(ud, res, arg).
  * Returns 0, or -1 when the ring failed (answers as wsp_uring_done says);
- * it is then broken for good (wsp__uring_ok() false; free it). */
+ * it then takes no more sends: free it. */
 int wsp__uring_run(wsp_uring *u, wsp_uring_done done, void *arg);
 
 #endif
