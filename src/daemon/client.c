@@ -327,6 +327,16 @@ static size_t send_room(struct lws *wsi)
 	return (size_t)(sndbuf / 2 - outq) < WSP_TX_BATCH_MAX ? (size_t)(sndbuf / 2 - outq) : WSP_TX_BATCH_MAX;
 }
 
+/* After an lws_write of len bytes: when the socket did not take all of it,
+ * lws holds the rest and sends it at POLLOUT before anything else of c
+ * (the debug line is the partial-send test's witness on the lws path). */
+static void held(const wsp_client *c, size_t len)
+{
+	if (lws_partial_buffered(c->wsi))
+		wsp_debug(c->ns->path, "client %s: the socket did not take all of a %zu-byte write, lws holds the rest",
+			  c->id, len);
+}
+
 /* Write the whole queued frames that fit the socket's free send space (at
  * most WSP_TX_BATCH_MAX bytes) in one write, built in the server's batch
  * buffer (wsframe.h); the number written (0: fewer than two fit, the
@@ -349,6 +359,7 @@ static int write_batch(wsp_client *c)
 		return 0;
 	if (lws_write(c->wsi, fb.start, fb.len, LWS_WRITE_HTTP) < (int)fb.len)
 		return -1;
+	held(c, fb.len);
 	for (unsigned i = 0; i < n; i++)
 		wsp_msgq_pop(&c->q);
 	return (int)n;
@@ -379,6 +390,7 @@ static int write_queue(wsp_client *c)
 		return 0;
 	if (lws_write(c->wsi, wsp_msg_payload(m), m->len, LWS_WRITE_TEXT) < (int)m->len)
 		return -1;
+	held(c, m->len);
 	wsp_msgq_pop(&c->q);
 	if (c->q.count || c->want_ping)
 		lws_callback_on_writable(c->wsi);
