@@ -16,7 +16,10 @@
  * padded to --size bytes. A received text frame counts as a delivery if it contains a "t":
  * field (whatever envelope the server wraps around it, JSON-escaped or not); its latency is
  * receive time minus t. Latencies go into a log-linear histogram (1 µs resolution below
- * 1.024 ms, 0.1 % above), so memory does not grow with the number of deliveries.
+ * 1.024 ms, 0.1 % above), so memory does not grow with the number of deliveries. In fan-out
+ * mode each message's first and last read among this process's subscribers are kept too (by
+ * "s", so with one publisher; lat_first_ms and lat_last_ms are their means): the part before
+ * the first read is the server's path, the rest the fan-out and this client's own reading.
  *
  * Server cost: --server-pid PID[,PID…] are read from /proc: utime+stime before and after the
  * measured phase (CPU per delivery), VmRSS before and after the connections (KiB per
@@ -472,10 +475,13 @@ static void sub_flush(sub *s)
 	sub_set_events(s, EPOLLIN);
 }
 
-/* Finds "t":<int> in a message, also as \"t\": inside a JSON-encoded string. */
-static bool find_ts(const char *p, size_t len, int64_t *ts)
+/* Finds "<key>":<int> in a message, also as \"<key>\": inside a
+ * JSON-encoded string (key is one letter: "t" or "s"). */
+static bool find_int(const char *p, size_t len, char key, int64_t *out)
 {
-	static const char *const keys[] = { "\"t\":", "\\\"t\\\":" };
+	char keys[2][8];
+	snprintf(keys[0], sizeof(keys[0]), "\"%c\":", key);
+	snprintf(keys[1], sizeof(keys[1]), "\\\"%c\\\":", key);
 	for (int k = 0; k < 2; k++) {
 		size_t kl = strlen(keys[k]);
 		const char *hit = memmem(p, len, keys[k], kl);
@@ -491,21 +497,55 @@ static bool find_ts(const char *p, size_t len, int64_t *ts)
 			digits++;
 		}
 		if (digits) {
-			*ts = v;
+			*out = v;
 			return true;
 		}
 	}
 	return false;
 }
 
+/* Per published message (by its "s"), the latency of the first and of the
+ * last of this process's subscribers to read it: where a message's time
+ * goes before the first read (the server's path) and between the first and
+ * the last (the fan-out and this client's reading). */
+static int64_t *msg_first_ns, *msg_last_ns;
+static long msg_slots;
+
+static void msg_track(int64_t seq, int64_t lat)
+{
+	if (seq < 0 || seq >= msg_slots)
+		return;
+	if (!msg_first_ns[seq] || lat < msg_first_ns[seq])
+		msg_first_ns[seq] = lat > 0 ? lat : 1;
+	if (lat > msg_last_ns[seq])
+		msg_last_ns[seq] = lat;
+}
+
+/* The mean over the messages seen of their first (last) read, in ms. */
+static void msg_means(double *first, double *last)
+{
+	double f = 0, l = 0;
+	long k = 0;
+	for (long i = 0; i < msg_slots; i++)
+		if (msg_first_ns[i]) {
+			f += (double)msg_first_ns[i];
+			l += (double)msg_last_ns[i];
+			k++;
+		}
+	*first = k ? f / (double)k / 1e6 : NAN;
+	*last = k ? l / (double)k / 1e6 : NAN;
+}
+
 static int64_t recv_now_ns;
 
 static void on_message(sub *s, const char *p, size_t len)
 {
-	int64_t ts;
-	if (!find_ts(p, len, &ts))
+	int64_t ts, seq;
+	if (!find_int(p, len, 't', &ts))
 		return; /* welcome envelopes, stats pushes… */
 	h_add(recv_now_ns - ts);
+	if (find_int(p, len, 's', &seq))
+		msg_track(seq, recv_now_ns - ts);
 	received++;
 	double t = now_s();
 	if (!first_delivery)
@@ -1372,6 +1412,13 @@ int main(int argc, char **argv)
 		die("fan-out mode needs --pub (or --no-publish)");
 	if (opt.size > 60000)
 		die("--size too large");
+	if (!strcmp(mode, "fanout") && opt.m > 0) {
+		msg_slots = opt.m;
+		msg_first_ns = calloc((size_t)msg_slots, sizeof(*msg_first_ns));
+		msg_last_ns = calloc((size_t)msg_slots, sizeof(*msg_last_ns));
+		if (!msg_first_ns || !msg_last_ns)
+			die("out of memory");
+	}
 
 	struct rlimit rl;
 	getrlimit(RLIMIT_NOFILE, &rl);
@@ -1514,6 +1561,9 @@ int main(int argc, char **argv)
 	double kib_conn = opened ? (double)(p_conn.rss_kib - p_before.rss_kib) / opened : NAN;
 	double p50 = h_pct(0.50), p99 = h_pct(0.99), mx = received ? lat_max_us / 1000.0 : NAN;
 	double drift = (p_warm.rss_kib > 0) ? 100.0 * (p1.rss_kib - p_warm.rss_kib) / p_warm.rss_kib : NAN;
+	double first_ms = NAN, last_ms = NAN;
+	if (msg_slots)
+		msg_means(&first_ms, &last_ms);
 
 	fprintf(stderr,
 	        "loadgen%s%s [%s]: conns %ld open / %ld failed; published %ld ok / %ld err; deliveries %" PRIu64
@@ -1521,6 +1571,9 @@ int main(int argc, char **argv)
 	        "RSS %ld -> %ld KiB (%.2f KiB/conn), end %ld KiB; disconnects %ld\n",
 	        *opt.label ? " " : "", opt.label, mode, opened, n_failed, pub.ok, pub.err, received, expected, span, dps,
 	        p50, p99, mx, cpu, cpu_per, p_before.rss_kib, p_conn.rss_kib, kib_conn, p1.rss_kib, n_disconnect);
+	if (!isnan(first_ms))
+		fprintf(stderr, "loadgen%s%s: per message, the first subscriber read it after %.2f ms, the last after %.2f ms (means)\n",
+		        *opt.label ? " " : "", opt.label, first_ms, last_ms);
 	if (pub.err)
 		fprintf(stderr, "loadgen: first publish error: HTTP %d %s\n", pub.first_err_status, pub.first_err_body);
 
@@ -1532,6 +1585,8 @@ int main(int argc, char **argv)
 	jnum("lat_p50_ms", p50, received > 0);
 	jnum("lat_p99_ms", p99, received > 0);
 	jnum("lat_max_ms", mx, received > 0);
+	jnum("lat_first_ms", first_ms, !isnan(first_ms));
+	jnum("lat_last_ms", last_ms, !isnan(last_ms));
 	printf("\"server_pids\":%d,\"server_cpu_s\":%.3f,", p1.alive, cpu);
 	jnum("cpu_us_per_delivery", cpu_per, received > 0 && opt.npids > 0);
 	printf("\"rss_before_kib\":%ld,\"rss_conn_kib\":%ld,\"rss_end_kib\":%ld,", p_before.rss_kib, p_conn.rss_kib, p1.rss_kib);

@@ -71,6 +71,13 @@ for (const [name, [bin, opts]] of Object.entries(CLIENTS)) {
     assert.ok(r.lat_p50_ms > 0 && r.lat_p50_ms <= r.lat_p99_ms && r.lat_p99_ms <= r.lat_max_ms,
       `ordered percentiles: ${r.lat_p50_ms} ${r.lat_p99_ms} ${r.lat_max_ms}`);
     assert.ok(r.lat_max_ms < 30000, 'a latency in ms, not a raw stamp');
+    if (bin === LOADGEN) {
+      // Per message, its first and last read (means): the first comes no later than the
+      // last, and no read is later than the slowest delivery.
+      const eps = 0.002;
+      assert.ok(r.lat_first_ms > 0 && r.lat_first_ms <= r.lat_last_ms + eps && r.lat_last_ms <= r.lat_max_ms + eps,
+        `first ${r.lat_first_ms} <= last ${r.lat_last_ms} <= max ${r.lat_max_ms}`);
+    }
     assert.ok(r.deliveries_per_s > 0);
     assert.equal(typeof r.cpu_us_per_delivery, 'number');
     assert.equal(r.disconnects, 0);
