@@ -41,17 +41,21 @@
 	" 'userLastName', '', 'createdAt', " WSP_SQL_ISO(t ".created_at") "," \
 	" 'updatedAt', " WSP_SQL_ISO(t ".updated_at") ")"
 
-/* The todo of a TODO_JSON column (new reference), NULL when out of memory
- * (or if the server sent something that is not a JSON object). */
-static json_t *todo_json(const wsp_db_res *r, int row, int col)
+/* The todo of a TODO_JSON column (new reference), or NULL with err set:
+ * out of memory, or (a bug: TODO_JSON builds an object) not a JSON object. */
+static json_t *todo_json(const wsp_db_res *r, int row, int col, wsp_error *err)
 {
-	json_t *todo = json_loads(wsp_db_get(r, row, col), 0, NULL);
+	json_error_t jerr;
+	json_t *todo = json_loads(wsp_db_get(r, row, col), 0, &jerr);
 
-	if (todo && !json_is_object(todo)) {
-		json_decref(todo);
-		return NULL;
-	}
-	return todo;
+	if (todo && json_is_object(todo))
+		return todo;
+	json_decref(todo);
+	if (!todo && json_error_code(&jerr) == json_error_out_of_memory)
+		wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
+	else
+		wsp_error_set(err, WSP_ERR_INTERNAL, "PostgreSQL returned a todo that is not a JSON object");
+	return NULL;
 }
 
 static const char *actor(wsp_ctx *ctx, wsp_error *err, int *rc)
@@ -138,15 +142,16 @@ int wsp_h_todo_list(wsp_ctx *ctx)
 	n = wsp_db_isnull(r, 0, 0) ? 0 : rows;
 	list = json_array();
 	for (int i = 0; list && i < n; i++) {
-		json_t *todo = todo_json(r, i, 0);
+		json_t *todo = todo_json(r, i, 0, &err);
 
 		if (!todo || json_array_append_new(list, todo) < 0) {
-			json_decref(list);
+			json_decref(list);   /* append_new took todo, even on failure */
 			list = NULL;
 		}
 	}
 	wsp_db_res_free(r);
 	if (!list) {
+		/* todo_json's error, else out of memory (the first one stays). */
 		wsp_error_set(&err, WSP_ERR_NOMEM, "out of memory");
 		return wsp_ctx_fail(ctx, &err, "helloTodo list");
 	}
@@ -202,10 +207,8 @@ static json_t *mutate(wsp_db *db, const char *sql, const char *value, const char
 		*missing = 1;
 		return NULL;
 	}
-	todo = todo_json(r, 0, 0);
+	todo = todo_json(r, 0, 0, err);
 	wsp_db_res_free(r);
-	if (!todo)
-		wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
 	return todo;
 }
 
