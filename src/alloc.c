@@ -44,3 +44,26 @@ char *wsp_strndup(const char *s, size_t n)
 char *wsp_strdup(const char *s) { return wsp_strndup(s, strlen(s)); }
 
 void wsp_free(void *p) { free(p); }
+
+char **wsp_strv_dup(const char *const *v)
+{
+	size_t n = 0;
+	char **d;
+
+	while (v && v[n])
+		n++;
+	d = wsp_calloc(n + 1, sizeof(*d));
+	for (size_t i = 0; d && i < n; i++)
+		if (!(d[i] = wsp_strdup(v[i]))) {
+			wsp_strv_free(d);
+			return NULL;
+		}
+	return d;
+}
+
+void wsp_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		wsp_free(v[i]);
+	wsp_free(v);
+}

@@ -16,6 +16,12 @@ char *wsp_strdup(const char *s);
 char *wsp_strndup(const char *s, size_t n);
 void wsp_free(void *p);
 
+/* A copy of a NULL-terminated array of strings (v NULL: an empty one),
+ * NULL-terminated itself; NULL when out of memory.  Free it with
+ * wsp_strv_free (NULL is fine). */
+char **wsp_strv_dup(const char *const *v);
+void wsp_strv_free(char **v);
+
 /* Make the allocation after the next `n` succeed-calls fail (n = 0: the very
  * next one).  A negative n disables failure injection.  Tests only; not
  * thread-safe. */

@@ -377,23 +377,15 @@ wsp_bus *wsp_bus_new(struct lws_context *ctx, struct lws_vhost *vh, const char *
 		     const char *const *channels, const wsp_bus_hooks *hooks, void *arg)
 {
 	wsp_bus *bus = wsp_calloc(1, sizeof(*bus));
-	int n = 0;
 
 	if (!bus)
 		return NULL;
-	while (channels && channels[n])
-		n++;
-	bus->channels = wsp_calloc((size_t)n + 1, sizeof(char *));
+	bus->channels = wsp_strv_dup(channels);
 	bus->conninfo = wsp_strdup(conninfo);
 	if (!bus->channels || !bus->conninfo) {
 		wsp_bus_free(bus);
 		return NULL;
 	}
-	for (int i = 0; i < n; i++)
-		if (!(bus->channels[i] = wsp_strdup(channels[i]))) {
-			wsp_bus_free(bus);
-			return NULL;
-		}
 	bus->ctx = ctx;
 	bus->vh = vh;
 	bus->hooks = *hooks;
@@ -413,9 +405,7 @@ void wsp_bus_free(wsp_bus *bus)
 	}
 	if (bus->st != S_DOWN || bus->conn)
 		fail(bus, "shutting down");
-	for (int i = 0; bus->channels && bus->channels[i]; i++)
-		wsp_free(bus->channels[i]);
-	wsp_free(bus->channels);
+	wsp_strv_free(bus->channels);
 	wsp_free(bus->conninfo);
 	wsp_free(bus);
 }

@@ -116,33 +116,6 @@ char **wsp_strv_split(const char *s, char sep)
 	return v;
 }
 
-char **wsp_strv_dup(const char *const *src)
-{
-	size_t n = 0;
-	char **v;
-
-	while (src && src[n])
-		n++;
-	v = wsp_calloc(n + 1, sizeof(*v));
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		v[i] = wsp_strdup(src[i]);
-		if (!v[i]) {
-			wsp_strv_free(v);
-			return NULL;
-		}
-	}
-	return v;
-}
-
-void wsp_strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		wsp_free(v[i]);
-	wsp_free(v);
-}
-
 static int onoff(const char *v, bool *out)
 {
 	if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1"))

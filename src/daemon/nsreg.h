@@ -47,10 +47,8 @@ typedef struct wsp_nsdef {
 int wsp_nsdef_parse(const char *line, wsp_nsdef *def, wsp_error *err);
 void wsp_nsdef_cleanup(wsp_nsdef *def);
 
-/* Split "a,b" into a NEW NULL-terminated array (wsp_strv_free frees);
- * empty items are skipped.  NULL on allocation failure. */
+/* Split "a,b" into a NEW NULL-terminated array (wsp_strv_free of alloc.h
+ * frees); empty items are skipped.  NULL on allocation failure. */
 char **wsp_strv_split(const char *s, char sep);
-char **wsp_strv_dup(const char *const *v);
-void wsp_strv_free(char **v);
 
 #endif

@@ -60,25 +60,17 @@ static long long mono_ms(void)
 wsp_reader *wsp_reader_new(const char *conninfo, const char *const *channels, int nslots)
 {
 	wsp_reader *r = wsp_calloc(1, sizeof(*r));
-	int n = 0;
 
 	if (!r)
 		return NULL;
-	while (channels[n])
-		n++;
 	r->conninfo = wsp_strdup(conninfo);
-	r->channels = wsp_calloc((size_t)n + 1, sizeof(char *));
+	r->channels = wsp_strv_dup(channels);
 	r->slots = wsp_calloc((size_t)nslots + 1, sizeof(*r->slots));
 	r->nslots = nslots;
 	if (!r->conninfo || !r->channels || !r->slots) {
 		wsp_reader_free(r);
 		return NULL;
 	}
-	for (int i = 0; i < n; i++)
-		if (!(r->channels[i] = wsp_strdup(channels[i]))) {
-			wsp_reader_free(r);
-			return NULL;
-		}
 	for (int k = 0; k <= nslots; k++)
 		r->slots[k].fd = -1;
 	return r;
@@ -112,9 +104,7 @@ static void release(wsp_reader *r, bool finish)
 	for (int k = 0; r->slots && k <= r->nslots; k++)
 		if (r->slots[k].fd >= 0)
 			close(r->slots[k].fd);
-	for (int i = 0; r->channels && r->channels[i]; i++)
-		wsp_free(r->channels[i]);
-	wsp_free(r->channels);
+	wsp_strv_free(r->channels);
 	wsp_free(r->slots);
 	wsp_free(r->conninfo);
 	wsp_free(r);
