@@ -259,6 +259,7 @@ void wsp__handshake_module(wsp_server *srv, struct lws *wsi, wsp_handshake *hs)
 		return;
 	snprintf(hs->reason, sizeof(hs->reason), "%s", u.reason);
 	hs->why = hs->reason;
+	hs->refusal = WSP_REFUSED_OTHER;
 	snprintf(hs->detail, sizeof(hs->detail), "module refused with %d: %s", rc, u.reason);
 	if (rc >= 4000 && rc <= 4999)
 		hs->close_code = rc;

@@ -11,9 +11,10 @@
 #include "daemon/hsrules.h"
 #include "daemon/query.h"
 
-static void refuse(wsp_handshake *hs, int status, const char *why)
+static void refuse(wsp_handshake *hs, int status, enum wsp_refusal refusal, const char *why)
 {
 	hs->status = status;
+	hs->refusal = refusal;
 	hs->why = why;
 }
 
@@ -49,7 +50,7 @@ static int token_user(const wsp_hs_env *env, const wsp_upgrade_req *req, const c
 	}
 	/* Here t is the token, or NULL for one present but unreadable (a
 	 * malformed %-escape, or longer than any token may be). */
-	refuse(hs, 401, "unauthorized");
+	refuse(hs, 401, WSP_REFUSED_UNAUTHORIZED, "unauthorized");
 	if (!env->token_key) {
 		snprintf(hs->detail, sizeof(hs->detail), "connection token given, but token_secret_file is not set");
 		return -1;
@@ -64,11 +65,11 @@ static int token_user(const wsp_hs_env *env, const wsp_upgrade_req *req, const c
 		return -1;
 	}
 	if (!wsp_conntoken_allows(&ct, ns_path)) {
-		refuse(hs, 403, "forbidden");
+		refuse(hs, 403, WSP_REFUSED_ROLE, "forbidden");
 		snprintf(hs->detail, sizeof(hs->detail), "token of %s: namespace not in its ns claim", ct.sub);
 		return -1;
 	}
-	refuse(hs, 0, NULL);
+	refuse(hs, 0, WSP_REFUSED_OTHER, NULL);
 	snprintf(hs->user.name, sizeof(hs->user.name), "%s", ct.sub);
 	snprintf(hs->user.roles, sizeof(hs->user.roles), "%s", ct.roles);
 	hs->user.sid[0] = '\0';
@@ -98,7 +99,7 @@ static int proxy_user(const wsp_hs_env *env, const wsp_upgrade_req *req, wsp_han
 	if (!req->proxy_user_sent || !u || !*u)
 		return 0;   /* the front server found no session: an anonymous client */
 	if (!wsp_conntoken_name_ok(u, WSP_USERNAME_MAX) || (req->proxy_roles_sent && !r)) {
-		refuse(hs, 401, "unauthorized");
+		refuse(hs, 401, WSP_REFUSED_UNAUTHORIZED, "unauthorized");
 		snprintf(hs->detail, sizeof(hs->detail), "X-Wspulse-User or X-Wspulse-Roles from %s malformed",
 			 *peer ? peer : "a unix socket");
 		return -1;
@@ -139,6 +140,7 @@ void wsp_hs_decide(const wsp_hs_env *env, const wsp_upgrade_req *req, wsp_handsh
 	int tu;
 
 	memset(hs, 0, sizeof(*hs));
+	hs->refusal = WSP_REFUSED_OTHER;
 	hs->since = -1;
 	/* Client address (per-address limit, and the log line of every
 	 * refusal, the first ones too): the proxy's headers only from
@@ -148,28 +150,28 @@ void wsp_hs_decide(const wsp_hs_env *env, const wsp_upgrade_req *req, wsp_handsh
 	/* lws would drop such a request without an answer (and nginx count
 	 * that against the daemon): answer it. */
 	if (req->ws_key_bad) {
-		refuse(hs, 400, "bad Sec-WebSocket-Key");
+		refuse(hs, 400, WSP_REFUSED_OTHER, "bad Sec-WebSocket-Key");
 		return;
 	}
 	if (!req->path || !(hs->ns = env->find_ns(env->arg, req->path, strlen(req->path), &rules))) {
-		refuse(hs, 404, "unknown namespace");
+		refuse(hs, 404, WSP_REFUSED_UNKNOWN_NAMESPACE, "unknown namespace");
 		return;
 	}
 	if (env->stopping) {
-		refuse(hs, 503, "shutting down");
+		refuse(hs, 503, WSP_REFUSED_SHUTTING_DOWN, "shutting down");
 		return;
 	}
 	if (!wsp_origin_allowed(req->origin, req->host, cfg->allowed_origins.v, cfg->allowed_origins.n)) {
-		refuse(hs, 403, "origin not allowed");
+		refuse(hs, 403, WSP_REFUSED_ORIGIN, "origin not allowed");
 		return;
 	}
 	if (env->nclients >= cfg->max_connections) {
-		refuse(hs, 503, "too many connections");
+		refuse(hs, 503, WSP_REFUSED_CAPACITY, "too many connections");
 		return;
 	}
 	count = env->per_ip ? wsp_strmap_get(env->per_ip, hs->ip) : NULL;
 	if (count && *count >= cfg->max_connections_per_ip) {
-		refuse(hs, 429, "too many connections from this address");
+		refuse(hs, 429, WSP_REFUSED_PER_ADDRESS, "too many connections from this address");
 		return;
 	}
 	/* A connection token names the user (and wins over a cookie sent
@@ -183,7 +185,7 @@ void wsp_hs_decide(const wsp_hs_env *env, const wsp_upgrade_req *req, wsp_handsh
 	if (!hs->has_user)
 		cookie_user(env, req, hs);
 	if (rules.require_auth && !hs->has_user) {
-		refuse(hs, 401, "not logged in");
+		refuse(hs, 401, WSP_REFUSED_UNAUTHORIZED, "not logged in");
 		return;
 	}
 	if (rules.roles && rules.roles[0]) {
@@ -192,7 +194,7 @@ void wsp_hs_decide(const wsp_hs_env *env, const wsp_upgrade_req *req, wsp_handsh
 		for (int i = 0; rules.roles[i] && !ok; i++)
 			ok = wsp_roles_has(hs->user.roles, rules.roles[i]);
 		if (!ok) {
-			refuse(hs, 403, "role missing");
+			refuse(hs, 403, WSP_REFUSED_ROLE, "role missing");
 			return;
 		}
 	}

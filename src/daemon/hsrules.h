@@ -30,6 +30,7 @@
 #include "token.h"
 #include "wspulse/wspulse.h"
 
+#include "daemon/metrics.h"
 #include "daemon/strmap.h"
 #include "daemon/uuid.h"
 
@@ -88,6 +89,7 @@ typedef struct wsp_hs_env {
 typedef struct wsp_handshake {
 	int status;                  /* 0 = accept, else the HTTP status */
 	const char *why;             /* sent in the refusal (a static string or `reason`) */
+	enum wsp_refusal refusal;    /* what the metrics count it as (WSP_REFUSED_OTHER when no rule names it) */
 	char detail[WSP_ERROR_TEXT_MAX]; /* logged instead of why when set (never sent) */
 	char note[160];              /* logged (warn) once per upgrade even when accepted */
 	int close_code;              /* a module's 4000-4999 refusal: open, then close with it */

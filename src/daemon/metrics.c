@@ -9,31 +9,18 @@
 #include "alloc.h"
 #include "daemon/metrics.h"
 
-static const struct {
-	const char *why;             /* client.c's handshake reason */
-	const char *label;
-} refusals[WSP_REFUSED_N] = {
-	[WSP_REFUSED_UNKNOWN_NAMESPACE] = { "unknown namespace", "unknown_namespace" },
-	[WSP_REFUSED_UNAUTHORIZED] = { "not logged in", "not_logged_in" },
-	[WSP_REFUSED_ROLE] = { "role missing", "role_missing" },
-	[WSP_REFUSED_ORIGIN] = { "origin not allowed", "origin_not_allowed" },
-	[WSP_REFUSED_PER_ADDRESS] = { "too many connections from this address", "per_address_limit" },
-	[WSP_REFUSED_CAPACITY] = { "too many connections", "max_connections" },
-	[WSP_REFUSED_SHUTTING_DOWN] = { "shutting down", "shutting_down" },
-	[WSP_REFUSED_HEADERS_TOO_LARGE] = { "request headers over 16384 bytes", "headers_too_large" },
-	[WSP_REFUSED_OTHER] = { NULL, "other" },
+/* The "refused" object's keys and the metric's reason labels. */
+static const char *const refusal_labels[WSP_REFUSED_N] = {
+	[WSP_REFUSED_UNKNOWN_NAMESPACE] = "unknown_namespace",
+	[WSP_REFUSED_UNAUTHORIZED] = "not_logged_in",
+	[WSP_REFUSED_ROLE] = "role_missing",
+	[WSP_REFUSED_ORIGIN] = "origin_not_allowed",
+	[WSP_REFUSED_PER_ADDRESS] = "per_address_limit",
+	[WSP_REFUSED_CAPACITY] = "max_connections",
+	[WSP_REFUSED_SHUTTING_DOWN] = "shutting_down",
+	[WSP_REFUSED_HEADERS_TOO_LARGE] = "headers_too_large",
+	[WSP_REFUSED_OTHER] = "other",
 };
-
-enum wsp_refusal wsp_metrics_refusal(const char *why)
-{
-	/* Over the byte limit or over the field limit (rxhook.c). */
-	if (why && strncmp(why, "request headers over ", 21) == 0)
-		return WSP_REFUSED_HEADERS_TOO_LARGE;
-	for (int i = 0; i < WSP_REFUSED_OTHER; i++)
-		if (why && strcmp(why, refusals[i].why) == 0)
-			return (enum wsp_refusal)i;
-	return WSP_REFUSED_OTHER;
-}
 
 json_t *wsp_metrics_json(const wsp_metrics *m, long long send_queue_bytes)
 {
@@ -42,7 +29,7 @@ json_t *wsp_metrics_json(const wsp_metrics *m, long long send_queue_bytes)
 	if (!refused)
 		return NULL;
 	for (int i = 0; i < WSP_REFUSED_N; i++)
-		json_object_set_new(refused, refusals[i].label, json_integer((json_int_t)m->refused[i]));
+		json_object_set_new(refused, refusal_labels[i], json_integer((json_int_t)m->refused[i]));
 	o = json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "refused", refused,
 		      "messagesIn", (json_int_t)m->messages_in, "messagesOut", (json_int_t)m->messages_out,
 		      "messagesDropped", (json_int_t)m->messages_dropped,
@@ -202,7 +189,7 @@ char *wsp_metrics_render(json_t *rows, long long newest)
 		for (int r = 0; r < WSP_REFUSED_N; r++) {
 			put(&o, "wspulse_handshakes_refused_total{daemon=\"");
 			put_label(&o, json_string_value(json_object_get(row, "id")));
-			put(&o, "\",reason=\"%s\"} %lld\n", refusals[r].label, num(refused, refusals[r].label));
+			put(&o, "\",reason=\"%s\"} %lld\n", refusal_labels[r], num(refused, refusal_labels[r]));
 		}
 	}
 	head(&o, "wspulse_messages_received_total", "counter", "Whole messages received from clients.");

@@ -17,11 +17,13 @@
 
 #include <jansson.h>
 
-/* Why a WebSocket upgrade was refused (the handshake rules' reasons). */
+/* Why a WebSocket upgrade was refused: the handshake rule that refused it
+ * names it (hsrules.c), the 431 of rxhook.c too; anything else (a bad
+ * Sec-WebSocket-Key, a module's refusal) is WSP_REFUSED_OTHER. */
 enum wsp_refusal {
 	WSP_REFUSED_UNKNOWN_NAMESPACE,   /* 404 */
-	WSP_REFUSED_UNAUTHORIZED,        /* 401: not logged in */
-	WSP_REFUSED_ROLE,                /* 403: a role is missing */
+	WSP_REFUSED_UNAUTHORIZED,        /* 401: not logged in, or a connection token or proxy user refused */
+	WSP_REFUSED_ROLE,                /* 403: a role is missing, or the token's ns claim */
 	WSP_REFUSED_ORIGIN,              /* 403: Origin not allowed */
 	WSP_REFUSED_PER_ADDRESS,         /* 429: max_connections_per_ip */
 	WSP_REFUSED_CAPACITY,            /* 503: max_connections */
@@ -42,10 +44,6 @@ typedef struct wsp_metrics {
 	unsigned long long replays_client;   /* ?since= catch-ups of a client */
 	long long outbox_delivered;          /* highest outbox id handled (0: none) */
 } wsp_metrics;
-
-/* The counter slot for a handshake rule's `why` text (client.c's strings);
- * WSP_REFUSED_OTHER for any other. */
-enum wsp_refusal wsp_metrics_refusal(const char *why);
 
 /* The snapshot's "metrics" object (NEW reference, NULL when out of memory)
  * with the process's current send-queue bytes. */

@@ -211,7 +211,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (!hs.status)
 			return 0;
 		conn_answered(cn);
-		wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.detail[0] ? hs.detail : hs.why, hs.ip);
+		wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.refusal, hs.detail[0] ? hs.detail : hs.why,
+			     hs.ip);
 		if (lws_return_http_status(wsi, (unsigned)hs.status, hs.why))
 			return -1;
 		return 1;
@@ -225,12 +226,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			const char *why = cn->close_reason ? cn->close_reason : "";
 
 			snprintf(hs.detail, sizeof(hs.detail), "module closed it with %d: %s", cn->close_code, why);
-			wsp__refused(srv, hs.ns ? hs.ns->path : NULL, cn->close_code, hs.detail, hs.ip);
+			wsp__refused(srv, hs.ns ? hs.ns->path : NULL, cn->close_code, WSP_REFUSED_OTHER, hs.detail, hs.ip);
 			lws_close_reason(wsi, (enum lws_close_status)cn->close_code, (unsigned char *)why, strlen(why));
 			return -1;
 		}
 		if (hs.status) {
-			wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.detail[0] ? hs.detail : hs.why, hs.ip);
+			wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.refusal, hs.detail[0] ? hs.detail : hs.why,
+			     hs.ip);
 			lws_close_reason(wsi, hs.status == 401 ? 4401 : hs.status == 403 ? 4403 : LWS_CLOSE_STATUS_POLICY_VIOLATION,
 					 (unsigned char *)hs.why, strlen(hs.why));
 			return -1;

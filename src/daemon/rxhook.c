@@ -89,7 +89,7 @@ static void too_large(wsp_conn *e, int fd)
 	peer[0] = '\0';
 	lws_get_peer_simple(e->wsi, peer, sizeof(peer));
 	if (rx_srv)
-		wsp__refused(rx_srv, NULL, 431, why, peer);
+		wsp__refused(rx_srv, NULL, 431, WSP_REFUSED_HEADERS_TOO_LARGE, why, peer);
 	n = snprintf(resp, sizeof(resp), "HTTP/1.1 431 Request Header Fields Too Large\r\n"
 		     "Content-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
 		     strlen(why), why);

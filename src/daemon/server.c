@@ -233,9 +233,10 @@ const char *wsp_user_name(const wsp_user *u) { return u ? u->name : ""; }
 bool wsp_user_has_role(const wsp_user *u, const char *role) { return u && role && wsp_roles_has(u->roles, role); }
 const char *wsp_server_id(const wsp_server *srv) { return srv->id; }
 
-void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip)
+void wsp__refused(wsp_server *srv, const char *ns, int status, enum wsp_refusal refusal, const char *why,
+		  const char *ip)
 {
-	srv->metrics.refused[wsp_metrics_refusal(why)]++;
+	srv->metrics.refused[refusal < WSP_REFUSED_N ? refusal : WSP_REFUSED_OTHER]++;
 	if (wsp_log_limit_ok(&srv->refuse_rl, 10, WSP_LOG_WARN, "upgrades refused"))
 		wsp_warn(ns, "upgrade refused: %d %s (%s)", status, why, ip);
 }

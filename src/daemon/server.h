@@ -139,7 +139,8 @@ void wsp__server_stop_timers(wsp_server *srv);
  * (down within the grace). */
 int wsp__server_health(wsp_server *srv, char *buf, size_t len);
 /* Log a refused upgrade at warn (at most 10 lines a second, the rest counted). */
-void wsp__refused(wsp_server *srv, const char *ns, int status, const char *why, const char *ip);
+void wsp__refused(wsp_server *srv, const char *ns, int status, enum wsp_refusal refusal, const char *why,
+		  const char *ip);
 /* Log something about an upgrade that is not a refusal (an ignored header),
  * at most 10 lines a second. */
 void wsp__note(wsp_server *srv, const char *ns, const char *what, const char *ip);

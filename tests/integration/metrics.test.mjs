@@ -82,6 +82,9 @@ test('values follow what happens: sockets, refusals, messages, outbox lag, catch
   }
   for (let i = 0; i < 3; i++) assert.equal(await upgradeStatus(`${base}/no-such-namespace`), 404);
   assert.equal(await upgradeStatus(`${base}/hello-emoji`, { Origin: 'http://evil.test' }), 403);
+  // A connection token that does not verify: 401, counted as not logged in (its log line
+  // says what failed; the count does not depend on that text).
+  assert.equal(await upgradeStatus(`${base}/hello-emoji?token=not.a.token`), 401);
   for (const c of clients) c.send(JSON.stringify({ type: 'emoji-select', emoji: '🙂' }));
   // A catch-up of a client (?since=) on the history namespace.
   const since = await within(openWs(`${base}/hello-todo?since=0`), 5000 * SLOW, 'a catch-up socket');
@@ -106,6 +109,10 @@ test('values follow what happens: sockets, refusals, messages, outbox lag, catch
     sum(before, /^wspulse_handshakes_refused_total\{.*reason="unknown_namespace"\}/), 3);
   assert.equal(sum(now, /^wspulse_handshakes_refused_total\{.*reason="origin_not_allowed"\}/) -
     sum(before, /^wspulse_handshakes_refused_total\{.*reason="origin_not_allowed"\}/), 1);
+  assert.equal(sum(now, /^wspulse_handshakes_refused_total\{.*reason="not_logged_in"\}/) -
+    sum(before, /^wspulse_handshakes_refused_total\{.*reason="not_logged_in"\}/), 1);
+  assert.equal(sum(now, /^wspulse_handshakes_refused_total\{.*reason="other"\}/) -
+    sum(before, /^wspulse_handshakes_refused_total\{.*reason="other"\}/), 0);
   // Every emoji-select is broadcast to the 6 sockets (and presence updates): out >> in.
   assert.ok(sum(now, /^wspulse_messages_sent_total\{/) - sum(before, /^wspulse_messages_sent_total\{/) >= 36);
   assert.equal(sum(now, /^wspulse_outbox_lag\{/), 0);

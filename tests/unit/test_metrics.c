@@ -8,18 +8,6 @@
 #include "daemon/metrics.h"
 #include "suites.h"
 
-static void test_refusal_reasons(void)
-{
-	CU_ASSERT_EQUAL(wsp_metrics_refusal("unknown namespace"), WSP_REFUSED_UNKNOWN_NAMESPACE);
-	CU_ASSERT_EQUAL(wsp_metrics_refusal("origin not allowed"), WSP_REFUSED_ORIGIN);
-	CU_ASSERT_EQUAL(wsp_metrics_refusal("too many connections"), WSP_REFUSED_CAPACITY);
-	CU_ASSERT_EQUAL(wsp_metrics_refusal("too many connections from this address"), WSP_REFUSED_PER_ADDRESS);
-	CU_ASSERT_EQUAL(wsp_metrics_refusal("request headers over 16384 bytes"), WSP_REFUSED_HEADERS_TOO_LARGE);
-	CU_ASSERT_EQUAL(wsp_metrics_refusal("request headers over 64 fields"), WSP_REFUSED_HEADERS_TOO_LARGE);
-	CU_ASSERT_EQUAL(wsp_metrics_refusal("something new"), WSP_REFUSED_OTHER);
-	CU_ASSERT_EQUAL(wsp_metrics_refusal(NULL), WSP_REFUSED_OTHER);
-}
-
 static void test_render(void)
 {
 	wsp_metrics m;
@@ -70,7 +58,6 @@ int test_metrics_register(void)
 
 	if (!s)
 		return CU_get_error();
-	WSP_ADD_TEST(s, test_refusal_reasons);
 	WSP_ADD_TEST(s, test_render);
 	return CUE_SUCCESS;
 }
