@@ -475,13 +475,15 @@ static void sub_flush(sub *s)
 	sub_set_events(s, EPOLLIN);
 }
 
-/* Finds "<key>":<int> in a message, also as \"<key>\": inside a
- * JSON-encoded string (key is one letter: "t" or "s"). */
-static bool find_int(const char *p, size_t len, char key, int64_t *out)
+/* A field's two spellings: "k": in the message, \"k\": inside a
+ * JSON-encoded string. */
+static const char *const TS_KEYS[2] = { "\"t\":", "\\\"t\\\":" };
+static const char *const SEQ_KEYS[2] = { "\"s\":", "\\\"s\\\":" };
+
+/* Finds a field (keys: TS_KEYS or SEQ_KEYS) with an integer value in a
+ * message. */
+static bool find_int(const char *p, size_t len, const char *const keys[2], int64_t *out)
 {
-	char keys[2][8];
-	snprintf(keys[0], sizeof(keys[0]), "\"%c\":", key);
-	snprintf(keys[1], sizeof(keys[1]), "\\\"%c\\\":", key);
 	for (int k = 0; k < 2; k++) {
 		size_t kl = strlen(keys[k]);
 		const char *hit = memmem(p, len, keys[k], kl);
@@ -541,10 +543,10 @@ static int64_t recv_now_ns;
 static void on_message(sub *s, const char *p, size_t len)
 {
 	int64_t ts, seq;
-	if (!find_int(p, len, 't', &ts))
+	if (!find_int(p, len, TS_KEYS, &ts))
 		return; /* welcome envelopes, stats pushes… */
 	h_add(recv_now_ns - ts);
-	if (find_int(p, len, 's', &seq))
+	if (find_int(p, len, SEQ_KEYS, &seq))
 		msg_track(seq, recv_now_ns - ts);
 	received++;
 	double t = now_s();

@@ -102,7 +102,7 @@ for (const kind of ['plain', 'tls', 'nouring']) {
         const closed = (c) => c.frames.filter((f) => f.opcode === OP.CLOSE).map((f) => f.payload.toString('latin1'));
         throw new Error(`${e.message}: message ${seq - base}; sender's last: ${JSON.stringify(sender.messages.slice(-2).map((x) => x.data?.type))}, `
           + `closes: sender ${JSON.stringify(closed(sender))}, reader ${JSON.stringify(closed(slowC))}; log tail: `
-          + s.log('wspulsed.log').slice(logBefore).split('\n').filter((l) => !/debug/.test(l)).slice(-5).join(' | '));
+          + s.log('wspulsed.log').slice(logBefore).split('\n').filter((l) => !/ DEBUG /.test(l)).slice(-5).join(' | '));
       });
     };
     slowC.sock.pause();
