@@ -172,6 +172,14 @@ static bool about_a_connection(enum lws_callback_reasons reason)
 	}
 }
 
+/* Count and log the upgrade the rules (or a module) refused: the detail is
+ * logged when there is one, the reason sent otherwise. */
+static void refused(wsp_server *srv, const wsp_handshake *hs)
+{
+	wsp__refused(srv, hs->ns ? hs->ns->path : NULL, hs->status, hs->refusal, hs->detail[0] ? hs->detail : hs->why,
+		     hs->ip);
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len)
 {
@@ -211,8 +219,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (!hs.status)
 			return 0;
 		conn_answered(cn);
-		wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.refusal, hs.detail[0] ? hs.detail : hs.why,
-			     hs.ip);
+		refused(srv, &hs);
 		if (lws_return_http_status(wsi, (unsigned)hs.status, hs.why))
 			return -1;
 		return 1;
@@ -231,8 +238,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return -1;
 		}
 		if (hs.status) {
-			wsp__refused(srv, hs.ns ? hs.ns->path : NULL, hs.status, hs.refusal, hs.detail[0] ? hs.detail : hs.why,
-			     hs.ip);
+			refused(srv, &hs);
 			lws_close_reason(wsi, hs.status == 401 ? 4401 : hs.status == 403 ? 4403 : LWS_CLOSE_STATUS_POLICY_VIOLATION,
 					 (unsigned char *)hs.why, strlen(hs.why));
 			return -1;
