@@ -101,6 +101,7 @@ INTEGRATION_TESTS = \
 	tests/integration/security-rest.test.mjs \
 	tests/integration/faults.test.mjs \
 	tests/integration/catchup.test.mjs \
+	tests/integration/burst.test.mjs \
 	tests/integration/abuse.test.mjs \
 	tests/integration/demo.test.mjs \
 	tests/integration/chaos.test.mjs \

@@ -204,6 +204,11 @@ int wsp__client_push(wsp_client *c, wsp_msg *m)
 	return 0;
 }
 
+bool wsp__client_burst(const wsp_client *c, const wsp_msg *m)
+{
+	return c->wsi && !c->closing && !wsp_msgq_fits(&c->q, m) && !lws_send_pipe_choked(c->wsi);
+}
+
 static void send_error(wsp_client *c, int code, const char *text, json_t *extra)
 {
 	wsp_msg *m = wsp_envelope_error(code, text, extra);
@@ -365,6 +370,15 @@ static int write_batch(wsp_client *c)
 	return (int)n;
 }
 
+/* Whether c wants another writable callback after a write: messages or a
+ * ping remain, or a catch-up (history.h) queries its next page from that
+ * callback once the queue has drained (a direct write may empty the queue
+ * without one). */
+static bool more_to_write(const wsp_client *c)
+{
+	return c->q.count || c->want_ping || wsp__client_catching_up(c);
+}
+
 /* Write c's queued messages: several as one batch (as many whole frames as
  * the socket's free space takes), one alone the usual way.  lws keeps what
  * the socket does not take and drains it at POLLOUT before it calls
@@ -380,7 +394,7 @@ static int write_queue(wsp_client *c)
 		if (n < 0)
 			return -1;
 		if (n > 0) {
-			if (c->q.count || c->want_ping)
+			if (more_to_write(c))
 				lws_callback_on_writable(c->wsi);
 			return 0;
 		}
@@ -392,7 +406,7 @@ static int write_queue(wsp_client *c)
 		return -1;
 	held(c, m->len);
 	wsp_msgq_pop(&c->q);
-	if (c->q.count || c->want_ping)
+	if (more_to_write(c))
 		lws_callback_on_writable(c->wsi);
 	return 0;
 }
@@ -547,7 +561,7 @@ static void uring_done(void *ud, int res, void *arg)
 			goto fail;
 	}
 	wsp_msgq_pop(&c->q);
-	if (c->q.count || c->want_ping)
+	if (more_to_write(c))
 		lws_callback_on_writable(c->wsi);
 	goto out;
 fail:

@@ -115,6 +115,11 @@ void wsp__client_drop(wsp_client *c);
  * iteration, and every message pushed to c before the end of it leaves in
  * the same write. */
 int wsp__client_push(wsp_client *c, wsp_msg *m);
+/* Whether pushing m would pass a bound of c's queue while c's socket takes
+ * bytes (lws holds none of its output and the kernel has room): the daemon
+ * handed c more at once than its queue holds (a burst of fetched rows),
+ * not a peer that stopped reading.  false for a closing client. */
+bool wsp__client_burst(const wsp_client *c, const wsp_msg *m);
 /* The end of a loop iteration (proto.c calls it before the loop waits
  * again): write every listed client's queue directly, as one write, with
  * lws_write().  What the socket does not take, lws keeps and sends at

@@ -43,6 +43,14 @@ bool wsp__cursor_seen(const wsp_cursor *cur, long long id)
 	return cur->known && wsp_idwin_seen(&cur->seen, id);
 }
 
+bool wsp__cursor_copy(const wsp_cursor *cur, wsp_idwin *out)
+{
+	if (!cur->known)
+		return false;
+	*out = cur->seen;
+	return true;
+}
+
 bool wsp__cursor_replaying(const wsp_cursor *cur)
 {
 	return cur->replaying;

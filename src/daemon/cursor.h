@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 
+#include "daemon/idwin.h"
+
 typedef struct wsp_cursor wsp_cursor;
 
 /* A cursor with no floor known and no replay in flight; NULL when out of
@@ -31,6 +33,9 @@ bool wsp__cursor_mark(wsp_cursor *cur, long long id);
  * floor is known. */
 bool wsp__cursor_seen(const wsp_cursor *cur, long long id);
 
+/* Copy the window (idwin.h) into *out: what has been delivered up to now.
+ * false (nothing copied) while the floor is not known. */
+bool wsp__cursor_copy(const wsp_cursor *cur, wsp_idwin *out);
 /* The daemon's replay of the rows it missed is in flight: NOTIFYd ids
  * and catch-up pages wait for it. */
 bool wsp__cursor_replaying(const wsp_cursor *cur);

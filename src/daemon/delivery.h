@@ -5,7 +5,9 @@
  * daemons' module messages, api.c for this daemon's module messages): the
  * same wsp_msg (serialised once, ref-counted) is queued to each recipient.
  * For an outbox message each client is first offered to its catch-up
- * (history.h), which may hold, re-floor or skip it.  Calls go down only:
+ * (history.h), which may hold, re-floor or skip it; one that would pass a
+ * reading client's queue bound starts that client's catch-up instead of
+ * closing it (wsp__history_overflow).  Calls go down only:
  * history.h, client.h. */
 #ifndef WSP_DELIVERY_H
 #define WSP_DELIVERY_H

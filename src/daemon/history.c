@@ -43,7 +43,23 @@
  * highest id pruned (relay.c's gc).  When S is below it, the client first
  * gets {"success":true,"floor":U,"data":{"type":"history-gap","from":S+1,
  * "to":U,...}}: rows in [from, to] may be gone, reload the state; the
- * catch-up then goes on from U. */
+ * catch-up then goes on from U.
+ *
+ * A full queue (wsp__history_overflow): the relay hands a namespace's
+ * clients what one fetch brought at once -- the ids NOTIFYd while a fetch
+ * was in flight, a 500-row replay page after a reconnect.  Such a burst can
+ * be more than a client's queue holds although the client reads well.
+ * Closing it 1008 would lose those rows for a reader that did nothing
+ * wrong; instead it gets the same paged catch-up from the row that did not
+ * fit: S = min(the daemon's floor, that id - 1), and a copy of the daemon's
+ * window (cursor.h) says which ids above S it has already been given (or
+ * that came before it connected), so the pages skip those -- all but the
+ * id that did not fit.  Such a catch-up also pages the rows addressed to
+ * its own clientId (live delivery would have sent them to this very
+ * socket), and, in a namespace without history, not this daemon's own
+ * module broadcasts (those were delivered locally without an id; their
+ * outbox row is only for the other daemons).  A peer that stopped reading
+ * (its socket full) is not a burst: it is closed 1008 as before. */
 #include "config.h"
 
 #include <stdio.h>
@@ -55,6 +71,7 @@
 #include "daemon/cursor.h"
 #include "daemon/envelope.h"
 #include "daemon/history.h"
+#include "daemon/idwin.h"
 #include "json.h"
 #include "log.h"
 #include "outbox.h"
@@ -81,6 +98,9 @@ struct wsp_catchup {
 	long long rows;
 	long long *ids;              /* ids pages sent above the daemon's floor, sorted */
 	int nids, capids;
+	bool queue;                  /* started by a full queue, not by ?since= (top of file) */
+	wsp_idwin *skip;             /* queue: the daemon's window when it started: ids c was given ... */
+	long long skip_not;          /* ... except this one, the id that did not fit */
 	wsp_msg **held;              /* live messages held for the page in flight (shared reader) */
 	long long *held_ids;
 	int nheld, capheld;
@@ -170,6 +190,7 @@ void wsp__history_drop(wsp_client *c)
 	wsp_free(c->cu->held);
 	wsp_free(c->cu->held_ids);
 	wsp_free(c->cu->ids);
+	wsp_free(c->cu->skip);
 	wsp_free(c->cu);
 	c->cu = NULL;
 }
@@ -205,7 +226,7 @@ bool wsp__history_live(wsp_client *c, wsp_msg *m, long long id, bool addressed)
 	}
 	if (id <= cu->since || has_id(cu, id))
 		return true;            /* the client has it */
-	if (!addressed && id > cu->from) {
+	if ((!addressed || cu->queue) && id > cu->from) {
 		/* Committed: this page or the next returns it -- unless it came
 		 * through the shared reader while a page query was in flight
 		 * (see the top of this file). */
@@ -308,8 +329,9 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 			page[i] = row.id;
 		if (row.id > last)
 			last = row.id;
-		if (row.id <= cu->since)
-			continue;       /* behind a gap notice */
+		if (row.id <= cu->since || has_id(cu, row.id) ||
+		    (cu->skip && row.id != cu->skip_not && wsp_idwin_seen(cu->skip, row.id)))
+			continue;       /* behind a gap notice, or c has it */
 		data = wsp_envelope_from_payload(row.payload, strlen(row.payload), row.username);
 		floor = row.id < cu->qfloor ? row.id : cu->qfloor;
 		if (floor < cu->since)
@@ -347,11 +369,16 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 		cu->wait = true;
 		wsp__history_drained(c);
 	} else {
-		if (cu->rows)
+		if (cu->rows && cu->queue)
+			wsp_debug(c->ns->path, "client %s: caught up %lld message%s after a burst in %u page%s",
+				  c->id, cu->rows, cu->rows == 1 ? "" : "s", cu->pages, cu->pages == 1 ? "" : "s");
+		else if (cu->rows)
 			wsp_debug(c->ns->path, "client %s: caught up %lld message%s after id %lld in %u page%s",
 				  c->id, cu->rows, cu->rows == 1 ? "" : "s", c->since, cu->pages,
 				  cu->pages == 1 ? "" : "s");
 		cu->replaying = false;
+		wsp_free(cu->skip);
+		cu->skip = NULL;
 		prune_ids(c);
 		if (!cu->nids)
 			wsp__history_drop(c);
@@ -364,7 +391,8 @@ static void start(wsp_client *c)
 	struct wsp_catchup *cu = c->cu;
 	const wsp_config *cfg = c->srv->cfg;
 	char from[32], limit[16], bytes[32], to[sizeof(WSP_TO_USER) + WSP_USERNAME_MAX];
-	const char *p[5] = { c->ns->path, from, limit, bytes, c->user ? to : NULL };
+	const char *p[7] = { c->ns->path, from, limit, bytes, c->user ? to : NULL,
+			     cu->queue ? c->id : NULL, cu->queue && !c->ns->opts.history ? c->srv->id : NULL };
 	long rows = cfg->send_queue_max_messages / 2 - (long)c->q.count;
 	long long budget, floor;
 
@@ -404,9 +432,11 @@ static void start(wsp_client *c)
 			  "SELECT " WSP_OUTBOX_COLS ", total FROM (SELECT s.*, "
 			  "count(*) OVER () AS total, sum(octet_length(payload)) OVER (ORDER BY id) - "
 			  "octet_length(payload) AS before FROM (SELECT * FROM wsp_outbox "
-			  "WHERE namespace = $1 AND id > $2::bigint AND (client_id IS NULL OR client_id = $5) "
+			  "WHERE namespace = $1 AND id > $2::bigint "
+			  "AND (client_id IS NULL OR client_id = $5 OR client_id = $6) "
+			  "AND ($7::text IS NULL OR origin <> $7) "
 			  "ORDER BY id LIMIT $3::int) s) t WHERE before < $4::bigint ORDER BY id",
-			  5, p, page_done, c) < 0) {
+			  7, p, page_done, c) < 0) {
 		wsp__client_unref(c);
 		cu->pending = true;
 		return;
@@ -437,11 +467,42 @@ void wsp__history_start(wsp_client *c)
 	start(c);
 }
 
+bool wsp__history_overflow(wsp_client *c, long long id)
+{
+	struct wsp_catchup *cu = c->cu;
+	wsp_idwin *w;
+
+	if (cu && cu->replaying)
+		return false;   /* pages pace it already: that pace is too slow */
+	w = wsp_malloc(sizeof(*w));
+	if (!w || !wsp__cursor_copy(c->srv->cursor, w) || (!cu && !(cu = wsp_calloc(1, sizeof(*cu))))) {
+		wsp_free(w);
+		return false;
+	}
+	/* A catch-up that ended but still remembers ids its pages sent keeps
+	 * them: the pages skip those too (has_id). */
+	wsp_free(cu->skip);
+	cu->skip = w;
+	cu->skip_not = id;
+	cu->queue = true;
+	cu->since = cu->from = w->floor < id - 1 ? w->floor : id - 1;
+	cu->first = false;
+	cu->replaying = true;
+	cu->wait = true;        /* the first page once the queue has drained */
+	cu->pages = 0;
+	cu->rows = 0;
+	c->cu = cu;
+	c->srv->metrics.replays_queue++;
+	if (wsp_log_limit_ok(&c->srv->burst_rl, 10, WSP_LOG_INFO, "burst catch-ups"))
+		wsp_info(c->ns->path, "client %s: outbox id %lld would pass its send queue (%u messages, %zu bytes) "
+			 "while its socket takes bytes: it catches up from the outbox after id %lld",
+			 c->id, id, c->q.count, c->q.bytes, cu->since);
+	return true;
+}
+
 void wsp__history_resume(wsp_server *srv)
 {
 	for (int i = 0; i < srv->nns; i++) {
-		if (!srv->nss[i]->opts.history)
-			continue;
 		for (wsp_client *c = srv->nss[i]->clients; c; c = c->next)
 			if (c->cu && c->cu->pending && c->wsi && !c->closing)
 				start(c);

@@ -1,5 +1,6 @@
-/* history.h - ?since= catch-up of one client, paged and paced by its send
- * queue (the whole story is at the top of history.c).
+/* history.h - the catch-up of one client from the outbox (?since=, or a
+ * burst larger than its queue), paged and paced by its send queue (the
+ * whole story is at the top of history.c).
  *
  * At connect (proto.c), a history-namespace client with since >= 0 starts
  * its catch-up (wsp__history_start): pages of the rows it missed, each
@@ -8,6 +9,9 @@
  * write).  Live outbox messages for the client meanwhile are offered to
  * wsp__history_live by the fan-out (delivery.c).  A query waits for the bus
  * and for the daemon's own outbox replay (wsp__history_resume, relay.c).
+ * A client of any namespace that the fan-out would give more outbox rows
+ * at once than its queue holds, while it reads, gets the same catch-up from
+ * the row that did not fit (wsp__history_overflow, delivery.c).
  *
  * The catch-up's state is history.c's alone (the client holds an opaque
  * pointer to it).  Calls go down only: bus.h, cursor.h, client.h. */
@@ -27,12 +31,21 @@ void wsp__history_start(wsp_client *c);
  * false: c has no catch-up (or it is over and had not sent this id): send
  * it as usual. */
 bool wsp__history_live(wsp_client *c, wsp_msg *m, long long id, bool addressed);
+/* Outbox message `id` for c would pass a bound of its queue while its
+ * socket takes bytes (wsp__client_burst): start a catch-up from the row
+ * before it (top of history.c), so this message and the rest of the burst
+ * come in pages at the socket's pace instead of closing c 1008.  true: the
+ * catch-up runs and the caller does not push the message (a page sends
+ * it); false: a catch-up already paces c, or the daemon's floor is not
+ * known, or out of memory -- the caller pushes it as before. */
+bool wsp__history_overflow(wsp_client *c, long long id);
 /* c's send queue shrank: query the next page if it waits for that. */
 void wsp__history_drained(wsp_client *c);
 /* c's socket closed: forget its catch-up (answers still in flight are
  * ignored). */
 void wsp__history_drop(wsp_client *c);
-/* The bus is up and the daemon's replay done: start the pages that waited. */
+/* The bus is up and the daemon's replay done: start the pages that waited
+ * (any namespace: a burst catch-up runs in namespaces without history). */
 void wsp__history_resume(wsp_server *srv);
 
 #endif

@@ -30,11 +30,12 @@ json_t *wsp_metrics_json(const wsp_metrics *m, long long send_queue_bytes)
 		return NULL;
 	for (int i = 0; i < WSP_REFUSED_N; i++)
 		json_object_set_new(refused, refusal_labels[i], json_integer((json_int_t)m->refused[i]));
-	o = json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "refused", refused,
+	o = json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "refused", refused,
 		      "messagesIn", (json_int_t)m->messages_in, "messagesOut", (json_int_t)m->messages_out,
 		      "messagesDropped", (json_int_t)m->messages_dropped,
 		      "pgConnects", (json_int_t)m->pg_connects, "replaysOutbox", (json_int_t)m->replays_outbox,
 		      "replaysClient", (json_int_t)m->replays_client,
+		      "replaysQueue", (json_int_t)m->replays_queue,
 		      "outboxDelivered", (json_int_t)m->outbox_delivered,
 		      "sendQueueBytes", (json_int_t)send_queue_bytes);
 	return o;
@@ -231,18 +232,21 @@ char *wsp_metrics_render(json_t *rows, long long newest)
 		put_label(&o, json_string_value(json_object_get(row, "id")));
 		put(&o, "\"} %lld\n", n > 1 ? n - 1 : 0);
 	}
+	static const char *const kinds[][2] = { { "outbox", "replaysOutbox" }, { "client", "replaysClient" },
+						{ "queue", "replaysQueue" } };
+
 	head(&o, "wspulse_catchup_replays_total", "counter",
-	     "Catch-ups: kind=\"outbox\" the daemon's replay after (re)connecting, kind=\"client\" a client's ?since=.");
+	     "Catch-ups: kind=\"outbox\" the daemon's replay after (re)connecting, kind=\"client\" a client's ?since=, "
+	     "kind=\"queue\" a reading client given more at once than its send queue holds.");
 	json_array_foreach(rows, i, row) {
 		json_t *m = metrics_of(row);
 
 		if (!m)
 			continue;
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < 3; k++) {
 			put(&o, "wspulse_catchup_replays_total{daemon=\"");
 			put_label(&o, json_string_value(json_object_get(row, "id")));
-			put(&o, "\",kind=\"%s\"} %lld\n", k ? "client" : "outbox",
-			    num(m, k ? "replaysClient" : "replaysOutbox"));
+			put(&o, "\",kind=\"%s\"} %lld\n", kinds[k][0], num(m, kinds[k][1]));
 		}
 	}
 	if (o.failed) {

@@ -42,6 +42,7 @@ typedef struct wsp_metrics {
 	unsigned long long pg_connects;      /* PostgreSQL connections made (1 + reconnects) */
 	unsigned long long replays_outbox;   /* outbox replays after (re)connecting */
 	unsigned long long replays_client;   /* ?since= catch-ups of a client */
+	unsigned long long replays_queue;    /* catch-ups of a reading client a burst overflowed */
 	long long outbox_delivered;          /* highest outbox id handled (0: none) */
 } wsp_metrics;
 

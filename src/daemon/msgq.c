@@ -43,7 +43,7 @@ void wsp_msgq_init(wsp_msgq *q, size_t max_bytes, unsigned max_msgs)
 
 int wsp_msgq_push(wsp_msgq *q, wsp_msg *m)
 {
-	if (q->count + 1 > q->max_msgs || q->bytes + m->len > q->max_bytes)
+	if (!wsp_msgq_fits(q, m))
 		return WSP_ERR_LIMIT;
 	if (q->count == q->cap) {
 		unsigned ncap = q->cap ? q->cap * 2 : 4;

@@ -49,6 +49,11 @@ void wsp_msgq_init(wsp_msgq *q, size_t max_bytes, unsigned max_msgs);
  * Returns 0, WSP_ERR_LIMIT (would exceed a bound; nothing queued) or
  * WSP_ERR_NOMEM. */
 int wsp_msgq_push(wsp_msgq *q, wsp_msg *m);
+/* Whether wsp_msgq_push(q, m) would stay within both bounds. */
+static inline int wsp_msgq_fits(const wsp_msgq *q, const wsp_msg *m)
+{
+	return q->count + 1 <= q->max_msgs && q->bytes + m->len <= q->max_bytes;
+}
 /* The oldest message (borrowed) or NULL. */
 wsp_msg *wsp_msgq_peek(const wsp_msgq *q);
 /* The i-th oldest message (borrowed; i < q->count). */

@@ -108,6 +108,7 @@ struct wsp_server {
 	unsigned char *txbuf;        /* client.c's: the one batch of frames being written (wsframe.h) */
 	struct wsp_uring *uring;     /* client.c's: a loop iteration's direct writes (uring.h); NULL: one send() each */
 	wsp_log_limit refuse_rl, close_rl, note_rl; /* warn lines: at most 10 a second each */
+	wsp_log_limit burst_rl;      /* info lines of burst catch-ups (history.c), 10 a second */
 	wsp_metrics metrics;         /* what GET /api/1/websocket/metrics shows (metrics.h) */
 	/* The PostgreSQL connection every bus user shares; relay.c creates it
 	 * and keeps bus_down_since_ms (read by /health). */

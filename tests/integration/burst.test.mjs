@@ -1,0 +1,181 @@
+// burst.test.mjs - a burst of outbox rows larger than a client's send queue
+// loses nothing for a client that reads.
+//
+// The relay hands a namespace's clients what one fetch brought at once: the
+// ids NOTIFYd while a fetch was in flight (one big transaction), a 500-row
+// replay page after a reconnect.  More of it than a send queue holds (1 MiB
+// here) used to close every client of the namespace 1008, "the daemon is
+// behind", readers that did nothing wrong included.  Such a client now gets
+// the rest from the outbox in catch-up pages at its socket's pace (history.c,
+// "A full queue"): every row, in id order, once, and the socket stays open.
+// A peer that stopped reading is still closed 1008 (daemon-ops.test.mjs,
+// writepath.test.mjs, metrics.test.mjs).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startStack, waitFor, sleep, slow, builddir, writeConfig } from './lib/stack.mjs';
+import { openRaw } from './lib/rawws.mjs';
+
+const MOD = '/api/1/ws/test-module';     // no history: REST rows and the module's broadcasts
+const HIST = '/api/1/ws/burst-history';  // history=on
+// Every case runs on a lone daemon and on one with two workers, which get
+// their notifications from the supervisor's shared reader (reader.h) on
+// another connection than their fetches and page queries.
+const stacks = {};
+let s;   // the stack of the running case
+
+before(async () => {
+  for (const [kind, workers] of [['lone', 1], ['workers', 2]]) {
+    const st = await startStack({
+      nginx: false,
+      fcgi: false,
+      config: {
+        modules: path.join(builddir, 'tests/modules/.libs/test-module.so'),
+        namespace: `${HIST} history=on`,
+        stats_interval: 1,
+        workers,
+        send_queue_max_bytes: 1048576,
+        send_queue_max_messages: 1024,
+      },
+    });
+    stacks[kind] = st;
+    // application_name lets a test cut exactly the daemon's connections.
+    st.settings.database = st.pg.conninfo + ' application_name=wspulsed-burst';
+    writeConfig(st.dir, st.settings);
+    await st.stopDaemon();
+    await st.startDaemon();
+  }
+});
+after(async () => { await Promise.all(Object.values(stacks).map((st) => st.stop())); });
+
+const open = (ns, uuid) => openRaw(s.daemonPort, uuid ? `${ns}?uuid=${uuid}` : ns, { timeout: 5000 * slow });
+const rows = (c) => c.messages.filter((m) => m.data?.type === 'row');
+/** Note every close of c in `closes` until c.end() (a passing test has none). */
+function watch(c, name, closes) {
+  c.closed.then((x) => { if (!c.ended) closes.push({ name, ...x }); });
+  const end = c.end.bind(c);
+  c.end = () => { c.ended = true; end(); };
+  return c;
+}
+/** `n` rows of `size` pad bytes into `ns` in ONE statement (one transaction), numbered from `from`;
+ * `addressed(g)` may name a client_id for row g.  Without blocking the clients' reading. */
+function insertRows(ns, from, n, size, addressed = null) {
+  const to = addressed ? `CASE WHEN g % 40 = 0 THEN '${addressed}' END` : 'NULL';
+  return s.pg.psqlAsync(`INSERT INTO wsp_outbox (namespace, payload, client_id) SELECT '${ns}', ` +
+    `json_build_object('type', 'row', 'n', g, 'pad', repeat('x', ${size}))::text, ${to} ` +
+    `FROM generate_series(${from}, ${from + n - 1}) g ORDER BY g RETURNING id`).then((out) => out.split('\n').map(Number));
+}
+const burstLines = () => (s.log('wspulsed.log').match(/would pass its send queue .* it catches up from the outbox/g) || []).length;
+/** Burst catch-ups counted by every worker (a row the first start left counts none). */
+const queueCatchups = () => Number(s.pg.psql(`SELECT coalesce(sum((stats->'metrics'->>'replaysQueue')::bigint), 0) FROM wsp_daemon_stats`));
+
+for (const kind of ['lone', 'workers']) {
+  test(`${kind}: one transaction of 400 x 8 kB rows (3.2 MB, queue 1 MiB): every reading client gets every row for it, in order, once, and stays open`, async () => {
+    s = stacks[kind];
+    const closes = [];
+    const uuid = '00000000-0000-4000-8000-0000000000a1';
+    const a = watch(await open(MOD, uuid), 'a', closes), b = watch(await open(MOD), 'b', closes), c = watch(await open(MOD), 'c', closes);
+    const lines = burstLines(), queueBefore = queueCatchups();
+    // Every 40th row is for a's clientId only: a catch-up after a burst pages
+    // those to a (live delivery would have sent them to this very socket).
+    const ids = await insertRows(MOD, 1, 400, 8000, uuid);
+    const pub = ids.filter((_, i) => (i + 1) % 40 !== 0);
+    await waitFor(() => closes.length || (rows(a).length >= 400 && rows(b).length >= pub.length && rows(c).length >= pub.length),
+      60000 * slow, `every row (a ${rows(a).length}/400, b ${rows(b).length}/${pub.length}, c ${rows(c).length}/${pub.length})`);
+    await sleep(300);   // a doubled row would come now
+    assert.deepEqual(closes, [], 'no reading client was closed');
+    assert.deepEqual(rows(a).map((m) => m.id), ids, 'a: every row, its own included, in id order, once');
+    assert.deepEqual(rows(a).map((m) => m.data.n), ids.map((_, i) => i + 1));
+    for (const x of [b, c]) assert.deepEqual(rows(x).map((m) => m.id), pub, 'the public rows, in id order, once');
+    // The path taken: the burst passed the queue, the clients caught up.
+    assert.ok(burstLines() - lines >= 1, 'the daemon logged a burst catch-up');
+    await waitFor(() => queueCatchups() - queueBefore >= 3, 5000 * slow, 'replaysQueue counts the three catch-ups');
+    assert.ok(/caught up \d+ messages after a burst in \d+ pages/.test(s.log('wspulsed.log')), 'the end of a catch-up is logged');
+    // Afterwards, live delivery as usual.
+    const [next] = await insertRows(MOD, 401, 1, 10);
+    for (const x of [a, b, c]) await waitFor(() => rows(x).some((m) => m.id === next), 5000 * slow, 'a live row after the catch-up');
+    for (const x of [a, b, c]) x.end();
+  });
+
+  test(`${kind}: a 500-row replay page after a lost connection (700 x 4 kB rows, history namespace): nothing lost, nothing doubled`, async () => {
+    s = stacks[kind];
+    const closes = [];
+    const a = watch(await open(HIST), 'a', closes), b = watch(await open(HIST), 'b', closes);
+    const lines = burstLines();
+    // Cut the daemon's connections and commit the rows in the same breath: no
+    // NOTIFY reaches the daemon, its replay after the reconnect delivers them
+    // in pages of 500 rows (2 MB each).
+    const cut = s.log('wspulsed.log').length;
+    const [, inserted] = await Promise.all([
+      s.pg.psqlAsync(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'wspulsed-burst'`),
+      sleep(20).then(() => insertRows(HIST, 1, 700, 4000)),
+    ]);
+    await waitFor(() => /connected to PostgreSQL again/.test(s.log('wspulsed.log').slice(cut)), 15000 * slow, 'the reconnect');
+    const [live] = await insertRows(HIST, 701, 1, 10);
+    const ids = [...inserted, live];
+    await waitFor(() => closes.length || (rows(a).length >= ids.length && rows(b).length >= ids.length), 60000 * slow,
+      `every row (a ${rows(a).length}, b ${rows(b).length} of ${ids.length})`);
+    await sleep(300);
+    assert.deepEqual(closes, [], 'no reading client was closed');
+    for (const x of [a, b]) assert.deepEqual(rows(x).map((m) => m.id), ids, 'every row, in id order, once');
+    assert.ok(burstLines() - lines >= 1, 'the replay page passed the queue and the clients caught up');
+    assert.ok(/replayed outbox up to id/.test(s.log('wspulsed.log').slice(cut)), 'the rows came by the replay');
+    a.end(); b.end();
+  });
+
+  test(`${kind}: a burst above a hole (an id not committed yet): the rows given before the one that did not fit are not paged again; the late row comes once`, async () => {
+    s = stacks[kind];
+    const closes = [];
+    const a = watch(await open(MOD), 'a', closes), b = watch(await open(MOD), 'b', closes);
+    const lines = burstLines();
+    // An id taken below the burst and committed after it: the daemon's floor
+    // stays below that hole, so a catch-up starts there, and everything the
+    // burst gave the client before its queue was full lies above the floor.
+    const late = s.pg.psqlAsync(`BEGIN; INSERT INTO wsp_outbox (namespace, payload) VALUES ('${MOD}', ` +
+      `'{"type":"row","n":0}') RETURNING id; SELECT pg_sleep(${1.5 * slow}); COMMIT;`).then((out) => Number(out.split('\n')[0]));
+    await sleep(300);
+    const ids = await insertRows(MOD, 1, 400, 8000);
+    const hole = await late;
+    assert.ok(hole < ids[0], `the late row's id ${hole} is below the burst's`);
+    await waitFor(() => closes.length || (rows(a).length >= 401 && rows(b).length >= 401), 60000 * slow,
+      `every row (a ${rows(a).length}, b ${rows(b).length} of 401)`);
+    await sleep(300);
+    assert.deepEqual(closes, [], 'no reading client was closed');
+    assert.ok(burstLines() - lines >= 1, 'the clients caught up after the burst');
+    for (const x of [a, b]) assert.deepEqual(rows(x).map((m) => m.id), [...ids, hole], 'the burst in id order, once; then the late row');
+    a.end(); b.end();
+  });
+
+  test(`${kind}: the daemon's own module broadcast (over the NOTIFY limit, delivered at once) is not paged again to a client catching up`, async () => {
+    s = stacks[kind];
+    const closes = [];
+    const a = watch(await open(MOD), 'a', closes), b = watch(await open(MOD), 'b', closes);
+    // The burst's transaction locks the outbox against other inserts while b
+    // sends a 60 kB broadcast: the module delivers it to a and b at once, and
+    // the daemon's INSERT of its outbox row (for other daemons) waits for the
+    // lock.  So that row commits after the burst and is fetched behind it,
+    // after a's catch-up started: a page would find it unless it skips this
+    // daemon's own rows.
+    const tx = s.pg.psqlAsync(`BEGIN; INSERT INTO wsp_outbox (namespace, payload) SELECT '${MOD}', ` +
+      `json_build_object('type', 'row', 'n', g, 'pad', repeat('x', 8000))::text FROM generate_series(1, 300) g ORDER BY g; ` +
+      `LOCK TABLE wsp_outbox IN SHARE MODE; SELECT pg_sleep(${1.5 * slow}); COMMIT;`);
+    await sleep(300);
+    b.sendJson({ type: 'big', size: 60000, seq: 7 });
+    await waitFor(() => Number(s.pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' ` +
+      `AND query LIKE 'INSERT INTO wsp_outbox%'`)) === 1, 1400 * slow, 'the daemon\'s insert to wait for the lock');
+    await tx;
+    const bigs = (x) => x.messages.filter((m) => m.data?.type === 'big');
+    await waitFor(() => closes.length || (rows(a).length >= 300 && rows(b).length >= 300), 60000 * slow,
+      `every row (a ${rows(a).length}, b ${rows(b).length} of 300)`);
+    await sleep(500);
+    assert.deepEqual(closes, [], 'no reading client was closed');
+    assert.equal(Number(s.pg.psql(`SELECT count(*) FROM wsp_outbox WHERE payload LIKE '{"type":"big"%' OR payload LIKE '{"type": "big"%'`)), 1,
+      'the broadcast\'s outbox row committed');
+    for (const x of [a, b]) {
+      assert.equal(bigs(x).length, 1, 'the broadcast arrived once');
+      const seen = rows(x).map((m) => m.data.n);
+      assert.deepEqual(seen, [...Array(300)].map((_, i) => i + 1), 'every row, in order, once');
+    }
+    a.end(); b.end();
+  });
+}
