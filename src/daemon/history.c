@@ -166,9 +166,17 @@ static void prune_ids(wsp_client *c)
 	}
 }
 
-/* Remember id (larger than every id remembered).  false: out of memory. */
+/* Remember id, kept sorted (a page's ids come in order, after every id an
+ * earlier page of the same catch-up sent; a burst catch-up that follows an
+ * earlier one may remember ids above its own).  false: out of memory. */
 static bool add_id(struct wsp_catchup *cu, long long id)
 {
+	int at = cu->nids;
+
+	while (at > 0 && cu->ids[at - 1] >= id)
+		at--;
+	if (at < cu->nids && cu->ids[at] == id)
+		return true;
 	if (cu->nids == cu->capids) {
 		int ncap = cu->capids ? cu->capids * 2 : 64;
 		long long *p = wsp_realloc(cu->ids, sizeof(*p) * (size_t)ncap);
@@ -178,7 +186,9 @@ static bool add_id(struct wsp_catchup *cu, long long id)
 		cu->ids = p;
 		cu->capids = ncap;
 	}
-	cu->ids[cu->nids++] = id;
+	memmove(cu->ids + at + 1, cu->ids + at, sizeof(*cu->ids) * (size_t)(cu->nids - at));
+	cu->ids[at] = id;
+	cu->nids++;
 	return true;
 }
 

@@ -142,7 +142,13 @@ for (const kind of ['lone', 'workers']) {
     await sleep(300);
     assert.deepEqual(closes, [], 'no reading client was closed');
     assert.ok(burstLines() - lines >= 1, 'the clients caught up after the burst');
-    for (const x of [a, b]) assert.deepEqual(rows(x).map((m) => m.id), [...ids, hole], 'the burst in id order, once; then the late row');
+    for (const x of [a, b]) {
+      // The late row comes when it commits: after the burst, or between two
+      // of its pages when the catch-up is still running (slower builds).
+      const got = rows(x).map((m) => m.id);
+      assert.deepEqual(got.filter((id) => id !== hole), ids, 'the burst in id order, once');
+      assert.equal(got.filter((id) => id === hole).length, 1, 'the late row once');
+    }
     a.end(); b.end();
   });
 
