@@ -40,8 +40,10 @@
  * stream's floor is true for the client too.
  *
  * Past the retention window: wsp_outbox_gone records, per namespace, the
- * highest id pruned (relay.c's gc).  When S is below it, the client first
- * gets {"success":true,"floor":U,"data":{"type":"history-gap","from":S+1,
+ * highest id pruned (prune.c), and every page query reads it in the page's
+ * snapshot.  When it is above the cursor C (S for the first page; pruning
+ * can also overtake a catch-up that runs for long), the client first gets
+ * {"success":true,"floor":U,"data":{"type":"history-gap","from":C+1,
  * "to":U,...}}: rows in [from, to] may be gone, reload the state; the
  * catch-up then goes on from U.
  *
@@ -77,8 +79,10 @@
 #include "outbox.h"
 
 #define PAGE_ROWS 256
-/* A page row is WSP_OUTBOX_COLS, then the count of rows the LIMIT let in. */
+/* A page row is WSP_OUTBOX_COLS, the count of rows the LIMIT let in, and
+ * the namespace's highest pruned id (wsp_outbox_gone, NULL: none). */
 #define PAGE_COL_TOTAL WSP_OUTBOX_NCOLS
+#define PAGE_COL_GONE (WSP_OUTBOX_NCOLS + 1)
 #define HOLD_MAX 4096       /* live messages held for one page answer */
 #define ROW_OVERHEAD 256    /* envelope bytes around a payload, generously */
 
@@ -89,7 +93,6 @@ struct wsp_catchup {
 	long long from;              /* the next page starts after this id */
 	long long qfloor;            /* the daemon's floor (cursor.h) when the page was queried */
 	int limit;                   /* rows asked of the page in flight */
-	bool first;                  /* no page yet: the gap check goes with it */
 	bool query;                  /* a page query is in flight */
 	bool wait;                   /* the next page waits for the queue to drain */
 	bool pending;                /* the next page waits for the bus */
@@ -264,38 +267,28 @@ void wsp__history_drained(wsp_client *c)
 	start(c);
 }
 
-/* The gap notice: rows in (since, upto] of this namespace may be pruned. */
-static void gone_done(void *arg, const wsp_bus_res *r, const char *error)
+/* The gap notice: rows of this namespace in (cu->from, upto] may have been
+ * pruned before a page reached them; the catch-up goes on after upto. */
+static void gap(wsp_client *c, long long upto)
 {
-	wsp_client *c = arg;
 	struct wsp_catchup *cu = c->cu;
-	long long upto;
+	json_t *e = json_pack("{s:b, s:I, s:{s:s, s:I, s:I, s:s}}", "success", 1, "floor", (json_int_t)upto, "data",
+			      "type", "history-gap", "from", (json_int_t)(cu->from + 1), "to", (json_int_t)upto,
+			      "username", "");
+	size_t len = 0;
+	char *text = e ? wsp_json_dump(e, &len) : NULL;
+	wsp_msg *m = text ? wsp_msg_new(text, len) : NULL;
 
-	(void)error;
-	if (r && cu)
-		cu->first = false;
-	if (r && wsp_bus_nrows(r) == 1 && c->wsi && !c->closing && cu &&
-	    (upto = atoll(wsp_bus_get(r, 0, 0))) > cu->since) {
-		json_t *e = json_pack("{s:b, s:I, s:{s:s, s:I, s:I, s:s}}", "success", 1, "floor",
-				      (json_int_t)upto, "data", "type", "history-gap", "from",
-				      (json_int_t)(cu->since + 1), "to", (json_int_t)upto, "username", "");
-		size_t len = 0;
-		char *text = e ? wsp_json_dump(e, &len) : NULL;
-		wsp_msg *m = text ? wsp_msg_new(text, len) : NULL;
-
-		wsp_info(c->ns->path, "client %s: since=%lld is past the retention window (ids up to %lld pruned), "
-			 "sent history-gap", c->id, cu->since, upto);
-		if (m) {
-			wsp__client_push(c, m);
-			wsp_msg_unref(m);
-		}
-		wsp_free(text);
-		json_decref(e);
-		cu->since = upto;
-		if (cu->from < upto)
-			cu->from = upto;
+	wsp_info(c->ns->path, "client %s: its catch-up after id %lld is past the retention window (ids up to %lld "
+		 "pruned), sent history-gap", c->id, cu->from, upto);
+	if (m) {
+		wsp__client_push(c, m);
+		wsp_msg_unref(m);
 	}
-	wsp__client_unref(c);
+	wsp_free(text);
+	json_decref(e);
+	cu->since = upto;
+	cu->from = upto;
 }
 
 static void page_done(void *arg, const wsp_bus_res *r, const char *error)
@@ -303,7 +296,7 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 	wsp_client *c = arg;
 	struct wsp_catchup *cu = c->cu;
 	int n = wsp_bus_nrows(r), sent = 0;
-	long long total, last = 0, *page = NULL;
+	long long total, last = 0, gone, *page = NULL;
 	bool more;
 
 	(void)error;
@@ -321,6 +314,13 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 		wsp__client_unref(c);
 		return;
 	}
+	/* Every answer has a row, for the gap check: one with no outbox row
+	 * (NULL id) when the page is empty. */
+	if (n > 0 && !wsp_bus_isnull(r, 0, PAGE_COL_GONE) &&
+	    (gone = atoll(wsp_bus_get(r, 0, PAGE_COL_GONE))) > cu->from)
+		gap(c, gone);
+	if (n == 1 && wsp_bus_isnull(r, 0, 0))
+		n = 0;
 	total = n ? atoll(wsp_bus_get(r, 0, PAGE_COL_TOTAL)) : 0;
 	more = n && (n < total || total >= cu->limit);
 	page = n ? wsp_calloc((size_t)n, sizeof(*page)) : NULL;
@@ -423,29 +423,24 @@ static void start(wsp_client *c)
 	snprintf(bytes, sizeof(bytes), "%lld", budget);
 	if (c->user)
 		snprintf(to, sizeof(to), WSP_TO_USER "%s", c->user->name);
-	if (cu->first) {
-		const char *g[1] = { c->ns->path };
-
-		wsp__client_ref(c);
-		if (wsp_bus_query(c->srv->bus, "SELECT upto FROM wsp_outbox_gone WHERE namespace = $1", 1, g,
-				  gone_done, c) < 0) {
-			wsp__client_unref(c);
-			cu->pending = true;
-			return;
-		}
-	}
 	/* Rows in id order up to `limit`, cut where their payloads pass the
 	 * byte budget (the first always comes); `total` says whether the cut
-	 * left some, i.e. whether another page follows. */
+	 * left some, i.e. whether another page follows.  With them, in the
+	 * same snapshot, the highest id pruning took from the namespace
+	 * (pruning deletes rows and records that in one transaction): rows
+	 * above the cursor pruned before this page reached them are named in
+	 * a history-gap, on the first page (a ?since= from before the
+	 * retention window) or any later one. */
 	wsp__client_ref(c);
 	if (wsp_bus_query(c->srv->bus,
-			  "SELECT " WSP_OUTBOX_COLS ", total FROM (SELECT s.*, "
+			  "SELECT p.*, g.upto FROM (SELECT (SELECT upto FROM wsp_outbox_gone WHERE namespace = $1) "
+			  "AS upto) g LEFT JOIN (SELECT " WSP_OUTBOX_COLS ", total FROM (SELECT s.*, "
 			  "count(*) OVER () AS total, sum(octet_length(payload)) OVER (ORDER BY id) - "
 			  "octet_length(payload) AS before FROM (SELECT * FROM wsp_outbox "
 			  "WHERE namespace = $1 AND id > $2::bigint "
 			  "AND (client_id IS NULL OR client_id = $5 OR client_id = $6) "
 			  "AND ($7::text IS NULL OR origin <> $7) "
-			  "ORDER BY id LIMIT $3::int) s) t WHERE before < $4::bigint ORDER BY id",
+			  "ORDER BY id LIMIT $3::int) s) t WHERE before < $4::bigint) p ON true ORDER BY p.id",
 			  7, p, page_done, c) < 0) {
 		wsp__client_unref(c);
 		cu->pending = true;
@@ -470,7 +465,6 @@ void wsp__history_start(wsp_client *c)
 		return;
 	}
 	cu->since = cu->from = c->since;
-	cu->first = true;
 	cu->replaying = true;
 	c->cu = cu;
 	c->srv->metrics.replays_client++;
@@ -496,7 +490,6 @@ bool wsp__history_overflow(wsp_client *c, long long id)
 	cu->skip_not = id;
 	cu->queue = true;
 	cu->since = cu->from = w->floor < id - 1 ? w->floor : id - 1;
-	cu->first = false;
 	cu->replaying = true;
 	cu->wait = true;        /* the first page once the queue has drained */
 	cu->pages = 0;

@@ -4,9 +4,10 @@
 // missed, in order, exactly once, however much it missed: paged and paced
 // by its send queue (not one burst that overflows it and closes the socket
 // 1008 on every reconnect), with no 1000-row cap; past the retention window
-// it is told which range is gone.  Every envelope of an outbox message
-// carries the client's cursor (`floor`), which survives out-of-order
-// commits where the highest id seen does not.
+// it is told which range is gone (also when pruning overtakes it midway).
+// Every envelope of an outbox message carries the client's cursor
+// (`floor`), which survives out-of-order commits where the highest id seen
+// does not.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -22,7 +23,7 @@ before(async () => {
     nginx: false,
     fcgi: false,
     // Retention 60 s: pruning runs every 12 s, so the gap test sees it soon.
-    config: { namespace: [`${NS} history=on`, '/api/1/ws/gap history=on'], history_retention: 60 },
+    config: { namespace: [`${NS} history=on`, '/api/1/ws/gap history=on', '/api/1/ws/gap2 history=on'], history_retention: 60 },
   });
 });
 after(async () => { await s?.stop(); });
@@ -117,6 +118,38 @@ test('past the retention window: a history-gap message names the pruned range, t
   await waitFor(() => d.messages.filter((m) => m.data?.type === 'seq').length >= 3, 10000 * slow, 'rows');
   d.end();
   assert.equal(d.messages.find((m) => m.data?.type === 'history-gap'), undefined);
+});
+
+test('pruning that overtakes a catch-up midway: a history-gap names the range from the cursor then, the rest follows', async () => {
+  const GAP2 = '/api/1/ws/gap2';
+  const since = lastId();
+  // 30 MB: more than the kernel's socket buffers, the send queue and what
+  // lws holds together, so the pages stop midway while the client does
+  // not read.
+  const ids = insertRows(GAP2, 300, 100000);
+  const c = await openRaw(s.daemonPort, `${GAP2}?since=${since}`, { timeout: 5000 * slow });
+  c.sock.pause();
+  // The pages stop once the socket is full (within milliseconds; the
+  // assertions below check that they stopped before the pruned range).
+  await sleep(2000 * slow);
+  // Rows up to ids[249] turn "two hours old": the next pruning run takes them.
+  const cut = ids[249];
+  s.pg.psql(`UPDATE wsp_outbox SET created_at = now() - interval '2 hours' WHERE namespace = '${GAP2}' AND id <= ${cut}`);
+  await waitFor(() => s.pg.psql(`SELECT coalesce((SELECT upto FROM wsp_outbox_gone WHERE namespace = '${GAP2}'), 0)`) === String(cut),
+    30000 * slow, 'pruning recorded in wsp_outbox_gone');
+  c.sock.resume();
+  await waitFor(() => c.messages.some((m) => m.id === ids[299]), 60000 * slow, 'the last row');
+  await sleep(200);
+  c.end();
+  const seqIds = (list) => list.filter((m) => m.data?.type === 'seq').map((m) => m.id);
+  const gap = c.messages.find((m) => m.data?.type === 'history-gap');
+  assert.ok(gap, 'a history-gap message');
+  const i = c.messages.indexOf(gap), head = seqIds(c.messages.slice(0, i)), tail = seqIds(c.messages.slice(i + 1));
+  assert.ok(head.length > 0 && head.length < 250, `the pages had stopped midway (${head.length} rows before the gap)`);
+  assert.deepEqual(head, ids.slice(0, head.length), 'before the gap: the rows in order, once');
+  assert.deepEqual({ from: gap.data.from, to: gap.data.to, floor: gap.floor },
+    { from: head[head.length - 1] + 1, to: cut, floor: cut }, 'the gap names what may be gone, from the cursor');
+  assert.deepEqual(tail, ids.slice(250), 'after the gap: what is left, in order, once');
 });
 
 /** A psql session kept open (to hold a transaction). */
