@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -24,6 +25,12 @@
  * commit's database connections, the log, the epoll set and spare. */
 #define FD_RESERVE 256
 
+/* One address of FCGI_WEB_SERVER_ADDRS: IPv4 (4 bytes) or IPv6 (16). */
+struct peer_addr {
+	int family;
+	unsigned char b[16];
+};
+
 struct wsp_connpool {
 	int epfd;
 	int lfd;                  /* the listening socket */
@@ -34,7 +41,7 @@ struct wsp_connpool {
 	atomic_int listen_armed;  /* 0 while at the limit */
 	pthread_mutex_t lock;     /* listen_armed transitions, log limits */
 	wsp_log_limit refused_log, accept_log;
-	in_addr_t *allowed;       /* FCGI_WEB_SERVER_ADDRS, IPv4; NULL: any */
+	struct peer_addr *allowed; /* FCGI_WEB_SERVER_ADDRS; NULL: any */
 	size_t nallowed;
 };
 
@@ -70,7 +77,8 @@ static void closed_one(wsp_connpool *pool)
 	}
 }
 
-/* FCGI_WEB_SERVER_ADDRS: a comma-separated list of IPv4 addresses. */
+/* FCGI_WEB_SERVER_ADDRS: a comma-separated list of IPv4 and IPv6
+ * addresses (libfcgi takes IPv4 only and lets every other peer in). */
 static int parse_allowed(wsp_connpool *pool, const char *list, wsp_error *err)
 {
 	char *copy = strdup(list), *save = NULL, *tok;
@@ -86,29 +94,58 @@ static int parse_allowed(wsp_connpool *pool, const char *list, wsp_error *err)
 		return wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
 	}
 	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-		struct in_addr a;
+		struct peer_addr *a = &pool->allowed[pool->nallowed];
 
-		if (inet_pton(AF_INET, tok, &a) != 1) {
-			wsp_error_set(err, WSP_ERR_INVALID, "FCGI_WEB_SERVER_ADDRS: '%s' is not an IPv4 address", tok);
+		if (inet_pton(AF_INET, tok, a->b) == 1) {
+			a->family = AF_INET;
+		} else if (inet_pton(AF_INET6, tok, a->b) == 1) {
+			a->family = AF_INET6;
+		} else {
+			wsp_error_set(err, WSP_ERR_INVALID, "FCGI_WEB_SERVER_ADDRS: '%s' is not an IPv4 or IPv6 address", tok);
 			free(copy);
 			return -1;
 		}
-		pool->allowed[pool->nallowed++] = a.s_addr;
+		pool->nallowed++;
 	}
 	free(copy);
 	return 0;
 }
 
-static int peer_allowed(const wsp_connpool *pool, const struct sockaddr_storage *sa)
+/* The peer's address as FCGI_WEB_SERVER_ADDRS lists it: an IPv4 peer of
+ * a dual-stack socket (::ffff:a.b.c.d) as IPv4.  false for a unix socket. */
+static bool peer_of(const struct sockaddr_storage *sa, struct peer_addr *out)
 {
-	const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 
-	if (!pool->allowed || sa->ss_family != AF_INET)
-		return 1;
+	memset(out, 0, sizeof(*out));
+	if (sa->ss_family == AF_INET) {
+		out->family = AF_INET;
+		memcpy(out->b, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return true;
+	}
+	if (sa->ss_family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+		out->family = AF_INET;
+		memcpy(out->b, in6->sin6_addr.s6_addr + 12, 4);
+	} else {
+		out->family = AF_INET6;
+		memcpy(out->b, in6->sin6_addr.s6_addr, 16);
+	}
+	return true;
+}
+
+/* Whether a peer may talk FastCGI to us: any when no list is set, a unix
+ * socket's always (as libfcgi), an IPv4 or IPv6 one when listed. */
+static bool peer_allowed(const wsp_connpool *pool, const struct peer_addr *peer, bool ip)
+{
+	if (!pool->allowed || !ip)
+		return true;
 	for (size_t i = 0; i < pool->nallowed; i++)
-		if (pool->allowed[i] == in->sin_addr.s_addr)
-			return 1;
-	return 0;
+		if (pool->allowed[i].family == peer->family &&
+		    memcmp(pool->allowed[i].b, peer->b, peer->family == AF_INET ? 4 : 16) == 0)
+			return true;
+	return false;
 }
 
 wsp_connpool *wsp_connpool_new(int listen_fd, wsp_error *err)
@@ -190,6 +227,8 @@ static void park(wsp_connpool *pool, int fd)
 static int accept_one(wsp_connpool *pool)
 {
 	struct sockaddr_storage sa;
+	struct peer_addr peer;
+	bool ip;
 	socklen_t len = sizeof(sa);
 	int fd = accept4(pool->lfd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
 	int saved = errno;
@@ -220,10 +259,11 @@ static int accept_one(wsp_connpool *pool)
 		arm_listen(pool);
 	}
 	pthread_mutex_unlock(&pool->lock);
-	if (!peer_allowed(pool, &sa)) {
-		char addr[INET_ADDRSTRLEN] = "?";
+	ip = peer_of(&sa, &peer);
+	if (!peer_allowed(pool, &peer, ip)) {
+		char addr[INET6_ADDRSTRLEN] = "?";
 
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, addr, sizeof(addr));
+		inet_ntop(peer.family, peer.b, addr, sizeof(addr));
 		pthread_mutex_lock(&pool->lock);
 		if (wsp_log_limit_ok(&pool->refused_log, 1, WSP_LOG_WARN, "refused connections"))
 			wsp_warn(NULL, "fcgi: connection from %s refused: not in FCGI_WEB_SERVER_ADDRS", addr);

@@ -30,7 +30,10 @@
  * no thread.  Connections are bounded by the descriptor limit: at the
  * limit the listening socket is left unarmed (the kernel's backlog holds the
  * rest) until a connection ends.  FCGI_WEB_SERVER_ADDRS is honoured as
- * libfcgi honours it (IPv4 peers not in the list are closed at accept).
+ * libfcgi honours it (peers not in the list are closed at accept), and
+ * more: it may list IPv6 addresses, and an IPv6 or dual-stack socket's
+ * peers are checked too (libfcgi lets every non-IPv4 peer in, so a
+ * `spawn-fcgi -a ::` socket bypassed the list, IPv4 peers included).
  *
  * It uses two fields of FCGX_Request (ipcFd, keepConnection) that fcgiapp.h
  * exposes ("for API simplicity") but asks callers not to touch: handing a

@@ -127,3 +127,46 @@ test('FCGI_WEB_SERVER_ADDRS: a peer not in the list is refused with a log line, 
     await stop(child);
   }
 });
+
+test('FCGI_WEB_SERVER_ADDRS on a dual-stack socket (spawn-fcgi -a ::): IPv4 peers are checked as IPv4, IPv6 ones against listed IPv6 addresses', async () => {
+  // libfcgi checks IPv4 peers only and lets every other one in: on this
+  // socket every peer is IPv6 (IPv4 ones as ::ffff:a.b.c.d), so the list
+  // was no barrier at all.
+  const run = async (list, probe, fn) => {
+    const port = await freePort(), log = path.join(s.dir, `fcgi-addrs6-${port}.log`);
+    const child = start('spawn-fcgi', ['-n', '-a', '::', '-p', String(port), '--', bin.fcgi, '-c', s.config],
+      { log, env: { ...process.env, FCGI_WEB_SERVER_ADDRS: list } });
+    try {
+      await waitFor(() => new Promise((resolve) => {
+        // From an address in the list: a refused probe would take the
+        // refusal log line of its second (at most one a second).
+        const c = net.connect(port, probe, () => { c.destroy(); resolve(true); });
+        c.on('error', () => resolve(false));
+      }), 10000 * slow, 'wspulse.fcgi under spawn-fcgi -a ::');
+      await fn(port, () => s.log(path.basename(log)));
+    } finally {
+      await stop(child);
+    }
+  };
+  const served = async (port, host, localAddress) => {
+    const c = await connection(port, { host, localAddress });
+    assert.equal((await within(c.request(cgi('/api/1/health'), '', { keep: false }), 5000 * slow, `from ${localAddress || host}`)).status, 200);
+  };
+  const refused = async (port, host, localAddress, logText, re) => {
+    const c = await connection(port, { host, localAddress });
+    c.request(cgi('/api/1/health')).catch(() => {});
+    assert.equal(await within(c.ended, 5000 * slow, `the refused peer ${localAddress || host} closed`), true);
+    await waitFor(() => re.test(logText()), 5000 * slow, `the refusal of ${localAddress || host} logged`);
+  };
+  await run('127.0.0.1', '127.0.0.1', async (port, logText) => {
+    await served(port, '127.0.0.1');
+    await refused(port, '127.0.0.1', '127.0.0.2', logText, /connection from 127\.0\.0\.2 refused/);
+    await sleep(1100);   // the next second's refusal line
+    await refused(port, '::1', undefined, logText, /connection from ::1 refused/);
+  });
+  await run('127.0.0.2, ::1', '::1', async (port, logText) => {
+    await served(port, '::1');
+    await served(port, '127.0.0.1', '127.0.0.2');
+    await refused(port, '127.0.0.1', undefined, logText, /connection from 127\.0\.0\.1 refused/);
+  });
+});
