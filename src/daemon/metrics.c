@@ -243,7 +243,7 @@ char *wsp_metrics_render(json_t *rows, long long newest)
 
 		if (!m)
 			continue;
-		for (int k = 0; k < 3; k++) {
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 			put(&o, "wspulse_catchup_replays_total{daemon=\"");
 			put_label(&o, json_string_value(json_object_get(row, "id")));
 			put(&o, "\",kind=\"%s\"} %lld\n", kinds[k][0], num(m, kinds[k][1]));
