@@ -18,17 +18,19 @@ import { openRaw } from './lib/rawws.mjs';
 
 const MOD = '/api/1/ws/test-module';     // no history: REST rows and the module's broadcasts
 const HIST = '/api/1/ws/burst-history';  // history=on
-// Every case runs on a lone daemon and on one with two workers, which get
+// Every case runs on a lone daemon, on one with two workers, which get
 // their notifications from the supervisor's shared reader (reader.h) on
-// another connection than their fetches and page queries.
+// another connection than their fetches and page queries, and on one that
+// speaks TLS (direct mode: what the socket takes is judged below OpenSSL).
 const stacks = {};
 let s;   // the stack of the running case
 
 before(async () => {
-  for (const [kind, workers] of [['lone', 1], ['workers', 2]]) {
+  for (const [kind, workers, tls] of [['lone', 1, false], ['workers', 2, false], ['tls', 1, true]]) {
     const st = await startStack({
       nginx: false,
       fcgi: false,
+      tls,
       config: {
         modules: path.join(builddir, 'tests/modules/.libs/test-module.so'),
         namespace: `${HIST} history=on`,
@@ -48,7 +50,8 @@ before(async () => {
 });
 after(async () => { await Promise.all(Object.values(stacks).map((st) => st.stop())); });
 
-const open = (ns, uuid) => openRaw(s.daemonPort, uuid ? `${ns}?uuid=${uuid}` : ns, { timeout: 5000 * slow });
+const open = (ns, uuid) => openRaw(s.daemonPort, uuid ? `${ns}?uuid=${uuid}` : ns,
+  { timeout: 5000 * slow, tls: s.tls ? { ca: s.tls.ca } : null });
 const rows = (c) => c.messages.filter((m) => m.data?.type === 'row');
 /** Note every close of c in `closes` until c.end() (a passing test has none). */
 function watch(c, name, closes) {
@@ -69,7 +72,7 @@ const burstLines = () => (s.log('wspulsed.log').match(/would pass its send queue
 /** Burst catch-ups counted by every worker (a row the first start left counts none). */
 const queueCatchups = () => Number(s.pg.psql(`SELECT coalesce(sum((stats->'metrics'->>'replaysQueue')::bigint), 0) FROM wsp_daemon_stats`));
 
-for (const kind of ['lone', 'workers']) {
+for (const kind of ['lone', 'workers', 'tls']) {
   test(`${kind}: one transaction of 400 x 8 kB rows (3.2 MB, queue 1 MiB): every reading client gets every row for it, in order, once, and stays open`, async () => {
     s = stacks[kind];
     const closes = [];
