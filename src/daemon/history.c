@@ -267,20 +267,20 @@ void wsp__history_drained(wsp_client *c)
 	start(c);
 }
 
-/* The gap notice: rows of this namespace in (cu->from, upto] may have been
+/* The gap notice: rows of this namespace in (after, upto] may have been
  * pruned before a page reached them; the catch-up goes on after upto. */
-static void gap(wsp_client *c, long long upto)
+static void gap(wsp_client *c, long long after, long long upto)
 {
 	struct wsp_catchup *cu = c->cu;
 	json_t *e = json_pack("{s:b, s:I, s:{s:s, s:I, s:I, s:s}}", "success", 1, "floor", (json_int_t)upto, "data",
-			      "type", "history-gap", "from", (json_int_t)(cu->from + 1), "to", (json_int_t)upto,
+			      "type", "history-gap", "from", (json_int_t)(after + 1), "to", (json_int_t)upto,
 			      "username", "");
 	size_t len = 0;
 	char *text = e ? wsp_json_dump(e, &len) : NULL;
 	wsp_msg *m = text ? wsp_msg_new(text, len) : NULL;
 
 	wsp_info(c->ns->path, "client %s: its catch-up after id %lld is past the retention window (ids up to %lld "
-		 "pruned), sent history-gap", c->id, cu->from, upto);
+		 "pruned), sent history-gap", c->id, after, upto);
 	if (m) {
 		wsp__client_push(c, m);
 		wsp_msg_unref(m);
@@ -296,7 +296,7 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 	wsp_client *c = arg;
 	struct wsp_catchup *cu = c->cu;
 	int n = wsp_bus_nrows(r), sent = 0;
-	long long total, last = 0, gone, *page = NULL;
+	long long total, last = 0, gone, after, *page = NULL;
 	bool more;
 
 	(void)error;
@@ -315,10 +315,16 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 		return;
 	}
 	/* Every answer has a row, for the gap check: one with no outbox row
-	 * (NULL id) when the page is empty. */
+	 * (NULL id) when the page is empty.  A burst catch-up's client had
+	 * every id below the row that did not fit, or that id was not
+	 * committed when the catch-up started (a rolled-back hole holds the
+	 * daemon's floor back for up to WSP_IDWIN_BITS ids, and its cursor
+	 * with it); pruning takes old rows, so only ids from that row on can
+	 * be missing. */
+	after = cu->skip && cu->from < cu->skip_not - 1 ? cu->skip_not - 1 : cu->from;
 	if (n > 0 && !wsp_bus_isnull(r, 0, PAGE_COL_GONE) &&
-	    (gone = atoll(wsp_bus_get(r, 0, PAGE_COL_GONE))) > cu->from)
-		gap(c, gone);
+	    (gone = atoll(wsp_bus_get(r, 0, PAGE_COL_GONE))) > after)
+		gap(c, after, gone);
 	if (n == 1 && wsp_bus_isnull(r, 0, 0))
 		n = 0;
 	total = n ? atoll(wsp_bus_get(r, 0, PAGE_COL_TOTAL)) : 0;

@@ -35,6 +35,8 @@ before(async () => {
         modules: path.join(builddir, 'tests/modules/.libs/test-module.so'),
         namespace: `${HIST} history=on`,
         stats_interval: 1,
+        // Pruning every 12 s, for the test of an old hole below pruned rows.
+        history_retention: 60,
         workers,
         send_queue_max_bytes: 1048576,
         send_queue_max_messages: 1024,
@@ -186,5 +188,32 @@ for (const kind of ['lone', 'workers', 'tls']) {
       assert.deepEqual(seen, [...Array(300)].map((_, i) => i + 1), 'every row, in order, once');
     }
     a.end(); b.end();
+  });
+
+  test(`${kind}: an old rolled-back id holds the floor back below pruned rows: a burst catch-up names no history-gap for rows its client had`, async () => {
+    s = stacks[kind];
+    const closes = [];
+    const a = watch(await open(MOD), 'a', closes);
+    const gone = () => Number(s.pg.psql(`SELECT coalesce((SELECT upto FROM wsp_outbox_gone WHERE namespace = '${MOD}'), 0)`));
+    // A rollback leaves a hole: the daemon's floor stays below it (until
+    // 4096 newer ids), so a burst catch-up's cursor starts there.  Rows
+    // after the hole reach a live, then age past the retention and are
+    // pruned: they are below the cursor the gap check must use.
+    s.pg.psql(`BEGIN; INSERT INTO wsp_outbox (namespace, payload) VALUES ('${MOD}', '{"type":"rolled-back"}'); ROLLBACK;`);
+    const old = (await s.pg.psqlAsync(`INSERT INTO wsp_outbox (namespace, payload, created_at) SELECT '${MOD}', ` +
+      `json_build_object('type', 'row', 'n', -g)::text, now() - interval '2 hours' FROM generate_series(1, 5) g ORDER BY g RETURNING id`))
+      .split('\n').map(Number);
+    await waitFor(() => old.every((id) => rows(a).some((m) => m.id === id)), 5000 * slow, 'the old rows live');
+    await waitFor(() => gone() >= old[4], 30000 * slow, 'pruning to take the old rows');
+    const lines = burstLines();
+    const ids = await insertRows(MOD, 1, 400, 8000);
+    await waitFor(() => closes.length || ids.every((id) => rows(a).some((m) => m.id === id)), 60000 * slow,
+      `every row (${rows(a).length})`);
+    await sleep(300);
+    assert.deepEqual(closes, [], 'the client was not closed');
+    assert.ok(burstLines() - lines >= 1, 'the burst was paged');
+    assert.equal(a.messages.find((m) => m.data?.type === 'history-gap'), undefined, 'no history-gap: nothing it needs was pruned');
+    assert.deepEqual(rows(a).map((m) => m.id), [...old, ...ids], 'the old rows live, then the burst, in order, once');
+    a.end();
   });
 }
