@@ -117,9 +117,11 @@ TESTS += $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .mjs .sh
 SH_LOG_COMPILER = $(SHELL)
 MJS_LOG_COMPILER = $(NODE)
-# A hung test fails after 5 minutes instead of stalling the whole suite.
+# A hung test fails after 5 minutes instead of stalling the whole suite
+# (30 under valgrind: check-valgrind).
+MJS_TEST_TIMEOUT = 300000
 AM_MJS_LOG_FLAGS = --experimental-websocket --no-warnings --test --test-reporter=spec \
-	--test-timeout=300000 --test-force-exit
+	--test-timeout=$(MJS_TEST_TIMEOUT) --test-force-exit
 AM_TESTS_ENVIRONMENT = \
 	WSPULSE_BUILDDIR='$(abs_top_builddir)'; WSPULSE_SRCDIR='$(abs_top_srcdir)'; \
 	PG_BINDIR='$(PG_BINDIR)'; NGINX='$(NGINX)'; WSPULSE_NODE_MODULES='$(WSPULSE_NODE_MODULES)'; \
@@ -150,7 +152,7 @@ check-valgrind: all $(check_PROGRAMS)
 	  echo "check-valgrind: this build uses --enable-asan; valgrind needs a plain build (configure without it)" >&2; exit 1;; esac
 	@command -v valgrind >/dev/null || { echo "check-valgrind: valgrind not found (apt-get install valgrind)" >&2; exit 1; }
 	WSPULSE_VALGRIND=1 WSPULSE_VALGRIND_SUPP='$(abs_top_srcdir)/tests/valgrind.supp' \
-	  $(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(INTEGRATION_TESTS)'
+	  $(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(INTEGRATION_TESTS)' MJS_TEST_TIMEOUT=1800000
 .PHONY: check-valgrind
 EXTRA_DIST += tests/valgrind.supp
 

@@ -12,6 +12,7 @@
 // writepath.test.mjs, metrics.test.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { startStack, waitFor, sleep, slow, builddir, writeConfig } from './lib/stack.mjs';
 import { openRaw } from './lib/rawws.mjs';
@@ -71,6 +72,22 @@ function insertRows(ns, from, n, size, addressed = null) {
     `FROM generate_series(${from}, ${from + n - 1}) g ORDER BY g RETURNING id`).then((out) => out.split('\n').map(Number));
 }
 const burstLines = () => (s.log('wspulsed.log').match(/would pass its send queue .* it catches up from the outbox/g) || []).length;
+/** A psql session kept open, to hold a transaction while the test acts;
+ * run(sql, mark) resolves once the output shows `mark`. */
+function session() {
+  const p = spawn('psql', [s.pg.conninfo, '-qtAX', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', (d) => { out += d; });
+  return {
+    async run(sql, mark) {
+      const at = out.length;
+      p.stdin.write(sql + '\n');
+      await waitFor(() => out.slice(at).includes(mark), 20000 * slow, `psql: ${mark} (has: ${out.slice(at)})`);
+    },
+    end() { p.stdin.end(); },
+  };
+}
 /** Burst catch-ups counted by every worker (a row the first start left counts none). */
 const queueCatchups = () => Number(s.pg.psql(`SELECT coalesce(sum((stats->'metrics'->>'replaysQueue')::bigint), 0) FROM wsp_daemon_stats`));
 
@@ -167,14 +184,18 @@ for (const kind of ['lone', 'workers', 'tls']) {
     // lock.  So that row commits after the burst and is fetched behind it,
     // after a's catch-up started: a page would find it unless it skips this
     // daemon's own rows.
-    const tx = s.pg.psqlAsync(`BEGIN; INSERT INTO wsp_outbox (namespace, payload) SELECT '${MOD}', ` +
+    const tx = session();
+    await tx.run(`BEGIN; INSERT INTO wsp_outbox (namespace, payload) SELECT '${MOD}', ` +
       `json_build_object('type', 'row', 'n', g, 'pad', repeat('x', 8000))::text FROM generate_series(1, 300) g ORDER BY g; ` +
-      `LOCK TABLE wsp_outbox IN SHARE MODE; SELECT pg_sleep(${1.5 * slow}); COMMIT;`);
-    await sleep(300);
+      `LOCK TABLE wsp_outbox IN SHARE MODE; SELECT 'locked';`, 'locked');
     b.sendJson({ type: 'big', size: 60000, seq: 7 });
-    await waitFor(() => Number(s.pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' ` +
-      `AND query LIKE 'INSERT INTO wsp_outbox%'`)) === 1, 1400 * slow, 'the daemon\'s insert to wait for the lock');
-    await tx;
+    try {
+      await waitFor(() => Number(s.pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' ` +
+        `AND query LIKE 'INSERT INTO wsp_outbox%'`)) === 1, 10000 * slow, 'the daemon\'s insert to wait for the lock');
+    } finally {
+      await tx.run("COMMIT; SELECT 'committed';", 'committed');
+      tx.end();
+    }
     const bigs = (x) => x.messages.filter((m) => m.data?.type === 'big');
     await waitFor(() => closes.length || (rows(a).length >= 300 && rows(b).length >= 300), 60000 * slow,
       `every row (a ${rows(a).length}, b ${rows(b).length} of 300)`);
