@@ -71,6 +71,10 @@ function insertRows(ns, from, n, size, addressed = null) {
     `json_build_object('type', 'row', 'n', g, 'pad', repeat('x', ${size}))::text, ${to} ` +
     `FROM generate_series(${from}, ${from + n - 1}) g ORDER BY g RETURNING id`).then((out) => out.split('\n').map(Number));
 }
+/** The daemon's last lines about catch-ups, the bus and closes: what a
+ * timed-out wait reports. */
+const lastWords = () => s.log('wspulsed.log').split('\n')
+  .filter((l) => /catch|caught|closing|bus|replay|PostgreSQL/.test(l)).slice(-10).join('\n');
 const burstLines = () => (s.log('wspulsed.log').match(/would pass its send queue .* it catches up from the outbox/g) || []).length;
 /** A psql session kept open, to hold a transaction while the test acts;
  * run(sql, mark) resolves once the output shows `mark`. */
@@ -103,7 +107,7 @@ for (const kind of ['lone', 'workers', 'tls']) {
     const ids = await insertRows(MOD, 1, 400, 8000, uuid);
     const pub = ids.filter((_, i) => (i + 1) % 40 !== 0);
     await waitFor(() => closes.length || (rows(a).length >= 400 && rows(b).length >= pub.length && rows(c).length >= pub.length),
-      60000 * slow, `every row (a ${rows(a).length}/400, b ${rows(b).length}/${pub.length}, c ${rows(c).length}/${pub.length})`);
+      60000 * slow, () => `every row (a ${rows(a).length}/400, b ${rows(b).length}/${pub.length}, c ${rows(c).length}/${pub.length}); the daemon's last words:\n${lastWords()}`);
     await sleep(300);   // a doubled row would come now
     assert.deepEqual(closes, [], 'no reading client was closed');
     assert.deepEqual(rows(a).map((m) => m.id), ids, 'a: every row, its own included, in id order, once');
@@ -136,7 +140,7 @@ for (const kind of ['lone', 'workers', 'tls']) {
     const [live] = await insertRows(HIST, 701, 1, 10);
     const ids = [...inserted, live];
     await waitFor(() => closes.length || (rows(a).length >= ids.length && rows(b).length >= ids.length), 60000 * slow,
-      `every row (a ${rows(a).length}, b ${rows(b).length} of ${ids.length})`);
+      () => `every row (a ${rows(a).length}, b ${rows(b).length} of ${ids.length}); the daemon's last words:\n${lastWords()}`);
     await sleep(300);
     assert.deepEqual(closes, [], 'no reading client was closed');
     for (const x of [a, b]) assert.deepEqual(rows(x).map((m) => m.id), ids, 'every row, in id order, once');
@@ -160,7 +164,7 @@ for (const kind of ['lone', 'workers', 'tls']) {
     const hole = await late;
     assert.ok(hole < ids[0], `the late row's id ${hole} is below the burst's`);
     await waitFor(() => closes.length || (rows(a).length >= 401 && rows(b).length >= 401), 60000 * slow,
-      `every row (a ${rows(a).length}, b ${rows(b).length} of 401)`);
+      () => `every row (a ${rows(a).length}, b ${rows(b).length} of 401); the daemon's last words:\n${lastWords()}`);
     await sleep(300);
     assert.deepEqual(closes, [], 'no reading client was closed');
     assert.ok(burstLines() - lines >= 1, 'the clients caught up after the burst');
@@ -198,7 +202,7 @@ for (const kind of ['lone', 'workers', 'tls']) {
     }
     const bigs = (x) => x.messages.filter((m) => m.data?.type === 'big');
     await waitFor(() => closes.length || (rows(a).length >= 300 && rows(b).length >= 300), 60000 * slow,
-      `every row (a ${rows(a).length}, b ${rows(b).length} of 300)`);
+      () => `every row (a ${rows(a).length}, b ${rows(b).length} of 300); the daemon's last words:\n${lastWords()}`);
     await sleep(500);
     assert.deepEqual(closes, [], 'no reading client was closed');
     assert.equal(Number(s.pg.psql(`SELECT count(*) FROM wsp_outbox WHERE payload LIKE '{"type":"big"%' OR payload LIKE '{"type": "big"%'`)), 1,
@@ -229,7 +233,7 @@ for (const kind of ['lone', 'workers', 'tls']) {
     const lines = burstLines();
     const ids = await insertRows(MOD, 1, 400, 8000);
     await waitFor(() => closes.length || ids.every((id) => rows(a).some((m) => m.id === id)), 60000 * slow,
-      `every row (${rows(a).length})`);
+      () => `every row (${rows(a).length}); the daemon's last words:\n${lastWords()}`);
     await sleep(300);
     assert.deepEqual(closes, [], 'the client was not closed');
     assert.ok(burstLines() - lines >= 1, 'the burst was paged');

@@ -133,6 +133,9 @@ export async function stop(child, sig = 'SIGTERM', ms = 5000) {
 }
 
 /** Poll fn until it returns truthy (or throw after ms). */
+/** Poll fn until it returns a truthy value (returned) or ms pass; `what`
+ * names the condition in the error, a string or a function called then
+ * (so the message can say how far it got). */
 export async function waitFor(fn, ms = 10000, what = 'condition') {
   const end = Date.now() + ms;
   let last;
@@ -140,7 +143,7 @@ export async function waitFor(fn, ms = 10000, what = 'condition') {
     try { const v = await fn(); if (v) return v; } catch (e) { last = e; }
     await sleep(50);
   }
-  throw new Error(`timed out waiting for ${what}${last ? ': ' + last.message : ''}`);
+  throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}${last ? ': ' + last.message : ''}`);
 }
 
 /**
