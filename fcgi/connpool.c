@@ -112,8 +112,9 @@ static int parse_allowed(wsp_connpool *pool, const char *list, wsp_error *err)
 }
 
 /* The peer's address as FCGI_WEB_SERVER_ADDRS lists it: an IPv4 peer of
- * a dual-stack socket (::ffff:a.b.c.d) as IPv4.  false for a unix socket. */
-static bool peer_of(const struct sockaddr_storage *sa, struct peer_addr *out)
+ * a dual-stack socket (::ffff:a.b.c.d) as IPv4; family 0 for a unix
+ * socket. */
+static void peer_of(const struct sockaddr_storage *sa, struct peer_addr *out)
 {
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 
@@ -121,10 +122,10 @@ static bool peer_of(const struct sockaddr_storage *sa, struct peer_addr *out)
 	if (sa->ss_family == AF_INET) {
 		out->family = AF_INET;
 		memcpy(out->b, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return true;
+		return;
 	}
 	if (sa->ss_family != AF_INET6)
-		return false;
+		return;
 	if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
 		out->family = AF_INET;
 		memcpy(out->b, in6->sin6_addr.s6_addr + 12, 4);
@@ -132,14 +133,13 @@ static bool peer_of(const struct sockaddr_storage *sa, struct peer_addr *out)
 		out->family = AF_INET6;
 		memcpy(out->b, in6->sin6_addr.s6_addr, 16);
 	}
-	return true;
 }
 
 /* Whether a peer may talk FastCGI to us: any when no list is set, a unix
  * socket's always (as libfcgi), an IPv4 or IPv6 one when listed. */
-static bool peer_allowed(const wsp_connpool *pool, const struct peer_addr *peer, bool ip)
+static bool peer_allowed(const wsp_connpool *pool, const struct peer_addr *peer)
 {
-	if (!pool->allowed || !ip)
+	if (!pool->allowed || !peer->family)
 		return true;
 	for (size_t i = 0; i < pool->nallowed; i++)
 		if (pool->allowed[i].family == peer->family &&
@@ -228,7 +228,6 @@ static int accept_one(wsp_connpool *pool)
 {
 	struct sockaddr_storage sa;
 	struct peer_addr peer;
-	bool ip;
 	socklen_t len = sizeof(sa);
 	int fd = accept4(pool->lfd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
 	int saved = errno;
@@ -259,8 +258,8 @@ static int accept_one(wsp_connpool *pool)
 		arm_listen(pool);
 	}
 	pthread_mutex_unlock(&pool->lock);
-	ip = peer_of(&sa, &peer);
-	if (!peer_allowed(pool, &peer, ip)) {
+	peer_of(&sa, &peer);
+	if (!peer_allowed(pool, &peer)) {
 		char addr[INET6_ADDRSTRLEN] = "?";
 
 		inet_ntop(peer.family, peer.b, addr, sizeof(addr));
