@@ -52,8 +52,12 @@ struct wsp_bus {
 	bool was_up;
 	bool listen_failed;         /* a LISTEN of this connection was refused */
 	bool freeing;
-	lws_sorted_usec_list_t sul, drain_sul;
+	lws_sorted_usec_list_t sul, drain_sul, restart_sul;
 	char lasterr[256];
+	bool restarting;             /* restart_sul is scheduled */
+	char restart_why[200];
+	int restart_backoff_ms;      /* the last restart's backoff */
+	long long up_ms;             /* when the connection came up */
 };
 
 static void fail(wsp_bus *bus, const char *why);
@@ -184,6 +188,7 @@ static void connect_step(lws_sorted_usec_list_t *sul)
 	lws_set_opaque_user_data(bus->wsi, bus);
 	bus->st = S_UP;
 	bus->backoff_ms = 0;
+	bus->up_ms = mono_ms();
 	bus->lasterr[0] = '\0';
 	wsp_info("bus", "connected to PostgreSQL%s", bus->was_up ? " again" : "");
 	bus->was_up = true;
@@ -402,12 +407,40 @@ void wsp_bus_free(wsp_bus *bus)
 	if (bus->ctx) {
 		lws_sul_cancel(&bus->sul);
 		lws_sul_cancel(&bus->drain_sul);
+		if (bus->restarting)
+			lws_sul_cancel(&bus->restart_sul);
 	}
 	if (bus->st != S_DOWN || bus->conn)
 		fail(bus, "shutting down");
 	wsp_strv_free(bus->channels);
 	wsp_free(bus->conninfo);
 	wsp_free(bus);
+}
+
+static void restart_now(lws_sorted_usec_list_t *sul)
+{
+	wsp_bus *bus = lws_container_of(sul, wsp_bus, restart_sul);
+	char why[sizeof(bus->restart_why) + 16];
+
+	bus->restarting = false;
+	if (bus->st != S_UP)
+		return;         /* lost meanwhile: reconnecting already */
+	if (mono_ms() - bus->up_ms > 60000)
+		bus->restart_backoff_ms = 0;
+	snprintf(why, sizeof(why), "restarting: %s", bus->restart_why);
+	/* fail() doubles what it finds: the previous restart's backoff. */
+	bus->backoff_ms = bus->restart_backoff_ms;
+	fail(bus, why);
+	bus->restart_backoff_ms = bus->backoff_ms;
+}
+
+void wsp_bus_restart(wsp_bus *bus, const char *why)
+{
+	if (!bus || bus->st != S_UP || bus->restarting || bus->freeing)
+		return;
+	one_line(bus->restart_why, sizeof(bus->restart_why), why ? why : "");
+	bus->restarting = true;
+	lws_sul_schedule(bus->ctx, 0, &bus->restart_sul, restart_now, 1);
 }
 
 bool wsp_bus_up(const wsp_bus *bus)

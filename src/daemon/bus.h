@@ -54,6 +54,15 @@ int wsp_bus_pending(const wsp_bus *bus);
 int wsp_bus_query(wsp_bus *bus, const char *sql, int nparams, const char *const *params,
 		  wsp_bus_cb cb, void *arg);
 
+/* The caller cannot go on without the answer of a query that failed on a
+ * connection that stays up (relay.c's replay: a statement timeout, a
+ * cancel): on the next loop turn the connection is dropped as if lost
+ * (every queued query's callback gets NULL, `down`) and made again, with
+ * the usual `up`.  Restarts that follow each other within a minute back
+ * off as reconnects do (0.25 s doubling to 5 s), so a query that keeps
+ * failing never loops tightly.  Nothing when the bus is not up. */
+void wsp_bus_restart(wsp_bus *bus, const char *why);
+
 int wsp_bus_nrows(const wsp_bus_res *r);
 const char *wsp_bus_get(const wsp_bus_res *r, int row, int col);   /* "" for NULL */
 bool wsp_bus_isnull(const wsp_bus_res *r, int row, int col);

@@ -206,7 +206,10 @@ int wsp__client_push(wsp_client *c, wsp_msg *m)
 
 bool wsp__client_burst(const wsp_client *c, const wsp_msg *m)
 {
-	return c->wsi && !c->closing && !wsp_msgq_fits(&c->q, m) && !lws_send_pipe_choked(c->wsi);
+	/* A message no queue of c's size holds is not a burst: pages could
+	 * never send it either. */
+	return c->wsi && !c->closing && m->len <= c->q.max_bytes && !wsp_msgq_fits(&c->q, m) &&
+	       !lws_send_pipe_choked(c->wsi);
 }
 
 static void send_error(wsp_client *c, int code, const char *text, json_t *extra)

@@ -84,6 +84,7 @@
 #define PAGE_COL_TOTAL WSP_OUTBOX_NCOLS
 #define PAGE_COL_GONE (WSP_OUTBOX_NCOLS + 1)
 #define HOLD_MAX 4096       /* live messages held for one page answer */
+#define RETRY_MS 1000       /* a failed page query is tried again after this */
 #define ROW_OVERHEAD 256    /* envelope bytes around a payload, generously */
 
 /* One per client with a ?since= catch-up, from connect until it is done and
@@ -225,6 +226,11 @@ bool wsp__history_live(wsp_client *c, wsp_msg *m, long long id, bool addressed)
 	struct wsp_catchup *cu = c->cu;
 	bool hit;
 
+	/* A client that reconnected with ?since=S has every id <= S, also when
+	 * this daemon (or worker) is behind it and delivers such an id live
+	 * after the catch-up ended (or found nothing above S). */
+	if (c->since >= 0 && id <= c->since && c->ns->opts.history)
+		return true;
 	if (!cu)
 		return false;
 	if (!c->wsi || c->closing)
@@ -291,6 +297,33 @@ static void gap(wsp_client *c, long long after, long long upto)
 	cu->from = upto;
 }
 
+static void retry_cb(lws_sorted_usec_list_t *sul)
+{
+	wsp_server *srv = lws_container_of(sul, wsp_server, history_sul);
+
+	srv->history_retry = false;
+	wsp__history_resume(srv);
+}
+
+/* Page queries failed while the bus stayed up: every catch-up that waits
+ * is started again in RETRY_MS (once per failure burst; a query that keeps
+ * failing is tried once a RETRY_MS, never in a tight loop). */
+static void retry_later(wsp_server *srv)
+{
+	if (srv->history_retry)
+		return;
+	srv->history_retry = true;
+	wsp_info(NULL, "a catch-up page query failed: trying again in %d ms", RETRY_MS);
+	lws_sul_schedule(srv->ctx, 0, &srv->history_sul, retry_cb, (lws_usec_t)RETRY_MS * 1000);
+}
+
+void wsp__history_stop(wsp_server *srv)
+{
+	if (srv->history_retry && srv->ctx)
+		lws_sul_cancel(&srv->history_sul);
+	srv->history_retry = false;
+}
+
 static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 {
 	wsp_client *c = arg;
@@ -308,9 +341,15 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 	if (!r) {
 		/* The connection dropped: the query runs again once the bus is
 		 * back and the daemon has replayed its own backlog (and its
-		 * snapshot sees every held message, committed by then). */
+		 * snapshot sees every held message, committed by then).  Or the
+		 * query failed on a connection that stays up (a statement
+		 * timeout, a cancel; the bus logged why): nothing else would
+		 * start it again, so it is tried again shortly.  Held live
+		 * messages are committed: the next page returns them. */
 		release_held(cu);
 		cu->pending = true;
+		if (wsp_bus_up(c->srv->bus))
+			retry_later(c->srv);
 		wsp__client_unref(c);
 		return;
 	}
@@ -437,6 +476,13 @@ static void start(wsp_client *c)
 	 * above the cursor pruned before this page reached them are named in
 	 * a history-gap, on the first page (a ?since= from before the
 	 * retention window) or any later one. */
+	/* Marked in flight before it is queued: a connection that fails while
+	 * it is sent answers it (page_done with NULL) before wsp_bus_query
+	 * returns. */
+	cu->query = true;
+	cu->limit = (int)rows;
+	floor = wsp__cursor_floor(c->srv->cursor);
+	cu->qfloor = floor >= 0 ? floor : cu->since;
 	wsp__client_ref(c);
 	if (wsp_bus_query(c->srv->bus,
 			  "SELECT p.*, g.upto FROM (SELECT (SELECT upto FROM wsp_outbox_gone WHERE namespace = $1) "
@@ -449,13 +495,9 @@ static void start(wsp_client *c)
 			  "ORDER BY id LIMIT $3::int) s) t WHERE before < $4::bigint) p ON true ORDER BY p.id",
 			  7, p, page_done, c) < 0) {
 		wsp__client_unref(c);
+		cu->query = false;
 		cu->pending = true;
-		return;
 	}
-	cu->query = true;
-	cu->limit = (int)rows;
-	floor = wsp__cursor_floor(c->srv->cursor);
-	cu->qfloor = floor >= 0 ? floor : cu->since;
 }
 
 void wsp__history_start(wsp_client *c)
@@ -496,6 +538,9 @@ bool wsp__history_overflow(wsp_client *c, long long id)
 	cu->skip_not = id;
 	cu->queue = true;
 	cu->since = cu->from = w->floor < id - 1 ? w->floor : id - 1;
+	/* Never below a ?since= of its own: it has those ids already. */
+	if (c->ns->opts.history && c->since > cu->since)
+		cu->since = cu->from = c->since;
 	cu->replaying = true;
 	cu->wait = true;        /* the first page once the queue has drained */
 	cu->pages = 0;

@@ -47,5 +47,7 @@ void wsp__history_drop(wsp_client *c);
 /* The bus is up and the daemon's replay done: start the pages that waited
  * (any namespace: a burst catch-up runs in namespaces without history). */
 void wsp__history_resume(wsp_server *srv);
+/* Cancel the retry of failed page queries (the stop sequence). */
+void wsp__history_stop(wsp_server *srv);
 
 #endif

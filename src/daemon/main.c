@@ -16,6 +16,7 @@
 #include "daemon/access.h"
 #include "daemon/builtin.h"
 #include "daemon/cursor.h"
+#include "daemon/history.h"
 #include "daemon/lwscheck.h"
 #include "daemon/memtrim.h"
 #include "daemon/modules.h"
@@ -76,6 +77,7 @@ static void stop_db_side(wsp_server *s)
 	wsp__snapshot_stop(s);
 	wsp__prune_stop(s);
 	wsp__presence_stop(s);
+	wsp__history_stop(s);
 	wsp__relay_stop(s);
 }
 

@@ -163,10 +163,18 @@ static void replay_done(void *arg, const wsp_bus_res *r, const char *error)
 	int n = wsp_bus_nrows(r);
 	long long last;
 
-	(void)error;
 	if (!r) {
 		wsp__cursor_set_replaying(R->srv->cursor, false);
-		return;  /* the connection dropped: the next `up` replays again */
+		/* The connection dropped: the next `up` replays again.  A query
+		 * that failed on a connection still up (a statement timeout)
+		 * leaves the rows after the floor undelivered: start over. */
+		if (wsp_bus_up(R->srv->bus)) {
+			char why[300];
+
+			snprintf(why, sizeof(why), "the outbox replay failed: %s", error ? error : "?");
+			wsp_bus_restart(R->srv->bus, why);
+		}
+		return;
 	}
 	last = deliver_rows(R, r);
 	if (n == REPLAY_BATCH) {
@@ -219,9 +227,15 @@ static void floor_done(void *arg, const wsp_bus_res *r, const char *error)
 	struct wsp_relay *R = arg;
 	wsp_server *srv = R->srv;
 
-	(void)error;
 	if (!r || wsp_bus_nrows(r) != 1) {
 		wsp__cursor_set_replaying(srv->cursor, false);
+		/* As in replay_done: without its floor the daemon cannot start. */
+		if (wsp_bus_up(srv->bus)) {
+			char why[300];
+
+			snprintf(why, sizeof(why), "the outbox floor query failed: %s", r ? "no row" : error ? error : "?");
+			wsp_bus_restart(srv->bus, why);
+		}
 		return;
 	}
 	wsp__cursor_start(srv->cursor, atoll(wsp_bus_get(r, 0, 0)));

@@ -109,6 +109,8 @@ struct wsp_server {
 	struct wsp_uring *uring;     /* client.c's: a loop iteration's direct writes (uring.h); NULL: one send() each */
 	wsp_log_limit refuse_rl, close_rl, note_rl; /* warn lines: at most 10 a second each */
 	wsp_log_limit burst_rl;      /* info lines of burst catch-ups (history.c), 10 a second */
+	lws_sorted_usec_list_t history_sul; /* history.c's: catch-up pages tried again after a failed query */
+	bool history_retry;          /* history_sul is scheduled */
 	wsp_metrics metrics;         /* what GET /api/1/websocket/metrics shows (metrics.h) */
 	/* The PostgreSQL connection every bus user shares; relay.c creates it
 	 * and keeps bus_down_since_ms (read by /health). */

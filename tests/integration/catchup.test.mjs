@@ -96,6 +96,49 @@ test('live messages during a long catch-up: none lost, none doubled, one ordered
   assert.deepEqual(got, [...got].sort((a, b) => a - b), 'in id order (nothing committed out of order here)');
 });
 
+test('a ?since= ahead of the daemon (a faster daemon or worker gave it): ids at or below it are never sent again, also after the catch-up ended', async () => {
+  // The client's cursor came from a daemon that had delivered rows this
+  // one has not yet: it has them.  Here the rows commit after its catch-up
+  // found nothing above its cursor and ended.
+  const since = lastId() + 3;
+  const c = await openRaw(s.daemonPort, `${NS}?since=${since}`, { timeout: 5000 * slow });
+  await sleep(500);   // its (empty) first page has answered: the catch-up is over
+  const ids = insertRows(NS, 6);
+  const want = ids.filter((id) => id > since);
+  assert.ok(want.length >= 1 && want.length < ids.length, `ids ${ids} straddle the cursor ${since}`);
+  await waitFor(() => c.messages.filter((m) => m.data?.type === 'seq').length >= want.length, 10000 * slow, 'the rows above the cursor');
+  await sleep(300);
+  assert.deepEqual(c.messages.filter((m) => m.data?.type === 'seq').map((m) => m.id), want, 'only the rows above its cursor, once');
+  c.end();
+});
+
+test('a page query that fails on a connection that stays up is tried again: the catch-up goes on when the query works again', async () => {
+  const since = lastId();
+  const ids = insertRows(NS, 5);
+  const count = (re) => (s.log('wspulsed.log').match(re) || []).length;
+  const failed = () => count(/query failed: .*wsp_outbox_gone/g);
+  const before = failed(), retriesBefore = count(/a catch-up page query failed: trying again/g);
+  // The page query reads wsp_outbox_gone: without it, it fails, and the
+  // daemon's connection stays up.
+  s.pg.psql('ALTER TABLE wsp_outbox_gone RENAME TO wsp_outbox_gone_away');
+  let c, closed = null;
+  try {
+    c = await openRaw(s.daemonPort, `${NS}?since=${since}`, { timeout: 5000 * slow });
+    c.closed.then((x) => { closed = x; });
+    await waitFor(() => failed() > before, 10000 * slow, 'a failed page query');
+    assert.equal(c.messages.filter((m) => m.data?.type === 'seq').length, 0, 'nothing paged while the query fails');
+  } finally {
+    s.pg.psql('ALTER TABLE wsp_outbox_gone_away RENAME TO wsp_outbox_gone');
+  }
+  await waitFor(() => c.messages.filter((m) => m.data?.type === 'seq').length >= ids.length, 10000 * slow,
+    () => `the missed rows once the query works (have ${c.messages.filter((m) => m.data?.type === 'seq').length})`);
+  await sleep(300);
+  assert.deepEqual(c.messages.filter((m) => m.data?.type === 'seq').map((m) => m.id), ids, 'every missed row, in order, once');
+  assert.equal(closed, null, 'the client stayed open');
+  assert.ok(count(/a catch-up page query failed: trying again/g) > retriesBefore, 'the retry logged');
+  c.end();
+});
+
 test('past the retention window: a history-gap message names the pruned range, then the rest follows', async () => {
   const before = lastId();
   // Two rows "two hours old": the next pruning run takes them.

@@ -4,6 +4,7 @@
 // database (module broadcasts reach both, exactly once).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startStack, openWs, sleep, waitFor, builddir, bin, start, stop, freePort, tmpdir, writeConfig } from './lib/stack.mjs';
@@ -42,6 +43,46 @@ test('rows committed while the daemon is cut off are replayed after reconnect: n
   assert.deepEqual(todos(c), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   const ids = c.messages.filter((m) => m.data?.type === 'todo').map((m) => m.id);
   assert.equal(new Set(ids).size, 12);
+  c.close();
+});
+
+test('a replay that fails on a connection that stays up (a lock timeout) starts over: the rows committed while cut off still arrive', async () => {
+  const c = await openWs(`${base}/api/1/ws/hello-todo`);
+  await c.next((m) => m.data?.type === 'connected');
+  insert([21, 22]);
+  await waitFor(() => todos(c).length === 2, 5000, 'the first two');
+  const count = (re) => (s.log('wspulsed.log').match(re) || []).length;
+  const lockFails = () => count(/query failed: (ERROR: +)?canceling statement due to lock timeout/g);
+  const before = lockFails();
+  // The daemon's next session gives up waiting for a lock after 300 ms:
+  // its replay then fails while its connection stays up.
+  s.pg.psql("ALTER ROLE CURRENT_USER SET lock_timeout = '300ms'");
+  const psql = spawn('psql', [s.pg.conninfo, '-qtAX', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  psql.stdout.on('data', (d) => { out += d; });
+  psql.stderr.on('data', (d) => { out += d; });
+  try {
+    // Cut the daemon off, commit rows only a replay can deliver, and hold
+    // the outbox locked (one statement at a time, inside its 250 ms backoff).
+    psql.stdin.write("SET lock_timeout = 0;\n" +
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'wspulsed-a';\n" +
+      "INSERT INTO wsp_outbox (namespace, payload, username) SELECT '/api/1/ws/hello-todo', json_build_object('type','todo','n',g)::text, 'rest' FROM generate_series(23, 27) g;\n" +
+      "BEGIN; LOCK TABLE wsp_outbox IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n");
+    await waitFor(() => out.includes('locked'), 10000, `the lock (psql: ${out})`);
+    await waitFor(() => lockFails() > before, 15000, 'a replay that failed on its lock timeout');
+    assert.equal(todos(c).length, 2, 'nothing replayed while the outbox is locked');
+  } finally {
+    s.pg.psql('ALTER ROLE CURRENT_USER RESET lock_timeout');
+    psql.stdin.write("COMMIT; SELECT 'released';\n");
+    psql.stdin.end();
+  }
+  await waitFor(() => todos(c).length >= 7, 20000, () => `the five rows committed while cut off (have ${todos(c)})`);
+  insert([28, 29]);
+  await waitFor(() => todos(c).length >= 9, 10000, 'the live rows after');
+  await sleep(300);
+  assert.deepEqual(todos(c), [21, 22, 23, 24, 25, 26, 27, 28, 29], 'every row, in order, once');
+  assert.ok(count(/connection lost: restarting: the outbox replay failed: (ERROR: +)?canceling statement due to lock timeout/g) >= 1,
+    'the restart logged with its reason');
   c.close();
 });
 
