@@ -21,8 +21,9 @@
 #include "connpool.h"
 #include "log.h"
 
-/* Descriptors kept back from connections: the workers' and the group
- * commit's database connections, the log, the epoll set and spare. */
+/* Descriptors kept back from connections, besides one per worker thread
+ * (its database connection): the group commit's database connection, the
+ * log, the epoll set, the eventfd, the listening socket and spare. */
 #define FD_RESERVE 256
 
 /* One address of FCGI_WEB_SERVER_ADDRS: IPv4 (4 bytes) or IPv6 (16). */
@@ -77,8 +78,10 @@ static void closed_one(wsp_connpool *pool)
 	}
 }
 
-/* FCGI_WEB_SERVER_ADDRS: a comma-separated list of IPv4 and IPv6
- * addresses (libfcgi takes IPv4 only and lets every other peer in). */
+/* FCGI_WEB_SERVER_ADDRS: a list of IPv4 and IPv6 addresses separated by
+ * commas and/or blanks (libfcgi takes IPv4 only and lets every other peer
+ * in). */
+#define ALLOWED_SEPS ", \t"
 static int parse_allowed(wsp_connpool *pool, const char *list, wsp_error *err)
 {
 	char *copy = strdup(list), *save = NULL, *tok;
@@ -86,20 +89,27 @@ static int parse_allowed(wsp_connpool *pool, const char *list, wsp_error *err)
 
 	if (!copy)
 		return wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
+	/* At most one address more than separators (strtok_r's, below). */
 	for (const char *p = list; *p; p++)
-		n += *p == ',';
+		n += strchr(ALLOWED_SEPS, *p) != NULL;
 	pool->allowed = calloc(n, sizeof(*pool->allowed));
 	if (!pool->allowed) {
 		free(copy);
 		return wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
 	}
-	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+	for (tok = strtok_r(copy, ALLOWED_SEPS, &save); tok; tok = strtok_r(NULL, ALLOWED_SEPS, &save)) {
 		struct peer_addr *a = &pool->allowed[pool->nallowed];
 
 		if (inet_pton(AF_INET, tok, a->b) == 1) {
 			a->family = AF_INET;
 		} else if (inet_pton(AF_INET6, tok, a->b) == 1) {
 			a->family = AF_INET6;
+			if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a->b)) {
+				/* Written ::ffff:a.b.c.d: the IPv4 address, as
+				 * such a peer is checked (peer_of). */
+				memmove(a->b, a->b + 12, 4);
+				a->family = AF_INET;
+			}
 		} else {
 			wsp_error_set(err, WSP_ERR_INVALID, "FCGI_WEB_SERVER_ADDRS: '%s' is not an IPv4 or IPv6 address", tok);
 			free(copy);
@@ -148,11 +158,12 @@ static bool peer_allowed(const wsp_connpool *pool, const struct peer_addr *peer)
 	return false;
 }
 
-wsp_connpool *wsp_connpool_new(int listen_fd, wsp_error *err)
+wsp_connpool *wsp_connpool_new(int listen_fd, long threads, wsp_error *err)
 {
 	wsp_connpool *pool = calloc(1, sizeof(*pool));
 	const char *addrs = getenv("FCGI_WEB_SERVER_ADDRS");
 	struct rlimit rl;
+	long reserve = FD_RESERVE + (threads > 0 ? threads : 0);
 	int fl;
 
 	if (!pool) {
@@ -166,7 +177,7 @@ wsp_connpool *wsp_connpool_new(int listen_fd, wsp_error *err)
 		goto fail;
 	pool->limit = 1024;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		pool->limit = (long)rl.rlim_cur > 2 * FD_RESERVE ? (long)rl.rlim_cur - FD_RESERVE : (long)rl.rlim_cur / 2;
+		pool->limit = (long)rl.rlim_cur > 2 * reserve ? (long)rl.rlim_cur - reserve : (long)rl.rlim_cur / 2;
 	fl = fcntl(listen_fd, F_GETFL);
 	if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		wsp_error_set(err, WSP_ERR_IO, "the FastCGI socket: %s", strerror(errno));
@@ -249,11 +260,15 @@ static int accept_one(wsp_connpool *pool)
 	}
 	atomic_fetch_add(&pool->open, 1);
 	/* Let another thread take the next connection while this one is served;
-	 * at the limit, the listening socket waits for a connection to end. */
+	 * at the limit, the listening socket waits for a connection to end.
+	 * The flag goes down BEFORE `open` is read: a closed_one() whose
+	 * decrement this read misses then sees the flag down and arms the
+	 * socket itself (both are sequentially consistent).  Read first, a
+	 * decrement and its flag check could both fall between the read and
+	 * the store, and the socket would stay unarmed below the limit. */
 	pthread_mutex_lock(&pool->lock);
-	if (atomic_load(&pool->open) >= pool->limit) {
-		atomic_store(&pool->listen_armed, 0);
-	} else {
+	atomic_store(&pool->listen_armed, 0);
+	if (atomic_load(&pool->open) < pool->limit) {
 		atomic_store(&pool->listen_armed, 1);
 		arm_listen(pool);
 	}

@@ -31,7 +31,8 @@
  * limit the listening socket is left unarmed (the kernel's backlog holds the
  * rest) until a connection ends.  FCGI_WEB_SERVER_ADDRS is honoured as
  * libfcgi honours it (peers not in the list are closed at accept), and
- * more: it may list IPv6 addresses, and an IPv6 or dual-stack socket's
+ * more: it may list IPv6 addresses (an IPv4-mapped one, ::ffff:a.b.c.d,
+ * is its IPv4 address), separated by commas or blanks, and an IPv6 or dual-stack socket's
  * peers are checked too (libfcgi lets every non-IPv4 peer in, so a
  * `spawn-fcgi -a ::` socket bypassed the list, IPv4 peers included).
  *
@@ -54,8 +55,10 @@
 typedef struct wsp_connpool wsp_connpool;
 
 /* A pool on the listening socket listen_fd (made non-blocking; accepted
- * connections are blocking, as libfcgi reads them).  NULL with err set. */
-wsp_connpool *wsp_connpool_new(int listen_fd, wsp_error *err);
+ * connections are blocking, as libfcgi reads them) served by `threads`
+ * worker threads (each keeps a descriptor for its database connection
+ * back from the connections' share).  NULL with err set. */
+wsp_connpool *wsp_connpool_new(int listen_fd, long threads, wsp_error *err);
 
 /* Frees the pool and closes the connections it holds (not listen_fd).
  * Only after every worker has returned from it. */

@@ -148,12 +148,12 @@ static void *worker(void *arg)
 static void on_wake(int sig) { (void)sig; }
 
 /* Stop the workers and wait for them (at most ~3 s for a request still being
- * served): a thread that ends normally runs its thread-exit handlers (OpenSSL
+ * served; returns how many are still busy then): a thread that ends normally runs its thread-exit handlers (OpenSSL
  * frees its per-thread state there) and closes its database connection, so
  * a sanitizer or valgrind run sees a clean exit.  The signal is sent again
  * until a thread has gone, for one that had just passed libfcgi's flag check
  * when the first one came. */
-static void stop_workers(pthread_t *threads, long n)
+static long stop_workers(pthread_t *threads, long n)
 {
 	struct sigaction sa;
 	struct timespec until;
@@ -183,7 +183,8 @@ static void stop_workers(pthread_t *threads, long n)
 		}
 	}
 	if (left)
-		wsp_warn(NULL, "%ld worker(s) still busy at exit", left);
+		wsp_warn(NULL, "%ld worker(s) still busy at exit: ending without waiting for them", left);
+	return left;
 }
 
 /* systemd readiness (notify.h); a failure is logged, never fatal. */
@@ -298,6 +299,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Workers block in accept(); the main thread alone takes SIGTERM/SIGINT
+	 * (libfcgi's own handler only sets a flag) and ends the process.
+	 * Blocked before FCGX_Init installs that handler: a SIGTERM while the
+	 * process starts waits for sigwait() below instead of being swallowed
+	 * by the flag. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	if (FCGX_Init() != 0) {
 		fprintf(stderr, "wspulse.fcgi: FCGX_Init failed\n");
 		return 1;
@@ -314,20 +325,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wspulse.fcgi: no FastCGI socket on stdin; use --listen ADDR or run it under spawn-fcgi/mod_fcgid\n");
 		return 1;
 	}
-	connpool = wsp_connpool_new(listen_fd, &err);
+	connpool = wsp_connpool_new(listen_fd, boot->cfg.fcgi_threads, &err);
 	if (!connpool) {
 		fprintf(stderr, "wspulse.fcgi: %s\n", err.text);
 		return 1;
 	}
 	wsp_info(NULL, "serving with %ld threads%s%s", boot->cfg.fcgi_threads,
 		 listen_addr ? " on " : " on the inherited socket", listen_addr ? listen_addr : "");
-	/* Workers block in accept(); the main thread alone takes SIGTERM/SIGINT
-	 * (libfcgi's own handler only sets a flag) and ends the process. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	nthreads = boot->cfg.fcgi_threads;   /* boot may be replaced (and freed) by a reload */
 	wsp_app_install(boot);
 	threads = calloc((size_t)nthreads, sizeof(*threads));
@@ -352,7 +356,12 @@ int main(int argc, char **argv)
 	}
 	wsp_info(NULL, "signal %d: stopping", sig);
 	notify("STOPPING=1");
-	stop_workers(threads, nthreads);
+	if (stop_workers(threads, nthreads) > 0) {
+		/* A worker still inside a request (a query that waits on a lock
+		 * or an unreachable database: libpq does not give up on a
+		 * signal) would use what is freed below: end without freeing. */
+		_exit(0);
+	}
 	free(threads);
 	free(routes);
 	{

@@ -166,10 +166,16 @@ int wsp_pubgroup_send(wsp_db *db, wsp_pubgroup_item **v, int n)
 		/* A statement the server refused (an SQLSTATE, connection still
 		 * up) was rolled back; anything else has an unknown outcome.
 		 * Either way every item carries the failure. */
-		if (err.code != WSP_ERR_DB && st[0] && wsp_db_ok(db))
-			rc = 1;
-		else
+		if (err.code == WSP_ERR_NOMEM) {
+			/* wsp_db_query fails so only on the answer of a statement
+			 * that ran: stored.  Not an error a client may retry. */
+			wsp_error_set(&err, WSP_ERR_DB, "stored, but out of memory reading its id: do not publish it again");
 			st = "";
+		} else if (err.code != WSP_ERR_DB && st[0] && wsp_db_ok(db)) {
+			rc = 1;
+		} else {
+			st = "";
+		}
 		fail_all(v, n, &err, st);
 		goto out;
 	}
@@ -180,11 +186,13 @@ int wsp_pubgroup_send(wsp_db *db, wsp_pubgroup_item **v, int n)
 		errno = 0;
 		v[i]->id = strtoll(id, &end, 10);
 		if (end == id || *end || errno) {
-			/* Committed, but the answer is not one id per row. */
-			wsp_error_set(&err, WSP_ERR_INTERNAL, "the group statement returned %d rows for %d publishes",
-				      wsp_db_nrows(r), n);
+			/* Committed, but the answer is not one id per row: stored,
+			 * so not an error to retry on (WSP_ERR_DB: the outcome is
+			 * not the one the caller can act on). */
+			wsp_error_set(&err, WSP_ERR_DB, "stored, but the group statement returned %d rows for %d "
+				      "publishes: do not publish them again", wsp_db_nrows(r), n);
 			for (int j = i; j < n; j++) {
-				v[j]->rc = WSP_ERR_INTERNAL;
+				v[j]->rc = WSP_ERR_DB;
 				v[j]->err = err;
 			}
 			break;

@@ -28,7 +28,9 @@
  * bad one fails).  A lost connection (or any
  * failure whose outcome is unknown) answers every publish of the group
  * WSP_ERR_DB: whether the statement committed cannot be known, so nothing is
- * sent again here — this module never stores a publish twice.
+ * sent again here — this module never stores a publish twice.  So does a
+ * statement that ran but whose answer cannot be read (out of memory, not
+ * one id per row): stored, and the error's text says not to send it again.
  *
  * Threads: one wsp_pubgroup per process, shared by every worker thread;
  * wsp_pubgroup_publish() blocks the calling thread until its publish is

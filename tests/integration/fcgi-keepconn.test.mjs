@@ -169,4 +169,13 @@ test('FCGI_WEB_SERVER_ADDRS on a dual-stack socket (spawn-fcgi -a ::): IPv4 peer
     await served(port, '127.0.0.1', '127.0.0.2');
     await refused(port, '127.0.0.1', undefined, logText, /connection from 127\.0\.0\.1 refused/);
   });
+  // Blanks separate as commas do, and an entry written IPv4-mapped is its
+  // IPv4 address, as such a peer is checked (it used to match nothing, and
+  // three blank-separated entries overran a list sized by its commas).
+  await run('127.0.0.4 ::ffff:127.0.0.3\t::1', '::1', async (port, logText) => {
+    await served(port, '::1');
+    await served(port, '127.0.0.1', '127.0.0.3');
+    await served(port, '127.0.0.1', '127.0.0.4');
+    await refused(port, '127.0.0.1', undefined, logText, /connection from 127\.0\.0\.1 refused/);
+  });
 });
