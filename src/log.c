@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,8 +14,10 @@
 #include "log.h"
 
 static const char *log_prog = "wspulse";
-static int log_min = WSP_LOG_INFO;
-static int log_fd = 2;
+/* Read by every thread without a lock (wspulse.fcgi's workers log while
+ * its main thread reloads). */
+static atomic_int log_min = WSP_LOG_INFO;
+static atomic_int log_fd = 2;
 static char log_path[512];
 
 static const char *const level_names[] = { "DEBUG", "INFO", "WARN", "ERROR" };
@@ -29,16 +32,39 @@ int wsp_log_level_parse(const char *s)
 	return -1;
 }
 
+/* Log to fd from now on: a descriptor just opened (taken over) or 2.
+ * Once the log has a descriptor of its own, its NUMBER never changes:
+ * dup3() makes it refer to the new file in one step.  Closing it and
+ * storing another would leave a moment where the number is free while
+ * other threads still write to it -- and accept() or libpq may take it,
+ * so a log line would land in a FastCGI or PostgreSQL stream. */
+static int use_fd(int fd)
+{
+	int cur = atomic_load(&log_fd);
+
+	if (cur <= 2) {
+		atomic_store(&log_fd, fd);
+		return 0;
+	}
+	if (fd == cur)
+		return 0;
+	if (dup3(fd, cur, O_CLOEXEC) < 0) {
+		if (fd > 2)
+			close(fd);
+		return WSP_ERR_IO;
+	}
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
 static int open_file(void)
 {
 	int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 
 	if (fd < 0)
 		return WSP_ERR_IO;
-	if (log_fd > 2)
-		close(log_fd);
-	log_fd = fd;
-	return 0;
+	return use_fd(fd);
 }
 
 int wsp_log_open(const char *prog, const char *level, const char *file)
@@ -50,7 +76,7 @@ int wsp_log_open(const char *prog, const char *level, const char *file)
 	log_min = lv < 0 ? WSP_LOG_INFO : lv;
 	if (!file || !*file) {
 		log_path[0] = '\0';
-		return 0;
+		return use_fd(2);
 	}
 	snprintf(log_path, sizeof(log_path), "%s", file);
 	return open_file();
@@ -61,7 +87,10 @@ int wsp_log_reopen(void)
 	if (!log_path[0])
 		return 0;
 	if (open_file() < 0) {
-		log_fd = 2;
+		int saved = errno;
+
+		use_fd(2);
+		errno = saved;
 		wsp_err(NULL, "cannot reopen log file %s: %s", log_path, strerror(errno));
 		return WSP_ERR_IO;
 	}
@@ -116,7 +145,8 @@ void wsp_log(int level, const char *scope, const char *fmt, ...)
 	}
 	line[n++] = '\n';
 	/* A full disk or closed log must never take the program down. */
-	if (write(log_fd, line, n) < 0 && log_fd != 2)
+	if (write(atomic_load_explicit(&log_fd, memory_order_relaxed), line, n) < 0 &&
+	    atomic_load_explicit(&log_fd, memory_order_relaxed) != 2)
 		(void)!write(2, line, n);
 }
 

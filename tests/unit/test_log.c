@@ -1,6 +1,8 @@
 /* test_log.c - the warn-line rate limit (wsp_log_limit), one event per line. */
 #include "config.h"
 
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,68 @@ static void test_one_line_per_event(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "WARN no scope field for an empty scope\n"));
 }
 
+/* The descriptor of this process that refers to `path`, or -1. */
+static int fd_of(const char *path)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int found = -1;
+
+	if (!d)
+		return -2;
+	while ((e = readdir(d)) != NULL) {
+		char link[300], target[PATH_MAX];
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, path) == 0)
+			found = atoi(e->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+/* wspulse.fcgi's workers log while its main thread reopens the log: the
+ * log's descriptor number must never be free in between (another thread's
+ * accept() could take it), so a reopen points the SAME number at the new
+ * file, and logging to stderr again leaves no descriptor on the file. */
+static void test_reopen_keeps_descriptor(void)
+{
+	char path[] = "/tmp/wsp-test-log-XXXXXX", rotated[64], buf[4096];
+	int fd = mkstemp(path), before, after;
+	FILE *f;
+	size_t n;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	snprintf(rotated, sizeof(rotated), "%s.1", path);
+	CU_ASSERT_EQUAL_FATAL(wsp_log_open("unit", "warn", path), 0);
+	before = fd_of(path);
+	CU_ASSERT_FATAL(before > 2);
+	CU_ASSERT_EQUAL_FATAL(rename(path, rotated), 0);     /* logrotate */
+	CU_ASSERT_EQUAL(wsp_log_reopen(), 0);
+	after = fd_of(path);
+	CU_ASSERT_EQUAL(after, before);
+	CU_ASSERT_EQUAL(fd_of(rotated), -1);                 /* closed */
+	wsp_warn(NULL, "a line after the rotation");
+	CU_ASSERT_EQUAL(wsp_log_open("unit", "warn", NULL), 0);
+	CU_ASSERT_EQUAL(fd_of(path), -1);
+	f = fopen(path, "r");
+	CU_ASSERT_FATAL(f != NULL);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	unlink(rotated);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "WARN a line after the rotation\n"));
+}
+
 int test_log_register(void)
 {
 	CU_pSuite s = CU_add_suite("log", NULL, NULL);
@@ -92,5 +156,6 @@ int test_log_register(void)
 	WSP_ADD_TEST(s, test_limit_per_second);
 	WSP_ADD_TEST(s, test_summary_in_next_second);
 	WSP_ADD_TEST(s, test_one_line_per_event);
+	WSP_ADD_TEST(s, test_reopen_keeps_descriptor);
 	return CUE_SUCCESS;
 }
