@@ -125,6 +125,34 @@ test('wsp_publish refuses what the REST API refuses, with clear SQL errors', () 
   assert.equal(s.pg.psql(`SELECT payload FROM wsp_outbox WHERE id = ${r.out}`), '{"type":"exact","v":40.9,"w":1e+21}');
 });
 
+test('the size limit wsp_publish checks is the database\'s, not one the application SETs', () => {
+  const before = outboxCount();
+  const big = "jsonb_build_object('b', repeat('y', 70000))";
+  // The caller's own SET used to be the limit: any size got stored.
+  let r = app(`SET wspulse.max_message_bytes = '1000000000'; SELECT wsp_publish('/api/1/ws/orders', ${big})`);
+  assert.equal(r.ok, false, 'a SET of its own does not raise the limit');
+  assert.match(r.err, /over the 65536-byte message limit/);
+  assert.match(r.err, /ERROR:\s+54000/);
+  r = app(`SELECT set_config('wspulse.max_message_bytes', '1000000000', false), wsp_publish_text('/api/1/ws/orders', ${big}::text)`);
+  assert.equal(r.ok, false, 'nor does set_config');
+  assert.equal(outboxCount(), before, 'nothing stored');
+  // The database's setting is honoured, as 007 documents it.
+  s.pg.psql("ALTER DATABASE wspulse SET wspulse.max_message_bytes = '100000'");
+  try {
+    r = app(`SELECT wsp_publish('/api/1/ws/orders', ${big})`);
+    assert.ok(r.ok, r.err);
+    r = app(`SET wspulse.max_message_bytes = '200000'; SELECT wsp_publish('/api/1/ws/orders', jsonb_build_object('b', repeat('y', 150000)))`);
+    assert.equal(r.ok, false);
+    assert.match(r.err, /over the 100000-byte message limit/);
+  } finally {
+    s.pg.psql('ALTER DATABASE wspulse RESET wspulse.max_message_bytes');
+  }
+  // The owner (wspulse.fcgi's role) still passes its own limit.
+  assert.match(s.pg.psql(`SET wspulse.max_message_bytes = '200000'; SELECT wsp_publish('/api/1/ws/orders', ${big})`), /^\d+$/m);
+  // The search_path stays fixed on the replaced function.
+  assert.match(s.pg.psql(`SELECT array_to_string(proconfig, ' ') FROM pg_proc WHERE proname = 'wsp_publish_text'`), /search_path=.*pg_temp/);
+});
+
 test('wspulse-admin publish NAMESPACE JSON [--user] [--client-id]', async () => {
   const cid = '0f8fad5b-d9cb-469f-a165-70867728950e';
   const ws = await openWs(`${s.wsUrl}/api/1/ws/orders?uuid=${cid}`);
