@@ -121,7 +121,12 @@ int wsp_ctx_auth(wsp_ctx *ctx, wsp_error *err)
 		ctx->auth_state = 0;
 		return err && err->code ? err->code : WSP_ERR_DB;
 	}
-	if (wsp_db_nrows(r) == 1 && strcmp(wsp_db_get(r, 0, 0), tok.username) == 0) {
+	if (wsp_db_nrows(r) == 1 && strlen(wsp_db_get(r, 0, 1)) > WSP_ROLES_MAX) {
+		/* Never cut (a cut list can end in another role's prefix):
+		 * login refuses such roles, so this row was written by hand. */
+		wsp_warn(NULL, "session %.8s...: its roles are over %d bytes; treated as no session", tok.sid,
+			 WSP_ROLES_MAX);
+	} else if (wsp_db_nrows(r) == 1 && strcmp(wsp_db_get(r, 0, 0), tok.username) == 0) {
 		memcpy(ctx->session.sid, tok.sid, sizeof(ctx->session.sid));
 		snprintf(ctx->session.username, sizeof(ctx->session.username), "%s", tok.username);
 		snprintf(ctx->session.roles, sizeof(ctx->session.roles), "%s", wsp_db_get(r, 0, 1));

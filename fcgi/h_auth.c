@@ -75,8 +75,10 @@ int wsp_h_login(wsp_ctx *ctx)
 {
 	json_t *body, *ju, *jp;
 	const char *user, *pass, *hash;
+	char *verified = NULL;     /* the hash the password matched */
+	long roles_len = 0;
 	char stored_user[WSP_USERNAME_MAX + 1], sid[WSP_SID_LEN + 1], token[WSP_TOKEN_MAX];
-	char ttl[24];
+	char ttl[24], roles[16];
 	wsp_error err;
 	wsp_db *db;
 	wsp_db_res *r = NULL;
@@ -121,13 +123,22 @@ int wsp_h_login(wsp_ctx *ctx)
 	{
 		const char *p[1] = { stored_user };
 
-		r = wsp_db_query(db, "SELECT password_hash FROM wsp_users WHERE username = $1", 1, p, &err);
+		r = wsp_db_query(db, "SELECT password_hash, octet_length(array_to_string(roles, ',')) FROM wsp_users"
+				 " WHERE username = $1", 1, p, &err);
 		if (!r)
 			goto fail;
 	}
 	found = wsp_valid_username(user) && wsp_db_nrows(r) == 1;
 	hash = found ? wsp_db_get(r, 0, 0) : wsp_password_dummy_hash();
 	ok = wsp_password_verify(pass, hash) && found;
+	if (ok) {
+		roles_len = atol(wsp_db_get(r, 0, 1));
+		verified = strdup(hash);
+		if (!verified) {
+			wsp_error_set(&err, WSP_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+	}
 	wsp_db_res_free(r);
 	r = NULL;
 	if (!ok) {
@@ -143,6 +154,19 @@ int wsp_h_login(wsp_ctx *ctx)
 		json_decref(body);
 		return wsp_ctx_error(ctx, 401, "Invalid username or password", "INVALID_CREDENTIALS");
 	}
+	if (roles_len > WSP_ROLES_MAX) {
+		/* A session carries its roles whole or not at all: a list cut to
+		 * fit could end in another role's prefix ("...,admin"). */
+		char msg[128];
+
+		wsp_warn(NULL, "login '%s' refused: its roles take %ld bytes, over the %d a session holds", stored_user,
+			 roles_len, WSP_ROLES_MAX);
+		snprintf(msg, sizeof(msg), "This user's roles take %ld bytes, more than a session holds (%d)", roles_len,
+			 WSP_ROLES_MAX);
+		free(verified);
+		json_decref(body);
+		return wsp_ctx_error(ctx, 403, msg, "FORBIDDEN");
+	}
 	/* No session fixation: a session presented with the login ends here. */
 	rc = wsp_ctx_auth(ctx, &err);
 	if (rc < 0)
@@ -155,21 +179,31 @@ int wsp_h_login(wsp_ctx *ctx)
 	}
 	snprintf(ttl, sizeof(ttl), "%ld", ctx->app->cfg.session_ttl);
 	{
-		const char *p[4] = { sid, stored_user, ctx->req->client_addr, ttl };
+		const char *p[6] = { sid, stored_user, ctx->req->client_addr, ttl, verified, roles };
 
-		/* Roles come from the user row in the same statement, so a role
-		 * change racing this login cannot leave stale roles behind. */
+		/* Roles come from the user row in the same statement, and only
+		 * while it still holds the hash the password matched: a password
+		 * change, a role change or a deletion committed since the check
+		 * finds no row.  FOR SHARE keeps one that is not committed yet
+		 * waiting until this session is: its trigger (004) then revokes
+		 * it.  Without both, a login in flight across `user passwd` kept
+		 * a live session made with the old password. */
+		snprintf(roles, sizeof(roles), "%d", WSP_ROLES_MAX);
 		r = wsp_db_query(db,
 			"INSERT INTO wsp_sessions (id, username, roles, address, expires_at)"
 			" SELECT $1, username, roles, $3, now() + $4::int * interval '1 second'"
-			" FROM wsp_users WHERE username = $2"
+			" FROM wsp_users WHERE username = $2 AND password_hash = $5"
+			" AND octet_length(array_to_string(roles, ',')) <= $6::int FOR SHARE"
 			" RETURNING array_to_string(roles, ','), floor(extract(epoch FROM expires_at))::bigint, "
-			WSP_SQL_ISO("expires_at"), 4, p, &err);
+			WSP_SQL_ISO("expires_at"), 6, p, &err);
 		if (!r)
 			goto fail;
 	}
+	free(verified);
+	verified = NULL;
 	if (wsp_db_nrows(r) != 1) {
-		/* The user was deleted between the check and now. */
+		/* The user was deleted, or its password or roles changed,
+		 * between the check and now. */
 		wsp_db_res_free(r);
 		json_decref(body);
 		return wsp_ctx_error(ctx, 401, "Invalid username or password", "INVALID_CREDENTIALS");
@@ -181,6 +215,7 @@ int wsp_h_login(wsp_ctx *ctx)
 	t.exp = atoll(wsp_db_get(r, 0, 1));
 	if (wsp_token_sign(&ctx->app->secret, &t, token, sizeof(token)) < 0) {
 		wsp_db_res_free(r);
+		r = NULL;
 		wsp_error_set(&err, WSP_ERR_INTERNAL, "cannot sign the session token");
 		goto fail;
 	}
@@ -202,6 +237,7 @@ int wsp_h_login(wsp_ctx *ctx)
 	json_decref(body);
 	return 0;
 fail:
+	free(verified);
 	json_decref(body);
 	wsp_db_res_free(r);
 	return wsp_ctx_fail(ctx, &err, "login");

@@ -28,6 +28,7 @@
 #include "db.h"
 #include "password.h"
 #include "secret.h"
+#include "token.h"
 
 #define MIGRATIONS_DEFAULT WSP_PKGDATADIR "/migrations"
 
@@ -81,7 +82,9 @@ static int valid_name(const char *s)
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@-") == n;
 }
 
-/* Roles "a,b" -> PostgreSQL array literal "{a,b}"; role names as user names. */
+/* Roles "a,b" -> PostgreSQL array literal "{a,b}"; role names as user names,
+ * at most WSP_ROLES_MAX bytes in all (what a session carries: wspulse.fcgi
+ * refuses a login whose roles do not fit, never cuts them). */
 static int roles_literal(const char *roles, char *out, size_t outsz)
 {
 	size_t o = 0;
@@ -108,6 +111,8 @@ static int roles_literal(const char *roles, char *out, size_t outsz)
 	}
 	out[o++] = '}';
 	out[o] = '\0';
+	if (o - 2 > WSP_ROLES_MAX)
+		return -1;
 	return 0;
 }
 
@@ -262,7 +267,7 @@ static int user_cmd(wsp_db *db, int argc, char **argv)
 
 		if (add && argc == 4 && strcmp(argv[2], "--roles") == 0) {
 			if (roles_literal(argv[3], roles, sizeof(roles)) < 0)
-				return fail("invalid --roles (comma-separated names of A-Z a-z 0-9 _ . @ -)");
+				return fail("invalid --roles (comma-separated names of A-Z a-z 0-9 _ . @ -, at most 256 bytes in all)");
 		} else if (argc != 2) {
 			return usage();
 		}
@@ -299,7 +304,7 @@ static int user_cmd(wsp_db *db, int argc, char **argv)
 		if (argc != (del ? 2 : 3))
 			return usage();
 		if (!del && roles_literal(argv[2], roles, sizeof(roles)) < 0)
-			return fail("invalid roles (comma-separated names of A-Z a-z 0-9 _ . @ -)");
+			return fail("invalid roles (comma-separated names of A-Z a-z 0-9 _ . @ -, at most 256 bytes in all)");
 		params[1] = roles;
 		r = del ? wsp_db_query(db, "DELETE FROM wsp_users WHERE username = $1", 1, params, &err)
 			: wsp_db_query(db, "UPDATE wsp_users SET roles = $2, updated_at = now() WHERE username = $1",

@@ -115,6 +115,58 @@ test('wspulse-admin user passwd revokes the user\'s sessions: REST 401, sockets 
   } finally { await l.stop(); }
 });
 
+// A login whose password check ran before a password change commits must
+// not keep a session made with the old password.
+test('a login in flight across a password change gets no live session', async () => {
+  const tx = spawn('psql', [s.pg.conninfo, '-qtAX', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  tx.stdout.on('data', (d) => { out += d; });
+  tx.stderr.on('data', (d) => { out += d; });
+  let settled = false;
+  try {
+    // The change is made, its trigger has run (no session of bob's to
+    // revoke yet), and it is not committed: the login still reads the old
+    // hash, and the password matches it.
+    tx.stdin.write("BEGIN; UPDATE wsp_users SET password_hash = password_hash || 'x' WHERE username = 'bob'; SELECT 'changed';\n");
+    await waitFor(() => out.includes('changed'), 10000, `the uncommitted change (psql: ${out})`);
+    const pending = login(base, BOB.name, BOB.password).finally(() => { settled = true; });
+    await waitFor(() => settled || s.pg.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' " +
+      "AND query LIKE 'INSERT INTO wsp_sessions%'") === '1', 10000, 'the login to answer or to wait for the change');
+    tx.stdin.write("COMMIT; SELECT 'committed';\n");
+    await waitFor(() => out.includes('committed'), 10000, 'the commit');
+    const r = await pending;
+    if (r.res.status === 200)
+      assert.equal((await http(base, 'GET', '/api/1/auth/me', { cookie: r.cookie })).status, 401, 'a session made with the old password is live');
+    else
+      assert.equal(r.res.status, 401);
+    assert.equal(s.pg.psql("SELECT count(*) FROM wsp_sessions WHERE username = 'bob' AND revoked_at IS NULL AND expires_at > now()"), '0');
+  } finally {
+    tx.stdin.end();
+    run(bin.admin, ['-d', s.pg.conninfo, 'user', 'passwd', BOB.name], { input: BOB.password + '\n' });
+  }
+  assert.equal((await login(base, BOB.name, BOB.password)).res.status, 200);
+});
+
+// A session carries its roles whole: a list cut to fit could end in
+// another role's prefix.
+test('roles longer than a session holds: login is refused, never cut (a cut "...,administrator" read "...,admin")', async () => {
+  // 250 bytes, then ",administrator": cut at 256 bytes it ends in ",admin".
+  s.pg.psql(`UPDATE wsp_users SET roles = ARRAY[repeat('x', 250), 'administrator'] WHERE username = 'bob'`);
+  try {
+    const r = await login(base, BOB.name, BOB.password);
+    assert.equal(r.res.status, 403, 'not logged in');
+    assert.match(r.res.text, /more than a session holds/);
+    if (r.cookie)
+      assert.equal((await http(base, 'GET', '/api/1/websocket/stats', { cookie: r.cookie })).status, 401, 'no admin by a cut role');
+    const a = run(bin.admin, ['-d', s.pg.conninfo, 'user', 'roles', BOB.name, `${'y'.repeat(60)},${'y'.repeat(60)},${'y'.repeat(60)},${'y'.repeat(60)},${'y'.repeat(60)}`]);
+    assert.notEqual(a.status, 0, 'wspulse-admin refuses roles over 256 bytes');
+    assert.match(a.stderr, /at most 256 bytes/);
+  } finally {
+    s.pg.psql(`UPDATE wsp_users SET roles = '{}' WHERE username = 'bob'`);
+  }
+  assert.equal((await login(base, BOB.name, BOB.password)).res.status, 200);
+});
+
 // Item 10: logout is a write and needs the same CSRF proof as the others.
 test('logout CSRF: a form POST (any form encoding) does not revoke; the JSON logout does', async () => {
   const { cookie } = await login(base, BOB.name, BOB.password);
