@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "conf.h"
+#include "db.h"
 
 enum key_type { T_STR, T_LONG, T_LIST, T_WORDS, T_BOOL };
 
@@ -342,7 +343,14 @@ void wsp_config_dump(const wsp_config *cfg, FILE *out)
 
 		switch (keys[i].type) {
 		case T_STR:
-			fprintf(out, "%s = %s\n", keys[i].name, *(char *const *)base);
+			if (strcmp(keys[i].name, "database") == 0) {
+				char red[1024];
+
+				wsp_db_redact(*(char *const *)base, red, sizeof(red));
+				fprintf(out, "%s = %s\n", keys[i].name, red);
+			} else {
+				fprintf(out, "%s = %s\n", keys[i].name, *(char *const *)base);
+			}
 			break;
 		case T_LONG:
 			fprintf(out, "%s = %ld\n", keys[i].name, *(const long *)base);
@@ -460,7 +468,11 @@ void wsp_config_format(const wsp_config *cfg, const char *key, char *buf, size_t
 	p = (const char *)cfg + k->offset;
 	switch (k->type) {
 	case T_STR:
-		snprintf(buf, n, "%s", *(char *const *)p);
+		/* The database's password never reaches a log line. */
+		if (strcmp(k->name, "database") == 0)
+			wsp_db_redact(*(char *const *)p, buf, n);
+		else
+			snprintf(buf, n, "%s", *(char *const *)p);
 		break;
 	case T_LONG:
 		snprintf(buf, n, "%ld", *(const long *)p);

@@ -73,6 +73,34 @@ void wsp_db_describe(const char *conninfo, char *out, size_t outsz)
 		PQconninfoFree(opts);
 }
 
+void wsp_db_redact(const char *conninfo, char *out, size_t outsz)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	size_t o = 0;
+
+	if (!outsz)
+		return;
+	out[0] = '\0';
+	if (!opts) {
+		snprintf(out, outsz, "(unparsable)");
+		return;
+	}
+	for (PQconninfoOption *p = opts; p->keyword; p++) {
+		const char *v = p->val;
+		int n;
+
+		if (!v || !*v)
+			continue;
+		if (strcmp(p->keyword, "password") == 0)
+			v = "***";
+		n = snprintf(out + o, outsz - o, "%s%s=%s", o ? " " : "", p->keyword, v);
+		if (n < 0 || (size_t)n >= outsz - o)
+			break;
+		o += (size_t)n;
+	}
+	PQconninfoFree(opts);
+}
+
 /* Server notices (and its goodbye on shutdown) go to the log as one line,
  * not raw to stderr, at the level their severity deserves: a WARNING (or
  * worse) at warn; NOTICE, INFO, LOG and DEBUG, which are routine (`CREATE

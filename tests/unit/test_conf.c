@@ -1,10 +1,13 @@
 /* test_conf.c - the configuration parser. */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "conf.h"
+#include "db.h"
 #include "suites.h"
 
 static int parse(wsp_config *cfg, const char *text, wsp_error *err)
@@ -169,6 +172,40 @@ static void test_diff_copy_format(void)
 	wsp_config_cleanup(&b);
 }
 
+/* A changed `database` is logged on reload and printed by --check-config:
+ * never with its password, whether keyword=value or a URI. */
+static void test_database_password_never_shown(void)
+{
+	wsp_config c;
+	wsp_error err;
+	char buf[512], *dump = NULL;
+	size_t len = 0;
+	const char *text = "database = host=/tmp dbname=x user=y password='s3cr et'\n";
+	FILE *f;
+
+	wsp_error_init(&err);
+	CU_ASSERT_EQUAL_FATAL(wsp_config_init(&c), 0);
+	CU_ASSERT_EQUAL_FATAL(wsp_config_parse(&c, text, strlen(text), "t", &err), 0);
+	wsp_config_format(&c, "database", buf, sizeof(buf));
+	CU_ASSERT_PTR_NULL(strstr(buf, "s3cr"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "password=***"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "dbname=x"));
+	f = open_memstream(&dump, &len);
+	CU_ASSERT_FATAL(f != NULL);
+	wsp_config_dump(&c, f);
+	fclose(f);
+	CU_ASSERT_PTR_NULL(strstr(dump, "s3cr"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dump, "password=***"));
+	free(dump);
+	wsp_config_cleanup(&c);
+	wsp_db_redact("postgresql://y:pw%40x@localhost:5433/x", buf, sizeof(buf));
+	CU_ASSERT_PTR_NULL(strstr(buf, "pw"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "host=localhost"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "password=***"));
+	wsp_db_redact("host='unterminated", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "(unparsable)");
+}
+
 int test_conf_register(void)
 {
 	CU_pSuite s = CU_add_suite("conf", NULL, NULL);
@@ -182,5 +219,6 @@ int test_conf_register(void)
 	WSP_ADD_TEST(s, test_missing_file);
 	WSP_ADD_TEST(s, test_out_of_memory);
 	WSP_ADD_TEST(s, test_diff_copy_format);
+	WSP_ADD_TEST(s, test_database_password_never_shown);
 	return CUE_SUCCESS;
 }
