@@ -199,7 +199,7 @@ int wsp_ctx_require_admin_or_token(wsp_ctx *ctx, const char **username)
 int wsp_ctx_anon_write_allowed(wsp_ctx *ctx)
 {
 	char limit[24], wait_s[24];
-	const char *p[3] = { ctx->req->client_addr, limit, ANON_WRITE_PERIOD };
+	const char *p[3] = { ctx->req->limit_key, limit, ANON_WRITE_PERIOD };
 	wsp_error err;
 	wsp_db_res *r;
 	wsp_db *db;

@@ -58,7 +58,7 @@ static void login_limits(const wsp_ctx *ctx, char max[24], char addr_max[24], ch
 static long login_begin(wsp_ctx *ctx, wsp_db *db, const char *user, wsp_error *err)
 {
 	char max[24], addr_max[24], window[24];
-	const char *p[5] = { ctx->req->client_addr, user, max, addr_max, window };
+	const char *p[5] = { ctx->req->limit_key, user, max, addr_max, window };
 	wsp_db_res *r;
 	long wait;
 
@@ -221,7 +221,7 @@ int wsp_h_login(wsp_ctx *ctx)
 	}
 	{
 		char max[24], addr_max[24], window[24];
-		const char *p[3] = { ctx->req->client_addr, stored_user, addr_max };
+		const char *p[3] = { ctx->req->limit_key, stored_user, addr_max };
 
 		login_limits(ctx, max, addr_max, window);
 		wsp_db_exec(db, "SELECT wsp_login_succeeded($1, $2, $3::int)", 3, p, NULL);

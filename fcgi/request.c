@@ -1,6 +1,7 @@
 /* request.c - see request.h. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,9 +108,31 @@ int wsp_request_init(wsp_request *rq, wsp_param_fn param, void *ud, char *const 
 	rq->authorization = param("HTTP_AUTHORIZATION", ud);
 	wsp_client_address(remote, param("HTTP_X_REAL_IP", ud), param("HTTP_X_FORWARDED_FOR", ud), trusted,
 			   rq->client_addr, sizeof(rq->client_addr));
+	wsp_limit_key(rq->client_addr, rq->limit_key, sizeof(rq->limit_key));
 	rq->secure = (https && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0)) ||
 		     (proto && remote && *remote && wsp_cidr_match_any(remote, trusted) && strcasecmp(proto, "https") == 0);
 	return 0;
+}
+
+void wsp_limit_key(const char *addr, char *out, size_t outsz)
+{
+	unsigned char b[16];
+	char text[INET6_ADDRSTRLEN];
+
+	if (!outsz)
+		return;
+	if (!strchr(addr, ':') || inet_pton(AF_INET6, addr, b) != 1) {
+		snprintf(out, outsz, "%s", addr);
+		return;
+	}
+	if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)b)) {
+		inet_ntop(AF_INET, b + 12, text, sizeof(text));
+		snprintf(out, outsz, "%s", text);
+		return;
+	}
+	memset(b + 8, 0, 8);
+	inet_ntop(AF_INET6, b, text, sizeof(text));
+	snprintf(out, outsz, "%s/64", text);
 }
 
 void wsp_request_cleanup(wsp_request *rq)

@@ -29,6 +29,7 @@ typedef struct wsp_request {
 	const char *cookie;          /* HTTP_COOKIE or NULL */
 	const char *authorization;   /* HTTP_AUTHORIZATION or NULL */
 	char client_addr[WSP_ADDR_MAX]; /* see wsp_client_address */
+	char limit_key[WSP_ADDR_MAX];   /* client_addr as the rate limits count it (wsp_limit_key) */
 	int secure;                  /* came over HTTPS (see wsp_request_init) */
 	char *body;                  /* NUL-terminated, owned; NULL before reading */
 	size_t body_len;
@@ -59,5 +60,12 @@ const char *wsp_request_cookie(const wsp_request *rq, const char *name, size_t *
  * trusted proxy, else REMOTE_ADDR ("unknown" if that is not an address). */
 void wsp_client_address(const char *remote_addr, const char *x_real_ip, const char *xff,
 			char *const *trusted, char *out, size_t outsz);
+
+/* The key the per-address limits (failed logins, anonymous writes) count a
+ * client address under, into out (size WSP_ADDR_MAX): an IPv6 address as
+ * its /64 ("2001:db8:1:2::/64": one subscriber holds a whole /64 and could
+ * take a fresh address for every try), an IPv4-mapped one as its IPv4
+ * address, anything else as it is. */
+void wsp_limit_key(const char *addr, char *out, size_t outsz);
 
 #endif

@@ -220,6 +220,20 @@ test('login limiting: an attacked user still logs in from their own address', as
   assert.equal(r.status, 200, JSON.stringify(r.json));
 });
 
+test('login limiting counts an IPv6 client by its /64: a fresh address per guess gets no more guesses', async () => {
+  s.pg.psql('DELETE FROM wsp_login_throttle');
+  // One subscriber's /64, a new address for every try.
+  const statuses = [];
+  for (let i = 1; i <= 8; i++) statuses.push((await loginFrom(`2001:db8:5:6::${i.toString(16)}:${i}`, CAROL.name, 'wrong-' + i)).status);
+  assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429, 429], 'five guesses for the whole /64');
+  assert.equal(s.pg.psql("SELECT string_agg(DISTINCT address, ',') FROM wsp_login_throttle"), '2001:db8:5:6::/64');
+  // Another /64 is another client; an IPv4-mapped address counts as its IPv4 one.
+  assert.equal((await loginFrom('2001:db8:5:7::1', CAROL.name, CAROL.password)).status, 200);
+  for (let i = 0; i < 5; i++) await loginFrom('::ffff:198.51.100.77', CAROL.name, 'wrong-' + i);
+  assert.equal((await loginFrom('198.51.100.77', CAROL.name, CAROL.password)).status, 429, 'the same client as ::ffff:198.51.100.77');
+  s.pg.psql('DELETE FROM wsp_login_throttle');
+});
+
 test('login limiting: 40 concurrent wrong passwords get exactly login_max_failures checks', async () => {
   s.pg.psql('DELETE FROM wsp_login_throttle');
   const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => loginFrom('198.51.100.40', CAROL.name, 'guess-' + i)));

@@ -118,6 +118,26 @@ static void test_trusted_proxies(void)
 	wsp_request_cleanup(&rq);
 }
 
+static void test_limit_key(void)
+{
+	char k[WSP_ADDR_MAX];
+
+	wsp_limit_key("198.51.100.7", k, sizeof(k));
+	CU_ASSERT_STRING_EQUAL(k, "198.51.100.7");
+	wsp_limit_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd", k, sizeof(k));
+	CU_ASSERT_STRING_EQUAL(k, "2001:db8:1:2::/64");
+	wsp_limit_key("2001:DB8:1:2::1", k, sizeof(k));
+	CU_ASSERT_STRING_EQUAL(k, "2001:db8:1:2::/64");
+	wsp_limit_key("::1", k, sizeof(k));
+	CU_ASSERT_STRING_EQUAL(k, "::/64");
+	wsp_limit_key("::ffff:192.0.2.1", k, sizeof(k));
+	CU_ASSERT_STRING_EQUAL(k, "192.0.2.1");
+	wsp_limit_key("unknown", k, sizeof(k));
+	CU_ASSERT_STRING_EQUAL(k, "unknown");
+	wsp_limit_key("1:2:3", k, sizeof(k));
+	CU_ASSERT_STRING_EQUAL(k, "1:2:3");
+}
+
 static void test_body(void)
 {
 	const char *env[] = { "REQUEST_URI", "/a", "CONTENT_LENGTH", "11", NULL };
@@ -197,6 +217,7 @@ int test_request_register(void)
 		return CU_get_error();
 	WSP_ADD_TEST(s, test_params);
 	WSP_ADD_TEST(s, test_trusted_proxies);
+	WSP_ADD_TEST(s, test_limit_key);
 	WSP_ADD_TEST(s, test_body);
 	WSP_ADD_TEST(s, test_out_of_memory);
 	return 0;
