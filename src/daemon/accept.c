@@ -146,6 +146,11 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 				acc.on_adopt(nw);
 		}
 		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+	case LWS_CALLBACK_ESTABLISHED:
+		/* lws binds an upgrade to whichever of the vhost's protocols its
+		 * Sec-WebSocket-Protocol names, this internal one too: refuse. */
+		return -1;
 	case LWS_CALLBACK_RAW_CLOSE_FILE:
 		if (wsi == acc.wsi)
 			acc.wsi = NULL;

@@ -365,6 +365,11 @@ static int bus_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 		if (bus->st == S_UP)
 			drain(bus);
 		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+	case LWS_CALLBACK_ESTABLISHED:
+		/* lws binds an upgrade to whichever of the vhost's protocols its
+		 * Sec-WebSocket-Protocol names, this internal one too: refuse. */
+		return -1;
 	case LWS_CALLBACK_RAW_CLOSE_FILE:
 		if (bus && bus->wsi == wsi) {
 			bus->wsi = NULL;

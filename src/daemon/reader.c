@@ -413,6 +413,11 @@ static int reader_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 			break;
 		}
 		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+	case LWS_CALLBACK_ESTABLISHED:
+		/* lws binds an upgrade to whichever of the vhost's protocols its
+		 * Sec-WebSocket-Protocol names, this internal one too: refuse. */
+		return -1;
 	default:
 		return 0;
 	}

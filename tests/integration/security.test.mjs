@@ -310,3 +310,29 @@ test('no password, session cookie or API token in either program\'s log', async 
       assert.ok(!log.includes(secret), `${f} contains a secret (${secret.slice(0, 6)}...)`);
   }
 });
+
+// lws binds an upgrade to whichever protocol of the vhost its
+// Sec-WebSocket-Protocol names; the daemon's internal ones (its PostgreSQL
+// socket, the accept and reader sockets) must never carry a client.
+test('WebSocket handshake: an upgrade naming an internal protocol (wsp-bus, wsp-accept, wsp-reader) never opens', async () => {
+  const origin = { Origin: `http://127.0.0.1:${s.daemonPort}` };
+  for (const proto of ['wsp-bus', 'wsp-accept', 'wsp-reader']) {
+    let status;
+    try {
+      const c = await connect(s.daemonPort, '/api/1/ws/hello-emoji', { headers: { ...origin, 'Sec-WebSocket-Protocol': proto } });
+      status = c.status;
+      if (status === 101) {
+        // Opened: it must at least be closed at once, not held.
+        const closed = await Promise.race([c.closed, new Promise((r) => setTimeout(() => r(null), 1000))]);
+        status = closed ? 'closed' : 101;
+      }
+      c.end();
+    } catch (e) {
+      status = 'closed';   // dropped before any answer
+    }
+    assert.notEqual(status, 101, `${proto}: the upgrade opened`);
+  }
+  const c = await connect(s.daemonPort, '/api/1/ws/hello-emoji', { headers: origin });
+  c.end();
+  assert.equal(c.status, 101, 'a plain upgrade still opens');
+});
