@@ -5,7 +5,7 @@
 // CGIPassAuth) and a WebSocket upgrade.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, startApache, http, login, pgListen, openWs, stop } from './lib/stack.mjs';
+import { startStack, startApache, http, login, pgListen, openWs, stop, writeConfig } from './lib/stack.mjs';
 import { upgradeStatus } from './lib/rawclient.mjs';
 
 let s, a;
@@ -96,4 +96,31 @@ test('a restarted wspulsed or wspulse.fcgi is used again at once (retry=0; Apach
   assert.equal(r.status, 200, `wspulse.fcgi is used again at once: ${r.status} ${r.text.slice(0, 200)}`);
   const err = a.log();
   assert.doesNotMatch(err, /AH00940|disabled connection/, 'no worker was disabled');
+});
+
+test('behind Apache a client cannot name its own address to wspulsed: X-Real-IP is refused without mod_headers, dropped with it', async () => {
+  // wspulsed trusts this Apache (trusted_proxies) and allows one socket per
+  // client address: a client that could name its own address could open any
+  // number.
+  const settings = s.settings;
+  s.settings = { ...settings, trusted_proxies: '127.0.0.1', max_connections_per_ip: 1 };
+  writeConfig(s.dir, s.settings);
+  await s.stopDaemon();
+  await s.startDaemon();
+  try {
+    const url = `${a.wsUrl}/api/1/ws/hello-todo`;
+    assert.equal(await upgradeStatus(url, { Origin: a.url, 'X-Real-IP': '10.9.8.7' }), 403, 'no mod_headers: refused');
+    await a.stop();
+    a = await startApache(s, { modules: ['headers'] });
+    const hurl = `${a.wsUrl}/api/1/ws/hello-todo`;
+    const one = await openWs(hurl, { headers: { Origin: a.url, 'X-Real-IP': '10.0.0.1' } });
+    await one.next((m) => m.data?.type === 'connected');
+    assert.equal(await upgradeStatus(hurl, { Origin: a.url, 'X-Real-IP': '10.0.0.2' }), 429, 'the same client as the first socket');
+    one.close();
+  } finally {
+    s.settings = settings;
+    writeConfig(s.dir, settings);
+    await s.stopDaemon();
+    await s.startDaemon();
+  }
 });
