@@ -75,7 +75,10 @@
  *                        socket, or null. After 4401 (not / no longer logged
  *                        in) or 4403 (forbidden) the client stops reconnecting
  *                        at once and this says why. A pong timeout is reported
- *                        as {code: 4000, reason: 'pong timeout'}.
+ *                        as {code: 4000, reason: 'pong timeout'}. After 4409
+ *                        (the session ended, in a namespace open to anyone)
+ *                        it reconnects at once, as whoever the cookie says
+ *                        now (anonymous after a logout).
  *   getClientId()        clientId from the latest welcome, or null.
  *   getUUID()            the uuid sent as ?uuid=.
  *   getLastMessageId()   highest numeric envelope `id` seen, or null.
@@ -141,6 +144,7 @@ function (root) {
 	var AUTH_CLOSE_CODES = { 4401: true, 4403: true };
 	var PONG_TIMEOUT_CODE = 4000;
 	var TOKEN_EXPIRED_CODE = 4408;
+	var SESSION_ENDED_CODE = 4409;	/* a namespace open to anyone: reconnect as whoever the cookie says now */
 
 	var defaults = {
 		baseUrl: null,
@@ -400,6 +404,12 @@ function (root) {
 			};
 			if (stopped)
 				return;
+			if (closeInfo.code === SESSION_ENDED_CODE && !renewing) {
+				log('info', 'session ended on ' + path + ', reconnecting');
+				renewing = true;
+				open();
+				return;
+			}
 			if (closeInfo.code === TOKEN_EXPIRED_CODE && opts.token && !renewing) {
 				log('info', 'token expired on ' + path + ', reconnecting with a fresh one');
 				renewing = true;

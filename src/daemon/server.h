@@ -56,6 +56,11 @@ struct wsp_namespace {
 /* Close code for a socket whose connection token reached its exp (the
  * client asks its site for a fresh token and reconnects at once). */
 #define WSP_CLOSE_TOKEN_EXPIRED 4408
+/* Close code for a socket of a namespace open to anyone whose session was
+ * revoked or expired: its identity must go (messages for that user would
+ * keep reaching it), not the socket's purpose -- the client reconnects at
+ * once and is whoever its cookie says now (anonymous after a logout). */
+#define WSP_CLOSE_SESSION_ENDED 4409
 
 /* A message's recipient (`client_id` in the outbox, "c" in a wsp_bcast
  * item) is a clientId, or WSP_TO_USER + a username: every socket logged in

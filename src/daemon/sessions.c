@@ -12,23 +12,29 @@
 static void revoke_sid(wsp_server *srv, const char *sid, const char *reason)
 {
 	int code = strcmp(reason, "roles") == 0 ? 4403 : 4401;
-	int closed = 0;
+	int closed = 0, reopened = 0;
 
 	wsp_strmap_set(&srv->revoked, sid, code);
 	for (int i = 0; i < srv->nns; i++) {
 		wsp_namespace *ns = srv->nss[i];
 
-		if (!ns->opts.require_auth)
-			continue;
-		for (wsp_client *c = ns->clients; c; c = c->next)
-			if (c->user && strcmp(c->user->sid, sid) == 0) {
+		for (wsp_client *c = ns->clients; c; c = c->next) {
+			if (!c->user || c->closing || strcmp(c->user->sid, sid) != 0)
+				continue;
+			if (ns->opts.require_auth) {
 				wsp_client_close(c, code, code == 4403 ? "roles changed" : "session ended");
 				closed++;
+			} else {
+				/* Open to anyone: the socket may stay, its identity
+				 * may not (messages for the user would keep coming). */
+				wsp_client_close(c, WSP_CLOSE_SESSION_ENDED, "session ended, reconnect");
+				reopened++;
 			}
+		}
 	}
-	if (closed)
-		wsp_info(NULL, "session %.8s... revoked (%s): closed %d socket%s with %d", sid, reason,
-			 closed, closed == 1 ? "" : "s", code);
+	if (closed || reopened)
+		wsp_info(NULL, "session %.8s... revoked (%s): closed %d socket%s with %d, %d with %d", sid, reason,
+			 closed, closed == 1 ? "" : "s", code, reopened, WSP_CLOSE_SESSION_ENDED);
 }
 
 void wsp__sessions_notify(wsp_server *srv, const char *payload)
@@ -72,9 +78,9 @@ static void sweep(wsp_server *srv, void *arg)
 	for (int i = 0; i < srv->nns; i++) {
 		/* A connection token's user is closed at exp on every namespace
 		 * (WSP_CLOSE_TOKEN_EXPIRED: the client fetches a fresh token and
-		 * reconnects at once); a session's only where auth is required. */
-		if (!srv->nss[i]->opts.require_auth && !srv->token_key)
-			continue;
+		 * reconnects at once); a session's with 4401 where auth is
+		 * required, elsewhere with WSP_CLOSE_SESSION_ENDED (it reconnects
+		 * as whoever its cookie says now). */
 		for (wsp_client *c = srv->nss[i]->clients; c; c = c->next)
 			if (c->user && c->user->exp <= now && !c->closing) {
 				if (c->user->token) {
@@ -83,11 +89,14 @@ static void sweep(wsp_server *srv, void *arg)
 				} else if (srv->nss[i]->opts.require_auth) {
 					wsp_client_close(c, 4401, "session expired");
 					closed++;
+				} else {
+					wsp_client_close(c, WSP_CLOSE_SESSION_ENDED, "session expired, reconnect");
+					closed++;
 				}
 			}
 	}
 	if (closed)
-		wsp_info(NULL, "closed %d socket%s with 4401: session expired", closed, closed == 1 ? "" : "s");
+		wsp_info(NULL, "closed %d socket%s: session expired", closed, closed == 1 ? "" : "s");
 	if (tclosed)
 		wsp_info(NULL, "closed %d socket%s with %d: token expired", tclosed, tclosed == 1 ? "" : "s",
 			 WSP_CLOSE_TOKEN_EXPIRED);

@@ -8,7 +8,10 @@
  * After a (re)connect the revoked, unexpired sessions are read again.
  * Expiry: every second, sockets whose session has expired are closed 4401
  * (where the namespace requires auth) and connection-token users at their
- * exp with WSP_CLOSE_TOKEN_EXPIRED (on every namespace).
+ * exp with WSP_CLOSE_TOKEN_EXPIRED (on every namespace).  In a namespace
+ * open to anyone, a revoked or expired session's sockets are closed with
+ * WSP_CLOSE_SESSION_ENDED instead: the client reconnects at once as
+ * whoever its cookie says now (server.h).
  * Calls go down only (client.h, bus.h). */
 #ifndef WSP_SESSIONS_H
 #define WSP_SESSIONS_H

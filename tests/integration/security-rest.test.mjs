@@ -167,6 +167,35 @@ test('roles longer than a session holds: login is refused, never cut (a cut "...
   assert.equal((await login(base, BOB.name, BOB.password)).res.status, 200);
 });
 
+// A namespace open to anyone keeps the socket's purpose, not its identity:
+// messages for the user must stop when the session ends.
+test('a logout or new password ends the identity of a session\'s sockets in namespaces open to anyone: closed 4409, back as anonymous', async () => {
+  const NSU = `ws://127.0.0.1:${s.daemonPort}/api/1/ws/hello-emoji`;
+  const open = async (cookie) => {
+    const ws = await rawWs(NSU, { headers: cookie ? { Cookie: cookie } : {} });
+    assert.equal(ws.status, 101);
+    return { ws, hello: await ws.next((m) => m.data?.type === 'connected') };
+  };
+  for (const end of ['logout', 'passwd']) {
+    const { cookie } = await login(base, BOB.name, BOB.password);
+    const { ws, hello } = await open(cookie);
+    assert.equal(hello.data.username ?? hello.username, 'bob');
+    const ended = Date.now();
+    if (end === 'logout')
+      assert.equal((await http(base, 'POST', '/api/1/auth/logout', { cookie, body: '', type: 'application/json' })).status, 200);
+    else
+      assert.equal(run(bin.admin, ['-d', s.pg.conninfo, 'user', 'passwd', BOB.name], { input: BOB.password + '\n' }).status, 0);
+    const closed = await Promise.race([ws.closed, new Promise((r) => setTimeout(() => r(null), 5000))]);
+    assert.ok(closed, `${end}: the socket is still open as bob`);
+    assert.equal(closed.code, 4409, `${end}: close code`);
+    assert.ok(closed.at - ended < 3000, `${end}: closed ${closed.at - ended} ms after`);
+    // The same cookie opens the namespace again, as nobody.
+    const again = await open(cookie);
+    assert.equal(again.hello.data.username ?? again.hello.username, '', `${end}: back as anonymous`);
+    again.ws.destroy();
+  }
+});
+
 // Item 10: logout is a write and needs the same CSRF proof as the others.
 test('logout CSRF: a form POST (any form encoding) does not revoke; the JSON logout does', async () => {
   const { cookie } = await login(base, BOB.name, BOB.password);

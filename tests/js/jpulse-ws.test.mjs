@@ -702,3 +702,23 @@ test('token: close 4408 (token expired) gets a fresh token and reconnects at onc
 	env2.sockets[0].serverClose(4408);
 	assert.equal(env2.sockets.length, 1);
 });
+
+test('close 4409 (the session ended, a namespace open to anyone) reconnects at once, never disconnected; a second in a row waits for the backoff', async () => {
+	const env = loadClient();
+	const h = env.ws.connect(NS, { jitter: false });
+	const calls = statusLog(h);
+	env.sockets[0].serverOpen();
+	env.sockets[0].serverClose(4409, 'session ended, reconnect');
+	assert.equal(env.sockets.length, 2, 'reconnected without waiting for the backoff');
+	assert.equal(env.clock.now, 0, 'no time passed');
+	env.sockets[1].serverOpen();
+	deq(calls, [['connected', 'connecting']], 'no reconnecting, no disconnected');
+	assert.equal(h.getCloseReason().code, 4409);
+	assert.equal(h.getCloseReason().reason, 'session ended, reconnect');
+	// The immediate reconnect closed again at once: the usual backoff.
+	env.sockets[1].serverClose(4409);
+	assert.equal(env.sockets.length, 3);
+	env.sockets[2].serverClose(4409);
+	assert.equal(h.getStatus(), 'reconnecting');
+	assert.equal(env.sockets.length, 3);
+});
