@@ -28,6 +28,8 @@
 static struct acceptor {
 	struct lws *wsi;             /* the adopted listening socket */
 	int batch;                   /* connections per wake-up */
+	bool (*admit)(int fd);       /* wsp_worker_accept_admit */
+	const char *admit_why;
 	int fd_cap;                  /* accepted descriptors at or above it are refused */
 	int spare_fd;                /* closed to accept (and refuse) when at EMFILE */
 	bool is_tcp;
@@ -130,6 +132,10 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 				refuse(fd, "at the descriptor limit");
 				continue;
 			}
+			if (acc.admit && !acc.admit(fd)) {
+				refuse(fd, acc.admit_why);
+				continue;
+			}
 			if (acc.is_tcp)
 				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			tls_failed = wsp_tls_handshake_failures();
@@ -194,6 +200,12 @@ int wsp_worker_accept_start(struct lws_vhost *vh, int batch, void (*adopted)(str
 		return WSP_ERR_IO;
 	}
 	return 0;
+}
+
+void wsp_worker_accept_admit(bool (*admit)(int fd), const char *why)
+{
+	acc.admit = admit;
+	acc.admit_why = why;
 }
 
 void wsp_worker_accept_stop(void)

@@ -12,6 +12,8 @@
 #ifndef WSP_ACCEPT_H
 #define WSP_ACCEPT_H
 
+#include <stdbool.h>
+
 #include <libwebsockets.h>
 
 /* Connections taken per wake-up by a daemon without workers; a worker
@@ -24,6 +26,9 @@ extern const struct lws_protocols wsp_accept_protocol;
  * up to `batch` connections per wake-up.  0, or WSP_ERR_IO; 0 without a
  * listening socket. */
 int wsp_worker_accept_start(struct lws_vhost *vh, int batch, void (*adopted)(struct lws *wsi));
+/* Ask `admit` about each accepted descriptor before lws adopts it: false
+ * refuses it (503, closed, logged with `why`).  NULL: every one. */
+void wsp_worker_accept_admit(bool (*admit)(int fd), const char *why);
 /* Stop accepting (draining) and close the listening descriptor. */
 void wsp_worker_accept_stop(void);
 

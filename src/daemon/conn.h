@@ -34,6 +34,9 @@ typedef struct wsp_conn {
 	wsp_frameguard g;
 	/* From ESTABLISHED until CLOSED. */
 	wsp_client *c;
+	/* Counted in srv->per_peer under its socket peer (proto.c). */
+	bool counted;
+	char peer[46];
 } wsp_conn;
 
 /* A record for wsi, made its opaque user data (nothing else set); NULL

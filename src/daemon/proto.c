@@ -17,6 +17,7 @@
 #include <ev.h>
 
 #include "alloc.h"
+#include "cidr.h"
 #include "daemon/accept.h"
 #include "daemon/bus.h"
 #include "daemon/client.h"
@@ -25,6 +26,7 @@
 #include "daemon/handshake.h"
 #include "daemon/history.h"
 #include "daemon/listener.h"
+#include "daemon/peeraddr.h"
 #include "daemon/pingpong.h"
 #include "daemon/presence.h"
 #include "daemon/proto.h"
@@ -60,6 +62,36 @@ static void hs_due(wsp_tq_node *n)
 
 /* ---- a connection's life, on its one record (conn.h) */
 
+/* Connections one socket peer may hold in any state -- being upgraded,
+ * answered over HTTP and kept alive, open, closing -- is twice its
+ * max_connections_per_ip open sockets (counted at the handshake, by
+ * client address) plus PEER_SLACK: room for reconnects while old sockets
+ * finish closing.  Without a bound a peer could hold descriptors up to the
+ * daemon's limit with upgrades it never finishes or keep-alive requests,
+ * and everyone else would get 503.  Trusted proxies and unix-socket peers
+ * are not counted: behind one, every connection has its address. */
+#define PEER_SLACK 64
+
+/* The socket peer of fd as per_peer counts it; false: not counted. */
+static bool peer_key(int fd, char *peer, size_t len)
+{
+	const wsp_config *cfg = the_server->cfg;
+
+	return wsp__peer_text(fd, peer, len, "unix") == 0 && strcmp(peer, "unix") != 0 &&
+	       !wsp_cidr_match_any(peer, cfg->trusted_proxies.v);
+}
+
+static bool conn_admit(int fd)
+{
+	char peer[sizeof(((wsp_conn *)0)->peer)];
+	long *n;
+
+	if (!peer_key(fd, peer, sizeof(peer)))
+		return true;
+	n = wsp_strmap_get(&the_server->per_peer, peer);
+	return !n || *n < 2 * the_server->cfg->max_connections_per_ip + PEER_SLACK;
+}
+
 /* Accepted (accept.c): the record, the frame pre-check, the deadline.
  * Without memory for a record the connection goes unchecked and lws's
  * backstop timeout applies. */
@@ -69,6 +101,9 @@ static void conn_adopted(struct lws *wsi)
 
 	if (!cn)
 		return;
+	if (cn->fd >= 0 && peer_key(cn->fd, cn->peer, sizeof(cn->peer)) &&
+	    wsp_strmap_add(&the_server->per_peer, cn->peer, 1) > 0)
+		cn->counted = true;
 	wsp__rxhook_accepted(the_server, cn);
 	cn->handshaking = true;
 	wsp__tq_add(&the_server->hsq, &cn->hs_node);
@@ -135,6 +170,8 @@ static void conn_destroyed(wsp_conn *cn)
 	if (cn->c)
 		conn_closed(cn);   /* (lws reports CLOSED first; in case it did not) */
 	conn_answered(cn);
+	if (cn->counted)
+		wsp_strmap_add(&the_server->per_peer, cn->peer, -1);
 	wsp__conn_free(cn);
 }
 
@@ -438,6 +475,7 @@ int wsp__lws_start(wsp_server *srv, void (*on_wake)(wsp_server *srv), wsp_error 
 		return wsp_error_set(err, WSP_ERR_NOMEM, "out of memory");
 	wsp__ping_init(srv);
 	wsp__tq_init(&srv->hsq, srv->ctx, cfg->handshake_timeout * 1000LL, hs_due);
+	wsp_worker_accept_admit(conn_admit, "too many connections from this address");
 	if (wsp_worker_accept_start(srv->vh, wsp_worker_total() > 1 ? 1 : WSP_ACCEPT_BATCH, conn_adopted) < 0)
 		return wsp_error_set(err, WSP_ERR_IO, "cannot accept on the listening socket");
 	/* lws re-arms its libev timer only after an I/O event or a timer

@@ -38,6 +38,7 @@ wsp_server *wsp__server_new(const wsp_config *cfg, const wsp_secret *secret, wsp
 			 : strrchr(cfg->listen, ':') ? strrchr(cfg->listen, ':') + 1 : cfg->listen,
 			 (int)getpid());
 	wsp_strmap_init(&srv->per_ip);
+	wsp_strmap_init(&srv->per_peer);
 	wsp_strmap_init(&srv->revoked);
 	if (wsp_activity_init(&srv->activity, 500) < 0) {
 		wsp_free(srv);
@@ -69,6 +70,7 @@ void wsp__server_free(wsp_server *srv)
 	}
 	wsp_activity_cleanup(&srv->activity);
 	wsp_strmap_cleanup(&srv->per_ip);
+	wsp_strmap_cleanup(&srv->per_peer);
 	wsp_strmap_cleanup(&srv->revoked);
 	wsp_free(srv);
 }

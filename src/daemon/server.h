@@ -98,6 +98,7 @@ struct wsp_server {
 	wsp_activity activity;
 	bool anon_ctx;               /* an anonymous client's on_message is running */
 	wsp_strmap per_ip;           /* address -> open sockets (handshake.c, client.c) */
+	wsp_strmap per_peer;         /* socket peer -> accepted connections in any state (proto.c) */
 	wsp_strmap revoked;          /* sid -> 1 (logout/deleted/expired) or 2 (roles); sessions.c */
 	wsp_timer *timers;
 	/* life: set by signal handlers and shutdown.c */

@@ -4,6 +4,7 @@
 // lib/rawws.mjs where headers, HTTP statuses or raw frames are needed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import path from 'node:path';
 import { startStack, openWs, mintSession, sleep, waitFor, builddir, addUser } from './lib/stack.mjs';
 import { rawWs, rawWs as rawWsOpen, frame } from './lib/rawclient.mjs';
@@ -327,6 +328,43 @@ test('stats: snapshot rows with messagesPerHour; jpulse-ws-status pushes stats-u
   const later = await c.next((m) => m.data?.type === 'stats-update' && mine(m)?.clientCount >= 1, 4000);
   assert.equal(mine(later).status, 'red', 'no messages in that namespace yet');
   c.destroy();
+});
+
+test('one address cannot hold descriptors with upgrades it never finishes: past 2 x max_connections_per_ip + 64 connections in any state it gets 503 at accept', async () => {
+  const s2 = await startStack({ pg: s.pg, nginx: false, fcgi: false, config: { max_connections_per_ip: 2, handshake_timeout: 30 } });
+  const socks = [];
+  const connectIdle = (localAddress) => new Promise((resolve, reject) => {
+    const c = net.connect({ port: s2.daemonPort, host: '127.0.0.1', localAddress }, () => resolve(c));
+    c.on('error', reject);
+  });
+  const answer = (c, ms) => new Promise((resolve) => {
+    let buf = '';
+    const t = setTimeout(() => resolve(buf || null), ms);
+    c.on('data', (d) => { buf += d; });
+    c.on('close', () => { clearTimeout(t); resolve(buf || 'closed'); });
+  });
+  try {
+    // 68 connections from 127.0.0.7 that never send a request: held.
+    for (let i = 0; i < 68; i++) socks.push(await connectIdle('127.0.0.7'));
+    const over = await connectIdle('127.0.0.7');
+    socks.push(over);
+    const got = await answer(over, 3000);
+    assert.match(got ?? 'no answer', /^HTTP\/1\.1 503 /, 'the 69th is refused at accept');
+    await waitFor(() => /too many connections from this address.*127\.0\.0\.7/.test(s2.log('wspulsed.log')), 3000, 'the refusal logged with its address');
+    // Another address is not affected, nor a WebSocket from it.
+    const other = await rawWsOpen(`ws://127.0.0.1:${s2.daemonPort}/api/1/ws/hello-todo`);
+    assert.equal(other.status, 101);
+    other.destroy();
+    // A connection that ends frees its place.
+    socks[0].destroy();
+    await sleep(300);
+    const again = await connectIdle('127.0.0.7');
+    socks.push(again);
+    assert.equal(await answer(again, 1000), null, 'held again, not refused');
+  } finally {
+    for (const c of socks) c.destroy();
+    await s2.stop();
+  }
 });
 
 // Last: the second daemon shares the database and writes stats rows of its own.
