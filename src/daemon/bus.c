@@ -453,6 +453,41 @@ bool wsp_bus_up(const wsp_bus *bus)
 	return bus && bus->st == S_UP;
 }
 
+int wsp_bus_cancel(wsp_bus *bus, wsp_bus_cb cb, void *arg)
+{
+	struct query **pp, *q, *gone = NULL, **tail = &gone;
+	int n = 0;
+
+	if (!bus)
+		return 0;
+	/* The head is on the wire while busy: it stays. */
+	pp = bus->busy && bus->head ? &bus->head->next : &bus->head;
+	bus->tail = NULL;
+	while ((q = *pp)) {
+		if (q->cb == cb && q->arg == arg) {
+			*pp = q->next;
+			q->next = NULL;
+			*tail = q;
+			tail = &q->next;
+			bus->nq--;
+			n++;
+			continue;
+		}
+		pp = &q->next;
+	}
+	/* The new tail: the last one left. */
+	for (q = bus->head; q; q = q->next)
+		bus->tail = q;
+	/* Answered after the queue is whole again: a callback may queue. */
+	while ((q = gone)) {
+		gone = q->next;
+		if (q->cb)
+			q->cb(q->arg, NULL, "cancelled");
+		query_free(q);
+	}
+	return n;
+}
+
 int wsp_bus_pending(const wsp_bus *bus)
 {
 	return bus ? bus->nq : 0;

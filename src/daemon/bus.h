@@ -63,6 +63,14 @@ int wsp_bus_query(wsp_bus *bus, const char *sql, int nparams, const char *const 
  * failing never loops tightly.  Nothing when the bus is not up. */
 void wsp_bus_restart(wsp_bus *bus, const char *why);
 
+/* Take back the queued queries of (cb, arg) that have not been sent yet
+ * (the one in flight runs on): each is dropped and cb gets NULL with the
+ * error "cancelled" before this returns.  Returns how many.  For a caller
+ * whose answer nobody wants any more (a catch-up page of a client that
+ * closed): a client must not be able to fill the one connection's queue
+ * by connecting and going. */
+int wsp_bus_cancel(wsp_bus *bus, wsp_bus_cb cb, void *arg);
+
 int wsp_bus_nrows(const wsp_bus_res *r);
 const char *wsp_bus_get(const wsp_bus_res *r, int row, int col);   /* "" for NULL */
 bool wsp_bus_isnull(const wsp_bus_res *r, int row, int col);

@@ -196,10 +196,15 @@ static bool add_id(struct wsp_catchup *cu, long long id)
 	return true;
 }
 
+static void page_done(void *arg, const wsp_bus_res *r, const char *error);
+
 void wsp__history_drop(wsp_client *c)
 {
+	bool query;
+
 	if (!c->cu)
 		return;
+	query = c->cu->query;
 	release_held(c->cu);
 	wsp_free(c->cu->held);
 	wsp_free(c->cu->held_ids);
@@ -207,6 +212,12 @@ void wsp__history_drop(wsp_client *c)
 	wsp_free(c->cu->skip);
 	wsp_free(c->cu);
 	c->cu = NULL;
+	/* A page query still queued behind others is nobody's now: taken
+	 * back, so clients that connect with ?since= and go cannot pile
+	 * queries up on the daemon's one connection (page_done then only
+	 * drops the query's reference). */
+	if (query && wsp_bus_cancel(c->srv->bus, page_done, c) > 0)
+		wsp_debug(c->ns->path, "client %s: its queued catch-up page query cancelled", c->id);
 }
 
 /* Send a live message to a client whose catch-up is not done: without the

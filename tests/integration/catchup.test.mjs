@@ -139,6 +139,33 @@ test('a page query that fails on a connection that stays up is tried again: the 
   c.end();
 });
 
+test('clients that connect with ?since= and go leave no page query queued on the daemon\'s connection', async () => {
+  const since = lastId();
+  const ids = insertRows(NS, 3);
+  const cancelled = () => (s.log('wspulsed.log').match(/its queued catch-up page query cancelled/g) || []).length;
+  const before = cancelled();
+  // The outbox locked: the first page query waits on the wire, the others
+  // queue behind it on the daemon's one connection.
+  const A = session();
+  await A.run("BEGIN; LOCK TABLE wsp_outbox IN ACCESS EXCLUSIVE MODE; SELECT 'locked';", true);
+  let released = false;
+  try {
+    const cs = [];
+    for (let i = 0; i < 5; i++) cs.push(await openRaw(s.daemonPort, `${NS}?since=0`, { timeout: 5000 * slow }));
+    for (const c of cs) c.end();
+    await waitFor(() => cancelled() - before >= 4, 10000 * slow, () => `the queued page queries cancelled (${cancelled() - before})`);
+    await A.run("COMMIT; SELECT 'released';", true);
+    released = true;
+  } finally {
+    if (!released) await A.run('COMMIT;');
+    A.end();
+  }
+  // The connection is free for the next client.
+  const { msgs, closed } = await catchUp(NS, since, ids.length, 20000);
+  assert.equal(closed, null);
+  assert.deepEqual(msgs.map((m) => m.id), ids);
+});
+
 test('past the retention window: a history-gap message names the pruned range, then the rest follows', async () => {
   const before = lastId();
   // Two rows "two hours old": the next pruning run takes them.
