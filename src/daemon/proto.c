@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -224,6 +225,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	wsp_conn *cn = wsi && about_a_connection(reason) ? wsp__conn_of(wsi) : NULL;
 	wsp_client *c = cn ? cn->c : NULL;
 	wsp_handshake hs;
+	char up[16];
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
@@ -237,7 +239,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return send_json(wsi, 404, "{\"success\":false,\"error\":\"not found\",\"code\":404,\"username\":\"\"}");
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		if (strcmp((const char *)in, "websocket") != 0)
+		/* Not `in`: for an Upgrade it does not know, lws 4.1.6 answers
+		 * 403, may release the header table `in` points into, and calls
+		 * us all the same (CVE-2025-11677).  The copy reads through the
+		 * table, and finds none then.  Compared without case (RFC 6455,
+		 * as lws does). */
+		if (lws_hdr_copy(wsi, up, sizeof(up), WSI_TOKEN_UPGRADE) <= 0 || strcasecmp(up, "websocket") != 0)
 			return -1;
 		wsp__handshake(srv, wsi, &hs);
 		if (hs.note[0])

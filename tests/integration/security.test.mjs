@@ -336,3 +336,26 @@ test('WebSocket handshake: an upgrade naming an internal protocol (wsp-bus, wsp-
   c.end();
   assert.equal(c.status, 101, 'a plain upgrade still opens');
 });
+
+// lws 4.1.6 answers an unknown Upgrade with 403, may release the header
+// table, and still asks the daemon to confirm it with a pointer into it
+// (CVE-2025-11677): the daemon must not read that pointer (an ASan build
+// sees the read), and must go on serving.
+test('WebSocket handshake: an unknown Upgrade gets 403 and the daemon serves on; "WebSocket" in any case upgrades', async () => {
+  const raw = (upgrade) => new Promise((resolve, reject) => {
+    const sock = net.connect(s.daemonPort, '127.0.0.1');
+    let buf = '';
+    sock.on('error', reject);
+    sock.on('data', (d) => { buf += d; if (buf.includes('\r\n\r\n')) { sock.destroy(); resolve(buf); } });
+    sock.on('close', () => resolve(buf));
+    sock.write(`GET /api/1/ws/hello-emoji HTTP/1.1\r\nHost: 127.0.0.1:${s.daemonPort}\r\nUpgrade: ${upgrade}\r\n` +
+      `Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  });
+  for (const up of ['foo', 'h2', 'websocketx']) {
+    const r = await raw(up);
+    assert.doesNotMatch(r, /^HTTP\/1\.1 101/, `Upgrade: ${up} must not open`);
+  }
+  assert.match(await raw('WebSocket'), /^HTTP\/1\.1 101/);
+  const h = await http(`http://127.0.0.1:${s.daemonPort}`, 'GET', '/health');
+  assert.equal(h.status, 200, 'the daemon serves on');
+});
