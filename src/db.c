@@ -91,7 +91,9 @@ void wsp_db_redact(const char *conninfo, char *out, size_t outsz)
 
 		if (!v || !*v)
 			continue;
-		if (strcmp(p->keyword, "password") == 0)
+		/* libpq marks the options whose value it hides ("*": the
+		 * password, sslpassword). */
+		if (p->dispchar && p->dispchar[0] == '*')
 			v = "***";
 		n = snprintf(out + o, outsz - o, "%s%s=%s", o ? " " : "", p->keyword, v);
 		if (n < 0 || (size_t)n >= outsz - o)

@@ -57,7 +57,8 @@ void wsp_db_res_free(wsp_db_res *r);
 /* "host=... port=..." of a conninfo for messages (no password). */
 void wsp_db_describe(const char *conninfo, char *out, size_t outsz);
 
-/* The conninfo as keyword=value pairs with the password (if any) as ***,
+/* The conninfo as keyword=value pairs with the password (and any other
+ * value libpq itself hides: sslpassword) as ***,
  * for a log line that names a changed `database`; "(unparsable)" when
  * libpq cannot read it. */
 void wsp_db_redact(const char *conninfo, char *out, size_t outsz);
