@@ -11,6 +11,21 @@
 #include "log.h"
 #include "suites.h"
 
+/* The file's text (at most len - 1 bytes) into buf; the file is removed.
+ * Returns its length. */
+static size_t slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	CU_ASSERT_FATAL(f != NULL);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	return n;
+}
+
 static void test_limit_per_second(void)
 {
 	wsp_log_limit l;
@@ -29,8 +44,6 @@ static void test_summary_in_next_second(void)
 {
 	char path[] = "/tmp/wsp-test-log-XXXXXX", buf[4096];
 	wsp_log_limit l;
-	FILE *f;
-	size_t n;
 	int fd = mkstemp(path);
 
 	CU_ASSERT_FATAL(fd >= 0);
@@ -45,19 +58,13 @@ static void test_summary_in_next_second(void)
 	CU_ASSERT_EQUAL(l.n, 1);
 	CU_ASSERT_EQUAL(l.dropped, 0);
 	wsp_log_open("unit", "warn", NULL);
-	f = fopen(path, "r");
-	CU_ASSERT_FATAL(f != NULL);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	unlink(path);
+	slurp(path, buf, sizeof(buf));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "... and 7 more widgets dropped in the previous second"));
 }
 
 static void test_one_line_per_event(void)
 {
 	char path[] = "/tmp/wsp-test-log-XXXXXX", buf[4096];
-	FILE *f;
 	size_t n;
 	int fd = mkstemp(path), lines = 0;
 
@@ -69,12 +76,7 @@ static void test_one_line_per_event(void)
 		 "terminated abnormally\n\tbefore or while processing the request.\n");
 	wsp_warn("", "no scope field for an empty scope");
 	wsp_log_open("unit", "warn", NULL);
-	f = fopen(path, "r");
-	CU_ASSERT_FATAL(f != NULL);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	unlink(path);
+	n = slurp(path, buf, sizeof(buf));
 	for (size_t i = 0; i < n; i++)
 		lines += buf[i] == '\n';
 	CU_ASSERT_EQUAL(lines, 2);
@@ -120,8 +122,6 @@ static void test_reopen_keeps_descriptor(void)
 {
 	char path[] = "/tmp/wsp-test-log-XXXXXX", rotated[64], buf[4096];
 	int fd = mkstemp(path), before, after;
-	FILE *f;
-	size_t n;
 
 	CU_ASSERT_FATAL(fd >= 0);
 	close(fd);
@@ -137,12 +137,7 @@ static void test_reopen_keeps_descriptor(void)
 	wsp_warn(NULL, "a line after the rotation");
 	CU_ASSERT_EQUAL(wsp_log_open("unit", "warn", NULL), 0);
 	CU_ASSERT_EQUAL(fd_of(path), -1);
-	f = fopen(path, "r");
-	CU_ASSERT_FATAL(f != NULL);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	unlink(path);
+	slurp(path, buf, sizeof(buf));
 	unlink(rotated);
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "WARN a line after the rotation\n"));
 }
