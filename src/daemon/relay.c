@@ -164,16 +164,21 @@ static void replay_done(void *arg, const wsp_bus_res *r, const char *error)
 	long long last;
 
 	if (!r) {
-		wsp__cursor_set_replaying(R->srv->cursor, false);
-		/* The connection dropped: the next `up` replays again.  A query
-		 * that failed on a connection still up (a statement timeout)
-		 * leaves the rows after the floor undelivered: start over. */
+		/* A query that failed on a connection still up (a statement
+		 * timeout) leaves the rows after the floor undelivered: start
+		 * over.  Until the restart, NOTIFYd ids keep waiting behind the
+		 * replay (the restart's bus_down drops them; the replay after
+		 * the reconnect finds them), so no newer row overtakes the ones
+		 * not replayed yet. */
 		if (wsp_bus_up(R->srv->bus)) {
 			char why[300];
 
 			snprintf(why, sizeof(why), "the outbox replay failed: %s", error ? error : "?");
 			wsp_bus_restart(R->srv->bus, why);
+			return;
 		}
+		/* The connection dropped: the next `up` replays again. */
+		wsp__cursor_set_replaying(R->srv->cursor, false);
 		return;
 	}
 	last = deliver_rows(R, r);
@@ -228,14 +233,16 @@ static void floor_done(void *arg, const wsp_bus_res *r, const char *error)
 	wsp_server *srv = R->srv;
 
 	if (!r || wsp_bus_nrows(r) != 1) {
-		wsp__cursor_set_replaying(srv->cursor, false);
-		/* As in replay_done: without its floor the daemon cannot start. */
+		/* As in replay_done: without its floor the daemon cannot start;
+		 * NOTIFYd ids wait until the restart. */
 		if (wsp_bus_up(srv->bus)) {
 			char why[300];
 
 			snprintf(why, sizeof(why), "the outbox floor query failed: %s", r ? "no row" : error ? error : "?");
 			wsp_bus_restart(srv->bus, why);
+			return;
 		}
+		wsp__cursor_set_replaying(srv->cursor, false);
 		return;
 	}
 	wsp__cursor_start(srv->cursor, atoll(wsp_bus_get(r, 0, 0)));
