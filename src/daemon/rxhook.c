@@ -93,8 +93,15 @@ static void too_large(wsp_conn *e, int fd)
 	n = snprintf(resp, sizeof(resp), "HTTP/1.1 431 Request Header Fields Too Large\r\n"
 		     "Content-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
 		     strlen(why), why);
-	if (n > 0 && (size_t)n < sizeof(resp))
-		(void)!send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n > 0 && (size_t)n < sizeof(resp)) {
+		SSL *ssl = lws_get_ssl(e->wsi);
+
+		/* TLS: one record through the connection's SSL (as violated()). */
+		if (ssl)
+			(void)!SSL_write(ssl, resp, n);
+		else
+			(void)!send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
 	lws_set_timeout(e->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
@@ -262,7 +269,10 @@ int SSL_read(SSL *ssl, void *buf, int num)
 		return ssl_discard(rd, ssl, buf, num);
 	if (!wsp_frameguard_feed(&e->g, buf, (size_t)n, &clean))
 		return n;
-	if (e->c) {                  /* see filter() */
+	if (e->g.code == WSP_REQUEST_TOO_LARGE) {   /* see filter() */
+		too_large(e, fd);
+		clean = 0;
+	} else if (e->c) {
 		violated(e, fd);
 		clean = 0;
 	}

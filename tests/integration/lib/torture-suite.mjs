@@ -78,6 +78,13 @@ test('baseline: a raw client gets the welcome envelope and a clean close', async
   await assertHealthy();
 });
 
+test('an upgrade request over 16 KB is answered 431 and closed (over TLS too: the pre-check reads the decrypted bytes)', async () => {
+  const c = await connect(s.daemonPort, NS, { headers: { 'X-Pad-1': 'p'.repeat(7000), 'X-Pad-2': 'q'.repeat(7000), 'X-Pad-3': 'r'.repeat(4000) }, timeout: 5000 * slow });
+  assert.equal(c.status, 431);
+  c.end();
+  await assertHealthy();
+});
+
 for (const rsv of [4, 2, 1]) {
   test(`reserved bit RSV${rsv === 4 ? 1 : rsv === 2 ? 2 : 3} set with no extension: close 1002`, async () => {
     await expectClose([frame(OP.TEXT, '{"a":1}', { rsv })], 1002, { what: `rsv=${rsv}` });
