@@ -28,14 +28,14 @@
 static struct acceptor {
 	struct lws *wsi;             /* the adopted listening socket */
 	int batch;                   /* connections per wake-up */
-	bool (*admit)(int fd);       /* wsp_worker_accept_admit */
+	bool (*admit)(int fd, char *key);   /* wsp_worker_accept_admit */
 	const char *admit_why;
 	int fd_cap;                  /* accepted descriptors at or above it are refused */
 	int spare_fd;                /* closed to accept (and refuse) when at EMFILE */
 	bool is_tcp;
 	bool paused;
 	lws_sorted_usec_list_t resume_sul;
-	void (*on_adopt)(struct lws *wsi);
+	void (*on_adopt)(struct lws *wsi, const char *key);
 	wsp_log_limit refuse_rl;
 	char busy_reply[256];        /* the 503 answer, its Content-Length computed */
 	size_t busy_len;
@@ -102,6 +102,7 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		for (int i = 0; i < acc.batch; i++) {
 			int fd = accept4(wsp_worker_listen_fd(), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
 			unsigned long tls_failed;
+			char key[WSP_ACCEPT_KEY_MAX] = "";
 			struct lws *nw;
 
 			if (fd < 0) {
@@ -132,7 +133,7 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 				refuse(fd, "at the descriptor limit");
 				continue;
 			}
-			if (acc.admit && !acc.admit(fd)) {
+			if (acc.admit && !acc.admit(fd, key)) {
 				refuse(fd, acc.admit_why);
 				continue;
 			}
@@ -149,7 +150,7 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 				continue;
 			}
 			if (acc.on_adopt)
-				acc.on_adopt(nw);
+				acc.on_adopt(nw, key);
 		}
 		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -168,7 +169,8 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 
 const struct lws_protocols wsp_accept_protocol = { "wsp-accept", accept_cb, 0, 0, 0, NULL, 0 };
 
-int wsp_worker_accept_start(struct lws_vhost *vh, int batch, void (*adopted)(struct lws *wsi))
+int wsp_worker_accept_start(struct lws_vhost *vh, int batch,
+			    void (*adopted)(struct lws *wsi, const char *key))
 {
 	lws_sock_file_fd_type fd;
 	struct sockaddr_storage ss;
@@ -202,7 +204,7 @@ int wsp_worker_accept_start(struct lws_vhost *vh, int batch, void (*adopted)(str
 	return 0;
 }
 
-void wsp_worker_accept_admit(bool (*admit)(int fd), const char *why)
+void wsp_worker_accept_admit(bool (*admit)(int fd, char *key), const char *why)
 {
 	acc.admit = admit;
 	acc.admit_why = why;

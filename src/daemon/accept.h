@@ -25,10 +25,16 @@ extern const struct lws_protocols wsp_accept_protocol;
 /* Adopt the listening socket into the loop (after the vhost exists): take
  * up to `batch` connections per wake-up.  0, or WSP_ERR_IO; 0 without a
  * listening socket. */
-int wsp_worker_accept_start(struct lws_vhost *vh, int batch, void (*adopted)(struct lws *wsi));
+int wsp_worker_accept_start(struct lws_vhost *vh, int batch,
+			    void (*adopted)(struct lws *wsi, const char *key));
+/* Room for the key an admit hook writes (an address, with NUL). */
+#define WSP_ACCEPT_KEY_MAX 64
 /* Ask `admit` about each accepted descriptor before lws adopts it: false
- * refuses it (503, closed, logged with `why`).  NULL: every one. */
-void wsp_worker_accept_admit(bool (*admit)(int fd), const char *why);
+ * refuses it (503, closed, logged with `why`).  What it writes into `key`
+ * (WSP_ACCEPT_KEY_MAX bytes, "" on entry) reaches `adopted` for the same
+ * connection, so that what it looked up is not looked up twice.  NULL:
+ * every one, key "". */
+void wsp_worker_accept_admit(bool (*admit)(int fd, char *key), const char *why);
 /* Stop accepting (draining) and close the listening descriptor. */
 void wsp_worker_accept_stop(void);
 

@@ -82,27 +82,31 @@ static bool peer_key(int fd, char *peer, size_t len)
 	       !wsp_cidr_match_any(peer, cfg->trusted_proxies.v);
 }
 
-static bool conn_admit(int fd)
+/* Before lws adopts fd (accept.h): refused when its socket peer holds
+ * its bound already; the peer counted goes into key ("" if not counted). */
+static bool conn_admit(int fd, char *key)
 {
-	char peer[sizeof(((wsp_conn *)0)->peer)];
 	long *n;
 
-	if (!peer_key(fd, peer, sizeof(peer)))
+	if (!peer_key(fd, key, WSP_ACCEPT_KEY_MAX)) {
+		key[0] = '\0';
 		return true;
-	n = wsp_strmap_get(&the_server->per_peer, peer);
+	}
+	n = wsp_strmap_get(&the_server->per_peer, key);
 	return !n || *n < 2 * the_server->cfg->max_connections_per_ip + PEER_SLACK;
 }
 
-/* Accepted (accept.c): the record, the frame pre-check, the deadline.
- * Without memory for a record the connection goes unchecked and lws's
- * backstop timeout applies. */
-static void conn_adopted(struct lws *wsi)
+/* Accepted (accept.c): the record, its place in per_peer under the key
+ * conn_admit wrote, the frame pre-check, the deadline.  Without memory
+ * for a record the connection goes unchecked and lws's backstop timeout
+ * applies. */
+static void conn_adopted(struct lws *wsi, const char *key)
 {
 	wsp_conn *cn = wsp__conn_new(wsi);
 
 	if (!cn)
 		return;
-	if (cn->fd >= 0 && peer_key(cn->fd, cn->peer, sizeof(cn->peer)) &&
+	if (key[0] && snprintf(cn->peer, sizeof(cn->peer), "%s", key) < (int)sizeof(cn->peer) &&
 	    wsp_strmap_add(&the_server->per_peer, cn->peer, 1) > 0)
 		cn->counted = true;
 	wsp__rxhook_accepted(the_server, cn);
