@@ -72,6 +72,19 @@ void wsp__rxhook_accepted(wsp_server *srv, wsp_conn *cn)
 		wsp_frameguard_init(&cn->g, true);
 }
 
+/* Write the n bytes at p to the connection once, without waiting: over TLS
+ * as one record through its SSL, else straight to the socket.  A short or
+ * failed write is given up (the connection is being dropped anyway). */
+static void send_now(wsp_conn *e, int fd, const void *p, size_t n)
+{
+	SSL *ssl = lws_get_ssl(e->wsi);
+
+	if (ssl)
+		(void)!SSL_write(ssl, p, (int)n);
+	else
+		(void)!send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* The upgrade request is too large: answer 431 ourselves (lws would drop
  * the connection without a word once its header table is full, and nginx
  * would count that as a failed upstream).  Too many bytes, or too many
@@ -93,15 +106,8 @@ static void too_large(wsp_conn *e, int fd)
 	n = snprintf(resp, sizeof(resp), "HTTP/1.1 431 Request Header Fields Too Large\r\n"
 		     "Content-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
 		     strlen(why), why);
-	if (n > 0 && (size_t)n < sizeof(resp)) {
-		SSL *ssl = lws_get_ssl(e->wsi);
-
-		/* TLS: one record through the connection's SSL (as violated()). */
-		if (ssl)
-			(void)!SSL_write(ssl, resp, n);
-		else
-			(void)!send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	}
+	if (n > 0 && (size_t)n < sizeof(resp))
+		send_now(e, fd, resp, (size_t)n);
 	lws_set_timeout(e->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
@@ -117,19 +123,12 @@ static void violated(wsp_conn *e, int fd)
 	if (c)
 		wsp__closing_warn(c, "%s, closing %u", e->g.why, (unsigned)e->g.code);
 	if (!lws_partial_buffered(e->wsi)) {
-		SSL *ssl = lws_get_ssl(e->wsi);
-
 		f[0] = 0x88;                      /* FIN, close */
 		f[1] = (unsigned char)(2 + rl);
 		f[2] = (unsigned char)(e->g.code >> 8);
 		f[3] = (unsigned char)e->g.code;
 		memcpy(f + 4, e->g.why, rl);
-		/* TLS: one record through the connection's SSL (non-blocking
-		 * like the socket; a short write is given up the same way). */
-		if (ssl)
-			(void)!SSL_write(ssl, f, (int)(4 + rl));
-		else
-			(void)!send(fd, f, 4 + rl, MSG_NOSIGNAL | MSG_DONTWAIT);
+		send_now(e, fd, f, 4 + rl);
 	}
 	/* Without a client (not ESTABLISHED) there is nothing to mark and no
 	 * per-address slot taken: only the connection goes. */
