@@ -336,22 +336,29 @@ int wsp_config_load(wsp_config *cfg, const char *path, wsp_error *err)
 	return rc;
 }
 
+/* A string option's value as it may be shown (dump, log lines): the
+ * database's password never is (wsp_db_redact, into buf); any other
+ * value is returned as it is. */
+static const char *shown(const struct key *k, const char *value, char *buf, size_t n)
+{
+	if (strcmp(k->name, "database") != 0)
+		return value;
+	wsp_db_redact(value, buf, n);
+	return buf;
+}
+
 void wsp_config_dump(const wsp_config *cfg, FILE *out)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
 		const char *base = (const char *)cfg + keys[i].offset;
 
 		switch (keys[i].type) {
-		case T_STR:
-			if (strcmp(keys[i].name, "database") == 0) {
-				char red[1024];
+		case T_STR: {
+			char red[1024];
 
-				wsp_db_redact(*(char *const *)base, red, sizeof(red));
-				fprintf(out, "%s = %s\n", keys[i].name, red);
-			} else {
-				fprintf(out, "%s = %s\n", keys[i].name, *(char *const *)base);
-			}
+			fprintf(out, "%s = %s\n", keys[i].name, shown(&keys[i], *(char *const *)base, red, sizeof(red)));
 			break;
+		}
 		case T_LONG:
 			fprintf(out, "%s = %ld\n", keys[i].name, *(const long *)base);
 			break;
@@ -468,12 +475,13 @@ void wsp_config_format(const wsp_config *cfg, const char *key, char *buf, size_t
 	p = (const char *)cfg + k->offset;
 	switch (k->type) {
 	case T_STR:
-		/* The database's password never reaches a log line. */
-		if (strcmp(k->name, "database") == 0)
-			wsp_db_redact(*(char *const *)p, buf, n);
-		else
-			snprintf(buf, n, "%s", *(char *const *)p);
+	{
+		const char *v = shown(k, *(char *const *)p, buf, n);
+
+		if (v != buf)
+			snprintf(buf, n, "%s", v);
 		break;
+	}
 	case T_LONG:
 		snprintf(buf, n, "%ld", *(const long *)p);
 		break;
