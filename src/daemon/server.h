@@ -99,7 +99,10 @@ struct wsp_server {
 	bool anon_ctx;               /* an anonymous client's on_message is running */
 	wsp_strmap per_ip;           /* address -> open sockets (handshake.c, client.c) */
 	wsp_strmap per_peer;         /* socket peer -> accepted connections in any state (proto.c) */
-	wsp_strmap revoked;          /* sid -> 1 (logout/deleted/expired) or 2 (roles); sessions.c */
+	wsp_strmap revoked;          /* sid -> when it was revoked (revoke_seq); sessions.c */
+	long revoke_seq;             /* counts revocations seen (sessions.c) */
+	long revoke_mark;            /* revoke_seq when the oldest re-read in flight was sent */
+	int revoke_reads;            /* re-reads of the revoked sessions in flight */
 	wsp_timer *timers;
 	/* life: set by signal handlers and shutdown.c */
 	volatile int sig_term, sig_hup;

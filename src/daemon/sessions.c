@@ -14,7 +14,7 @@ static void revoke_sid(wsp_server *srv, const char *sid, const char *reason)
 	int code = strcmp(reason, "roles") == 0 ? 4403 : 4401;
 	int closed = 0, reopened = 0;
 
-	wsp_strmap_set(&srv->revoked, sid, code);
+	wsp_strmap_set(&srv->revoked, sid, ++srv->revoke_seq);
 	for (int i = 0; i < srv->nns; i++) {
 		wsp_namespace *ns = srv->nss[i];
 
@@ -49,23 +49,39 @@ void wsp__sessions_notify(wsp_server *srv, const char *payload)
 	revoke_sid(srv, sid, payload + 7 + WSP_SID_LEN + 1);
 }
 
+/* The re-read's answer replaces what was known before it was sent: those
+ * sids are read again (or have expired).  A revocation notified while it
+ * was in flight is kept even when the answer lacks it: with workers the
+ * notification comes over the supervisor's connection, and a revoke that
+ * committed after this query's snapshot can arrive before its answer.
+ * Each sid's value is the revoke_seq it was last revoked at; the rows read
+ * are revoked again (newer than any mark), then everything older than the
+ * oldest re-read in flight is dropped. */
 static void revoked_done(void *arg, const wsp_bus_res *r, const char *error)
 {
 	wsp_server *srv = arg;
+	long mark = srv->revoke_mark;
 
 	(void)error;
+	srv->revoke_reads--;
 	if (!r)
 		return;
-	wsp_strmap_cleanup(&srv->revoked);
 	for (int i = 0; i < wsp_bus_nrows(r); i++)
 		revoke_sid(srv, wsp_bus_get(r, i, 0), wsp_bus_get(r, i, 1));
+	wsp_strmap_drop_below(&srv->revoked, mark);
 }
 
+/* While re-reads overlap, the mark stays the oldest one's: dropping less
+ * is safe (a sid kept too long only refuses a cookie that is dead anyway). */
 void wsp__sessions_bus_up(wsp_server *srv)
 {
+	if (srv->revoke_reads++ == 0)
+		srv->revoke_mark = srv->revoke_seq + 1;
 	if (wsp_bus_query(srv->bus, "SELECT id, coalesce(revoke_reason, 'logout') FROM wsp_sessions "
-				    "WHERE revoked_at IS NOT NULL AND expires_at > now()", 0, NULL, revoked_done, srv) < 0)
+				    "WHERE revoked_at IS NOT NULL AND expires_at > now()", 0, NULL, revoked_done, srv) < 0) {
+		srv->revoke_reads--;
 		wsp_debug("bus", "revoked sessions not re-read: the connection went again");
+	}
 }
 
 /* Every second: close sockets whose session or token expired. */

@@ -5,7 +5,9 @@
  * NOTIFYs wsp_session 'revoke:<sid>:<reason>' (token.h); every socket of
  * that session is closed, 4403 for "roles", 4401 otherwise, and the sid is
  * kept in srv->revoked so the handshake refuses the cookie from then on.
- * After a (re)connect the revoked, unexpired sessions are read again.
+ * After a (re)connect the revoked, unexpired sessions are read again; a
+ * revocation notified while that re-read is in flight is kept, even when
+ * its answer (an older snapshot) lacks it.
  * Expiry: every second, sockets whose session has expired are closed 4401
  * (where the namespace requires auth) and connection-token users at their
  * exp with WSP_CLOSE_TOKEN_EXPIRED (on every namespace).  In a namespace

@@ -124,6 +124,29 @@ int wsp_strmap_del(wsp_strmap *m, const char *key)
 	return 1;
 }
 
+size_t wsp_strmap_drop_below(wsp_strmap *m, long min)
+{
+	size_t dropped = 0;
+
+	for (size_t i = 0; i < m->nb; i++) {
+		struct wsp_strmap_ent **e = &m->b[i];
+
+		while (*e) {
+			struct wsp_strmap_ent *dead = *e;
+
+			if (dead->v >= min) {
+				e = &dead->next;
+				continue;
+			}
+			*e = dead->next;
+			wsp_free(dead);
+			dropped++;
+		}
+	}
+	m->n -= dropped;
+	return dropped;
+}
+
 size_t wsp_strmap_count(const wsp_strmap *m)
 {
 	return m->n;

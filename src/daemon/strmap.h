@@ -27,6 +27,8 @@ int wsp_strmap_set(wsp_strmap *m, const char *key, long v);
 long wsp_strmap_add(wsp_strmap *m, const char *key, long delta);
 /* Remove key; 1 if it was there. */
 int wsp_strmap_del(wsp_strmap *m, const char *key);
+/* Remove every key whose value is below min; the number removed. */
+size_t wsp_strmap_drop_below(wsp_strmap *m, long min);
 size_t wsp_strmap_count(const wsp_strmap *m);
 void wsp_strmap_cleanup(wsp_strmap *m);
 

@@ -6,17 +6,21 @@
 // the other workers delivering every committed id once and in order, and its
 // replacement is fed by the same reader; the reader's own connection cut with
 // pg_terminate_backend() in the middle of a stream loses nothing (the workers
-// replay from their floors) and reorders nothing.
+// replay from their floors) and reorders nothing; and a revocation that
+// arrives through the reader while the workers re-read the revoked sessions
+// is not forgotten when their (older) answers come.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startStack, openWs, waitFor, http, sleep, slow } from './lib/stack.mjs';
+import { startStack, openWs, waitFor, http, sleep, slow, mintSession } from './lib/stack.mjs';
+import { rawWs } from './lib/rawclient.mjs';
 
 const NS = '/api/1/ws/rdr';
 let s;
 
 before(async () => {
-  s = await startStack({ config: { workers: 3, stats_interval: 1, namespace: NS } });
+  s = await startStack({ users: [{ name: 'bob', password: 'bob-pass-12', roles: ['viewer'] }],
+    config: { workers: 3, stats_interval: 1, namespace: NS } });
   await waitFor(() => workerPids().length === 3, 10000 * slow, 'three workers');
 });
 
@@ -151,4 +155,36 @@ test('the reader\'s connection cut mid-stream (pg_terminate_backend): nothing lo
   console.log(`# reader cut after ${at} publishes: ${subs.length} subscribers on 3 workers got all ${n} committed ids once, in order`);
   assert.match(s.log('wspulsed.log'), /\[?reader\]? .*listening for the workers again|reader.*listening for the workers again/);
   for (const c of subs) c.close();
+});
+
+test('a revocation that arrives while a worker re-reads the revoked sessions is kept, though the answer predates it', async (t) => {
+  const auth = `ws://127.0.0.1:${s.daemonPort}/api/1/ws/jpulse-ws-test`;
+  const sess = mintSession(s, 'bob');
+  const held = await rawWs(auth, { headers: { Cookie: sess.cookie } });
+  assert.equal(held.status, 101);
+  await held.next((m) => m.data?.type === 'connected');
+  // Each worker re-reads the revoked sessions on its own connection when the
+  // reader listens again.  A view that sleeps 3 s (times `slow`) after its snapshot is
+  // taken holds those answers back: a revoke committed meanwhile reaches the
+  // workers through the reader but is not in the answers.
+  s.pg.psql(`CREATE FUNCTION wsp_test_slow() RETURNS boolean LANGUAGE plpgsql AS 'BEGIN PERFORM pg_sleep(${3 * slow}); RETURN true; END';
+    ALTER TABLE wsp_sessions RENAME TO wsp_sessions_t;
+    CREATE VIEW wsp_sessions AS SELECT * FROM wsp_sessions_t WHERE (SELECT wsp_test_slow())`);
+  const restore = () => s.pg.psql(`DROP VIEW IF EXISTS wsp_sessions; ALTER TABLE IF EXISTS wsp_sessions_t RENAME TO wsp_sessions;
+    DROP FUNCTION IF EXISTS wsp_test_slow()`);
+  t.after(() => { try { restore(); } catch { /* restored already */ } });
+  const rereads = () => Number(s.pg.psql("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%revoked_at IS NOT NULL%' AND pid <> pg_backend_pid()"));
+  assert.equal(s.pg.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"), '1');
+  await waitFor(() => rereads() === 3, 10000 * slow, () => `three workers re-reading the revoked sessions (${rereads()} now)`);
+  s.pg.psql(`UPDATE wsp_sessions_t SET revoked_at = now(), revoke_reason = 'logout' WHERE id = '${sess.sid}'`);
+  assert.equal((await held.closed).code, 4401, 'the revocation reached the socket\'s worker');
+  assert.ok(rereads() > 0, 'the revocation arrived before the re-reads answered (the view sleeps)');
+  await waitFor(() => rereads() === 0, 15000 * slow, 'the re-reads answered');
+  restore();
+  // No worker forgot it: nine upgrades, spread over the workers, are refused.
+  for (let i = 0; i < 9; i++) {
+    const c = await rawWs(auth, { headers: { Cookie: sess.cookie } });
+    assert.equal(c.status, 401, `upgrade ${i + 1} with the revoked cookie`);
+    c.destroy();
+  }
 });
