@@ -142,8 +142,9 @@ http {
   }
 }
 `);
+  // NGINX in the environment (make sets it to the binary) means inherited sockets to nginx.
   const child = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
-    { stdio: ['ignore', 'inherit', 'inherit'] });
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NGINX: undefined } });
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise((r) => { const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); }); c.on('error', () => r(false)); });
     if (ok) break;

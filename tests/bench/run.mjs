@@ -44,6 +44,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const argOf = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const env = process.env;
+// nginx's environment: NGINX (make sets it to the binary) would be read as inherited sockets.
+const envWithoutNginx = () => ({ ...env, NGINX: undefined });
 const quick = env.BENCH_QUICK === '1';
 const num = (name, dflt, quickVal) => Number(env[name] ?? (quick ? quickVal : dflt));
 
@@ -210,7 +212,7 @@ http {
 }
 `);
     const child = track(spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
-      { stdio: ['ignore', 'inherit', 'inherit'] }));
+      { stdio: ['ignore', 'inherit', 'inherit'], env: envWithoutNginx() }));
     await waitPort(pubPort);
     let worker = [];
     for (let i = 0; i < 50 && worker.length === 0; i++) { worker = childrenOf(child.pid); if (!worker.length) await sleep(50); }
@@ -569,7 +571,7 @@ http {
   const child = track(spawn(env.NGINX && env.NGINX !== 'no' ? env.NGINX : 'nginx',
     ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
     // NGINX in the environment (make sets it to the binary) means inherited sockets to nginx.
-    { stdio: ['ignore', 'inherit', 'inherit'], env: Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'NGINX')) }));
+    { stdio: ['ignore', 'inherit', 'inherit'], env: envWithoutNginx() }));
   await waitPort(port);
   let workers = [];
   for (let i = 0; i < 100 && workers.length < os.availableParallelism(); i++) { workers = childrenOf(child.pid); await sleep(50); }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startStack, startApache, start, stop, freePort, waitFor, srcdir, bin, run, tmpdir, writeConfig, sleep } from './lib/stack.mjs';
+import { startStack, startApache, start, stop, freePort, waitFor, srcdir, bin, run, tmpdir, writeConfig, sleep, NGINX_ENV } from './lib/stack.mjs';
 import { rawWs } from './lib/rawclient.mjs';
 
 const SESSIONS = { 'sess-alice': { user: 'alice', roles: 'editor' }, 'sess-bob': { user: 'Bob Builder', roles: 'viewer' } };
@@ -71,7 +71,7 @@ http {
   }
 }
 `);
-  nginx = start(bin.nginx, ['-p', ngdir, '-c', conf, '-e', path.join(ngdir, 'error.log')], { log: path.join(ngdir, 'nginx.out') });
+  nginx = start(bin.nginx, ['-p', ngdir, '-c', conf, '-e', path.join(ngdir, 'error.log')], { log: path.join(ngdir, 'nginx.out'), env: NGINX_ENV });
   await waitFor(async () => { try { return (await fetch(`http://127.0.0.1:${ngPort}/`)).ok; } catch { return false; } }, 10000, 'nginx');
 });
 after(async () => {

@@ -115,6 +115,11 @@ export function run(cmd, args, opts = {}) {
 }
 
 /** Start a long-running program; its output goes to logfile. */
+/** For start()'s env when it starts nginx: `make` exports NGINX (the binary's
+ * path), and nginx reads that variable as a list of inherited sockets
+ * ("[emerg] invalid socket number"); undefined leaves it out. */
+export const NGINX_ENV = { NGINX: undefined };
+
 export function start(cmd, args, { log, env, cwd } = {}) {
   const fd = log ? fs.openSync(log, 'a') : 'ignore';
   const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env }, cwd });
@@ -418,7 +423,7 @@ http {
   }
 }
 `);
-    s.nginx = start(bin.nginx, ['-p', dir, '-c', conf, '-e', path.join(dir, 'nginx-error.log')], { log: path.join(dir, 'nginx.out') });
+    s.nginx = start(bin.nginx, ['-p', dir, '-c', conf, '-e', path.join(dir, 'nginx-error.log')], { log: path.join(dir, 'nginx.out'), env: NGINX_ENV });
     await waitFor(async () => (await httpGet(`${s.url}/index.html`, { ca: tls?.ca })).status === 200, 10000, 'nginx');
     return s.nginx;
   };
