@@ -32,6 +32,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+/** The environment for an nginx of the bench's (run.mjs's too): NGINX, which
+ * make sets to the binary's path, would be read by nginx as inherited sockets. */
+export const envWithoutNginx = () => ({ ...process.env, NGINX: undefined });
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = process.env;
 const quick = env.BENCH_QUICK === '1';   // make bench's smoke run: 2-s runs, one round
@@ -142,9 +146,8 @@ http {
   }
 }
 `);
-  // NGINX in the environment (make sets it to the binary) means inherited sockets to nginx.
   const child = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
-    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NGINX: undefined } });
+    { stdio: ['ignore', 'inherit', 'inherit'], env: envWithoutNginx() });
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise((r) => { const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); }); c.on('error', () => r(false)); });
     if (ok) break;

@@ -38,14 +38,12 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { median, rotated } from './pubrate.mjs';
+import { envWithoutNginx, median, rotated } from './pubrate.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const argOf = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const env = process.env;
-// nginx's environment: NGINX (make sets it to the binary) would be read as inherited sockets.
-const envWithoutNginx = () => ({ ...env, NGINX: undefined });
 const quick = env.BENCH_QUICK === '1';
 const num = (name, dflt, quickVal) => Number(env[name] ?? (quick ? quickVal : dflt));
 
@@ -570,7 +568,6 @@ http {
 `);
   const child = track(spawn(env.NGINX && env.NGINX !== 'no' ? env.NGINX : 'nginx',
     ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
-    // NGINX in the environment (make sets it to the binary) means inherited sockets to nginx.
     { stdio: ['ignore', 'inherit', 'inherit'], env: envWithoutNginx() }));
   await waitPort(port);
   let workers = [];

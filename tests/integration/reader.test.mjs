@@ -164,9 +164,9 @@ test('a revocation that arrives while a worker re-reads the revoked sessions is 
   assert.equal(held.status, 101);
   await held.next((m) => m.data?.type === 'connected');
   // Each worker re-reads the revoked sessions on its own connection when the
-  // reader listens again.  A view that sleeps 3 s (times `slow`) after its snapshot is
-  // taken holds those answers back: a revoke committed meanwhile reaches the
-  // workers through the reader but is not in the answers.
+  // reader listens again.  A view that sleeps 3 s (times `slow`) after its
+  // snapshot is taken holds those answers back: a revoke committed meanwhile
+  // reaches the workers through the reader but is not in the answers.
   s.pg.psql(`CREATE FUNCTION wsp_test_slow() RETURNS boolean LANGUAGE plpgsql AS 'BEGIN PERFORM pg_sleep(${3 * slow}); RETURN true; END';
     ALTER TABLE wsp_sessions RENAME TO wsp_sessions_t;
     CREATE VIEW wsp_sessions AS SELECT * FROM wsp_sessions_t WHERE (SELECT wsp_test_slow())`);

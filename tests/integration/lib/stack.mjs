@@ -114,12 +114,12 @@ export function run(cmd, args, opts = {}) {
   return out;
 }
 
-/** Start a long-running program; its output goes to logfile. */
 /** For start()'s env when it starts nginx: `make` exports NGINX (the binary's
  * path), and nginx reads that variable as a list of inherited sockets
  * ("[emerg] invalid socket number"); undefined leaves it out. */
 export const NGINX_ENV = { NGINX: undefined };
 
+/** Start a long-running program; its output goes to logfile. */
 export function start(cmd, args, { log, env, cwd } = {}) {
   const fd = log ? fs.openSync(log, 'a') : 'ignore';
   const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env }, cwd });
