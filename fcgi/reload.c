@@ -22,6 +22,7 @@ static const char *const live_keys[] = {
 static const char *const daemon_keys[] = {
 	"listen", "daemon_id", "workers", "event_loop", "io_uring", "allowed_origins", "modules", "namespace",
 	"max_frame_bytes", "rate_limit", "send_queue_max_bytes", "send_queue_max_messages",
+	"backlog_max_messages", "backlog_max_bytes",
 	"max_connections_per_ip", "max_connections", "ping_interval", "pong_timeout",
 	"handshake_timeout", "history_retention", "tls_cert_file", "tls_key_file", "health_db_grace",
 };

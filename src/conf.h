@@ -53,6 +53,8 @@ typedef struct wsp_config {
 	long rate_limit;            /* client messages per second */
 	long send_queue_max_bytes;  /* per client, then close 1008 */
 	long send_queue_max_messages;
+	long backlog_max_messages;  /* per namespace, for clients a burst left behind */
+	long backlog_max_bytes;
 	long max_connections_per_ip;
 	long max_connections;
 	long ping_interval;         /* seconds between protocol pings */

@@ -15,6 +15,10 @@ void wsp__deliver(wsp_namespace *ns, wsp_msg *m, const char *to, long long id)
 
 	for (c = ns->clients; c; c = next) {
 		next = c->next;
+		/* A client a burst left behind reads outbox rows from the
+		 * namespace's backlog, in this same order (history.h). */
+		if (id >= 0 && c->cu && wsp__history_lagging(c))
+			continue;
 		if (to && !wsp__client_is(c, to))
 			continue;
 		if (id >= 0 && wsp__history_live(c, m, id, addressed))
@@ -25,4 +29,6 @@ void wsp__deliver(wsp_namespace *ns, wsp_msg *m, const char *to, long long id)
 			continue;
 		wsp__client_push(c, m);
 	}
+	if (id >= 0 && ns->backlog.readers)
+		wsp__history_keep(ns, m, to, id);
 }

@@ -7,7 +7,9 @@
  * For an outbox message each client is first offered to its catch-up
  * (history.h), which may hold, re-floor or skip it; one that would pass a
  * reading client's queue bound starts that client's catch-up instead of
- * closing it (wsp__history_overflow).  Calls go down only:
+ * closing it (wsp__history_overflow), and
+ * while such a client reads from the namespace's backlog the fan-out skips
+ * it and keeps the row there for it (wsp__history_keep).  Calls go down only:
  * history.h, client.h. */
 #ifndef WSP_DELIVERY_H
 #define WSP_DELIVERY_H

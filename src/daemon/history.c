@@ -61,7 +61,18 @@
  * socket), and, in a namespace without history, not this daemon's own
  * module broadcasts (those were delivered locally without an id; their
  * outbox row is only for the other daemons).  A peer that stopped reading
- * (its socket full) is not a burst: it is closed 1008 as before. */
+ * (its socket full) is not a burst: it is closed 1008 as before.
+ *
+ * From memory first: while the namespace's backlog (backlog.h) is within
+ * its bounds, such a client does not page at all.  It joins the backlog at
+ * the row that did not fit, the fan-out skips it for outbox rows and keeps
+ * them there (wsp__history_keep), and after each write it reads on (pull)
+ * as the fan-out would have given them -- the same sequence, later, so
+ * order and floors are live delivery's -- until it reaches the end and
+ * takes live rows again (mem_done).  Each row it passes is marked in its
+ * window copy; when the backlog passes a bound and the client is among
+ * those furthest behind, it pages from the outbox after all (to_pages),
+ * from that window: the pages skip what the backlog gave it. */
 #include "config.h"
 
 #include <stdio.h>
@@ -69,6 +80,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "daemon/backlog.h"
 #include "daemon/bus.h"
 #include "daemon/cursor.h"
 #include "daemon/envelope.h"
@@ -105,6 +117,8 @@ struct wsp_catchup {
 	bool queue;                  /* started by a full queue, not by ?since= (top of file) */
 	wsp_idwin *skip;             /* queue: the daemon's window when it started: ids c was given ... */
 	long long skip_not;          /* ... except this one, the id that did not fit */
+	bool mem;                    /* queue: reading the namespace's backlog, no page yet */
+	unsigned long long pos;      /* mem: the next backlog entry (backlog.h) */
 	wsp_msg **held;              /* live messages held for the page in flight (shared reader) */
 	long long *held_ids;
 	int nheld, capheld;
@@ -204,6 +218,8 @@ void wsp__history_drop(wsp_client *c)
 
 	if (!c->cu)
 		return;
+	if (c->cu->mem)
+		wsp_backlog_leave(&c->ns->backlog, c->cu->pos);
 	query = c->cu->query;
 	release_held(c->cu);
 	wsp_free(c->cu->held);
@@ -269,12 +285,17 @@ bool wsp__history_live(wsp_client *c, wsp_msg *m, long long id, bool addressed)
 }
 
 static void start(wsp_client *c);
+static void pull(wsp_client *c);
 
 void wsp__history_drained(wsp_client *c)
 {
 	struct wsp_catchup *cu = c->cu;
 	const wsp_config *cfg = c->srv->cfg;
 
+	if (cu && cu->mem && !c->closing && c->wsi) {
+		pull(c);
+		return;
+	}
 	if (!cu || !cu->wait || c->closing || !c->wsi)
 		return;
 	if (c->q.count > (unsigned)cfg->send_queue_max_messages / 4 ||
@@ -533,10 +554,11 @@ void wsp__history_start(wsp_client *c)
 bool wsp__history_overflow(wsp_client *c, long long id)
 {
 	struct wsp_catchup *cu = c->cu;
+	wsp_backlog *b = &c->ns->backlog;
 	wsp_idwin *w;
 
 	if (cu && cu->replaying)
-		return false;   /* pages pace it already: that pace is too slow */
+		return false;   /* pages or the backlog pace it already: that pace is too slow */
 	w = wsp_malloc(sizeof(*w));
 	if (!w || !wsp__cursor_copy(c->srv->cursor, w) || (!cu && !(cu = wsp_calloc(1, sizeof(*cu))))) {
 		wsp_free(w);
@@ -553,16 +575,134 @@ bool wsp__history_overflow(wsp_client *c, long long id)
 	if (c->ns->opts.history && c->since > cu->since)
 		cu->since = cu->from = c->since;
 	cu->replaying = true;
-	cu->wait = true;        /* the first page once the queue has drained */
 	cu->pages = 0;
 	cu->rows = 0;
 	c->cu = cu;
 	c->srv->metrics.replays_queue++;
-	if (wsp_log_limit_ok(&c->srv->burst_rl, 10, WSP_LOG_INFO, "burst catch-ups"))
-		wsp_info(c->ns->path, "client %s: outbox id %lld would pass its send queue (%u messages, %zu bytes) "
-			 "while its socket takes bytes: it catches up from the outbox after id %lld",
-			 c->id, id, c->q.count, c->q.bytes, cu->since);
+	/* From memory while the namespace's backlog has room: this row and
+	 * the rest come from there (wsp__history_keep keeps them). */
+	wsp_backlog_bound(b, (unsigned)c->srv->cfg->backlog_max_messages, (size_t)c->srv->cfg->backlog_max_bytes);
+	cu->mem = wsp_backlog_open(b);
+	if (cu->mem)
+		cu->pos = wsp_backlog_join(b);
+	cu->wait = !cu->mem;    /* the first page once the queue has drained */
+	if (!cu->mem)
+		c->srv->metrics.replays_queue_pages++;
+	if (wsp_log_limit_ok(&c->srv->burst_rl, 10, WSP_LOG_INFO, "burst catch-ups")) {
+		if (cu->mem)
+			wsp_info(c->ns->path, "client %s: outbox id %lld would pass its send queue (%u messages, "
+				 "%zu bytes) while its socket takes bytes: it catches up from memory (the "
+				 "namespace's backlog, %u entries kept)", c->id, id, c->q.count, c->q.bytes, b->count);
+		else
+			wsp_info(c->ns->path, "client %s: outbox id %lld would pass its send queue (%u messages, "
+				 "%zu bytes) while its socket takes bytes: it catches up from the outbox after id %lld",
+				 c->id, id, c->q.count, c->q.bytes, cu->since);
+	}
 	return true;
+}
+
+bool wsp__history_lagging(const wsp_client *c)
+{
+	return c->cu && c->cu->mem;
+}
+
+/* A client the backlog left behind (its bounds, or no memory to keep a
+ * row) gets the rest from the outbox in pages.  What it was given from
+ * the backlog is marked in its window (pull), so the pages skip it; every
+ * id at or below the window's floor it has -- but the row that did not fit
+ * while the backlog has not given it yet (the daemon's floor may have
+ * passed it). */
+static void to_pages(wsp_client *c, const char *why)
+{
+	struct wsp_catchup *cu = c->cu;
+	unsigned long long behind = wsp_backlog_end(&c->ns->backlog) - cu->pos;
+	long long has = cu->skip->floor;
+
+	wsp_backlog_leave(&c->ns->backlog, cu->pos);
+	cu->mem = false;
+	if (cu->skip_not >= 0 && has >= cu->skip_not)
+		has = cu->skip_not - 1;
+	if (has > cu->since)
+		cu->since = cu->from = has;
+	cu->wait = true;
+	c->srv->metrics.replays_queue_pages++;
+	if (wsp_log_limit_ok(&c->srv->burst_rl, 10, WSP_LOG_INFO, "burst catch-ups"))
+		wsp_info(c->ns->path, "client %s: %llu deliveries behind in the namespace's backlog (%s): it catches "
+			 "up from the outbox after id %lld", c->id, behind, why, cu->since);
+	wsp__history_drained(c);
+}
+
+/* Every lagging client of ns before backlog entry `upto` goes to pages. */
+static void shed(wsp_namespace *ns, unsigned long long upto, const char *why)
+{
+	wsp_client *c, *next;
+
+	for (c = ns->clients; c; c = next) {
+		next = c->next;
+		if (c->cu && c->cu->mem && c->cu->pos < upto)
+			to_pages(c, why);
+	}
+}
+
+void wsp__history_keep(wsp_namespace *ns, wsp_msg *m, const char *to, long long id)
+{
+	wsp_backlog *b = &ns->backlog;
+
+	if (wsp_backlog_append(b, m, id, to) < 0)
+		shed(ns, wsp_backlog_end(b) + 1, "out of memory");
+	else if (wsp_backlog_over(b))
+		shed(ns, wsp_backlog_shed_to(b), "its bounds passed");
+}
+
+/* The backlog's catch-up is done: live delivery again.  Ids an earlier
+ * page catch-up sent are still skipped (has_id) until the floor passes
+ * them. */
+static void mem_done(wsp_client *c)
+{
+	struct wsp_catchup *cu = c->cu;
+
+	wsp_backlog_leave(&c->ns->backlog, cu->pos);
+	cu->mem = false;
+	cu->replaying = false;
+	if (cu->rows)
+		wsp_debug(c->ns->path, "client %s: caught up %lld message%s after a burst from memory", c->id,
+			  cu->rows, cu->rows == 1 ? "" : "s");
+	wsp_free(cu->skip);
+	cu->skip = NULL;
+	prune_ids(c);
+	if (!cu->nids)
+		wsp__history_drop(c);
+}
+
+/* Read on in the backlog up to half of c's queue: each entry as the fan-out
+ * would have given it, marked in c's window (to_pages).  At its end, c
+ * takes live rows again (the fan-out has skipped it until now, so the
+ * order is the fan-out's). */
+static void pull(wsp_client *c)
+{
+	struct wsp_catchup *cu = c->cu;
+	wsp_backlog *b = &c->ns->backlog;
+	const wsp_config *cfg = c->srv->cfg;
+	const wsp_backlog_entry *e;
+
+	while ((e = wsp_backlog_get(b, cu->pos))) {
+		if (c->q.count >= (unsigned)cfg->send_queue_max_messages / 2 ||
+		    c->q.bytes >= (size_t)cfg->send_queue_max_bytes / 2 ||
+		    (c->q.count && !wsp_msgq_fits(&c->q, e->m)))
+			return;
+		if ((!e->to || wsp__client_is(c, e->to)) &&
+		    !(c->since >= 0 && e->id <= c->since && c->ns->opts.history) && !has_id(cu, e->id)) {
+			wsp__client_push(c, e->m);
+			cu->rows++;
+		}
+		wsp_idwin_mark(cu->skip, e->id);
+		if (e->id == cu->skip_not)
+			cu->skip_not = -1;
+		wsp_backlog_pass(b, cu->pos++);
+		if (c->closing || !c->wsi)
+			return;
+	}
+	mem_done(c);
 }
 
 void wsp__history_resume(wsp_server *srv)

@@ -11,7 +11,8 @@
  * and for the daemon's own outbox replay (wsp__history_resume, relay.c).
  * A client of any namespace that the fan-out would give more outbox rows
  * at once than its queue holds, while it reads, gets the same catch-up from
- * the row that did not fit (wsp__history_overflow, delivery.c).
+ * the row that did not fit (wsp__history_overflow, delivery.c) -- read from
+ * the namespace's backlog in memory while it has room (backlog.h).
  *
  * The catch-up's state is history.c's alone (the client holds an opaque
  * pointer to it).  Calls go down only: bus.h, cursor.h, client.h. */
@@ -34,12 +35,23 @@ bool wsp__history_live(wsp_client *c, wsp_msg *m, long long id, bool addressed);
 /* Outbox message `id` for c would pass a bound of its queue while its
  * socket takes bytes (wsp__client_burst): start a catch-up from the row
  * before it (top of history.c), so this message and the rest of the burst
- * come in pages at the socket's pace instead of closing c 1008.  true: the
+ * come from the namespace's backlog, or in pages, at the socket's pace
+ * instead of closing c 1008.  true: the
  * catch-up runs and the caller does not push the message (a page sends
  * it); false: a catch-up already paces c, or the daemon's floor is not
  * known, or out of memory -- the caller pushes it as before. */
 bool wsp__history_overflow(wsp_client *c, long long id);
-/* c's send queue shrank: query the next page if it waits for that. */
+/* Whether c reads outbox rows from its namespace's backlog (backlog.h):
+ * a burst left it behind and it catches up from memory.  The fan-out skips
+ * it for outbox rows (non-outbox messages are pushed as usual). */
+bool wsp__history_lagging(const wsp_client *c);
+/* Outbox row `id` (m BORROWED, `to` its recipient or NULL) went out to ns's
+ * clients: kept in ns's backlog for the clients that lag (in the order the
+ * fan-out made the deliveries).  A backlog past its bounds sends the
+ * clients furthest behind to outbox pages. */
+void wsp__history_keep(wsp_namespace *ns, wsp_msg *m, const char *to, long long id);
+/* c's send queue shrank: query the next page if it waits for that, or
+ * read on in the backlog. */
 void wsp__history_drained(wsp_client *c);
 /* c's socket closed: forget its catch-up (answers still in flight are
  * ignored). */

@@ -3,6 +3,7 @@
 noinst_LTLIBRARIES += src/libwspd.la
 src_libwspd_la_SOURCES = \
 	src/daemon/access.c src/daemon/access.h \
+	src/daemon/backlog.c src/daemon/backlog.h \
 	src/daemon/envelope.c src/daemon/envelope.h \
 	src/daemon/frameguard.c src/daemon/frameguard.h \
 	src/daemon/hsrules.c src/daemon/hsrules.h \

@@ -30,12 +30,13 @@ json_t *wsp_metrics_json(const wsp_metrics *m, long long send_queue_bytes)
 		return NULL;
 	for (int i = 0; i < WSP_REFUSED_N; i++)
 		json_object_set_new(refused, refusal_labels[i], json_integer((json_int_t)m->refused[i]));
-	o = json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "refused", refused,
+	o = json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "refused", refused,
 		      "messagesIn", (json_int_t)m->messages_in, "messagesOut", (json_int_t)m->messages_out,
 		      "messagesDropped", (json_int_t)m->messages_dropped,
 		      "pgConnects", (json_int_t)m->pg_connects, "replaysOutbox", (json_int_t)m->replays_outbox,
 		      "replaysClient", (json_int_t)m->replays_client,
 		      "replaysQueue", (json_int_t)m->replays_queue,
+		      "replaysQueuePages", (json_int_t)m->replays_queue_pages,
 		      "outboxDelivered", (json_int_t)m->outbox_delivered,
 		      "sendQueueBytes", (json_int_t)send_queue_bytes);
 	return o;
@@ -233,11 +234,12 @@ char *wsp_metrics_render(json_t *rows, long long newest)
 		put(&o, "\"} %lld\n", n > 1 ? n - 1 : 0);
 	}
 	static const char *const kinds[][2] = { { "outbox", "replaysOutbox" }, { "client", "replaysClient" },
-						{ "queue", "replaysQueue" } };
+						{ "queue", "replaysQueue" }, { "queue_pages", "replaysQueuePages" } };
 
 	head(&o, "wspulse_catchup_replays_total", "counter",
 	     "Catch-ups: kind=\"outbox\" the daemon's replay after (re)connecting, kind=\"client\" a client's ?since=, "
-	     "kind=\"queue\" a reading client given more at once than its send queue holds.");
+	     "kind=\"queue\" a reading client given more at once than its send queue holds, kind=\"queue_pages\" those of "
+	     "them that paged from the outbox (the namespace's backlog off, full, or left behind).");
 	json_array_foreach(rows, i, row) {
 		json_t *m = metrics_of(row);
 

@@ -43,6 +43,7 @@ typedef struct wsp_metrics {
 	unsigned long long replays_outbox;   /* outbox replays after (re)connecting */
 	unsigned long long replays_client;   /* ?since= catch-ups of a client */
 	unsigned long long replays_queue;    /* catch-ups of a reading client a burst overflowed */
+	unsigned long long replays_queue_pages;  /* ... of those, paged from the outbox (not all from memory) */
 	long long outbox_delivered;          /* highest outbox id handled (0: none) */
 } wsp_metrics;
 

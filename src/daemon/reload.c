@@ -115,6 +115,8 @@ static const struct reload_key table[] = {
 	{ "rate_limit", false, false, false, NULL, "the next message" },
 	{ "send_queue_max_bytes", false, false, false, NULL, "new connections" },
 	{ "send_queue_max_messages", false, false, false, NULL, "new connections" },
+	{ "backlog_max_messages", false, false, false, NULL, "the next burst" },
+	{ "backlog_max_bytes", false, false, false, NULL, "the next burst" },
 	{ "history_retention", false, false, false, NULL, "the next catch-up and pruning" },
 	{ "health_db_grace", false, false, false, NULL, "the next /health" },
 	{ "stop_notice", false, false, true, NULL, "the next SIGTERM" },

@@ -56,6 +56,7 @@ void wsp__server_free(wsp_server *srv)
 	for (int i = 0; i < srv->nns; i++) {
 		wsp_namespace *ns = srv->nss[i];
 
+		wsp_backlog_cleanup(&ns->backlog);
 		wsp_free(ns->path);
 		wsp_strv_free(ns->roles);
 		wsp_free(ns);

@@ -29,6 +29,7 @@
 #include "token.h"
 #include "wspulse/wspulse.h"
 
+#include "daemon/backlog.h"
 #include "daemon/hsrules.h"   /* struct wsp_user */
 #include "daemon/metrics.h"
 #include "daemon/msgq.h"
@@ -51,6 +52,8 @@ struct wsp_namespace {
 	struct wsp_ns_presence *presence;   /* presence.c's, NULL until used */
 	long long anon_sec;          /* activity log: the second and ... */
 	unsigned anon_n;             /* ... its entries without a username (server.c) */
+	/* Outbox deliveries kept for clients a burst left behind (history.c) */
+	wsp_backlog backlog;
 };
 
 /* Close code for a socket whose connection token reached its exp (the

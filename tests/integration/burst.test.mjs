@@ -6,8 +6,11 @@
 // replay page after a reconnect.  More of it than a send queue holds (1 MiB
 // here) used to close every client of the namespace 1008, "the daemon is
 // behind", readers that did nothing wrong included.  Such a client now gets
-// the rest from the outbox in catch-up pages at its socket's pace (history.c,
-// "A full queue"): every row, in id order, once, and the socket stays open.
+// the rest at its socket's pace: from the namespace's backlog in memory (the
+// default; the 'memory' cases at the end), or from the outbox in catch-up
+// pages (history.c, "A full queue"; the other stacks turn the backlog off,
+// and a client left behind by the backlog's bounds goes there too): every
+// row, in id order, once, and the socket stays open.
 // A peer that stopped reading is still closed 1008 (daemon-ops.test.mjs,
 // writepath.test.mjs, metrics.test.mjs).
 import { test, before, after } from 'node:test';
@@ -27,7 +30,7 @@ const stacks = {};
 let s;   // the stack of the running case
 
 before(async () => {
-  for (const [kind, workers, tls] of [['lone', 1, false], ['workers', 2, false], ['tls', 1, true]]) {
+  for (const [kind, workers, tls] of [['lone', 1, false], ['workers', 2, false], ['tls', 1, true], ['memory', 2, false]]) {
     const st = await startStack({
       nginx: false,
       fcgi: false,
@@ -41,6 +44,8 @@ before(async () => {
         workers,
         send_queue_max_bytes: 1048576,
         send_queue_max_messages: 1024,
+        // The outbox pages; 'memory' keeps the default backlog (16 MiB).
+        ...(kind === 'memory' ? {} : { backlog_max_messages: 0 }),
       },
     });
     stacks[kind] = st;
@@ -92,8 +97,12 @@ function session() {
     end() { p.stdin.end(); },
   };
 }
-/** Burst catch-ups counted by every worker (a row the first start left counts none). */
-const queueCatchups = () => Number(s.pg.psql(`SELECT coalesce(sum((stats->'metrics'->>'replaysQueue')::bigint), 0) FROM wsp_daemon_stats`));
+/** Burst catch-ups counted by every worker (a row the first start left counts none); `Pages`: of those, the
+ * ones that paged from the outbox. */
+const metric = (name) => () => Number(s.pg.psql(`SELECT coalesce(sum((stats->'metrics'->>'${name}')::bigint), 0) FROM wsp_daemon_stats`));
+const queueCatchups = metric('replaysQueue'), pageCatchups = metric('replaysQueuePages');
+const memoryLines = () => (s.log('wspulsed.log').match(/would pass its send queue .* it catches up from memory/g) || []).length;
+const shedLines = () => (s.log('wspulsed.log').match(/deliveries behind in the namespace's backlog \(its bounds passed\): it catches up from the outbox/g) || []).length;
 
 for (const kind of ['lone', 'workers', 'tls']) {
   test(`${kind}: one transaction of 400 x 8 kB rows (3.2 MB, queue 1 MiB): every reading client gets every row for it, in order, once, and stays open`, async () => {
@@ -242,3 +251,59 @@ for (const kind of ['lone', 'workers', 'tls']) {
     a.end();
   });
 }
+
+// The namespace's backlog: a client a burst leaves behind reads the rest of
+// the fan-out's deliveries from memory, kept once for every such client, in
+// the order the others got them; no page query.  A client left behind by
+// more than the backlog's bounds goes to outbox pages, which skip what the
+// backlog gave it.
+test('memory: one transaction of 400 x 8 kB rows: the clients left behind catch up from memory, every row for them, in order, once, without a page', async () => {
+  s = stacks.memory;
+  const closes = [];
+  const uuid = '00000000-0000-4000-8000-0000000000b1';
+  const a = watch(await open(MOD, uuid), 'a', closes), b = watch(await open(MOD), 'b', closes), c = watch(await open(MOD), 'c', closes);
+  const lines = memoryLines(), queueBefore = queueCatchups(), pagesBefore = pageCatchups();
+  const ids = await insertRows(MOD, 1, 400, 8000, uuid);
+  const pub = ids.filter((_, i) => (i + 1) % 40 !== 0);
+  await waitFor(() => closes.length || (rows(a).length >= 400 && rows(b).length >= pub.length && rows(c).length >= pub.length),
+    60000 * slow, () => `every row (a ${rows(a).length}/400, b ${rows(b).length}/${pub.length}, c ${rows(c).length}/${pub.length}); the daemon's last words:\n${lastWords()}`);
+  await sleep(300);
+  assert.deepEqual(closes, [], 'no reading client was closed');
+  assert.deepEqual(rows(a).map((m) => m.id), ids, 'a: every row, its own included, in id order, once');
+  for (const x of [b, c]) assert.deepEqual(rows(x).map((m) => m.id), pub, 'the public rows, in id order, once');
+  assert.ok(memoryLines() - lines >= 1, 'the daemon logged a catch-up from memory');
+  assert.ok(/caught up \d+ messages after a burst from memory/.test(s.log('wspulsed.log')), 'its end is logged');
+  await waitFor(() => queueCatchups() - queueBefore >= 3, 5000 * slow, 'replaysQueue counts the three catch-ups');
+  assert.equal(pageCatchups() - pagesBefore, 0, 'none of them paged from the outbox');
+  // Every floor a client was given is true: it had every id up to it.
+  for (const x of [a, b, c]) {
+    const got = new Set();
+    for (const m of rows(x)) {
+      got.add(m.id);
+      if (m.floor !== undefined) assert.ok(ids.filter((id) => id <= m.floor && (x === a || pub.includes(id))).every((id) => got.has(id)), `floor ${m.floor} at id ${m.id}`);
+    }
+  }
+  const [next] = await insertRows(MOD, 401, 1, 10);
+  for (const x of [a, b, c]) await waitFor(() => rows(x).some((m) => m.id === next), 5000 * slow, 'a live row after the catch-up');
+  for (const x of [a, b, c]) assert.equal(rows(x).filter((m) => m.id === next).length, 1);
+  for (const x of [a, b, c]) x.end();
+});
+
+test('memory: a burst larger than the backlog (2 600 x 8 kB rows, 16 MiB kept): the clients left behind page from the outbox; every row, in order, once', async () => {
+  s = stacks.memory;
+  const closes = [];
+  const uuid = '00000000-0000-4000-8000-0000000000b2';
+  const a = watch(await open(MOD, uuid), 'a', closes), b = watch(await open(MOD), 'b', closes);
+  const lines = shedLines(), pagesBefore = pageCatchups();
+  const ids = await insertRows(MOD, 1, 2600, 8000, uuid);
+  const pub = ids.filter((_, i) => (i + 1) % 40 !== 0);
+  await waitFor(() => closes.length || (rows(a).length >= ids.length && rows(b).length >= pub.length),
+    120000 * slow, () => `every row (a ${rows(a).length}/${ids.length}, b ${rows(b).length}/${pub.length}); the daemon's last words:\n${lastWords()}`);
+  await sleep(300);
+  assert.deepEqual(closes, [], 'no reading client was closed');
+  assert.deepEqual(rows(a).map((m) => m.id), ids, 'a: every row, its own included, in id order, once');
+  assert.deepEqual(rows(b).map((m) => m.id), pub, 'b: the public rows, in id order, once');
+  assert.ok(shedLines() - lines >= 1, 'the backlog\'s bounds sent a client to the outbox');
+  await waitFor(() => pageCatchups() - pagesBefore >= 1, 5000 * slow, 'replaysQueuePages counts it');
+  a.end(); b.end();
+});

@@ -19,6 +19,7 @@ static int (*const suites[])(void) = {
 	test_envelope_register,
 	test_access_register,
 	test_strmap_register,
+	test_backlog_register,
 	test_nsreg_register,
 	test_idwin_register,
 	test_router_register,

@@ -22,6 +22,7 @@ static void test_render(void)
 	m.outbox_delivered = 40;
 	m.replays_client = 2;
 	m.replays_queue = 5;
+	m.replays_queue_pages = 4;
 	stats = json_pack("{s:[{s:s, s:i, s:i}], s:o}", "namespaces", "path", "/api/1/ws/a", "clientCount", 5,
 			  "dropped", 1, "metrics", wsp_metrics_json(&m, 4096));
 	rows = json_pack("[{s:s, s:s, s:b, s:i, s:o}, {s:s, s:s, s:b, s:i, s:n}]",
@@ -41,6 +42,7 @@ static void test_render(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "wspulse_postgres_reconnects_total{daemon=\"h:8081/w\\\"1\"} 2\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "kind=\"client\"} 2\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "kind=\"queue\"} 5\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "kind=\"queue_pages\"} 4\n"));
 	/* A row that is down shows only as down: its counters are stale. */
 	CU_ASSERT_PTR_NULL(strstr(text, "wspulse_sockets{daemon=\"gone\""));
 	wsp_free(text);
