@@ -32,13 +32,13 @@ static void pop(wsp_backlog *b)
 	b->first++;
 }
 
-/* The oldest entries no reader needs go; an empty ring is freed (a
- * namespace without laggards holds nothing). */
-static void trim(wsp_backlog *b)
+/* Drop the entries while `all` or the oldest is needed by no reader; an
+ * empty ring is freed (a namespace without laggards holds nothing). */
+static void drop(wsp_backlog *b, bool all)
 {
-	while (b->count && b->ring[b->head].need == 0)
+	while (b->count && (all || b->ring[b->head].need == 0))
 		pop(b);
-	if (!b->count && !b->readers && b->ring) {
+	if (!b->count && b->ring) {
 		wsp_free(b->ring);
 		b->ring = NULL;
 		b->cap = b->head = 0;
@@ -47,13 +47,8 @@ static void trim(wsp_backlog *b)
 
 void wsp_backlog_cleanup(wsp_backlog *b)
 {
-	while (b->count)
-		pop(b);
-	wsp_free(b->ring);
-	b->ring = NULL;
-	b->cap = b->head = 0;
+	drop(b, true);
 	b->readers = 0;
-	b->bytes = 0;
 }
 
 bool wsp_backlog_open(const wsp_backlog *b)
@@ -119,7 +114,7 @@ void wsp_backlog_pass(wsp_backlog *b, unsigned long long seq)
 {
 	if (seq >= b->first && seq < wsp_backlog_end(b) && at(b, seq)->need)
 		at(b, seq)->need--;
-	trim(b);
+	drop(b, false);
 }
 
 void wsp_backlog_leave(wsp_backlog *b, unsigned long long pos)
@@ -131,7 +126,7 @@ void wsp_backlog_leave(wsp_backlog *b, unsigned long long pos)
 	for (unsigned long long s = pos < b->first ? b->first : pos; s < end; s++)
 		if (at(b, s)->need)
 			at(b, s)->need--;
-	trim(b);
+	drop(b, false);
 }
 
 bool wsp_backlog_over(const wsp_backlog *b)

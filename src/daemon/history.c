@@ -682,12 +682,12 @@ static void pull(wsp_client *c)
 {
 	struct wsp_catchup *cu = c->cu;
 	wsp_backlog *b = &c->ns->backlog;
-	const wsp_config *cfg = c->srv->cfg;
 	const wsp_backlog_entry *e;
 
+	/* The queue's own bounds (set at connect; a reload changes new
+	 * connections' only). */
 	while ((e = wsp_backlog_get(b, cu->pos))) {
-		if (c->q.count >= (unsigned)cfg->send_queue_max_messages / 2 ||
-		    c->q.bytes >= (size_t)cfg->send_queue_max_bytes / 2 ||
+		if (c->q.count > c->q.max_msgs / 2 || c->q.bytes > c->q.max_bytes / 2 ||
 		    (c->q.count && !wsp_msgq_fits(&c->q, e->m)))
 			return;
 		if ((!e->to || wsp__client_is(c, e->to)) &&
