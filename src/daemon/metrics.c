@@ -22,7 +22,7 @@ static const char *const refusal_labels[WSP_REFUSED_N] = {
 	[WSP_REFUSED_OTHER] = "other",
 };
 
-json_t *wsp_metrics_json(const wsp_metrics *m, long long send_queue_bytes)
+json_t *wsp_metrics_json(const wsp_metrics *m, long long send_queue_bytes, long long backlog_bytes)
 {
 	json_t *refused = json_object(), *o;
 
@@ -30,7 +30,7 @@ json_t *wsp_metrics_json(const wsp_metrics *m, long long send_queue_bytes)
 		return NULL;
 	for (int i = 0; i < WSP_REFUSED_N; i++)
 		json_object_set_new(refused, refusal_labels[i], json_integer((json_int_t)m->refused[i]));
-	o = json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "refused", refused,
+	o = json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "refused", refused,
 		      "messagesIn", (json_int_t)m->messages_in, "messagesOut", (json_int_t)m->messages_out,
 		      "messagesDropped", (json_int_t)m->messages_dropped,
 		      "pgConnects", (json_int_t)m->pg_connects, "replaysOutbox", (json_int_t)m->replays_outbox,
@@ -38,7 +38,7 @@ json_t *wsp_metrics_json(const wsp_metrics *m, long long send_queue_bytes)
 		      "replaysQueue", (json_int_t)m->replays_queue,
 		      "replaysQueuePages", (json_int_t)m->replays_queue_pages,
 		      "outboxDelivered", (json_int_t)m->outbox_delivered,
-		      "sendQueueBytes", (json_int_t)send_queue_bytes);
+		      "sendQueueBytes", (json_int_t)send_queue_bytes, "backlogBytes", (json_int_t)backlog_bytes);
 	return o;
 }
 
@@ -203,6 +203,9 @@ char *wsp_metrics_render(json_t *rows, long long newest)
 	per_daemon(&o, rows, "wspulse_messages_dropped_total", "messagesDropped");
 	head(&o, "wspulse_send_queue_bytes", "gauge", "Bytes waiting in every client's send queue.");
 	per_daemon(&o, rows, "wspulse_send_queue_bytes", "sendQueueBytes");
+	head(&o, "wspulse_backlog_bytes", "gauge",
+	     "Bytes of outbox deliveries kept in memory for clients a burst left behind (backlog_max_bytes).");
+	per_daemon(&o, rows, "wspulse_backlog_bytes", "backlogBytes");
 	head(&o, "wspulse_outbox_newest_id", "gauge", "The newest committed outbox id (REST broadcasts).");
 	put(&o, "wspulse_outbox_newest_id %lld\n", newest);
 	head(&o, "wspulse_outbox_delivered_id", "gauge", "The newest outbox id the daemon has handled.");

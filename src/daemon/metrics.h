@@ -48,8 +48,9 @@ typedef struct wsp_metrics {
 } wsp_metrics;
 
 /* The snapshot's "metrics" object (NEW reference, NULL when out of memory)
- * with the process's current send-queue bytes. */
-json_t *wsp_metrics_json(const wsp_metrics *m, long long send_queue_bytes);
+ * with the process's current send-queue bytes and the bytes its
+ * namespaces' backlogs keep (backlog.h). */
+json_t *wsp_metrics_json(const wsp_metrics *m, long long send_queue_bytes, long long backlog_bytes);
 
 /* Render Prometheus text format 0.0.4.  `rows` is an array of
  * {id, host, up (bool), age (s since the row was written), stats (the

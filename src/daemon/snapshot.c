@@ -46,11 +46,12 @@ json_t *wsp_namespace_stats(wsp_namespace *ns)
 
 json_t *wsp__local_stats(wsp_server *srv, bool snapshot)
 {
-	long long now = wsp__now_ms(), qbytes = 0;
+	long long now = wsp__now_ms(), qbytes = 0, bbytes = 0;
 	json_t *nss = json_array(), *st;
 
 	for (int i = 0; i < srv->nns; i++) {
 		json_array_append_new(nss, ns_json(srv->nss[i], now / 1000, snapshot));
+		bbytes += (long long)srv->nss[i]->backlog.bytes;
 		for (wsp_client *c = srv->nss[i]->clients; snapshot && c; c = c->next)
 			qbytes += (long long)c->q.bytes;
 	}
@@ -63,7 +64,7 @@ json_t *wsp__local_stats(wsp_server *srv, bool snapshot)
 			 wsp_worker_total() > 0 ? wsp_worker_total() : 1);
 	/* The operator's counters ride along in the row (GET /api/1/websocket/metrics). */
 	if (st && snapshot)
-		json_object_set_new(st, "metrics", wsp_metrics_json(&srv->metrics, qbytes));
+		json_object_set_new(st, "metrics", wsp_metrics_json(&srv->metrics, qbytes, bbytes));
 	return st;
 }
 

@@ -101,6 +101,7 @@ function session() {
  * ones that paged from the outbox. */
 const metric = (name) => () => Number(s.pg.psql(`SELECT coalesce(sum((stats->'metrics'->>'${name}')::bigint), 0) FROM wsp_daemon_stats`));
 const queueCatchups = metric('replaysQueue'), pageCatchups = metric('replaysQueuePages');
+const backlogBytes = metric('backlogBytes');
 const memoryLines = () => (s.log('wspulsed.log').match(/would pass its send queue .* it catches up from memory/g) || []).length;
 const shedLines = () => (s.log('wspulsed.log').match(/deliveries behind in the namespace's backlog \(its bounds passed\): it catches up from the outbox/g) || []).length;
 
@@ -275,6 +276,8 @@ test('memory: one transaction of 400 x 8 kB rows: the clients left behind catch 
   assert.ok(/caught up \d+ messages after a burst from memory/.test(s.log('wspulsed.log')), 'its end is logged');
   await waitFor(() => queueCatchups() - queueBefore >= 3, 5000 * slow, 'replaysQueue counts the three catch-ups');
   assert.equal(pageCatchups() - pagesBefore, 0, 'none of them paged from the outbox');
+  // Nothing stays kept once every reader caught up.
+  await waitFor(() => backlogBytes() === 0, 5000 * slow, () => `the backlogs to be empty (${backlogBytes()} bytes)`);
   // Every floor a client was given is true: it had every id up to it.
   for (const x of [a, b, c]) {
     const got = new Set();
@@ -305,5 +308,29 @@ test('memory: a burst larger than the backlog (2 600 x 8 kB rows, 16 MiB kept): 
   assert.deepEqual(rows(b).map((m) => m.id), pub, 'b: the public rows, in id order, once');
   assert.ok(shedLines() - lines >= 1, 'the backlog\'s bounds sent a client to the outbox');
   await waitFor(() => pageCatchups() - pagesBefore >= 1, 5000 * slow, 'replaysQueuePages counts it');
+  await waitFor(() => backlogBytes() === 0, 5000 * slow, () => `the backlogs to be empty (${backlogBytes()} bytes)`);
   a.end(); b.end();
+});
+
+test('memory: a client that stops reading in the middle of its catch-up holds the backlog; once it goes, the backlog is empty and the others had every row', async () => {
+  s = stacks.memory;
+  const closes = [];
+  const a = watch(await open(MOD), 'a', closes);
+  const d = await open(MOD);
+  // d reads the start of the burst, then nothing: what the kernel's buffers
+  // do not hold (12 MB burst) stays in the backlog for it.
+  d.sock.on('data', () => { if (rows(d).length >= 40) d.sock.pause(); });
+  const ids = await insertRows(MOD, 1, 1500, 8000);
+  await waitFor(() => closes.length || rows(a).length >= ids.length, 60000 * slow,
+    () => `every row for a (${rows(a).length}/${ids.length}); the daemon's last words:\n${lastWords()}`);
+  assert.deepEqual(closes, [], 'a was not closed');
+  assert.deepEqual(rows(a).map((m) => m.id), ids, 'a: every row, in id order, once');
+  assert.ok(rows(d).length < ids.length, `d stopped reading (${rows(d).length} rows)`);
+  await waitFor(() => backlogBytes() > 0, 5000 * slow, 'the backlog to hold the rest of the burst for d');
+  d.end();
+  await waitFor(() => backlogBytes() === 0, 5000 * slow, () => `the backlogs to be empty once d went (${backlogBytes()} bytes)`);
+  // The namespace goes on as usual.
+  const [next] = await insertRows(MOD, 1501, 1, 10);
+  await waitFor(() => rows(a).some((m) => m.id === next), 5000 * slow, 'a live row afterwards');
+  a.end();
 });

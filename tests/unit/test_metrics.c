@@ -24,7 +24,7 @@ static void test_render(void)
 	m.replays_queue = 5;
 	m.replays_queue_pages = 4;
 	stats = json_pack("{s:[{s:s, s:i, s:i}], s:o}", "namespaces", "path", "/api/1/ws/a", "clientCount", 5,
-			  "dropped", 1, "metrics", wsp_metrics_json(&m, 4096));
+			  "dropped", 1, "metrics", wsp_metrics_json(&m, 4096, 8192));
 	rows = json_pack("[{s:s, s:s, s:b, s:i, s:o}, {s:s, s:s, s:b, s:i, s:n}]",
 			 "id", "h:8081/w\"1", "host", "h", "up", 1, "age", 2, "stats", stats,
 			 "id", "gone", "host", "h2", "up", 0, "age", 99, "stats");
@@ -37,6 +37,7 @@ static void test_render(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "reason=\"unknown_namespace\"} 3\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "wspulse_messages_received_total{daemon=\"h:8081/w\\\"1\"} 7\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "wspulse_send_queue_bytes{daemon=\"h:8081/w\\\"1\"} 4096\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "wspulse_backlog_bytes{daemon=\"h:8081/w\\\"1\"} 8192\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "wspulse_outbox_newest_id 42\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "wspulse_outbox_lag{daemon=\"h:8081/w\\\"1\"} 2\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "wspulse_postgres_reconnects_total{daemon=\"h:8081/w\\\"1\"} 2\n"));
