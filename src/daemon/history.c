@@ -212,6 +212,29 @@ static bool add_id(struct wsp_catchup *cu, long long id)
 
 static void page_done(void *arg, const wsp_bus_res *r, const char *error);
 
+/* A client that reconnected with ?since=S has every id <= S, also when
+ * this daemon (or worker) is behind it and delivers such an id live after
+ * the catch-up ended (or found nothing above S). */
+static bool since_has(const wsp_client *c, long long id)
+{
+	return c->since >= 0 && id <= c->since && c->ns->opts.history;
+}
+
+/* The catch-up has sent what it had to: live delivery again.  The ids its
+ * pages sent are still skipped (has_id) until the daemon's floor passes
+ * them; with none left, the catch-up goes. */
+static void caught_up(wsp_client *c)
+{
+	struct wsp_catchup *cu = c->cu;
+
+	cu->replaying = false;
+	wsp_free(cu->skip);
+	cu->skip = NULL;
+	prune_ids(c);
+	if (!cu->nids)
+		wsp__history_drop(c);
+}
+
 void wsp__history_drop(wsp_client *c)
 {
 	bool query;
@@ -253,10 +276,7 @@ bool wsp__history_live(wsp_client *c, wsp_msg *m, long long id, bool addressed)
 	struct wsp_catchup *cu = c->cu;
 	bool hit;
 
-	/* A client that reconnected with ?since=S has every id <= S, also when
-	 * this daemon (or worker) is behind it and delivers such an id live
-	 * after the catch-up ended (or found nothing above S). */
-	if (c->since >= 0 && id <= c->since && c->ns->opts.history)
+	if (since_has(c, id))
 		return true;
 	if (!cu)
 		return false;
@@ -463,12 +483,7 @@ static void page_done(void *arg, const wsp_bus_res *r, const char *error)
 			wsp_debug(c->ns->path, "client %s: caught up %lld message%s after id %lld in %u page%s",
 				  c->id, cu->rows, cu->rows == 1 ? "" : "s", c->since, cu->pages,
 				  cu->pages == 1 ? "" : "s");
-		cu->replaying = false;
-		wsp_free(cu->skip);
-		cu->skip = NULL;
-		prune_ids(c);
-		if (!cu->nids)
-			wsp__history_drop(c);
+		caught_up(c);
 	}
 	wsp__client_unref(c);
 }
@@ -654,24 +669,17 @@ void wsp__history_keep(wsp_namespace *ns, wsp_msg *m, const char *to, long long 
 		shed(ns, wsp_backlog_shed_to(b), "its bounds passed");
 }
 
-/* The backlog's catch-up is done: live delivery again.  Ids an earlier
- * page catch-up sent are still skipped (has_id) until the floor passes
- * them. */
+/* The backlog's catch-up is done: it leaves the backlog (caught_up). */
 static void mem_done(wsp_client *c)
 {
 	struct wsp_catchup *cu = c->cu;
 
 	wsp_backlog_leave(&c->ns->backlog, cu->pos);
 	cu->mem = false;
-	cu->replaying = false;
 	if (cu->rows)
 		wsp_debug(c->ns->path, "client %s: caught up %lld message%s after a burst from memory", c->id,
 			  cu->rows, cu->rows == 1 ? "" : "s");
-	wsp_free(cu->skip);
-	cu->skip = NULL;
-	prune_ids(c);
-	if (!cu->nids)
-		wsp__history_drop(c);
+	caught_up(c);
 }
 
 /* Read on in the backlog up to half of c's queue: each entry as the fan-out
@@ -691,7 +699,7 @@ static void pull(wsp_client *c)
 		    (c->q.count && !wsp_msgq_fits(&c->q, e->m)))
 			return;
 		if ((!e->to || wsp__client_is(c, e->to)) &&
-		    !(c->since >= 0 && e->id <= c->since && c->ns->opts.history) && !has_id(cu, e->id)) {
+		    !since_has(c, e->id) && !has_id(cu, e->id)) {
 			wsp__client_push(c, e->m);
 			cu->rows++;
 		}
