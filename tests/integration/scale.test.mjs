@@ -113,14 +113,20 @@ function publisher(ns, type, pauseMs = 0) {
 }
 
 test('workers = 2: one port, two worker processes with their own ids and stats rows; getStats lists every worker and sums them', async () => {
-  // Sequential connections, each landing on whichever worker wakes first:
-  // enough of them that both get some (P(all on one) ~ 2^-23 if unbiased).
-  const N = 24;
-  const cs = await clients(B, 'test-module', N);
+  // Sequential connections, each landing on whichever worker accepts first
+  // (not a fair coin: one worker can win many in a row): 24, then six more
+  // at a time until both workers hold some.
+  const cs = await clients(B, 'test-module', 24);
   const rows = () => JSON.parse(pg.psql(`SELECT json_agg(json_build_object('id', daemon_id, 'pid', pid, 'stats', stats) ORDER BY daemon_id) FROM wsp_daemon_stats WHERE daemon_id LIKE 'B/%'`));
   const count = (r) => r.stats.namespaces.find((n) => n.path === '/api/1/ws/test-module')?.clientCount || 0;
-  await waitFor(() => rows().reduce((a, r) => a + count(r), 0) === N, 5000, `${N} clients in the rows`);
-  const r = rows();
+  let r;
+  for (;;) {
+    await waitFor(() => { r = rows(); return r.reduce((a, x) => a + count(x), 0) === cs.length; }, 5000, `${cs.length} clients in the rows`);
+    if (r.length === 2 && r.every((x) => count(x) > 0)) break;
+    assert.ok(cs.length < 120, `${cs.length} connections spread over both workers (${JSON.stringify(r.map((x) => [x.id, count(x)]))})`);
+    cs.push(...await clients(B, 'test-module', 6));
+  }
+  const N = cs.length;
   assert.deepEqual(r.map((x) => x.id), ['B/w1', 'B/w2']);
   assert.notEqual(r[0].pid, r[1].pid);
   assert.notEqual(r[0].pid, B.proc.pid, 'workers are not the supervisor');
