@@ -28,6 +28,7 @@ tests_unit_unit_tests_SOURCES = \
 	tests/unit/test_stats.c \
 	tests/unit/test_strmap.c \
 	tests/unit/test_backlog.c \
+	tests/unit/test_room.c \
 	tests/unit/test_uuid.c \
 	tests/unit/test_html.c \
 	tests/unit/test_request.c \

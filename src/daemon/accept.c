@@ -15,6 +15,7 @@
 #include "daemon/accept.h"
 #include "daemon/listener.h"
 #include "daemon/peeraddr.h"
+#include "daemon/room.h"
 #include "daemon/tls.h"
 #include "error.h"
 #include "log.h"
@@ -34,6 +35,7 @@ static struct acceptor {
 	int spare_fd;                /* closed to accept (and refuse) when at EMFILE */
 	bool is_tcp;
 	bool paused;
+	bool full;                   /* at fd_cap, new connections left to other workers (room.h) */
 	lws_sorted_usec_list_t resume_sul;
 	void (*on_adopt)(struct lws *wsi, const char *key);
 	wsp_log_limit refuse_rl;
@@ -67,9 +69,36 @@ static void refuse(int fd, const char *why)
 	refuse_warn(why, peer);
 }
 
+/* Whether the lowest free descriptor is below fd_cap: the next connection
+ * would be taken, not refused. */
+static bool have_room(void)
+{
+	int t = fcntl(wsp_worker_listen_fd(), F_DUPFD_CLOEXEC, 0);
+
+	if (t < 0)
+		return false;
+	close(t);
+	return t < acc.fd_cap;
+}
+
 static void resume_accept(lws_sorted_usec_list_t *sul)
 {
 	(void)sul;
+	if (!acc.wsi)
+		return;
+	if (acc.full) {
+		if (have_room()) {
+			acc.full = false;
+			wsp_room_full(false);
+			wsp_info(NULL, "below the descriptor limit again: accepting");
+		} else if (wsp_room_elsewhere()) {
+			/* Still full, and another worker still has room. */
+			lws_sul_schedule(lws_get_context(acc.wsi), 0, &acc.resume_sul, resume_accept,
+					 (lws_usec_t)ACCEPT_PAUSE_MS * 1000);
+			return;
+		}
+		/* Else every worker is full: watch again, to answer 503. */
+	}
 	acc.paused = false;
 	if (acc.wsi)
 		lws_rx_flow_control(acc.wsi, 1);
@@ -85,6 +114,19 @@ static void pause_accept(struct lws *wsi)
 	lws_rx_flow_control(wsi, 0);
 	lws_sul_schedule(lws_get_context(wsi), 0, &acc.resume_sul, resume_accept,
 			 (lws_usec_t)ACCEPT_PAUSE_MS * 1000);
+}
+
+/* At the descriptor limit while another worker has room: stop taking
+ * connections, so that they go to it (room.h), and look again every
+ * ACCEPT_PAUSE_MS. */
+static void leave_to_others(struct lws *wsi)
+{
+	if (!acc.full) {
+		acc.full = true;
+		wsp_room_full(true);
+		wsp_info(NULL, "at the descriptor limit: new connections left to the other workers");
+	}
+	pause_accept(wsi);
 }
 
 static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -129,9 +171,16 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 			}
 			if (fd >= acc.fd_cap) {
 				/* The lowest free descriptor is this high: only
-				 * the reserve is left. */
-				refuse(fd, "at the descriptor limit");
-				continue;
+				 * the reserve is left.  Another worker with room:
+				 * this one connection from the reserve (never its
+				 * second half), the next ones left to it.  Else
+				 * refused. */
+				if (fd >= acc.fd_cap + FD_RESERVE / 2 || !wsp_room_elsewhere()) {
+					refuse(fd, "at the descriptor limit");
+					continue;
+				}
+				leave_to_others(wsi);
+				i = acc.batch;   /* the last of this wake-up */
 			}
 			if (acc.admit && !acc.admit(fd, key)) {
 				refuse(fd, acc.admit_why);
@@ -151,6 +200,11 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 			}
 			if (acc.on_adopt)
 				acc.on_adopt(nw, key);
+			/* The last descriptor below the limit: full now? */
+			if (fd + 1 >= acc.fd_cap && !acc.full && !have_room() && wsp_room_elsewhere()) {
+				leave_to_others(wsi);
+				break;
+			}
 		}
 		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -193,6 +247,7 @@ int wsp_worker_accept_start(struct lws_vhost *vh, int batch,
 	acc.fd_cap = acc.fd_cap > 2 * FD_RESERVE ? acc.fd_cap - FD_RESERVE : acc.fd_cap / 2;
 	if (acc.spare_fd < 0)
 		acc.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	wsp_room_join(getpid());
 	fd.filefd = dup(wsp_worker_listen_fd());
 	if (fd.filefd < 0)
 		return WSP_ERR_IO;
@@ -219,6 +274,7 @@ void wsp_worker_accept_stop(void)
 		lws_sul_cancel(&acc.resume_sul);
 		lws_set_timeout(w, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	}
+	wsp_room_leave(getpid());
 	wsp__listener_close(NULL);
 	if (acc.spare_fd >= 0) {
 		close(acc.spare_fd);

@@ -7,8 +7,13 @@
  * it never spins: a connection whose descriptor lands in the last 64 below
  * RLIMIT_NOFILE is answered 503 and closed, and on EMFILE/ENFILE a spare
  * descriptor is freed to accept and refuse one the same way, and the
- * listening socket is not watched for 100 ms.  Every refusal is logged at
- * warn (at most 10 lines a second, the rest counted).  Loop thread only. */
+ * listening socket is not watched for 100 ms.  A worker (supervisor.h) at
+ * that limit while another worker has room refuses nothing: it stops
+ * watching the listening socket, so the others take the connections, and
+ * looks again every 100 ms (room.h); the one connection it had already
+ * accepted is served from the reserve's first half.  Only when every worker
+ * is full are connections refused.  Every refusal is logged at warn (at most
+ * 10 lines a second, the rest counted).  Loop thread only. */
 #ifndef WSP_ACCEPT_H
 #define WSP_ACCEPT_H
 

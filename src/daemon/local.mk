@@ -14,6 +14,7 @@ src_libwspd_la_SOURCES = \
 	src/daemon/query.c src/daemon/query.h \
 	src/daemon/rate.c src/daemon/rate.h \
 	src/daemon/reasm.c src/daemon/reasm.h \
+	src/daemon/room.c src/daemon/room.h \
 	src/daemon/stats.c src/daemon/stats.h \
 	src/daemon/strmap.c src/daemon/strmap.h \
 	src/daemon/uuid.c src/daemon/uuid.h \

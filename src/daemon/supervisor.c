@@ -23,6 +23,7 @@
 #include "daemon/clock.h"
 #include "daemon/listener.h"
 #include "daemon/reader.h"
+#include "daemon/room.h"
 #include "daemon/supervisor.h"
 #include "log.h"
 #include "notify.h"
@@ -236,6 +237,7 @@ static void reap(bool stopping)
 		int k = slot_of(pid);
 		long long now = wsp__mono_ms();
 
+		wsp_room_leave(pid);   /* a dead worker is no room */
 		if (!k)
 			continue;   /* an old worker of a rolling restart */
 		describe_exit(k, pid, st);
@@ -495,6 +497,10 @@ int wsp_workers_run(const wsp_config *cfg, int n, const char *const *channels, i
 		sigaction(sigs[s], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	wsp_info(NULL, "supervisor pid %d: %d workers on %s", (int)getpid(), n, cfg->listen);
+	/* Which workers have room, shared with them across fork() (room.h). */
+	if (wsp_room_open(n) < 0)
+		wsp_warn(NULL, "cannot map the workers' room table (%s): a full worker refuses connections "
+			 "another could take", strerror(errno));
 	/* One LISTEN connection for all the workers (reader.h). */
 	sup.reader = wsp_reader_new(cfg->database, channels, n);
 	if (!sup.reader)
@@ -524,6 +530,7 @@ int wsp_workers_run(const wsp_config *cfg, int n, const char *const *channels, i
 	sup.slots = NULL;
 	wsp_reader_free(sup.reader);
 	sup.reader = NULL;
+	wsp_room_close();
 	return 1;
 }
 

@@ -158,6 +158,69 @@ test('listen = unix:/path serves WebSockets and /health; SIGHUP reopens log_file
   }
 });
 
+test('workers = 2 at the descriptor limit: a full worker leaves new connections to the other, and 503 comes only once both are full', async () => {
+  const dir = tmpdir();
+  const port = await freePort();
+  const logFile = path.join(dir, 'd.log');
+  const conf = writeConfig(dir, { ...s.settings, listen: `127.0.0.1:${port}`, log_file: logFile, log_level: 'info',
+    modules: null, namespace: null, max_connections_per_ip: 100000, workers: 2 });
+  // 160 descriptors per worker: about 80 sockets each.
+  const d = start('prlimit', ['--nofile=160:160', bin.daemon, '-c', conf], { log: path.join(dir, 'stderr.log') });
+  const kids = () => { try { return fs.readFileSync(`/proc/${d.pid}/task/${d.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; } };
+  const clients = [];
+  let stopped = 0;
+  try {
+    await waitFor(() => fs.existsSync(logFile) && (fs.readFileSync(logFile, 'utf8').match(/ listening on /g) || []).length >= 2 && kids().length === 2,
+      15000 * SLOW, 'two workers listening');
+    const url = `ws://127.0.0.1:${port}/api/1/ws/hello-todo`;
+    // Who wins an accept is not up to us: stop one worker, so the other
+    // takes every connection until it is full, as a worker that keeps
+    // winning would.
+    [, stopped] = kids();
+    process.kill(stopped, 'SIGSTOP');
+    let pending = null;
+    for (let i = 0; i < 150 && !pending; i++) {
+      const p = rawWs(url, { timeout: 30000 * SLOW }).catch((e) => ({ status: 0, err: e.message, sock: null }));
+      const r = await Promise.race([p, sleep(1500).then(() => null)]);
+      if (r) clients.push(r);
+      else pending = p;
+      if (r && r.status !== 101) break;
+    }
+    const first = clients.filter((c) => c.status === 101).length;
+    assert.ok(pending, `connection ${clients.length} was answered ${clients.at(-1)?.status} ${clients.at(-1)?.err || ''} ` +
+      'while the other worker (stopped) had room: it should have been left to it');
+    assert.ok(first >= 50 && first === clients.length, `the first worker took ${first} of ${clients.length}`);
+    assert.match(fs.readFileSync(logFile, 'utf8'), /at the descriptor limit: new connections left to the other workers/);
+    // The other worker resumes: it takes the one waiting and the next ones.
+    process.kill(stopped, 'SIGCONT');
+    stopped = 0;
+    const waited = await within(pending, 10000 * SLOW, 'the waiting connection to be taken');
+    clients.push(waited);
+    assert.equal(waited.status, 101, `the waiting connection: ${waited.status} ${waited.err || ''}`);
+    let refusedAt = 0;
+    for (let i = 0; i < 150 && !refusedAt; i++) {
+      const c = await rawWs(url, { timeout: 5000 * SLOW }).catch((e) => ({ status: 0, err: e.message, sock: null }));
+      clients.push(c);
+      if (c.status !== 101) refusedAt = clients.length;
+    }
+    const open = clients.filter((c) => c.status === 101).length;
+    console.log(`# first worker full at ${first} sockets; 503 first at connection ${refusedAt}, ${open} open`);
+    assert.equal(clients.at(-1).status, 503, `the connection after both were full: ${clients.at(-1).status} ${clients.at(-1).err || ''}`);
+    assert.ok(open >= 2 * first - 10, `${open} open when the first 503 came: the second worker took only ${open - first}`);
+    // Both full: every further connection is answered 503 at once, none waits.
+    for (let i = 0; i < 10; i++) {
+      const c = await rawWs(url, { timeout: 5000 * SLOW }).catch((e) => ({ status: 0, err: e.message, sock: null }));
+      clients.push(c);
+      assert.equal(c.status, 503, `with both workers full: ${c.status} ${c.err || ''}`);
+    }
+  } finally {
+    if (stopped) process.kill(stopped, 'SIGCONT');
+    for (const c of clients) c.sock?.destroy();
+    await stop(d);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('at the descriptor limit a single daemon answers 503 (logged), does not spin, and still obeys SIGTERM', async () => {
   const dir = tmpdir();
   const port = await freePort();

@@ -20,6 +20,7 @@ static int (*const suites[])(void) = {
 	test_access_register,
 	test_strmap_register,
 	test_backlog_register,
+	test_room_register,
 	test_nsreg_register,
 	test_idwin_register,
 	test_router_register,

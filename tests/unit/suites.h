@@ -17,6 +17,7 @@ int test_envelope_register(void);
 int test_access_register(void);
 int test_strmap_register(void);
 int test_backlog_register(void);
+int test_room_register(void);
 int test_nsreg_register(void);
 int test_idwin_register(void);
 int test_router_register(void);
