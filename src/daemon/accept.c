@@ -30,6 +30,7 @@ static struct acceptor {
 	struct lws *wsi;             /* the adopted listening socket */
 	int batch;                   /* connections per wake-up */
 	bool (*admit)(int fd, char *key);   /* wsp_worker_accept_admit */
+	bool (*at_capacity)(void);   /* wsp_worker_accept_capacity */
 	const char *admit_why;
 	int fd_cap;                  /* accepted descriptors at or above it are refused */
 	int spare_fd;                /* closed to accept (and refuse) when at EMFILE */
@@ -69,12 +70,15 @@ static void refuse(int fd, const char *why)
 	refuse_warn(why, peer);
 }
 
-/* Whether the lowest free descriptor is below fd_cap: the next connection
- * would be taken, not refused. */
+/* Whether the next connection would be taken, not refused: below the
+ * capacity hook's limit, and the lowest free descriptor below fd_cap. */
 static bool have_room(void)
 {
-	int t = fcntl(wsp_worker_listen_fd(), F_DUPFD_CLOEXEC, 0);
+	int t;
 
+	if (acc.at_capacity && acc.at_capacity())
+		return false;
+	t = fcntl(wsp_worker_listen_fd(), F_DUPFD_CLOEXEC, 0);
 	if (t < 0)
 		return false;
 	close(t);
@@ -90,7 +94,7 @@ static void resume_accept(lws_sorted_usec_list_t *sul)
 		if (have_room()) {
 			acc.full = false;
 			wsp_room_full(false);
-			wsp_info(NULL, "below the descriptor limit again: accepting");
+			wsp_info(NULL, "room again: accepting");
 		} else if (wsp_room_elsewhere()) {
 			/* Still full, and another worker still has room. */
 			lws_sul_schedule(lws_get_context(acc.wsi), 0, &acc.resume_sul, resume_accept,
@@ -116,15 +120,14 @@ static void pause_accept(struct lws *wsi)
 			 (lws_usec_t)ACCEPT_PAUSE_MS * 1000);
 }
 
-/* At the descriptor limit while another worker has room: stop taking
- * connections, so that they go to it (room.h), and look again every
- * ACCEPT_PAUSE_MS. */
-static void leave_to_others(struct lws *wsi)
+/* Full (`why`) while another worker has room: stop taking connections, so
+ * that they go to it (room.h), and look again every ACCEPT_PAUSE_MS. */
+static void leave_to_others(struct lws *wsi, const char *why)
 {
 	if (!acc.full) {
 		acc.full = true;
 		wsp_room_full(true);
-		wsp_info(NULL, "at the descriptor limit: new connections left to the other workers");
+		wsp_info(NULL, "%s: new connections left to the other workers", why);
 	}
 	pause_accept(wsi);
 }
@@ -142,11 +145,16 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		/* A bounded batch per wake-up keeps one busy worker from
 		 * starving its own sockets (accept.h: workers take one). */
 		for (int i = 0; i < acc.batch; i++) {
-			int fd = accept4(wsp_worker_listen_fd(), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
+			int fd, one = 1;
 			unsigned long tls_failed;
 			char key[WSP_ACCEPT_KEY_MAX] = "";
 			struct lws *nw;
 
+			if (acc.at_capacity && acc.at_capacity() && wsp_room_elsewhere()) {
+				leave_to_others(wsi, "at max_connections");
+				break;
+			}
+			fd = accept4(wsp_worker_listen_fd(), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 			if (fd < 0) {
 				int e = errno;
 
@@ -179,7 +187,7 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 					refuse(fd, "at the descriptor limit");
 					continue;
 				}
-				leave_to_others(wsi);
+				leave_to_others(wsi, "at the descriptor limit");
 				i = acc.batch;   /* the last of this wake-up */
 			}
 			if (acc.admit && !acc.admit(fd, key)) {
@@ -202,7 +210,7 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 				acc.on_adopt(nw, key);
 			/* The last descriptor below the limit: full now? */
 			if (fd + 1 >= acc.fd_cap && !acc.full && !have_room() && wsp_room_elsewhere()) {
-				leave_to_others(wsi);
+				leave_to_others(wsi, "at the descriptor limit");
 				break;
 			}
 		}
@@ -263,6 +271,11 @@ void wsp_worker_accept_admit(bool (*admit)(int fd, char *key), const char *why)
 {
 	acc.admit = admit;
 	acc.admit_why = why;
+}
+
+void wsp_worker_accept_capacity(bool (*at_capacity)(void))
+{
+	acc.at_capacity = at_capacity;
 }
 
 void wsp_worker_accept_stop(void)

@@ -8,7 +8,8 @@
  * RLIMIT_NOFILE is answered 503 and closed, and on EMFILE/ENFILE a spare
  * descriptor is freed to accept and refuse one the same way, and the
  * listening socket is not watched for 100 ms.  A worker (supervisor.h) at
- * that limit while another worker has room refuses nothing: it stops
+ * that limit, or at its max_connections (wsp_worker_accept_capacity), while
+ * another worker has room refuses nothing: it stops
  * watching the listening socket, so the others take the connections, and
  * looks again every 100 ms (room.h); the one connection it had already
  * accepted is served from the reserve's first half.  Only when every worker
@@ -40,6 +41,10 @@ int wsp_worker_accept_start(struct lws_vhost *vh, int batch,
  * connection, so that what it looked up is not looked up twice.  NULL:
  * every one, key "". */
 void wsp_worker_accept_admit(bool (*admit)(int fd, char *key), const char *why);
+/* `at_capacity` says whether this process holds as many connections as it
+ * may (max_connections): while it does and another worker has room, this
+ * one takes none (room.h); the others take them.  NULL: no such limit. */
+void wsp_worker_accept_capacity(bool (*at_capacity)(void));
 /* Stop accepting (draining) and close the listening descriptor. */
 void wsp_worker_accept_stop(void);
 

@@ -96,6 +96,13 @@ static bool conn_admit(int fd, char *key)
 	return !n || *n < 2 * the_server->cfg->max_connections_per_ip + PEER_SLACK;
 }
 
+/* accept.c: this worker holds max_connections sockets (the handshake would
+ * refuse the next with 503; with workers, another may take it). */
+static bool at_capacity(void)
+{
+	return the_server->nclients >= the_server->cfg->max_connections;
+}
+
 /* Accepted (accept.c): the record, its place in per_peer under the key
  * conn_admit wrote, the frame pre-check, the deadline.  Without memory
  * for a record the connection goes unchecked and lws's backstop timeout
@@ -487,6 +494,7 @@ int wsp__lws_start(wsp_server *srv, void (*on_wake)(wsp_server *srv), wsp_error 
 	wsp__ping_init(srv);
 	wsp__tq_init(&srv->hsq, srv->ctx, cfg->handshake_timeout * 1000LL, hs_due);
 	wsp_worker_accept_admit(conn_admit, "too many connections from this address");
+	wsp_worker_accept_capacity(at_capacity);
 	if (wsp_worker_accept_start(srv->vh, wsp_worker_total() > 1 ? 1 : WSP_ACCEPT_BATCH, conn_adopted) < 0)
 		return wsp_error_set(err, WSP_ERR_IO, "cannot accept on the listening socket");
 	/* lws re-arms its libev timer only after an I/O event or a timer

@@ -158,14 +158,19 @@ test('listen = unix:/path serves WebSockets and /health; SIGHUP reopens log_file
   }
 });
 
-test('workers = 2 at the descriptor limit: a full worker leaves new connections to the other, and 503 comes only once both are full', async () => {
+/** workers = 2, one of them stopped (SIGSTOP) so that the other takes every
+ * connection, as a worker that keeps winning the accept race would, until
+ * it is full (`limit`: the prlimit wrapper and config keys that make it
+ * so).  Then: the next connection waits for the stopped worker instead of
+ * being refused; resumed, that worker takes it and its own share; 503 comes
+ * only once both are full, and at once. */
+async function fullWorkerLeavesToTheOther({ wrap, extra, logged, minFirst }) {
   const dir = tmpdir();
   const port = await freePort();
   const logFile = path.join(dir, 'd.log');
   const conf = writeConfig(dir, { ...s.settings, listen: `127.0.0.1:${port}`, log_file: logFile, log_level: 'info',
-    modules: null, namespace: null, max_connections_per_ip: 100000, workers: 2 });
-  // 160 descriptors per worker: about 80 sockets each.
-  const d = start('prlimit', ['--nofile=160:160', bin.daemon, '-c', conf], { log: path.join(dir, 'stderr.log') });
+    modules: null, namespace: null, max_connections_per_ip: 100000, workers: 2, ...extra });
+  const d = start(wrap[0], [...wrap.slice(1), bin.daemon, '-c', conf], { log: path.join(dir, 'stderr.log') });
   const kids = () => { try { return fs.readFileSync(`/proc/${d.pid}/task/${d.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; } };
   const clients = [];
   let stopped = 0;
@@ -173,9 +178,6 @@ test('workers = 2 at the descriptor limit: a full worker leaves new connections 
     await waitFor(() => fs.existsSync(logFile) && (fs.readFileSync(logFile, 'utf8').match(/ listening on /g) || []).length >= 2 && kids().length === 2,
       15000 * SLOW, 'two workers listening');
     const url = `ws://127.0.0.1:${port}/api/1/ws/hello-todo`;
-    // Who wins an accept is not up to us: stop one worker, so the other
-    // takes every connection until it is full, as a worker that keeps
-    // winning would.
     [, stopped] = kids();
     process.kill(stopped, 'SIGSTOP');
     let pending = null;
@@ -189,8 +191,8 @@ test('workers = 2 at the descriptor limit: a full worker leaves new connections 
     const first = clients.filter((c) => c.status === 101).length;
     assert.ok(pending, `connection ${clients.length} was answered ${clients.at(-1)?.status} ${clients.at(-1)?.err || ''} ` +
       'while the other worker (stopped) had room: it should have been left to it');
-    assert.ok(first >= 50 && first === clients.length, `the first worker took ${first} of ${clients.length}`);
-    assert.match(fs.readFileSync(logFile, 'utf8'), /at the descriptor limit: new connections left to the other workers/);
+    assert.ok(first >= minFirst && first === clients.length, `the first worker took ${first} of ${clients.length}`);
+    assert.match(fs.readFileSync(logFile, 'utf8'), logged);
     // The other worker resumes: it takes the one waiting and the next ones.
     process.kill(stopped, 'SIGCONT');
     stopped = 0;
@@ -213,12 +215,31 @@ test('workers = 2 at the descriptor limit: a full worker leaves new connections 
       clients.push(c);
       assert.equal(c.status, 503, `with both workers full: ${c.status} ${c.err || ''}`);
     }
+    // One closes on the first worker's side or the other's: room again for one.
+    clients.find((c) => c.status === 101).sock.destroy();
+    const again = await waitFor(async () => {
+      const c = await rawWs(url, { timeout: 5000 * SLOW }).catch((e) => ({ status: 0, err: e.message, sock: null }));
+      clients.push(c);
+      return c.status === 101 && c;
+    }, 5000 * SLOW, 'a connection taken once one closed');
+    assert.equal(again.status, 101);
   } finally {
     if (stopped) process.kill(stopped, 'SIGCONT');
     for (const c of clients) c.sock?.destroy();
     await stop(d);
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('workers = 2 at the descriptor limit: a full worker leaves new connections to the other, and 503 comes only once both are full', async () => {
+  // 160 descriptors per worker: about 80 sockets each.
+  await fullWorkerLeavesToTheOther({ wrap: ['prlimit', '--nofile=160:160'], extra: {}, minFirst: 50,
+    logged: /at the descriptor limit: new connections left to the other workers/ });
+});
+
+test('workers = 2 at max_connections: a full worker leaves new connections to the other, and 503 comes only once both are full', async () => {
+  await fullWorkerLeavesToTheOther({ wrap: ['env'], extra: { max_connections: 30 }, minFirst: 30,
+    logged: /at max_connections: new connections left to the other workers/ });
 });
 
 test('at the descriptor limit a single daemon answers 503 (logged), does not spin, and still obeys SIGTERM', async () => {
