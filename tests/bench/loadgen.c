@@ -20,6 +20,8 @@
  * mode each message's first and last read among this process's subscribers are kept too (by
  * "s", so with one publisher; lat_first_ms and lat_last_ms are their means): the part before
  * the first read is the server's path, the rest the fan-out and this client's own reading.
+ * With LOADGEN_MSG_FILE=path in the environment they are also written there, one line per
+ * message: "seq publish-stamp-s first-ms last-ms" (a diagnostic, not a bench row).
  *
  * Server cost: --server-pid PID[,PID…] are read from /proc: utime+stime before and after the
  * measured phase (CPU per delivery), VmRSS before and after the connections (KiB per
@@ -510,13 +512,14 @@ static bool find_int(const char *p, size_t len, const char *const keys[2], int64
  * last of this process's subscribers to read it: where a message's time
  * goes before the first read (the server's path) and between the first and
  * the last (the fan-out and this client's reading). */
-static int64_t *msg_first_ns, *msg_last_ns;
+static int64_t *msg_first_ns, *msg_last_ns, *msg_ts;
 static long msg_slots;
 
-static void msg_track(int64_t seq, int64_t lat)
+static void msg_track(int64_t seq, int64_t lat, int64_t ts)
 {
 	if (seq < 0 || seq >= msg_slots)
 		return;
+	msg_ts[seq] = ts;
 	if (!msg_first_ns[seq] || lat < msg_first_ns[seq])
 		msg_first_ns[seq] = lat > 0 ? lat : 1;
 	if (lat > msg_last_ns[seq])
@@ -547,7 +550,7 @@ static void on_message(sub *s, const char *p, size_t len)
 		return; /* welcome envelopes, stats pushes… */
 	h_add(recv_now_ns - ts);
 	if (find_int(p, len, SEQ_KEYS, &seq))
-		msg_track(seq, recv_now_ns - ts);
+		msg_track(seq, recv_now_ns - ts, ts);
 	received++;
 	double t = now_s();
 	if (!first_delivery)
@@ -1418,6 +1421,7 @@ int main(int argc, char **argv)
 		msg_slots = opt.m;
 		msg_first_ns = calloc((size_t)msg_slots, sizeof(*msg_first_ns));
 		msg_last_ns = calloc((size_t)msg_slots, sizeof(*msg_last_ns));
+		msg_ts = calloc((size_t)msg_slots, sizeof(*msg_ts));
 		if (!msg_first_ns || !msg_last_ns)
 			die("out of memory");
 	}
@@ -1566,6 +1570,14 @@ int main(int argc, char **argv)
 	double first_ms = NAN, last_ms = NAN;
 	if (msg_slots)
 		msg_means(&first_ms, &last_ms);
+	if (msg_slots && getenv("LOADGEN_MSG_FILE")) {
+		FILE *mf = fopen(getenv("LOADGEN_MSG_FILE"), "w");
+		for (long i = 0; mf && i < msg_slots; i++)
+			if (msg_first_ns[i])
+				fprintf(mf, "%ld %.6f %.3f %.3f\n", i, (double)msg_ts[i] / 1e9, msg_first_ns[i] / 1e6, msg_last_ns[i] / 1e6);
+		if (mf)
+			fclose(mf);
+	}
 
 	fprintf(stderr,
 	        "loadgen%s%s [%s]: conns %ld open / %ld failed; published %ld ok / %ld err; deliveries %" PRIu64
