@@ -36,10 +36,11 @@ static struct acceptor {
 	int spare_fd;                /* closed to accept (and refuse) when at EMFILE */
 	bool is_tcp;
 	bool paused;
-	bool full;                   /* at fd_cap, new connections left to other workers (room.h) */
+	bool full;                   /* at fd_cap or at capacity: marked full in room.h */
 	lws_sorted_usec_list_t resume_sul;
 	void (*on_adopt)(struct lws *wsi, const char *key);
 	wsp_log_limit refuse_rl;
+	wsp_log_limit room_rl;       /* mark_full / room_again lines */
 	char busy_reply[256];        /* the 503 answer, its Content-Length computed */
 	size_t busy_len;
 } acc = { .spare_fd = -1 };
@@ -85,6 +86,15 @@ static bool have_room(void)
 	return t < acc.fd_cap;
 }
 
+/* Not full any more: the other workers may leave connections to us again. */
+static void room_again(void)
+{
+	acc.full = false;
+	wsp_room_full(false);
+	if (wsp_log_limit_ok(&acc.room_rl, 10, WSP_LOG_INFO, "full/room changes"))
+		wsp_info(NULL, "room again: accepting");
+}
+
 static void resume_accept(lws_sorted_usec_list_t *sul)
 {
 	(void)sul;
@@ -92,9 +102,7 @@ static void resume_accept(lws_sorted_usec_list_t *sul)
 		return;
 	if (acc.full) {
 		if (have_room()) {
-			acc.full = false;
-			wsp_room_full(false);
-			wsp_info(NULL, "room again: accepting");
+			room_again();
 		} else if (wsp_room_elsewhere()) {
 			/* Still full, and another worker still has room. */
 			lws_sul_schedule(lws_get_context(acc.wsi), 0, &acc.resume_sul, resume_accept,
@@ -120,15 +128,23 @@ static void pause_accept(struct lws *wsi)
 			 (lws_usec_t)ACCEPT_PAUSE_MS * 1000);
 }
 
-/* Full (`why`) while another worker has room: stop taking connections, so
- * that they go to it (room.h), and look again every ACCEPT_PAUSE_MS. */
+/* At a limit (`why`): marked full in room.h, so that no other worker
+ * leaves connections to us. */
+static void mark_full(const char *why)
+{
+	if (acc.full || !wsp_room_joined())
+		return;
+	acc.full = true;
+	wsp_room_full(true);
+	if (wsp_log_limit_ok(&acc.room_rl, 10, WSP_LOG_INFO, "full/room changes"))
+		wsp_info(NULL, "%s: new connections left to the other workers (refused while none has room)", why);
+}
+
+/* Full while another worker has room: stop taking connections, so that they
+ * go to it, and look again every ACCEPT_PAUSE_MS. */
 static void leave_to_others(struct lws *wsi, const char *why)
 {
-	if (!acc.full) {
-		acc.full = true;
-		wsp_room_full(true);
-		wsp_info(NULL, "%s: new connections left to the other workers", why);
-	}
+	mark_full(why);
 	pause_accept(wsi);
 }
 
@@ -150,9 +166,13 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 			char key[WSP_ACCEPT_KEY_MAX] = "";
 			struct lws *nw;
 
-			if (acc.at_capacity && acc.at_capacity() && wsp_room_elsewhere()) {
-				leave_to_others(wsi, "at max_connections");
-				break;
+			if (acc.at_capacity && acc.at_capacity()) {
+				/* Taken now, it would be refused at its handshake. */
+				if (wsp_room_elsewhere()) {
+					leave_to_others(wsi, "at max_connections");
+					break;
+				}
+				mark_full("at max_connections");
 			}
 			fd = accept4(wsp_worker_listen_fd(), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 			if (fd < 0) {
@@ -184,11 +204,16 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 				 * second half), the next ones left to it.  Else
 				 * refused. */
 				if (fd >= acc.fd_cap + FD_RESERVE / 2 || !wsp_room_elsewhere()) {
+					mark_full("at the descriptor limit");
 					refuse(fd, "at the descriptor limit");
 					continue;
 				}
 				leave_to_others(wsi, "at the descriptor limit");
 				i = acc.batch;   /* the last of this wake-up */
+			} else if (acc.full && !(acc.at_capacity && acc.at_capacity())) {
+				/* Marked full, watching only to refuse (every
+				 * worker was full): a socket closed since. */
+				room_again();
 			}
 			if (acc.admit && !acc.admit(fd, key)) {
 				refuse(fd, acc.admit_why);
@@ -209,9 +234,12 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 			if (acc.on_adopt)
 				acc.on_adopt(nw, key);
 			/* The last descriptor below the limit: full now? */
-			if (fd + 1 >= acc.fd_cap && !acc.full && !have_room() && wsp_room_elsewhere()) {
-				leave_to_others(wsi, "at the descriptor limit");
-				break;
+			if (fd + 1 >= acc.fd_cap && !acc.full && !have_room()) {
+				mark_full("at the descriptor limit");
+				if (wsp_room_elsewhere()) {
+					pause_accept(wsi);
+					break;
+				}
 			}
 		}
 		return 0;

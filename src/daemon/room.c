@@ -62,6 +62,11 @@ void wsp_room_join(pid_t self)
 		atomic_store(&room.mine->full, 0);
 }
 
+bool wsp_room_joined(void)
+{
+	return room.mine != NULL;
+}
+
 void wsp_room_full(bool full)
 {
 	if (room.mine)

@@ -35,6 +35,8 @@ void wsp_room_close(void);
 /* This process (pid self) takes a cell, not full; the cell it already has
  * if it has one.  No-op without a table or when every cell is taken. */
 void wsp_room_join(pid_t self);
+/* Whether this process has a cell (it is a worker beside others). */
+bool wsp_room_joined(void);
 /* Mark this process's cell full or not.  No-op without a cell. */
 void wsp_room_full(bool full);
 /* Whether another live worker has room: a cell other than this process's,

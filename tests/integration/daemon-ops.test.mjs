@@ -215,7 +215,9 @@ async function fullWorkerLeavesToTheOther({ wrap, extra, logged, minFirst }) {
       clients.push(c);
       assert.equal(c.status, 503, `with both workers full: ${c.status} ${c.err || ''}`);
     }
-    // One closes on the first worker's side or the other's: room again for one.
+    // One of the first worker's closes: it has room again, takes the next
+    // connection it wins and says so (its mark as full is lifted, so the
+    // other worker will leave connections to it again).
     clients.find((c) => c.status === 101).sock.destroy();
     const again = await waitFor(async () => {
       const c = await rawWs(url, { timeout: 5000 * SLOW }).catch((e) => ({ status: 0, err: e.message, sock: null }));
@@ -223,6 +225,7 @@ async function fullWorkerLeavesToTheOther({ wrap, extra, logged, minFirst }) {
       return c.status === 101 && c;
     }, 5000 * SLOW, 'a connection taken once one closed');
     assert.equal(again.status, 101);
+    await waitFor(() => /room again: accepting/.test(fs.readFileSync(logFile, 'utf8')), 5000 * SLOW, 'the first worker to log room again');
   } finally {
     if (stopped) process.kill(stopped, 'SIGCONT');
     for (const c of clients) c.sock?.destroy();

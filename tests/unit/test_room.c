@@ -13,6 +13,7 @@ static void test_no_table(void)
 {
 	wsp_room_close();
 	wsp_room_join(getpid());
+	CU_ASSERT_FALSE(wsp_room_joined());
 	wsp_room_full(false);
 	CU_ASSERT_FALSE(wsp_room_elsewhere());
 	wsp_room_leave(getpid());
@@ -30,6 +31,7 @@ static void test_siblings(void)
 	CU_ASSERT_FATAL(wsp_room_open(2) == 0);
 	CU_ASSERT_FATAL(pipe(go) == 0 && pipe(done) == 0);
 	wsp_room_join(getpid());
+	CU_ASSERT_TRUE(wsp_room_joined());
 	CU_ASSERT_FALSE(wsp_room_elsewhere());             /* alone */
 	child = fork();
 	CU_ASSERT_FATAL(child >= 0);
@@ -83,7 +85,8 @@ static void test_full_table(void)
 	CU_ASSERT_FATAL(wsp_room_open(1) == 0);            /* 4 cells */
 	for (pid_t p = 1000; p < 1010; p++)
 		wsp_room_join(p);
-	wsp_room_full(false);                              /* the last had no cell: no-op */
+	CU_ASSERT_FALSE(wsp_room_joined());                /* the last had no cell */
+	wsp_room_full(false);                              /* a no-op */
 	wsp_room_join(1000);
 	CU_ASSERT_TRUE(wsp_room_elsewhere());              /* 1001..1003 have room */
 	for (pid_t p = 1001; p < 1004; p++)
