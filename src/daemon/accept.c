@@ -71,13 +71,19 @@ static void refuse(int fd, const char *why)
 	refuse_warn(why, peer);
 }
 
+/* The capacity hook says this process holds all it may. */
+static bool at_capacity(void)
+{
+	return acc.at_capacity && acc.at_capacity();
+}
+
 /* Whether the next connection would be taken, not refused: below the
  * capacity hook's limit, and the lowest free descriptor below fd_cap. */
 static bool have_room(void)
 {
 	int t;
 
-	if (acc.at_capacity && acc.at_capacity())
+	if (at_capacity())
 		return false;
 	t = fcntl(wsp_worker_listen_fd(), F_DUPFD_CLOEXEC, 0);
 	if (t < 0)
@@ -112,8 +118,7 @@ static void resume_accept(lws_sorted_usec_list_t *sul)
 		/* Else every worker is full: watch again, to answer 503. */
 	}
 	acc.paused = false;
-	if (acc.wsi)
-		lws_rx_flow_control(acc.wsi, 1);
+	lws_rx_flow_control(acc.wsi, 1);
 }
 
 /* Out of descriptors: stop watching the listening socket for a moment
@@ -166,7 +171,7 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 			char key[WSP_ACCEPT_KEY_MAX] = "";
 			struct lws *nw;
 
-			if (acc.at_capacity && acc.at_capacity()) {
+			if (at_capacity()) {
 				/* Taken now, it would be refused at its handshake. */
 				if (wsp_room_elsewhere()) {
 					leave_to_others(wsi, "at max_connections");
@@ -210,7 +215,7 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 				}
 				leave_to_others(wsi, "at the descriptor limit");
 				i = acc.batch;   /* the last of this wake-up */
-			} else if (acc.full && !(acc.at_capacity && acc.at_capacity())) {
+			} else if (acc.full && !at_capacity()) {
 				/* Marked full, watching only to refuse (every
 				 * worker was full): a socket closed since. */
 				room_again();
@@ -301,9 +306,9 @@ void wsp_worker_accept_admit(bool (*admit)(int fd, char *key), const char *why)
 	acc.admit_why = why;
 }
 
-void wsp_worker_accept_capacity(bool (*at_capacity)(void))
+void wsp_worker_accept_capacity(bool (*full)(void))
 {
-	acc.at_capacity = at_capacity;
+	acc.at_capacity = full;
 }
 
 void wsp_worker_accept_stop(void)

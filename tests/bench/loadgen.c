@@ -519,7 +519,8 @@ static void msg_track(int64_t seq, int64_t lat, int64_t ts)
 {
 	if (seq < 0 || seq >= msg_slots)
 		return;
-	msg_ts[seq] = ts;
+	if (!msg_first_ns[seq])
+		msg_ts[seq] = ts;
 	if (!msg_first_ns[seq] || lat < msg_first_ns[seq])
 		msg_first_ns[seq] = lat > 0 ? lat : 1;
 	if (lat > msg_last_ns[seq])
@@ -1422,7 +1423,7 @@ int main(int argc, char **argv)
 		msg_first_ns = calloc((size_t)msg_slots, sizeof(*msg_first_ns));
 		msg_last_ns = calloc((size_t)msg_slots, sizeof(*msg_last_ns));
 		msg_ts = calloc((size_t)msg_slots, sizeof(*msg_ts));
-		if (!msg_first_ns || !msg_last_ns)
+		if (!msg_first_ns || !msg_last_ns || !msg_ts)
 			die("out of memory");
 	}
 
