@@ -38,6 +38,7 @@ static struct acceptor {
 	bool paused;
 	bool full;                   /* at fd_cap or at capacity: marked full in room.h */
 	lws_sorted_usec_list_t resume_sul;
+	lws_sorted_usec_list_t look_sul;    /* while full: room again? */
 	void (*on_adopt)(struct lws *wsi, const char *key);
 	wsp_log_limit refuse_rl;
 	wsp_log_limit room_rl;       /* mark_full / room_again lines */
@@ -133,6 +134,25 @@ static void pause_accept(struct lws *wsi)
 			 (lws_usec_t)ACCEPT_PAUSE_MS * 1000);
 }
 
+/* While marked full, every ACCEPT_PAUSE_MS: a socket closed since, and the
+ * next connection would be taken?  Then lift the mark, so that a full
+ * sibling leaves connections to us again without waiting for us to win one
+ * (watching only to refuse, we would take it, but the sibling answers 503
+ * to every one it wins meanwhile).  Paused, resume_accept() does the same
+ * when it runs. */
+static void look_room(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+	if (!acc.wsi || !acc.full)
+		return;
+	if (!acc.paused && have_room()) {
+		room_again();
+		return;
+	}
+	lws_sul_schedule(lws_get_context(acc.wsi), 0, &acc.look_sul, look_room,
+			 (lws_usec_t)ACCEPT_PAUSE_MS * 1000);
+}
+
 /* At a limit (`why`): marked full in room.h, so that no other worker
  * leaves connections to us. */
 static void mark_full(const char *why)
@@ -141,6 +161,9 @@ static void mark_full(const char *why)
 		return;
 	acc.full = true;
 	wsp_room_full(true);
+	if (acc.wsi)
+		lws_sul_schedule(lws_get_context(acc.wsi), 0, &acc.look_sul, look_room,
+				 (lws_usec_t)ACCEPT_PAUSE_MS * 1000);
 	if (wsp_log_limit_ok(&acc.room_rl, 10, WSP_LOG_INFO, "full/room changes"))
 		wsp_info(NULL, "%s: new connections left to the other workers (refused while none has room)", why);
 }
@@ -318,6 +341,7 @@ void wsp_worker_accept_stop(void)
 
 		acc.wsi = NULL;
 		lws_sul_cancel(&acc.resume_sul);
+		lws_sul_cancel(&acc.look_sul);
 		lws_set_timeout(w, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	}
 	wsp_room_leave(getpid());
