@@ -15,8 +15,11 @@
  * Every published or sent message is a JSON object {"t":<CLOCK_REALTIME ns>,"s":<seq>,"p":"…"}
  * padded to --size bytes. A received text frame counts as a delivery if it contains a "t":
  * field (whatever envelope the server wraps around it, JSON-escaped or not); its latency is
- * receive time minus t. Latencies go into a log-linear histogram (1 µs resolution below
- * 1.024 ms, 0.1 % above), so memory does not grow with the number of deliveries. In fan-out
+ * receive time minus t. On plain sockets each delivery is also timed by its arrival: the
+ * kernel's receive stamp of the read that completed the frame (SO_TIMESTAMPNS) minus t, which
+ * leaves out this client's own wait for a CPU (arr_* in the JSON). Latencies go into
+ * log-linear histograms (1 µs resolution below 1.024 ms, 0.1 % above), so memory does not
+ * grow with the number of deliveries. In fan-out
  * mode each message's first and last read among this process's subscribers are kept too (by
  * "s", so with one publisher; lat_first_ms and lat_last_ms are their means): the part before
  * the first read is the server's path, the rest the fan-out and this client's own reading.
@@ -229,8 +232,16 @@ static proc_sample proc_read(void)
 
 #define H_LIN 1024
 #define H_EXP 30
-static uint64_t hist[H_LIN + H_EXP * H_LIN];
-static uint64_t lat_max_us;
+#define H_SLOTS (H_LIN + H_EXP * H_LIN)
+
+/* Two histograms: H_READ times a delivery when this process read it,
+ * H_ARRIVAL when its bytes reached the subscriber's socket (the kernel's
+ * receive stamp, SO_TIMESTAMPNS; plain sockets only).  The read includes
+ * this client's own wait for a CPU and its walk over the sockets; the
+ * arrival is what a subscriber on a machine of its own would see. */
+enum { H_READ, H_ARRIVAL, H_KINDS };
+static uint64_t hist[H_KINDS][H_SLOTS];
+static uint64_t lat_max_us[H_KINDS];
 
 static size_t h_index(uint64_t us)
 {
@@ -238,7 +249,7 @@ static size_t h_index(uint64_t us)
 		return us;
 	int e = 63 - __builtin_clzll(us); /* >= 10 */
 	if (e - 10 >= H_EXP)
-		return sizeof hist / sizeof hist[0] - 1;
+		return H_SLOTS - 1;
 	return H_LIN + (size_t)(e - 10) * H_LIN + ((us >> (e - 10)) - H_LIN);
 }
 
@@ -250,30 +261,49 @@ static uint64_t h_value(size_t i)
 	return (uint64_t)(H_LIN + sub) << (e - 10);
 }
 
-static void h_add(int64_t ns)
+static void h_add(int kind, int64_t ns)
 {
 	uint64_t us = ns > 0 ? (uint64_t)ns / 1000 : 0;
-	hist[h_index(us)]++;
-	if (us > lat_max_us)
-		lat_max_us = us;
+	hist[kind][h_index(us)]++;
+	if (us > lat_max_us[kind])
+		lat_max_us[kind] = us;
 }
 
-static double h_pct(double q)
+static uint64_t h_total(int kind)
 {
-	uint64_t total = 0, acc = 0;
-	for (size_t i = 0; i < sizeof hist / sizeof hist[0]; i++)
-		total += hist[i];
+	uint64_t total = 0;
+	for (size_t i = 0; i < H_SLOTS; i++)
+		total += hist[kind][i];
+	return total;
+}
+
+static double h_pct(int kind, double q)
+{
+	uint64_t total = h_total(kind), acc = 0;
 	if (!total)
 		return NAN;
 	uint64_t want = (uint64_t)ceil(q * total);
 	if (want == 0)
 		want = 1;
-	for (size_t i = 0; i < sizeof hist / sizeof hist[0]; i++) {
-		acc += hist[i];
+	for (size_t i = 0; i < H_SLOTS; i++) {
+		acc += hist[kind][i];
 		if (acc >= want)
 			return h_value(i) / 1000.0;
 	}
-	return lat_max_us / 1000.0;
+	return lat_max_us[kind] / 1000.0;
+}
+
+/* The histogram as JSON pairs [µs, count] after the key. */
+static void h_print(int kind, const char *key)
+{
+	printf(",\"%s\":[", key);
+	bool first = true;
+	for (size_t i = 0; i < H_SLOTS; i++)
+		if (hist[kind][i]) {
+			printf("%s[%" PRIu64 ",%" PRIu64 "]", first ? "" : ",", h_value(i), hist[kind][i]);
+			first = false;
+		}
+	printf("]");
 }
 
 /* ---------------------------------------------------------------- subscribers */
@@ -332,10 +362,30 @@ static ssize_t sock_send(sub *s, const void *data, size_t len)
 	return -1;
 }
 
+/* The kernel's receive stamp of the last bytes sock_recv() read (CLOCK_REALTIME
+ * ns), or 0 when it had none (TLS, or the option refused). */
+static int64_t recv_arrival_ns;
+
 static ssize_t sock_recv(sub *s, void *buf, size_t len)
 {
-	if (!s->ssl)
-		return recv(s->fd, buf, len, 0);
+	recv_arrival_ns = 0;
+	if (!s->ssl) {
+		union {
+			char buf[CMSG_SPACE(sizeof(struct timespec))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { .iov_base = buf, .iov_len = len };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+		                     .msg_controllen = sizeof ctl.buf };
+		ssize_t r = recvmsg(s->fd, &mh, 0);
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); r > 0 && c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec ts;
+				memcpy(&ts, CMSG_DATA(c), sizeof ts);
+				recv_arrival_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+			}
+		return r;
+	}
 	ERR_clear_error();
 	int n = SSL_read(s->ssl, buf, (int)len);
 	if (n > 0)
@@ -542,6 +592,10 @@ static void msg_means(double *first, double *last)
 	*last = k ? l / (double)k / 1e6 : NAN;
 }
 
+/* The read's clock, and its kernel stamp: that of the last segment it took.
+ * A frame is whole only once its last byte arrived, so the stamp is the
+ * frame's arrival; for several frames in one read it is the last one's
+ * (never earlier than theirs). */
 static int64_t recv_now_ns;
 
 static void on_message(sub *s, const char *p, size_t len)
@@ -549,7 +603,9 @@ static void on_message(sub *s, const char *p, size_t len)
 	int64_t ts, seq;
 	if (!find_int(p, len, TS_KEYS, &ts))
 		return; /* welcome envelopes, stats pushes… */
-	h_add(recv_now_ns - ts);
+	h_add(H_READ, recv_now_ns - ts);
+	if (recv_arrival_ns)
+		h_add(H_ARRIVAL, recv_arrival_ns - ts);
 	if (find_int(p, len, SEQ_KEYS, &seq))
 		msg_track(seq, recv_now_ns - ts, ts);
 	received++;
@@ -690,6 +746,8 @@ static void sub_connect(long idx)
 	int one = 1;
 	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	setsockopt(s->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+	if (!opt.sub_tls)
+		setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
 	struct sockaddr_in src = { .sin_family = AF_INET };
 	src.sin_addr.s_addr = htonl(opt.src_base + (unsigned)(idx % opt.src_count));
 	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)opt.sub_port) };
@@ -1566,7 +1624,9 @@ int main(int argc, char **argv)
 	double cpu = p1.cpu_s - p0.cpu_s;
 	double cpu_per = received ? cpu / (double)received * 1e6 : NAN;
 	double kib_conn = opened ? (double)(p_conn.rss_kib - p_before.rss_kib) / opened : NAN;
-	double p50 = h_pct(0.50), p99 = h_pct(0.99), mx = received ? lat_max_us / 1000.0 : NAN;
+	double p50 = h_pct(H_READ, 0.50), p99 = h_pct(H_READ, 0.99), mx = received ? lat_max_us[H_READ] / 1000.0 : NAN;
+	bool arr = h_total(H_ARRIVAL) > 0;
+	double a50 = h_pct(H_ARRIVAL, 0.50), a99 = h_pct(H_ARRIVAL, 0.99), amx = lat_max_us[H_ARRIVAL] / 1000.0;
 	double drift = (p_warm.rss_kib > 0) ? 100.0 * (p1.rss_kib - p_warm.rss_kib) / p_warm.rss_kib : NAN;
 	double first_ms = NAN, last_ms = NAN;
 	if (msg_slots)
@@ -1600,6 +1660,9 @@ int main(int argc, char **argv)
 	jnum("lat_p50_ms", p50, received > 0);
 	jnum("lat_p99_ms", p99, received > 0);
 	jnum("lat_max_ms", mx, received > 0);
+	jnum("arr_p50_ms", a50, arr);
+	jnum("arr_p99_ms", a99, arr);
+	jnum("arr_max_ms", amx, arr);
 	jnum("lat_first_ms", first_ms, !isnan(first_ms));
 	jnum("lat_last_ms", last_ms, !isnan(last_ms));
 	printf("\"server_pids\":%d,\"server_cpu_s\":%.3f,", p1.alive, cpu);
@@ -1612,14 +1675,12 @@ int main(int argc, char **argv)
 	}
 	printf("\"disconnects\":%ld,\"bad_frames\":%" PRIu64, n_disconnect, bad_frames);
 	if (opt.hist) {
-		printf(",\"hist_us\":[");
-		bool first = true;
-		for (size_t i = 0; i < sizeof hist / sizeof hist[0]; i++)
-			if (hist[i]) {
-				printf("%s[%" PRIu64 ",%" PRIu64 "]", first ? "" : ",", h_value(i), hist[i]);
-				first = false;
-			}
-		printf("],\"lat_max_us\":%" PRIu64, lat_max_us);
+		h_print(H_READ, "hist_us");
+		printf(",\"lat_max_us\":%" PRIu64, lat_max_us[H_READ]);
+		if (arr) {
+			h_print(H_ARRIVAL, "arr_hist_us");
+			printf(",\"arr_max_us\":%" PRIu64, lat_max_us[H_ARRIVAL]);
+		}
 	}
 	printf("}\n");
 	fflush(stdout);

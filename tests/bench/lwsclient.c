@@ -34,10 +34,12 @@
  *                        file's own epoll reader and frame parser (no TLS, no soak), for the
  *                        bulk fan-out rows, where libwebsockets' client is slower than the server
  *   --coalesce-us U      raw engine: wait U µs after a wake-up before reading (default 200)
+ *                        (the read latency includes that wait; the arrival does not)
  *
  * A message is {"wsc":<µs since the epoch>,"q":<seq>,"pad":"…"}; a text frame holding "wsc"
  * followed by at most three non-digits ('":' or '\\":') and digits is a delivery, timed
- * against CLOCK_REALTIME.
+ * against CLOCK_REALTIME.  The raw engine also times each delivery by its arrival: the kernel's
+ * receive stamp (SO_TIMESTAMPNS) of the read that completed the frame (arr_* in the JSON).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -179,8 +181,12 @@ struct sock {
 static struct sock *socks;
 static int nopen, nfailed, nstarted, npending, disconnects;
 static bool measuring;
-static double *lat;
-static size_t nlat, latcap;
+static double *lat, *arr;
+static size_t nlat, latcap, narr;
+/* The raw engine's kernel receive stamp of the bytes being parsed (µs since
+ * the epoch, SO_TIMESTAMPNS), or 0: a delivery's arrival at the socket, beside
+ * its read (lat).  The lws engine has none. */
+static double arrival_us;
 static double first_at, last_at;
 static struct lws_context *ctx;
 static char sub_host[256], sub_hostport[300], sub_path[1024];
@@ -195,16 +201,19 @@ static void deliver(const unsigned char *b, size_t len)
 		return;
 	if (nlat == latcap) {
 		size_t cap = latcap ? latcap * 2 : 1 << 20;
-		double *p = realloc(lat, cap * sizeof(*p));
+		double *p = realloc(lat, cap * sizeof(*p)), *q = p ? realloc(arr, cap * sizeof(*q)) : NULL;
 
-		if (!p) {
+		if (!p || !q) {
 			fprintf(stderr, "lwsclient: out of memory\n");
 			exit(1);
 		}
 		lat = p;
+		arr = q;
 		latcap = cap;
 	}
 	lat[nlat++] = t - st;
+	if (arrival_us > 0)
+		arr[narr++] = arrival_us - st;
 	if (!first_at || t < first_at)
 		first_at = t;
 	if (t > last_at)
@@ -461,6 +470,7 @@ static void raw_open(int i)
 	}
 	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if (bind(s->fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
 	    (connect(s->fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS) ||
 	    epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
@@ -632,6 +642,30 @@ static long raw_frames(struct rsock *s, const unsigned char *p, size_t n)
 	return (long)off;
 }
 
+/* read(), and the kernel's stamp of the last segment it took into arrival_us
+ * (a frame is whole when its last byte is in). */
+static ssize_t raw_recv(int fd, unsigned char *buf, size_t len)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			     .msg_controllen = sizeof(ctl.b) };
+	ssize_t r = recvmsg(fd, &mh, 0);
+
+	arrival_us = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); r > 0 && c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			arrival_us = (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+		}
+	return r;
+}
+
 static void raw_read(struct rsock *s)
 {
 	size_t have = s->nleft;
@@ -640,7 +674,7 @@ static void raw_read(struct rsock *s)
 
 	if (have)
 		memcpy(rb, s->left, have);
-	r = read(s->fd, rb + have, RAW_RB - have);
+	r = raw_recv(s->fd, rb + have, RAW_RB - have);
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (r <= 0) {
@@ -1216,7 +1250,9 @@ int main(int argc, char **argv)
 		pthread_join(pt, NULL);
 	want = (double)(o.soak ? sent_ws : atomic_load(&published)) * nopen;
 	qsort(lat, nlat, sizeof(*lat), cmp_double);
-#define PCT(q) (nlat ? lat[(size_t)fmin((double)nlat - 1, fmax(0, ceil((q) * (double)nlat) - 1))] / 1000 : 0)
+	qsort(arr, narr, sizeof(*arr), cmp_double);
+#define PCT_OF(a, n, q) ((n) ? (a)[(size_t)fmin((double)(n) - 1, fmax(0, ceil((q) * (double)(n)) - 1))] / 1000 : 0)
+#define PCT(q) PCT_OF(lat, nlat, q)
 	span = ((last_at ? last_at : now_us()) - t_start) / 1e6;
 	pub_span = pub_done_at ? (pub_done_at - t_start) / 1e6 : 0;
 	printf("{\"client\":\"lwsclient\",\"engine\":\"%s\",\"threads\":1,", raw ? "raw" : "lws");
@@ -1234,6 +1270,9 @@ int main(int argc, char **argv)
 		       lat[nlat - 1] / 1000);
 	else
 		printf("\"lat_p50_ms\":null,\"lat_p99_ms\":null,\"lat_max_ms\":null,");
+	if (narr)
+		printf("\"arr_p50_ms\":%.3f,\"arr_p99_ms\":%.3f,\"arr_max_ms\":%.3f,", PCT_OF(arr, narr, 0.5),
+		       PCT_OF(arr, narr, 0.99), arr[narr - 1] / 1000);
 	printf("\"server_cpu_s\":%.3f,\"cpu_us_per_delivery\":", cpu);
 	if (nlat && o.npids)
 		printf("%.3f", cpu / (double)nlat * 1e6);

@@ -402,17 +402,21 @@ function merge(rs, { before, connected, after, procs, runnerWindow = false }) {
   const published = rs[0].published, sentWs = sum('sent_ws');
   const mode = rs[0].mode;
   const expected = mode === 'fanout' ? published * open : mode === 'soak' ? sentWs * open : 0;
-  const hist = new Map();
-  for (const r of rs) for (const [us, c] of r.hist_us || []) hist.set(us, (hist.get(us) || 0) + c);
-  const keys = [...hist.keys()].sort((a, b) => a - b);
-  const total = keys.reduce((a, k) => a + hist.get(k), 0);
-  const pct = (q) => {
-    if (!total) return null;
-    const want = Math.max(1, Math.ceil(q * total));
-    let acc = 0;
-    for (const k of keys) { acc += hist.get(k); if (acc >= want) return k / 1000; }
-    return null;
+  // A percentile of the processes' histograms added up (read: hist_us; arrival: arr_hist_us).
+  const pctOf = (field) => {
+    const hist = new Map();
+    for (const r of rs) for (const [us, c] of r[field] || []) hist.set(us, (hist.get(us) || 0) + c);
+    const keys = [...hist.keys()].sort((a, b) => a - b);
+    const total = keys.reduce((a, k) => a + hist.get(k), 0);
+    return (q) => {
+      if (!total) return null;
+      const want = Math.max(1, Math.ceil(q * total));
+      let acc = 0;
+      for (const k of keys) { acc += hist.get(k); if (acc >= want) return k / 1000; }
+      return null;
+    };
   };
+  const pct = pctOf('hist_us'), arrPct = pctOf('arr_hist_us');
   const span = Math.max(...rs.map((r) => r.span_s));
   // One process: its own /proc window is the tightest. Several: the runner's, around all of them.
   const cpu = procs === 1 && !runnerWindow ? rs[0].server_cpu_s : after.cpu - connected.cpu;
@@ -423,6 +427,7 @@ function merge(rs, { before, connected, after, procs, runnerWindow = false }) {
     publish_s: rs[0].publish_s, publishes_per_s: rs[0].publish_s > 0 ? published / rs[0].publish_s : null,
     sent_ws: sentWs, expected, received, span_s: span, deliveries_per_s: span > 0 ? received / span : 0,
     lat_p50_ms: pct(0.5), lat_p99_ms: pct(0.99), lat_max_ms: Math.max(...rs.map((r) => r.lat_max_ms ?? 0)) || null,
+    arr_p50_ms: arrPct(0.5), arr_p99_ms: arrPct(0.99), arr_max_ms: Math.max(...rs.map((r) => r.arr_max_ms ?? 0)) || null,
     server_cpu_s: cpu, cpu_us_per_delivery: received ? (cpu / received) * 1e6 : null,
     rss_before_kib: procs === 1 ? rs[0].rss_before_kib : before.rss,
     rss_conn_kib: procs === 1 ? rs[0].rss_conn_kib : connected.rss,
@@ -507,8 +512,11 @@ function latencyScenario(busy) {
       + `${busy ? ', a CPU-bound job beside' : ''}; medians)`,
     rounds: P.latency.rounds, busy,
     run: (t) => loadgen(t, { n: P.latency.n, label: 'latency', extra: () => pubArgs(t, a) }),
-    xcheck: { n: P.latency.n, args: a },
+    // The second client reads with its own frame reader here too, for the arrival stamps
+    // (lws's client does its own reads), at once after each wake-up, as loadgen does.
+    xcheck: { n: P.latency.n, args: a, raw: true },
     rows: [['latency p50 ms', 'lat_p50_ms', 2], ['latency p99 ms', 'lat_p99_ms', 2], ['latency max ms', 'lat_max_ms', 1],
+           ['arrival p50 ms', 'arr_p50_ms', 2], ['arrival p99 ms', 'arr_p99_ms', 2],
            ['publishes/s achieved', 'publishes_per_s', 1], ['CPU µs/delivery', 'cpu_us_per_delivery', 2], ['delivered', 'delivered']],
   };
 }
@@ -677,7 +685,8 @@ function proxied(kind, preset, p, title) {
 //                        JavaScript thread saturates at 100 000 frames/s on this machine, so
 //                        its latency rows carry its own queue (BENCHMARKS.md)
 // Both take the same command line and print the same JSON line.
-const XCHECK_KEYS = ['deliveries_per_s', 'lat_p50_ms', 'lat_p99_ms', 'lat_max_ms', 'publishes_per_s', 'cpu_us_per_delivery'];
+const XCHECK_KEYS = ['deliveries_per_s', 'lat_p50_ms', 'lat_p99_ms', 'lat_max_ms', 'arr_p50_ms', 'arr_p99_ms', 'publishes_per_s',
+  'cpu_us_per_delivery'];
 const XCHECK_TOL = 0.2;
 const xcheckWanted = env.BENCH_XCHECK !== '0';
 
@@ -693,7 +702,10 @@ async function xcheck(t, spec, bulk = false) {
   }
   // The bulk fan-out rows drain bursts faster than libwebsockets' client parses frames
   // (~1 M/s here): lwsclient reads them with its own engine there (plain ws:// only).
-  if (XCLIENT === 'lwsclient' && bulk && !spec.soak && /^ws:/.test(t.sub)) common.push('--engine', 'raw');
+  if (XCLIENT === 'lwsclient' && (bulk || spec.raw) && !spec.soak && /^ws:/.test(t.sub)) {
+    common.push('--engine', 'raw');
+    if (spec.coalesceUs !== undefined) common.push('--coalesce-us', String(spec.coalesceUs));
+  }
   const [cmd, a] = XCLIENT === 'lwsclient' ? [LWSCLIENT, common]
     : [process.execPath, [path.join(await ensureWs(), 'wsclient.mjs'), ...common]];
   const child = track(spawn(cmd, a, { stdio: ['ignore', 'pipe', 'inherit'] }));
@@ -877,21 +889,27 @@ function roundLines(sc, byTarget) {
   const rounded = Object.entries(byTarget).filter(([, r]) => r.rounds);
   if (!sc.rounds || !rounded.length) return [];
   const two = (v) => (typeof v === 'number' ? v.toFixed(1) : '—');
-  const lines = ['', `${sc.title}, every round: p50 / p99 ms, loadgen | second client`];
+  const pair = (x, k50, k99) => `${two(x[k50])} / ${two(x[k99])}`;
+  const both = (x, k50, k99) => `${pair(x, k50, k99)} | ${x.xcheck && !x.xcheck.error ? pair(x.xcheck, k50, k99) : '—'}`;
+  const lines = ['', `${sc.title}, every round: p50 / p99 ms, loadgen | second client; read, then arrival`];
   for (const [tname, r] of rounded)
     lines.push(`- ${tname}: ${r.rounds.map((x) => x.error ? 'error'
-      : `${two(x.lat_p50_ms)} / ${two(x.lat_p99_ms)} | ${x.xcheck && !x.xcheck.error ? `${two(x.xcheck.lat_p50_ms)} / ${two(x.xcheck.lat_p99_ms)}` : '—'}`).join('; ')}`);
+      : `${both(x, 'lat_p50_ms', 'lat_p99_ms')}; arrival ${both(x, 'arr_p50_ms', 'arr_p99_ms')}`).join(' — ')}`);
   const w = byTarget.wspulse, n = byTarget.nchan;
   if (!w?.rounds || !n?.rounds) return lines;
-  const meets = (a, b) => a && b && !a.error && !b.error && typeof a.lat_p50_ms === 'number' && typeof b.lat_p50_ms === 'number'
-    && a.lat_p50_ms <= b.lat_p50_ms + 3 && a.lat_p99_ms <= b.lat_p99_ms;
-  const count = (f) => w.rounds.filter((x, i) => meets(f(x), f(n.rounds[i]))).length;
   const R = Math.min(w.rounds.length, n.rounds.length);
   const yes = (b) => (b ? 'met' : '**not met**');
   const second = w.xcheck && n.xcheck;   // absent with BENCH_XCHECK=0: not run, not "not met"
-  lines.push(`- wspulse p50 ≤ nchan's + 3 ms and p99 ≤ nchan's: loadgen ${count((x) => x)} of ${R} rounds`
-    + `${second ? `, second client ${count((x) => x.xcheck)} of ${R}` : ''}; on the medians: loadgen ${yes(meets(w, n))}`
-    + `${second ? `, second client ${yes(meets(w.xcheck, n.xcheck))}` : ' (second client not run)'}`);
+  // Judged on the read (the client's clock when it had the frame) and on the arrival (the
+  // kernel's stamp when the frame reached the subscriber's socket).
+  for (const [what, k50, k99] of [['read', 'lat_p50_ms', 'lat_p99_ms'], ['arrival', 'arr_p50_ms', 'arr_p99_ms']]) {
+    const meets = (a, b) => a && b && !a.error && !b.error && typeof a[k50] === 'number' && typeof b[k50] === 'number'
+      && a[k50] <= b[k50] + 3 && a[k99] <= b[k99];
+    const count = (f) => w.rounds.filter((x, i) => meets(f(x), f(n.rounds[i]))).length;
+    lines.push(`- ${what}: wspulse p50 ≤ nchan's + 3 ms and p99 ≤ nchan's: loadgen ${count((x) => x)} of ${R} rounds`
+      + `${second ? `, second client ${count((x) => x.xcheck)} of ${R}` : ''}; on the medians: loadgen ${yes(meets(w, n))}`
+      + `${second ? `, second client ${yes(meets(w.xcheck, n.xcheck))}` : ' (second client not run)'}`);
+  }
   return lines;
 }
 
