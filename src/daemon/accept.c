@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 
 #define ACCEPT_PAUSE_MS 100
+#define ASIDE_MS 2                 /* a crowded worker's step aside (room.h) */
 #define FD_RESERVE 64              /* descriptors kept free for the bus, logs, modules */
 
 #define BUSY_BODY "{\"success\":false,\"error\":\"too many connections\",\"code\":503,\"username\":\"\"}"
@@ -31,12 +33,15 @@ static struct acceptor {
 	int batch;                   /* connections per wake-up */
 	bool (*admit)(int fd, char *key);   /* wsp_worker_accept_admit */
 	bool (*at_capacity)(void);   /* wsp_worker_accept_capacity */
+	int (*load)(void);           /* wsp_worker_accept_load */
 	const char *admit_why;
 	int fd_cap;                  /* accepted descriptors at or above it are refused */
 	int spare_fd;                /* closed to accept (and refuse) when at EMFILE */
 	bool is_tcp;
 	bool paused;
 	bool full;                   /* at fd_cap or at capacity: marked full in room.h */
+	bool aside;                  /* paused for ASIDE_MS: crowded (room.h) */
+	bool take_next;              /* back from aside with one waiting: take it */
 	lws_sorted_usec_list_t resume_sul;
 	lws_sorted_usec_list_t look_sul;    /* while full: room again? */
 	void (*on_adopt)(struct lws *wsi, const char *key);
@@ -102,11 +107,25 @@ static void room_again(void)
 		wsp_info(NULL, "room again: accepting");
 }
 
+/* A connection waits on the listening socket. */
+static bool pending(void)
+{
+	struct pollfd p = { .fd = wsp_worker_listen_fd(), .events = POLLIN };
+
+	return p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
 static void resume_accept(lws_sorted_usec_list_t *sul)
 {
 	(void)sul;
 	if (!acc.wsi)
 		return;
+	if (acc.aside) {
+		/* A connection still there after ASIDE_MS: the others did not
+		 * take it (busy, or stopped); this worker does. */
+		acc.aside = false;
+		acc.take_next = pending();
+	}
 	if (acc.full) {
 		if (have_room()) {
 			room_again();
@@ -153,6 +172,18 @@ static void look_room(lws_sorted_usec_list_t *sul)
 			 (lws_usec_t)ACCEPT_PAUSE_MS * 1000);
 }
 
+/* Holding clearly more connections than another worker with room: stop
+ * watching the listening socket for ASIDE_MS, so that the others take what
+ * arrives meanwhile. */
+static void step_aside(struct lws *wsi)
+{
+	acc.aside = true;
+	acc.paused = true;
+	lws_rx_flow_control(wsi, 0);
+	lws_sul_schedule(lws_get_context(wsi), 0, &acc.resume_sul, resume_accept,
+			 (lws_usec_t)ASIDE_MS * 1000);
+}
+
 /* At a limit (`why`): marked full in room.h, so that no other worker
  * leaves connections to us. */
 static void mark_full(const char *why)
@@ -186,6 +217,17 @@ static int accept_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	case LWS_CALLBACK_RAW_RX_FILE:
 		if (wsi != acc.wsi || wsp_worker_listen_fd() < 0)
 			return 0;
+		if (acc.load)
+			wsp_room_load(acc.load());
+		/* Back from a step aside with a connection still waiting:
+		 * take it.  Else, holding clearly more than another: step
+		 * aside (room.h). */
+		if (acc.take_next) {
+			acc.take_next = false;
+		} else if (!acc.full && !acc.paused && wsp_room_crowded()) {
+			step_aside(wsi);
+			return 0;
+		}
 		/* A bounded batch per wake-up keeps one busy worker from
 		 * starving its own sockets (accept.h: workers take one). */
 		for (int i = 0; i < acc.batch; i++) {
@@ -332,6 +374,11 @@ void wsp_worker_accept_admit(bool (*admit)(int fd, char *key), const char *why)
 void wsp_worker_accept_capacity(bool (*full)(void))
 {
 	acc.at_capacity = full;
+}
+
+void wsp_worker_accept_load(int (*load)(void))
+{
+	acc.load = load;
 }
 
 void wsp_worker_accept_stop(void)

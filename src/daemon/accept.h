@@ -13,7 +13,10 @@
  * watching the listening socket, so the others take the connections, and
  * looks again every 100 ms (room.h); the one connection it had already
  * accepted is served from the reserve's first half.  Only when every worker
- * is full are connections refused.  Every refusal is logged at warn (at most
+ * is full are connections refused.  A worker holding clearly more
+ * connections than another with room (wsp_worker_accept_load, room.h) stops
+ * watching for 2 ms at a wake-up, so that the others take what arrives;
+ * one still waiting after that it takes itself.  Every refusal is logged at warn (at most
  * 10 lines a second, the rest counted).  Loop thread only. */
 #ifndef WSP_ACCEPT_H
 #define WSP_ACCEPT_H
@@ -45,6 +48,9 @@ void wsp_worker_accept_admit(bool (*admit)(int fd, char *key), const char *why);
  * may (max_connections): while it does and another worker has room, this
  * one takes none (room.h); the others take them.  NULL: no such limit. */
 void wsp_worker_accept_capacity(bool (*at_capacity)(void));
+/* `load` says how many connections this process holds, told to the other
+ * workers at each wake-up (room.h).  NULL: none told, never crowded. */
+void wsp_worker_accept_load(int (*load)(void));
 /* Stop accepting (draining) and close the listening descriptor. */
 void wsp_worker_accept_stop(void);
 

@@ -103,6 +103,12 @@ static bool at_capacity(void)
 	return the_server->nclients >= the_server->cfg->max_connections;
 }
 
+/* The connections this worker holds, for room.h's balance. */
+static int load(void)
+{
+	return (int)the_server->nclients;
+}
+
 /* Accepted (accept.c): the record, its place in per_peer under the key
  * conn_admit wrote, the frame pre-check, the deadline.  Without memory
  * for a record the connection goes unchecked and lws's backstop timeout
@@ -495,6 +501,7 @@ int wsp__lws_start(wsp_server *srv, void (*on_wake)(wsp_server *srv), wsp_error 
 	wsp__tq_init(&srv->hsq, srv->ctx, cfg->handshake_timeout * 1000LL, hs_due);
 	wsp_worker_accept_admit(conn_admit, "too many connections from this address");
 	wsp_worker_accept_capacity(at_capacity);
+	wsp_worker_accept_load(load);
 	if (wsp_worker_accept_start(srv->vh, wsp_worker_total() > 1 ? 1 : WSP_ACCEPT_BATCH, conn_adopted) < 0)
 		return wsp_error_set(err, WSP_ERR_IO, "cannot accept on the listening socket");
 	/* lws re-arms its libev timer only after an I/O event or a timer

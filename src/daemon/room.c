@@ -10,6 +10,7 @@
 struct cell {
 	atomic_int pid;              /* 0: free */
 	atomic_int full;
+	atomic_int load;             /* connections held, as last told */
 };
 
 static struct {
@@ -54,6 +55,7 @@ void wsp_room_join(pid_t self)
 		 * stale value. */
 		if (atomic_load(&room.cells[i].pid) == 0) {
 			atomic_store(&room.cells[i].full, 0);
+			atomic_store(&room.cells[i].load, 0);
 			if (atomic_compare_exchange_strong(&room.cells[i].pid, &free_pid, (int)self))
 				room.mine = &room.cells[i];
 		}
@@ -71,6 +73,30 @@ void wsp_room_full(bool full)
 {
 	if (room.mine)
 		atomic_store(&room.mine->full, full ? 1 : 0);
+}
+
+void wsp_room_load(int n)
+{
+	if (room.mine)
+		atomic_store(&room.mine->load, n);
+}
+
+bool wsp_room_crowded(void)
+{
+	int mine, slack;
+
+	if (!room.mine)
+		return false;
+	mine = atomic_load(&room.mine->load);
+	slack = mine / 8 > WSP_ROOM_SLACK ? mine / 8 : WSP_ROOM_SLACK;
+	for (size_t i = 0; i < room.n; i++) {
+		struct cell *c = &room.cells[i];
+
+		if (c != room.mine && atomic_load(&c->pid) != 0 && !atomic_load(&c->full) &&
+		    atomic_load(&c->load) + slack < mine)
+			return true;
+	}
+	return false;
 }
 
 bool wsp_room_elsewhere(void)

@@ -17,6 +17,11 @@
  * Without a table (a daemon without workers) nothing is recorded and
  * wsp_room_elsewhere() is false: a full daemon refuses, as before.
  *
+ * Each cell also holds how many connections its worker has (wsp_room_load):
+ * a worker holding clearly more than another with room steps aside for a
+ * moment (wsp_room_crowded, accept.h), so that the race's winner does not
+ * end up holding most of the sockets and setting the fan-out's tail.
+ *
  * Lock-free: each cell is written by its worker (and cleared by the
  * supervisor after the worker is gone), read by all. */
 #ifndef WSP_ROOM_H
@@ -42,6 +47,15 @@ void wsp_room_full(bool full);
 /* Whether another live worker has room: a cell other than this process's,
  * claimed and not full. */
 bool wsp_room_elsewhere(void);
+/* "Clearly more": more than WSP_ROOM_SLACK connections, or an eighth of this
+ * worker's, whichever is larger. */
+#define WSP_ROOM_SLACK 8
+/* Tell the others how many connections this process holds.  No-op without
+ * a cell. */
+void wsp_room_load(int n);
+/* Whether another live worker with room holds clearly fewer connections
+ * than this one (its count as last told).  False without a cell. */
+bool wsp_room_crowded(void);
 /* Give back pid's cell (the supervisor after reaping it; a worker that stops
  * accepting, with its own pid). */
 void wsp_room_leave(pid_t pid);

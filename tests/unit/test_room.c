@@ -95,6 +95,48 @@ static void test_full_table(void)
 	wsp_room_close();
 }
 
+/* Crowded: another worker with room holds fewer connections than this one
+ * by more than the slack (8, or an eighth of ours); a full or departed one
+ * does not count, and without a cell nothing is. */
+static void test_crowded(void)
+{
+	CU_ASSERT_FATAL(wsp_room_open(2) == 0);
+	wsp_room_join(2001);
+	wsp_room_load(0);
+	wsp_room_join(2000);
+	wsp_room_load(8);
+	CU_ASSERT_FALSE(wsp_room_crowded());               /* 8 against 0: within the slack */
+	wsp_room_load(9);
+	CU_ASSERT_TRUE(wsp_room_crowded());                /* 9 against 0 */
+	wsp_room_load(160);
+	wsp_room_join(2001);
+	wsp_room_load(140);                                /* slack 20 at 160 */
+	CU_ASSERT_FALSE(wsp_room_crowded());               /* 140 against 160: the other way */
+	wsp_room_join(2000);
+	CU_ASSERT_FALSE(wsp_room_crowded());               /* 160 against 140: within */
+	wsp_room_join(2001);
+	wsp_room_load(139);
+	wsp_room_join(2000);
+	CU_ASSERT_TRUE(wsp_room_crowded());                /* 160 against 139 */
+	wsp_room_join(2001);
+	wsp_room_full(true);
+	wsp_room_join(2000);
+	CU_ASSERT_FALSE(wsp_room_crowded());               /* the other is full */
+	wsp_room_join(2001);
+	wsp_room_full(false);
+	wsp_room_join(2000);
+	CU_ASSERT_TRUE(wsp_room_crowded());
+	wsp_room_leave(2001);
+	CU_ASSERT_FALSE(wsp_room_crowded());               /* gone */
+	wsp_room_join(2001);                               /* a fresh worker counts from 0 */
+	wsp_room_join(2000);
+	CU_ASSERT_TRUE(wsp_room_crowded());
+	wsp_room_close();
+	wsp_room_join(2000);
+	wsp_room_load(1000);
+	CU_ASSERT_FALSE(wsp_room_crowded());               /* no table */
+}
+
 int test_room_register(void)
 {
 	CU_pSuite s = CU_add_suite("room", NULL, NULL);
@@ -104,5 +146,6 @@ int test_room_register(void)
 	WSP_ADD_TEST(s, test_no_table);
 	WSP_ADD_TEST(s, test_siblings);
 	WSP_ADD_TEST(s, test_full_table);
+	WSP_ADD_TEST(s, test_crowded);
 	return 0;
 }
