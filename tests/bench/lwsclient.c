@@ -21,6 +21,7 @@
  *   --pub-header 'H: v'  extra publish header (repeatable)
  *   --wrap TEMPLATE      publish body template, @MSG@ is replaced by the message JSON
  *   -n N  subscribers    -m M  messages    -k K  publishes in flight at most (K connections)
+ *                        (-n 0 with --pub: a publisher only, for the publish-rate rows; no --sub)
  *   --rate R             publish at R/s (open loop, still at most K in flight)
  *   --size B             message size (default 100)
  *   --soak S --soak-frac F --soak-rate R
@@ -1127,11 +1128,14 @@ int main(int argc, char **argv)
 		}
 #undef NEXT
 	}
-	if (!o.sub || (!o.soak && !o.pub) || o.n < 1 || o.k < 1 || o.src_count < 1) {
-		fprintf(stderr, "lwsclient: needs --sub and --pub (or --soak)\n");
+	/* -n 0 with --pub: a publisher only (the publish-rate rows), no --sub needed. */
+	if ((o.n > 0 && !o.sub) || (!o.soak && !o.pub) || o.n < 0 || (o.n == 0 && (o.soak || !o.pub)) || o.k < 1 ||
+	    o.src_count < 1) {
+		fprintf(stderr, "lwsclient: needs --sub and --pub (or --soak), or -n 0 and --pub\n");
 		return 2;
 	}
-	if (parse_url(o.sub, true, sub_host, sizeof(sub_host), &sub_port, sub_path, sizeof(sub_path), &sub_tls) < 0 ||
+	if ((o.sub && parse_url(o.sub, true, sub_host, sizeof(sub_host), &sub_port, sub_path, sizeof(sub_path),
+				&sub_tls) < 0) ||
 	    (o.pub && parse_url(o.pub, false, pub_host, sizeof(pub_host), &pub_port, pub_path, sizeof(pub_path),
 				&pub_tls) < 0)) {
 		fprintf(stderr, "lwsclient: --sub must be ws:// or wss://, --pub http://\n");
@@ -1145,7 +1149,7 @@ int main(int argc, char **argv)
 	srandom((unsigned)now_us() ^ (unsigned)getpid());
 	snprintf(sub_hostport, sizeof(sub_hostport), "%s:%d", sub_host, sub_port);
 	if (raw) {
-		rsocks = calloc((size_t)o.n, sizeof(*rsocks));
+		rsocks = calloc((size_t)o.n + 1, sizeof(*rsocks));
 		rb = malloc(RAW_RB);
 		epfd = epoll_create1(EPOLL_CLOEXEC);
 		if (!rsocks || !rb || epfd < 0) {
@@ -1156,7 +1160,7 @@ int main(int argc, char **argv)
 			rsocks[i].fd = -1;
 	} else {
 		lws_set_log_level(LLL_ERR, NULL);
-		socks = calloc((size_t)o.n, sizeof(*socks));
+		socks = calloc((size_t)o.n + 1, sizeof(*socks));
 		if (!socks)
 			return 1;
 		memset(&info, 0, sizeof(info));
@@ -1249,8 +1253,11 @@ int main(int argc, char **argv)
 	if (!o.soak)
 		pthread_join(pt, NULL);
 	want = (double)(o.soak ? sent_ws : atomic_load(&published)) * nopen;
-	qsort(lat, nlat, sizeof(*lat), cmp_double);
-	qsort(arr, narr, sizeof(*arr), cmp_double);
+	/* None (a publisher only, -n 0): lat and arr are still NULL. */
+	if (nlat)
+		qsort(lat, nlat, sizeof(*lat), cmp_double);
+	if (narr)
+		qsort(arr, narr, sizeof(*arr), cmp_double);
 #define PCT_OF(a, n, q) ((n) ? (a)[(size_t)fmin((double)(n) - 1, fmax(0, ceil((q) * (double)(n)) - 1))] / 1000 : 0)
 #define PCT(q) PCT_OF(lat, nlat, q)
 	span = ((last_at ? last_at : now_us()) - t_start) / 1e6;

@@ -16,6 +16,10 @@
 // utime + stime over the run ÷ requests: PostgreSQL (postmaster and every backend),
 // wspulse.fcgi, nginx (master and worker), wspulsed (supervisor and workers) and ab itself (its
 // children's times, from the shell that ran it).
+// Each ab run is cross-checked by a second client sharing no code with ab: lwsclient's own
+// publisher (-n 0: one thread, K keep-alive connections, one request in flight on each), sending
+// as many publishes as ab completed, to the same server right after it (BENCH_XCHECK=0 skips it).
+// Every publish it had answered 2xx must be a row in the outbox.
 // The PostgreSQL cluster is the tests' (fsync off) with synchronous_commit back ON for the
 // wspulse database, so every acknowledged publish waits for its commit record as in production.
 //
@@ -125,6 +129,22 @@ export async function ab(url, bodyFile, headers, { secs, conc }) {
   return { done, failed, non2xx, rate, abCpu };
 }
 
+// The second client on the same URL: lwsclient -n 0 (a publisher only), m publishes with conc
+// in flight. Its publishes/s is over its own publishing time.
+async function lwsPub(bin, url, headers, wrap, m, conc) {
+  const args = ['-n', '0', '--pub', url, ...headers.flatMap((h) => ['--pub-header', h]), ...(wrap ? ['--wrap', wrap] : []),
+    '-m', String(m), '-k', String(conc), '--quiet', '1'];
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const code = await new Promise((r) => child.on('exit', r));
+  const line = out.split('\n').find((l) => l.startsWith('{'));
+  if (code !== 0 || !line) throw new Error(`lwsclient exited ${code}: ${err.trim().slice(-300)}`);
+  const j = JSON.parse(line);
+  return { rate: j.publishes_per_s, published: j.published, errors: j.publish_errors };
+}
+
 async function startNchan() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsp-pubrate-nchan-'));
   const port = await freePort();
@@ -192,6 +212,7 @@ function medianRow(rs) {
   const medOf = (k) => Object.fromEntries(Object.keys(rs[0][k]).map((q) => [q, median(rs.map((r) => r[k][q]))]));
   return {
     workers: rs[0].workers, wspulse: median(rs.map((r) => r.wspulse)), nchan: median(rs.map((r) => r.nchan)),
+    wspulse2: median(rs.map((r) => r.wspulse2)), nchan2: median(rs.map((r) => r.nchan2)),
     ratio: median(rs.map((r) => r.ratio)), refused: median(rs.map((r) => r.refused)),
     ok: sum('ok'), non2xx: sum('non2xx'), failed: sum('failed'), committed: sum('committed'), procs: rs[0].procs,
     cpuUs: medOf('cpuUs'), nchanCpuUs: medOf('nchanCpuUs'),
@@ -205,6 +226,10 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || (quick ? 2 :
   workers = (env.BENCH_PUBRATE_WORKERS || '1,4,16').split(',').map(Number),
   rounds = Math.max(1, Number(env.BENCH_PUBRATE_ROUNDS || (quick ? 1 : 3))) } = {}) {
   const stack = await stackLib();
+  const xcheck = env.BENCH_XCHECK !== '0';
+  const lwsclient = env.BENCH_LWSCLIENT || path.join(env.WSPULSE_BUILDDIR, 'tests/bench/lwsclient');
+  if (xcheck && !fs.existsSync(lwsclient))
+    throw new Error(`no ${lwsclient} (the second client): make tests/bench/lwsclient, or BENCH_XCHECK=0`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsp-pubrate-'));
   const wBody = path.join(dir, 'wspulse.json'), nBody = path.join(dir, 'nchan.json');
   // The same request with a namespace the API refuses: answered 400 by wspulse.fcgi after the
@@ -243,6 +268,15 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || (quick ? 2 :
         const g1 = groupsOf(roots);
         const cpu = cpuDelta(g0, g1);
         const rowsIn = Number(s.pg.psql(`SELECT count(*) FROM wsp_outbox WHERE id > ${id0}`));
+        let x = null;
+        if (xcheck) {
+          const id1 = Number(s.pg.psql('SELECT coalesce(max(id), 0) FROM wsp_outbox'));
+          x = await lwsPub(lwsclient, `${s.url}/api/1/websocket/publish`, [...hdr, 'Content-Type: application/json'],
+            `{"namespace":"${NS}","data":@MSG@}`, w.done, conc);
+          const rowsX = Number(s.pg.psql(`SELECT count(*) FROM wsp_outbox WHERE id > ${id1}`));
+          if (x.errors || rowsX !== x.published)
+            throw new Error(`the second client: ${x.published} publishes answered 2xx, ${x.errors} not, ${rowsX} rows committed`);
+        }
         const z = await ab(`${s.url}/api/1/websocket/publish`, zBody, hdr, { secs, conc });
         // ab's -t cut-off can count one more non-2xx answer than complete requests (the one in
         // flight): only a 2xx among them is a failure.
@@ -252,10 +286,13 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || (quick ? 2 :
         const c0 = groupsOf({ nchan: [nchan.pid] });
         const c = await ab(nchan.url, nBody, [], { secs, conc });
         const ncpu = cpuDelta(c0, groupsOf({ nchan: [nchan.pid] }));
+        const y = xcheck ? await lwsPub(lwsclient, nchan.url, [], null, c.done, conc) : null;
+        if (y && y.errors) throw new Error(`the second client: ${y.errors} of nchan's publishes not answered 2xx`);
         const procs = Object.fromEntries(Object.entries(g1).map(([k, v]) => [k, v.size]));
         const us = (v, d) => (v * 1e6) / d;
         const row = {
           workers: n, wspulse: w.rate, nchan: c.rate, ratio: w.rate / c.rate, refused: z.rate, ok: w.done - w.non2xx - w.failed,
+          wspulse2: x ? x.rate : null, nchan2: y ? y.rate : null,
           non2xx: w.non2xx, failed: w.failed, committed: rowsIn, procs,
           cpuUs: Object.fromEntries([...Object.entries(cpu).map(([k, v]) => [k, us(v, w.done)]), ['ab', us(w.abCpu, w.done)]]),
           nchanCpuUs: { nginx: us(ncpu.nchan, c.done), ab: us(c.abCpu, c.done) },
@@ -283,9 +320,20 @@ export async function run({ secs = Number(env.BENCH_PUBRATE_SECS || (quick ? 2 :
       + ` | ${['postgres', 'wspulse.fcgi', 'nginx', 'wspulsed'].map((k) => r.procs[k]).join(', ')}`
       + ` | ${r.nchanCpuUs.nginx.toFixed(1)}, ${r.nchanCpuUs.ab.toFixed(1)} | ${r.loadavg.map((v) => v.toFixed(1)).join('–')} |`),
   ];
+  if (xcheck) {
+    // How far apart two clients' rates are, as a fraction of the larger (run.mjs: within 20 %).
+    const d = (a, b) => (typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) / Math.max(a, b) : null);
+    const said = (a, b) => { const v = d(a, b); return v === null ? '' : v <= 0.2 ? ` (agrees, Δ ${Math.round(v * 100)} %)` : ` (**differs, Δ ${Math.round(v * 100)} %**)`; };
+    lines.push('', 'the second client (lwsclient\'s own publisher, as many publishes as ab completed, right after it), medians:',
+      '| workers | wspulse /s, ab | wspulse /s, second client | nchan /s, ab | nchan /s, second client | ratio, second client |',
+      '|---:|---:|---:|---:|---:|---:|',
+      ...rows.map((r) => `| ${r.workers} | ${f0(r.wspulse)} | ${r.wspulse2 === null ? '—' : f0(r.wspulse2) + said(r.wspulse, r.wspulse2)} | ${f0(r.nchan)} | `
+        + `${r.nchan2 === null ? '—' : f0(r.nchan2) + said(r.nchan, r.nchan2)} | ${r.wspulse2 && r.nchan2 ? (r.wspulse2 / r.nchan2).toFixed(2) + '×' : '—'} |`));
+  }
   if (rounds > 1) {
-    lines.push('', `medians of ${rounds} rounds; every round, wspulse /s (nchan /s):`);
-    for (const r of rows) lines.push(`- ${r.workers} worker${r.workers === 1 ? '' : 's'}: ${r.rounds.map((x) => `${f0(x.wspulse)} (${f0(x.nchan)})`).join('; ')}`);
+    lines.push('', `medians of ${rounds} rounds; every round, wspulse /s (nchan /s)${xcheck ? ', ab | second client' : ''}:`);
+    const two = (a, b) => (xcheck && typeof b === 'number' ? `${f0(a)} | ${f0(b)}` : f0(a));
+    for (const r of rows) lines.push(`- ${r.workers} worker${r.workers === 1 ? '' : 's'}: ${r.rounds.map((x) => `${two(x.wspulse, x.wspulse2)} (${two(x.nchan, x.nchan2)})`).join('; ')}`);
   }
   if (rows.length > 1) {
     const rates = rows.map((r) => r.wspulse);

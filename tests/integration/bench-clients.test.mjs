@@ -139,3 +139,18 @@ test('lwsclient --engine raw: large messages over ~3 s of pings are all counted;
     assert.equal(code, 2, `refused with a usage error: ${args.join(' ')}`);
   }
 });
+
+test('lwsclient -n 0: a publisher only (the publish-rate cross-check): every publish answered 2xx is a row', async () => {
+  const id0 = Number(s.pg.psql('SELECT coalesce(max(id), 0) FROM wsp_outbox'));
+  const r = await run(LWSCLIENT, [...publish(), '-n', '0', '-m', '200', '-k', '8', '--quiet', '1']);
+  assert.equal(r.open, 0);
+  assert.equal(r.published, 200);
+  assert.equal(r.publish_errors, 0);
+  assert.ok(r.publishes_per_s > 0, `publishes/s ${r.publishes_per_s}`);
+  assert.equal(Number(s.pg.psql(`SELECT count(*) FROM wsp_outbox WHERE id > ${id0}`)), 200, 'one row per publish');
+  // Without --pub, or with a soak, -n 0 is a usage error.
+  for (const args of [['-n', '0', '-m', '1'], ['-n', '0', '--soak', '1', ...publish()]]) {
+    const code = await new Promise((resolve) => spawn(LWSCLIENT, args, { stdio: 'ignore' }).on('exit', resolve));
+    assert.equal(code, 2, `refused with a usage error: ${args.join(' ')}`);
+  }
+});
